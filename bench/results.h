@@ -1,0 +1,52 @@
+/* results.h — one CSV row per measured configuration (ARCHITECTURE.md).
+ * The column names are a contract: extend at the end, never rename. */
+#ifndef RESULTS_H
+#define RESULTS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* required columns first (in ARCHITECTURE.md's order), then the extensions */
+#define RESULT_COLUMNS(X)                                                     \
+    X(layer) X(attention) X(projection) X(n) X(heads) X(kv_heads) X(d_head)    \
+    X(d_model) X(d_ff) X(k) X(chunk) X(features) X(causal) X(score_std)        \
+    X(head_sim) X(input) X(seed) X(threads) X(status) X(time_median_s)         \
+    X(time_min_s) X(reps) X(gflops) X(peak_rss_bytes) X(kernel_peak_bytes)     \
+    X(workspace_bytes) X(params) X(rel_err) X(max_abs_err) X(cos_err)          \
+    X(entropy) X(topk_mass)                                                    \
+    /* extensions */                                                          \
+    X(logit_std) X(err_rows) X(blas_core) X(note)
+
+enum {
+#define RESULT_ENUM(name) COL_##name,
+    RESULT_COLUMNS(RESULT_ENUM)
+#undef RESULT_ENUM
+    COL_COUNT
+};
+
+extern const char *const result_column_names[COL_COUNT];
+
+/* A row is a set of text fields, empty where a column does not apply. */
+typedef struct {
+    char *field[COL_COUNT];
+} result_row;
+
+void row_init(result_row *r);
+void row_free(result_row *r);
+void row_set(result_row *r, int col, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+const char *row_get(const result_row *r, int col); /* "" where unset */
+
+/* the header line / one row as CSV text (libcsv quoting where a field needs it),
+ * ending in "\n"; the caller frees */
+char *results_header_line(void);
+char *row_to_line(const result_row *r);
+
+/* Appends one row to `path` with a single write(2) on an O_APPEND descriptor,
+ * so concurrent or interrupted writers leave only whole lines; writes the
+ * header first when the file is new or empty. Returns 0, or -1 with errno. */
+int results_append(const char *path, const result_row *r, int *wrote_header);
+
+/* column index by name, or -1 */
+int result_column_find(const char *name);
+
+#endif

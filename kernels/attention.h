@@ -1,0 +1,155 @@
+/* attention.h — the shared types of attnbench's kernels.
+ *
+ * An attention layer is a projection scheme (X -> Q, K, V) followed by an
+ * attention operator (Q, K, V -> out). Both are looked up by name in the two
+ * tables below (kernels/methods.c); adding a method is one file in kernels/
+ * and one line in a table. Kernels are pure computation: no I/O, no printing,
+ * no global state. They return an ATTN_* code; the program prints it.
+ *
+ * Layouts (row-major, C order):
+ *   x            (n, d_model)
+ *   wq, wk, wv   (heads, d_model, d_head)      per-head MHA weights
+ *   q            (heads, n, d_head)
+ *   k, v         (kv_heads, n, d_head)         query head h reads kv head
+ *                                              h / (heads / kv_heads)
+ *   out          (heads, n, d_head)            before any output projection
+ */
+#ifndef ATTENTION_H
+#define ATTENTION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- return codes ---------------------------------------------------- */
+enum {
+    ATTN_OK = 0,
+    ATTN_ENOMEM = 1,   /* the workspace could not be allocated (or over its limit) */
+    ATTN_EINVAL = 2,   /* shape or knobs the kernel cannot handle */
+};
+const char *attn_strerror(int code);
+
+/* ---- sizes ------------------------------------------------------------ */
+/* a*b with overflow check: 0 and *out set, or -1 on overflow. Sizes that
+ * multiply (n*n*heads) go through this before any allocation. */
+static inline int size_mul(size_t a, size_t b, size_t *out) {
+    return __builtin_mul_overflow(a, b, out) ? -1 : 0;
+}
+static inline int size_mul3(size_t a, size_t b, size_t c, size_t *out) {
+    size_t t;
+    return (size_mul(a, b, &t) || size_mul(t, c, out)) ? -1 : 0;
+}
+/* saturating versions for formulas (SIZE_MAX means "does not fit") */
+static inline size_t size_mul_sat(size_t a, size_t b) {
+    size_t r;
+    return __builtin_mul_overflow(a, b, &r) ? SIZE_MAX : r;
+}
+static inline size_t size_add_sat(size_t a, size_t b) {
+    size_t r;
+    return __builtin_add_overflow(a, b, &r) ? SIZE_MAX : r;
+}
+
+/* ---- counting workspace allocator ------------------------------------ */
+/* Every kernel takes its scratch memory from here, so every kernel's memory
+ * is counted the same way. Each block is its own anonymous mapping and is
+ * unmapped on free, so freed scratch leaves the resident set at once and the
+ * measured peak RSS of the next call is not hidden by a recycled heap. */
+typedef struct {
+    size_t live;    /* bytes held now (as requested, not page-rounded) */
+    size_t peak;    /* most bytes held at once since init */
+    size_t limit;   /* 0: no limit; else ws_alloc fails past it */
+    size_t allocs;  /* number of successful allocations */
+} workspace;
+
+void ws_init(workspace *ws, size_t limit);
+void *ws_alloc(workspace *ws, size_t bytes);          /* 64-byte aligned; NULL on failure */
+void *ws_alloc_n(workspace *ws, size_t count, size_t elem); /* overflow-checked count*elem */
+void ws_free(workspace *ws, void *p);                 /* NULL is fine */
+
+/* ---- attention operators --------------------------------------------- */
+typedef struct {
+    size_t heads;     /* query heads */
+    size_t kv_heads;  /* key/value heads (heads % kv_heads == 0) */
+    size_t n;         /* sequence length (queries = keys) */
+    size_t d_head;
+    int causal;       /* query i sees keys 0..i only */
+} attn_shape;
+
+typedef struct {
+    size_t k;         /* top-k: keys kept per query */
+    size_t chunk;     /* query (and key) block size */
+    size_t features;  /* Performer: random features M */
+    uint64_t seed;    /* for methods that draw random numbers */
+} attn_knobs;
+
+/* which knobs a method reads: the harness validates, records and sweeps only these */
+enum { KNOB_K = 1u << 0, KNOB_CHUNK = 1u << 1, KNOB_FEATURES = 1u << 2 };
+
+/* q: (heads, n, d_head); k, v: (kv_heads, n, d_head); out: (heads, n, d_head) */
+typedef int (*attn_forward_fn)(const attn_shape *s, const attn_knobs *kn,
+                               const float *q, const float *k, const float *v,
+                               float *out, workspace *ws);
+
+typedef struct {
+    const char *name;      /* --attention NAME */
+    const char *summary;   /* one line for --help */
+    unsigned knobs;        /* KNOB_* it reads */
+    attn_forward_fn forward;
+    /* floating-point operations of one call (multiply-add = 2) */
+    double (*flops)(const attn_shape *s, const attn_knobs *kn);
+    /* the stated workspace formula: the most bytes forward() holds at once
+     * from ws. A test checks it against the counted peak; the sweep uses it
+     * to skip points that cannot fit. */
+    size_t (*workspace_bytes)(const attn_shape *s, const attn_knobs *kn);
+} attn_method;
+
+extern const attn_method attn_methods[];   /* terminated by a {NULL} entry */
+const attn_method *attn_method_find(const char *name);
+
+/* ---- projection schemes ---------------------------------------------- */
+typedef struct {
+    size_t n, d_model, heads, kv_heads, d_head;
+} proj_shape;
+
+/* x: (n, d_model); wq, wk, wv: (heads, d_model, d_head), the MHA weights the
+ * scheme is converted from; q: (heads, n, d_head); k, v: (kv_heads, n, d_head)
+ * with kv_heads as returned by kv_heads_for(). */
+typedef int (*proj_fn)(const proj_shape *s, const float *x,
+                       const float *wq, const float *wk, const float *wv,
+                       float *q, float *k, float *v, workspace *ws);
+
+typedef struct {
+    const char *name;      /* --projection NAME */
+    const char *summary;
+    proj_fn project;
+    /* the kv_heads the scheme produces, given --heads and --kv-heads (0 if unset) */
+    size_t (*kv_heads_for)(size_t heads, size_t kv_heads_opt);
+    /* parameters of the Q, K, V projections (and head embeddings) */
+    size_t (*params)(const proj_shape *s);
+} proj_scheme;
+
+extern const proj_scheme proj_schemes[];   /* terminated by a {NULL} entry */
+const proj_scheme *proj_scheme_find(const char *name);
+
+/* ---- the float64 reference ------------------------------------------- */
+/* Exact softmax attention in float64, one block of query rows at a time, so
+ * its memory is linear in n (block x n scores). It evaluates only the query
+ * rows listed in `rows` (ascending; NULL means all n) and fills, per row,
+ * the output and the statistics the CSV reports about the exact attention.
+ *
+ * q:       (heads, n, d_head); k, v: (kv_heads, n, d_head) as for the operators
+ *          (the error reference is built from MHA q, k, v: kv_heads = heads)
+ * out:     (heads, nrows, d_head)
+ * entropy: (heads, nrows) row entropy in nats, or NULL
+ * mass:    (heads, nrows) probability carried by the `topk` largest
+ *          probabilities of the row, or NULL (topk 0: not computed) */
+typedef struct {
+    size_t topk;       /* 0: no mass */
+    size_t block;      /* query rows per block; 0: default */
+} ref_opts;
+
+int reference_attention(const attn_shape *s, const double *q, const double *k,
+                        const double *v, const size_t *rows, size_t nrows,
+                        const ref_opts *o, double *out, double *entropy,
+                        double *mass, workspace *ws);
+
+#endif

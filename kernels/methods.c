@@ -1,0 +1,46 @@
+/* methods.c — the two tables the program dispatches through.
+ * Adding a method: write kernels/NAME.c, declare it in methods.h, add one line here. */
+#include "methods.h"
+
+#include <string.h>
+
+const attn_method attn_methods[] = {
+    /* name        summary                                                      knobs                   forward            flops              workspace_bytes */
+    {"vanilla", "exact; materialises the (heads, n, n) scores", 0, vanilla_forward, exact_flops, vanilla_workspace},
+    {"chunked", "exact; query x key blocks, online softmax, linear memory", KNOB_CHUNK, chunked_forward, exact_flops, chunked_workspace},
+    {NULL, NULL, 0, NULL, NULL, NULL},
+};
+
+const proj_scheme proj_schemes[] = {
+    {"mha", "one Q, K, V projection per head", mha_project, mha_kv_heads, mha_params},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+double exact_flops(const attn_shape *s, const attn_knobs *kn) {
+    (void)kn;
+    double f = 4.0 * (double)s->heads * (double)s->n * (double)s->n * (double)s->d_head;
+    return s->causal ? f / 2 : f;
+}
+
+const attn_method *attn_method_find(const char *name) {
+    for (const attn_method *m = attn_methods; m->name; m++)
+        if (strcmp(m->name, name) == 0)
+            return m;
+    return NULL;
+}
+
+const proj_scheme *proj_scheme_find(const char *name) {
+    for (const proj_scheme *p = proj_schemes; p->name; p++)
+        if (strcmp(p->name, name) == 0)
+            return p;
+    return NULL;
+}
+
+const char *attn_strerror(int code) {
+    switch (code) {
+    case ATTN_OK: return "ok";
+    case ATTN_ENOMEM: return "out of memory for the kernel's workspace";
+    case ATTN_EINVAL: return "shape or knobs the kernel cannot handle";
+    default: return "unknown error";
+    }
+}
