@@ -43,7 +43,7 @@ $(BUILD)/obj/%.o: %.c $(HEADERS) | $(BUILD)/version.h
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # the synthetic generator must give the same bytes on every machine
-$(BUILD)/obj/bench/rng.o: ALL_CFLAGS += -ffp-contract=off
+$(BUILD)/obj/bench/rng.o $(BUILD)/obj/bench/input.o: ALL_CFLAGS += -ffp-contract=off
 $(BUILD)/obj/bench/env.o $(BUILD)/obj/bench/main.o: $(BUILD)/version.h
 
 $(BUILD)/libattn.a: $(LIB_OBJS)

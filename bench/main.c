@@ -1,1 +1,48 @@
-int main(void){return 0;}
+/* main.c — build/attnbench: dispatches to a subcommand. */
+#include "commands.h"
+#include "env.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *usage;
+} command;
+
+static const command commands[] = {
+    {"run", cmd_run, "run   [options]          one configuration, one CSV row"},
+    {"ffn", cmd_ffn, "ffn   [options]          one feed-forward configuration, one CSV row"},
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "attnbench %s: error, memory and time of attention approximations\n\n"
+               "usage:\n", ATTNBENCH_VERSION);
+    for (const command *c = commands; c->name; c++) fprintf(f, "  attnbench %s\n", c->usage);
+    fprintf(f, "  attnbench --help | --version\n\n"
+               "'attnbench COMMAND --help' lists a command's options.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("attnbench %s (commit %s)\n", ATTNBENCH_VERSION, env_commit());
+        return 0;
+    }
+    for (const command *c = commands; c->name; c++)
+        if (!strcmp(argv[1], c->name)) {
+            blas_ensure_native_core(argv); /* may re-execute the program */
+            return c->fn(argc - 1, argv + 1);
+        }
+    fprintf(stderr, "attnbench: unknown command '%s' (see attnbench --help)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,9 @@
+/* commands.h — the subcommands of build/attnbench; each returns the exit status.
+ * Exit status: 0 ok; 2 bad input (one line on stderr, no CSV row); 1 any other failure. */
+#ifndef COMMANDS_H
+#define COMMANDS_H
+
+int cmd_run(int argc, char **argv);      /* bench/run.c */
+int cmd_ffn(int argc, char **argv);      /* bench/ffn.c */
+
+#endif

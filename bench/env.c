@@ -1,0 +1,137 @@
+/* env.c — BLAS core selection and the .env sidecar. */
+#include "env.h"
+#include "version.h"
+
+#include <cblas.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *env_commit(void) { return ATTNBENCH_COMMIT; }
+
+const char *blas_core_name(void) {
+    const char *c = openblas_get_corename();
+    return c ? c : "unknown";
+}
+
+void blas_set_threads(int threads) { openblas_set_num_threads(threads); }
+
+/* the cores OpenBLAS falls back to when it does not recognise a CPU */
+static int is_fallback_core(const char *core) {
+    static const char *const generic[] = {"prescott", "katmai", "coppermine", "northwood",
+                                          "banias", "atom", "core2", "penryn", "dunnington",
+                                          "nehalem", "barcelona", "unknown", NULL};
+    for (int i = 0; generic[i]; i++)
+        if (!strcasecmp(core, generic[i])) return 1;
+    return 0;
+}
+
+int blas_core_is_fallback(void) { return is_fallback_core(blas_core_name()); }
+
+void blas_ensure_native_core(char **argv) {
+    if (getenv("OPENBLAS_CORETYPE") || getenv("ATTNBENCH_NO_REEXEC")) return;
+    if (!is_fallback_core(blas_core_name())) return;
+    const char *best = NULL;
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl"))
+        best = "SkylakeX";
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        best = "Haswell";
+    if (!best) return;
+    setenv("OPENBLAS_CORETYPE", best, 1);
+    setenv("ATTNBENCH_NO_REEXEC", "1", 1); /* never loop */
+    execv("/proc/self/exe", argv);
+    /* exec failed: run on the fallback core; the core is recorded in every row */
+}
+
+char *env_sidecar_path(const char *csv_path) {
+    size_t len = strlen(csv_path);
+    if (len > 4 && !strcmp(csv_path + len - 4, ".csv")) len -= 4;
+    char *p = malloc(len + 5);
+    if (!p) return NULL;
+    memcpy(p, csv_path, len);
+    strcpy(p + len, ".env");
+    return p;
+}
+
+/* first line of /proc/cpuinfo starting with `key`, value only */
+static void cpuinfo_value(const char *key, char *out, size_t cap) {
+    snprintf(out, cap, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return;
+    char line[4096];
+    size_t klen = strlen(key);
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, key, klen) == 0) {
+            char *colon = strchr(line, ':');
+            if (!colon) continue;
+            colon++;
+            while (*colon == ' ' || *colon == '\t') colon++;
+            colon[strcspn(colon, "\n")] = '\0';
+            snprintf(out, cap, "%s", colon);
+            break;
+        }
+    }
+    fclose(f);
+}
+
+static long long meminfo_kb(const char *key) {
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f) return -1;
+    char line[256];
+    long long v = -1;
+    size_t klen = strlen(key);
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, key, klen) && line[klen] == ':') { v = atoll(line + klen + 1); break; }
+    fclose(f);
+    return v;
+}
+
+int env_write_sidecar(const char *csv_path) {
+    char *path = env_sidecar_path(csv_path);
+    if (!path) return -1;
+    FILE *f = fopen(path, "w");
+    free(path);
+    if (!f) return -1;
+    char model[256], flags[8192];
+    cpuinfo_value("model name", model, sizeof model);
+    cpuinfo_value("flags", flags, sizeof flags);
+    char simd[256] = "";
+    const char *want[] = {"sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_bf16", "amx_tile", NULL};
+    for (int i = 0; want[i]; i++) {
+        char pat[64];
+        snprintf(pat, sizeof pat, " %s ", want[i]);
+        char padded[8200];
+        snprintf(padded, sizeof padded, " %s ", flags);
+        if (strstr(padded, pat)) { strcat(simd, simd[0] ? " " : ""); strcat(simd, want[i]); }
+    }
+    const char *par[] = {"sequential", "pthreads", "openmp"};
+    int p = openblas_get_parallel();
+    char date[64];
+    time_t now = time(NULL);
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    const char *coretype = getenv("OPENBLAS_CORETYPE");
+    fprintf(f, "date=%s\n", date);
+    fprintf(f, "attnbench_version=%s\n", ATTNBENCH_VERSION);
+    fprintf(f, "commit=%s\n", ATTNBENCH_COMMIT);
+    fprintf(f, "cpu_model=%s\n", model);
+    fprintf(f, "cpu_simd=%s\n", simd);
+    fprintf(f, "cores_online=%ld\n", sysconf(_SC_NPROCESSORS_ONLN));
+    fprintf(f, "mem_total_bytes=%lld\n", meminfo_kb("MemTotal") * 1024);
+    fprintf(f, "blas=%s\n", openblas_get_config());
+    fprintf(f, "blas_core=%s\n", blas_core_name());
+    fprintf(f, "blas_coretype_env=%s\n", coretype ? coretype : "");
+    fprintf(f, "blas_core_forced_by=%s\n", getenv("ATTNBENCH_NO_REEXEC") && coretype ? "attnbench (fallback core detected)" : (coretype ? "user" : "none"));
+    fprintf(f, "blas_threading=%s\n", p >= 0 && p <= 2 ? par[p] : "unknown");
+    fprintf(f, "blas_max_threads=%d\n", openblas_get_num_threads());
+    fprintf(f, "compiler=%s\n", __VERSION__);
+    fprintf(f, "cflags=%s\n", ATTNBENCH_CFLAGS);
+    int rc = ferror(f) ? -1 : 0;
+    if (fclose(f) != 0) rc = -1;
+    return rc;
+}

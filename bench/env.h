@@ -1,0 +1,25 @@
+/* env.h — the machine and build facts a result depends on. */
+#ifndef ENV_H
+#define ENV_H
+
+#define ATTNBENCH_VERSION "0.1.0"
+
+const char *env_commit(void);
+
+/* OpenBLAS falls back to a generic core ("Prescott") on CPUs it does not
+ * know. Where that happened on a CPU with AVX-512 or AVX2, and the user did
+ * not set OPENBLAS_CORETYPE, re-execute the program with OPENBLAS_CORETYPE
+ * set to the best core the CPU supports. Returns only if no re-exec happened. */
+void blas_ensure_native_core(char **argv);
+
+const char *blas_core_name(void);  /* openblas_get_corename() */
+int blas_core_is_fallback(void);   /* a generic core on a CPU OpenBLAS did not know */
+void blas_set_threads(int threads);
+
+/* Writes NAME.env beside the results file NAME.csv (or PATH.env): CPU,
+ * cores, memory, OpenBLAS version/core/threading, compiler and flags,
+ * commit, date. Returns 0, or -1 with errno. */
+int env_write_sidecar(const char *csv_path);
+char *env_sidecar_path(const char *csv_path); /* caller frees */
+
+#endif

@@ -1,0 +1,36 @@
+/* measure.h — time and resident memory of repeated kernel calls. */
+#ifndef MEASURE_H
+#define MEASURE_H
+
+#include <stddef.h>
+
+double now_seconds(void); /* CLOCK_MONOTONIC */
+
+/* Peak-RSS tracking: VmHWM from /proc/self/status, reset by writing "5" to
+ * /proc/self/clear_refs; where the reset is refused, getrusage's maxrss
+ * (which cannot be reset, so it may include earlier peaks). */
+typedef struct {
+    size_t rss_before;  /* VmRSS just before the first timed call */
+    int exact;          /* 1: VmHWM was reset; 0: getrusage fallback */
+} rss_probe;
+
+void rss_start(rss_probe *p);
+size_t rss_peak(const rss_probe *p);
+size_t rss_current(void);
+
+/* One timed call: returns 0 or the kernel's error code. */
+typedef int (*timed_fn)(void *ctx);
+
+typedef struct {
+    size_t reps;           /* timed calls made */
+    double median_s, min_s;
+    size_t peak_rss, kernel_peak;
+    int rss_exact;
+    int error;             /* first non-zero return of fn, or 0 */
+} timing;
+
+/* `warmup` untimed calls, then `reps` timed ones; reps 0 means at least 3
+ * calls and at least one second of them (at most 100, at most 30 s). */
+void measure(timed_fn fn, void *ctx, size_t warmup, size_t reps, timing *t);
+
+#endif

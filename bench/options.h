@@ -1,0 +1,34 @@
+/* options.h — the command-line options of `run` and `ffn`, parsed from one
+ * table so every option is validated the same way. */
+#ifndef OPTIONS_H
+#define OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct {
+    const char *attention, *projection;
+    size_t n, heads, kv_heads, d_head, d_model, d_ff, k, chunk, features;
+    int causal;
+    double score_std, head_sim;
+    uint64_t seed;
+    size_t threads, warmup, reps, ref_rows;
+    const char *input, *dump, *csv;
+    int row_only;
+    uint64_t set; /* bit i: option i of the table was given */
+} run_options;
+
+/* which command parses: the options differ a little */
+typedef enum { OPTS_RUN, OPTS_FFN } opts_kind;
+
+void options_defaults(run_options *o, opts_kind kind);
+/* 0; 1 if --help was asked (usage printed); 2 after printing a one-line error */
+int options_parse(run_options *o, opts_kind kind, int argc, char **argv);
+int options_given(const run_options *o, const char *name); /* was --name on the line? */
+void options_usage(FILE *f, opts_kind kind);
+
+/* print "attnbench CMD: MESSAGE" on stderr; returns 2 (the bad-input exit status) */
+int bad_input(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,88 @@
+/* report.c — see report.h. */
+#include "report.h"
+#include "env.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+void error_compare(const float *out, const double *ref, size_t heads, size_t n, size_t d,
+                   const size_t *rows, size_t nrows, error_stats *e) {
+    double num = 0, den = 0, maxabs = 0, cos_sum = 0;
+    if (!rows) nrows = n;
+    for (size_t h = 0; h < heads; h++)
+        for (size_t r = 0; r < nrows; r++) {
+            const float *o = out + (h * n + (rows ? rows[r] : r)) * d;
+            const double *f = ref + (h * nrows + r) * d;
+            double dot = 0, oo = 0, ff = 0;
+            for (size_t c = 0; c < d; c++) {
+                double diff = (double)o[c] - f[c];
+                num += diff * diff;
+                den += f[c] * f[c];
+                if (fabs(diff) > maxabs) maxabs = fabs(diff);
+                dot += (double)o[c] * f[c];
+                oo += (double)o[c] * o[c];
+                ff += f[c] * f[c];
+            }
+            /* 1 - cos; two zero rows agree, one zero row is as far as orthogonal */
+            double cs = (oo > 0 && ff > 0) ? dot / sqrt(oo * ff) : (oo == ff ? 1.0 : 0.0);
+            cos_sum += 1.0 - cs;
+        }
+    e->rel_err = den > 0 ? sqrt(num / den) : sqrt(num);
+    e->max_abs_err = maxabs;
+    e->cos_err = cos_sum / (double)(heads * nrows);
+}
+
+size_t *error_rows(size_t n, size_t want, size_t *nrows) {
+    if (!want || want >= n) { *nrows = n; return NULL; }
+    size_t *rows = malloc(want * sizeof(size_t));
+    if (!rows) { *nrows = n; return NULL; }
+    /* spread over the whole sequence, first and last row included */
+    for (size_t i = 0; i < want; i++) rows[i] = want == 1 ? n - 1 : i * (n - 1) / (want - 1);
+    *nrows = want;
+    return rows;
+}
+
+void row_set_common(result_row *r, const run_options *o) {
+    row_set(r, COL_seed, "%llu", (unsigned long long)o->seed);
+    row_set(r, COL_threads, "%zu", o->threads);
+    row_set(r, COL_input, "%s", o->input ? o->input : "synthetic");
+    row_set(r, COL_blas_core, "%s", blas_core_name());
+}
+
+int row_emit(const char *cmd, const run_options *o, const result_row *r) {
+    if (o->row_only) {
+        char *line = row_to_line(r);
+        if (!line || fputs(line, stdout) < 0 || fflush(stdout) != 0) {
+            free(line);
+            fprintf(stderr, "attnbench %s: cannot write the row to stdout\n", cmd);
+            return 1;
+        }
+        free(line);
+        return 0;
+    }
+    if (o->csv) {
+        int wrote_header = 0;
+        if (results_append(o->csv, r, &wrote_header) != 0) {
+            fprintf(stderr, "attnbench %s: cannot append to %s: %s\n", cmd, o->csv, strerror(errno));
+            return 1;
+        }
+        char *envp = env_sidecar_path(o->csv);
+        struct stat st;
+        int need = envp && (wrote_header || stat(envp, &st) != 0);
+        free(envp);
+        if (need && env_write_sidecar(o->csv) != 0) {
+            fprintf(stderr, "attnbench %s: cannot write the .env sidecar of %s: %s\n", cmd, o->csv, strerror(errno));
+            return 1;
+        }
+        return 0;
+    }
+    char *head = results_header_line(), *line = row_to_line(r);
+    int ok = head && line && fputs(head, stdout) >= 0 && fputs(line, stdout) >= 0 && fflush(stdout) == 0;
+    free(head); free(line);
+    if (!ok) { fprintf(stderr, "attnbench %s: cannot write to stdout\n", cmd); return 1; }
+    return 0;
+}

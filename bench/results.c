@@ -1,0 +1,120 @@
+/* results.c — CSV rows through libcsv, appended one whole line at a time. */
+#include "results.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char *const result_column_names[COL_COUNT] = {
+#define RESULT_NAME(name) #name,
+    RESULT_COLUMNS(RESULT_NAME)
+#undef RESULT_NAME
+};
+
+void row_init(result_row *r) { memset(r, 0, sizeof *r); }
+
+void row_free(result_row *r) {
+    for (int c = 0; c < COL_COUNT; c++) free(r->field[c]);
+    memset(r, 0, sizeof *r);
+}
+
+void row_set(result_row *r, int col, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0) s = NULL;
+    va_end(ap);
+    free(r->field[col]);
+    r->field[col] = s;
+}
+
+const char *row_get(const result_row *r, int col) { return r->field[col] ? r->field[col] : ""; }
+
+int result_column_find(const char *name) {
+    for (int c = 0; c < COL_COUNT; c++)
+        if (strcmp(result_column_names[c], name) == 0) return c;
+    return -1;
+}
+
+/* Appends fields as one CSV line. A field is quoted (by libcsv's csv_write)
+ * only when it holds a comma, quote, CR or LF, so numbers stay bare. */
+static char *fields_to_line(const char *const *fields, int count) {
+    size_t cap = 256, len = 0;
+    char *line = malloc(cap);
+    if (!line) return NULL;
+    for (int c = 0; c < count; c++) {
+        const char *f = fields[c] ? fields[c] : "";
+        size_t flen = strlen(f);
+        size_t need = 2 * flen + 3 + 2; /* worst case quoted, plus ',' or "\n\0" */
+        if (len + need > cap) {
+            while (len + need > cap) cap *= 2;
+            char *grown = realloc(line, cap);
+            if (!grown) { free(line); return NULL; }
+            line = grown;
+        }
+        if (c) line[len++] = ',';
+        if (strpbrk(f, ",\"\r\n"))
+            len += csv_write(line + len, cap - len, f, flen);
+        else {
+            memcpy(line + len, f, flen);
+            len += flen;
+        }
+    }
+    line[len++] = '\n';
+    line[len] = '\0';
+    return line;
+}
+
+char *results_header_line(void) { return fields_to_line(result_column_names, COL_COUNT); }
+
+char *row_to_line(const result_row *r) {
+    const char *f[COL_COUNT];
+    for (int c = 0; c < COL_COUNT; c++) f[c] = row_get(r, c);
+    return fields_to_line(f, COL_COUNT);
+}
+
+/* one write(2) of the whole text, or -1; a short write is an error (disk full) */
+static int write_all_once(int fd, const char *text) {
+    size_t len = strlen(text);
+    ssize_t w = write(fd, text, len);
+    if (w < 0) return -1;
+    if ((size_t)w != len) { errno = ENOSPC; return -1; }
+    return 0;
+}
+
+int results_append(const char *path, const result_row *r, int *wrote_header) {
+    if (wrote_header) *wrote_header = 0;
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return -1;
+    char *line = row_to_line(r);
+    char *text = line;
+    int rc = -1;
+    if (!line) { errno = ENOMEM; goto out; }
+    /* the header and the row go out in one write when the file is new, so a
+     * crash cannot leave a header without its first row or a row without header */
+    if (flock(fd, LOCK_EX) == 0) { /* --jobs: writers to one file take turns */ }
+    struct stat st;
+    if (fstat(fd, &st) != 0) goto out;
+    if (st.st_size == 0) {
+        char *head = results_header_line();
+        if (!head) { errno = ENOMEM; goto out; }
+        text = malloc(strlen(head) + strlen(line) + 1);
+        if (!text) { free(head); text = line; errno = ENOMEM; goto out; }
+        strcpy(text, head);
+        strcat(text, line);
+        free(head);
+        if (wrote_header) *wrote_header = 1;
+    }
+    rc = write_all_once(fd, text);
+out:
+    if (text != line) free(text);
+    free(line);
+    if (close(fd) != 0 && rc == 0) rc = -1;
+    return rc;
+}
