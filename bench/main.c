@@ -14,6 +14,8 @@ typedef struct {
 static const command commands[] = {
     {"run", cmd_run, "run   [options]          one configuration, one CSV row"},
     {"ffn", cmd_ffn, "ffn   [options]          one feed-forward configuration, one CSV row"},
+    {"sweep", cmd_sweep, "sweep SPEC [options]     every point of SPEC, each in its own process"},
+    {"merge", cmd_merge, "merge OUT SHARD...       one results CSV from shard files"},
     {NULL, NULL, NULL},
 };
 

@@ -22,7 +22,7 @@ typedef struct {
 #define FFN (1u << OPTS_FFN)
 #define OFF(f) offsetof(run_options, f)
 static const opt_def defs[] = {
-    {"attention", T_STR, OFF(attention), RUN, "attention operator (see below)"},
+    {"attention", T_STR, OFF(attention), RUN | FFN, "run: attention operator; ffn: topk or exact (see below)"},
     {"projection", T_STR, OFF(projection), RUN, "projection scheme (see below)"},
     {"n", T_SIZE, OFF(n), RUN | FFN, "sequence length (queries = keys)"},
     {"heads", T_SIZE, OFF(heads), RUN, "query heads"},
@@ -60,10 +60,11 @@ int bad_input(const char *cmd, const char *fmt, ...) {
 
 void options_defaults(run_options *o, opts_kind kind) {
     memset(o, 0, sizeof *o);
-    o->attention = "vanilla";
+    o->attention = kind == OPTS_FFN ? "topk" : "vanilla";
     o->projection = "mha";
     o->n = kind == OPTS_FFN ? 4096 : 1024;
     o->heads = 8;
+    if (kind == OPTS_FFN) o->d_model = 768;
     o->d_head = 64;
     o->chunk = 256;
     o->score_std = 4.0;

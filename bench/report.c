@@ -1,6 +1,7 @@
 /* report.c — see report.h. */
 #include "report.h"
 #include "env.h"
+#include "npy.h"
 
 #include <errno.h>
 #include <math.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 void error_compare(const float *out, const double *ref, size_t heads, size_t n, size_t d,
                    const size_t *rows, size_t nrows, error_stats *e) {
@@ -85,4 +87,22 @@ int row_emit(const char *cmd, const run_options *o, const result_row *r) {
     free(head); free(line);
     if (!ok) { fprintf(stderr, "attnbench %s: cannot write to stdout\n", cmd); return 1; }
     return 0;
+}
+
+int dump_npy(const char *cmd, const char *dir, const char *name, const float *f, const double *d,
+             size_t a, size_t b, size_t c) {
+    char path[4096], err[600];
+    size_t shape3[3] = {a, b, c};
+    const size_t *shape = a ? shape3 : shape3 + 1;
+    int ndim = a ? 3 : 2;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int rc = f ? npy_write_f32(path, f, ndim, shape, err, sizeof err)
+               : npy_write_f64(path, d, ndim, shape, err, sizeof err);
+    if (rc) fprintf(stderr, "attnbench %s: --dump: %s\n", cmd, err);
+    return rc ? 1 : 0;
+}
+
+size_t mem_total_bytes(void) {
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? (size_t)pages * (size_t)page : 0;
 }

@@ -25,4 +25,12 @@ void row_set_common(result_row *r, const run_options *o);
 /* prints or appends the row as --csv / --row-only say; 0, or 1 after an error message */
 int row_emit(const char *cmd, const run_options *o, const result_row *r);
 
+/* writes DIR/NAME, float32 data (f) or float64 (d), shape (a, b, c), or
+ * (b, c) when a is 0; 0, or 1 after printing an error */
+int dump_npy(const char *cmd, const char *dir, const char *name, const float *f, const double *d,
+             size_t a, size_t b, size_t c);
+
+/* total physical memory in bytes, or 0 if unknown */
+size_t mem_total_bytes(void);
+
 #endif

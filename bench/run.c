@@ -48,11 +48,6 @@ static void list_names(char *out, size_t cap, int attention) {
             len += (size_t)snprintf(out + len, cap - len, "%s%s", len ? ", " : "", p->name);
 }
 
-static long long mem_total_bytes(void) {
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    return pages > 0 && page > 0 ? (long long)pages * page : -1;
-}
-
 /* the state one timed call needs */
 typedef struct {
     const attn_method *m;
@@ -71,17 +66,6 @@ static int one_call(void *p) {
     int rc = c->m->forward(&c->s, &c->kn, c->q, c->k, c->v, c->out, &ws);
     if (ws.peak > c->ws_peak) c->ws_peak = ws.peak;
     if (ws.live) c->ws_leak = 1;
-    return rc;
-}
-
-/* DIR/NAME.npy, float32 or float64 */
-static int dump_tensor(const char *dir, const char *name, const float *f, const double *d,
-                       size_t a, size_t b, size_t c) {
-    char path[4096], err[600];
-    size_t shape[3] = {a, b, c};
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    int rc = f ? npy_write_f32(path, f, 3, shape, err, sizeof err) : npy_write_f64(path, d, 3, shape, err, sizeof err);
-    if (rc) fprintf(stderr, "attnbench run: --dump: %s\n", err);
     return rc;
 }
 
@@ -180,9 +164,9 @@ int cmd_run(int argc, char **argv) {
               __builtin_add_overflow(2 * qn, 2 * kvn, &db) || size_mul(fl, 4, &fl) || size_mul(db, 8, &db) ||
               __builtin_add_overflow(fl, db, &need) || qn > SIZE_MAX / 4 || kvn > SIZE_MAX / 4;
     }
-    long long total = mem_total_bytes();
+    size_t total = mem_total_bytes();
     if (ovf) { if (o.input) input_free(&in); return bad_input(cmd, "sizes overflow: heads %zu x n %zu x d_head %zu", o.heads, o.n, o.d_head); }
-    if (total > 0 && need > (size_t)total) {
+    if (total && need > total) {
         if (o.input) input_free(&in);
         return bad_input(cmd, "inputs and reference need %.3g GiB, more than this machine's %.3g GiB", need / 1073741824.0, total / 1073741824.0);
     }
@@ -219,8 +203,7 @@ int cmd_run(int argc, char **argv) {
     memset(out, 0, qn * sizeof(float)); /* resident before the measurement starts */
 
     /* ---- timed calls ---- */
-    long long avail = mem_total_bytes();
-    call_ctx c = {m, s, kn, q, k, v, out, avail > 0 ? (size_t)avail : 0, 0, 0};
+    call_ctx c = {m, s, kn, q, k, v, out, mem_total_bytes(), 0, 0};
     timing t;
     measure(one_call, &c, o.warmup, o.reps, &t);
 
@@ -297,11 +280,11 @@ int cmd_run(int argc, char **argv) {
         row_set(&row, COL_err_rows, "%zu", nrows);
         int drc = 0;
         if (o.dump) {
-            drc = dump_tensor(o.dump, "q.npy", q, NULL, o.heads, o.n, o.d_head) ||
-                  dump_tensor(o.dump, "k.npy", k, NULL, kv, o.n, o.d_head) ||
-                  dump_tensor(o.dump, "v.npy", v, NULL, kv, o.n, o.d_head) ||
-                  dump_tensor(o.dump, "out.npy", out, NULL, o.heads, o.n, o.d_head) ||
-                  dump_tensor(o.dump, "ref.npy", NULL, ref, o.heads, o.n, o.d_head);
+            drc = dump_npy("run", o.dump, "q.npy", q, NULL, o.heads, o.n, o.d_head) ||
+                  dump_npy("run", o.dump, "k.npy", k, NULL, kv, o.n, o.d_head) ||
+                  dump_npy("run", o.dump, "v.npy", v, NULL, kv, o.n, o.d_head) ||
+                  dump_npy("run", o.dump, "out.npy", out, NULL, o.heads, o.n, o.d_head) ||
+                  dump_npy("run", o.dump, "ref.npy", NULL, ref, o.heads, o.n, o.d_head);
         }
         free(rows); free(ref); free(ent); free(mass);
         if (drc) goto done;

@@ -8,11 +8,17 @@ const attn_method attn_methods[] = {
     /* name        summary                                                      knobs                   forward            flops              workspace_bytes */
     {"vanilla", "exact; materialises the (heads, n, n) scores", 0, vanilla_forward, exact_flops, vanilla_workspace},
     {"chunked", "exact; query x key blocks, online softmax, linear memory", KNOB_CHUNK, chunked_forward, exact_flops, chunked_workspace},
+    {"topk", "per query the k largest scores only; queries in chunks, linear memory", KNOB_K | KNOB_CHUNK, topk_forward, topk_flops, topk_workspace},
+    {"performer", "FAVOR+; M positive orthogonal random features, linear memory", KNOB_FEATURES, performer_forward, performer_flops, performer_workspace},
     {NULL, NULL, 0, NULL, NULL, NULL},
 };
 
 const proj_scheme proj_schemes[] = {
     {"mha", "one Q, K, V projection per head", mha_project, mha_kv_heads, mha_params},
+    {"mqa", "one K, V head shared by all query heads (mean of the MHA K, V)", gqa_project, mqa_kv_heads, gqa_params},
+    {"gqa", "--kv-heads G K, V heads, each the mean of its group's MHA K, V", gqa_project, gqa_kv_heads, gqa_params},
+    {"mhe-add", "shared Q, K, V projection plus a head embedding added per head", mhe_add_project, mhe_kv_heads, mhe_params},
+    {"mhe-mul", "shared Q, K, V projection times a head embedding per head", mhe_mul_project, mhe_kv_heads, mhe_params},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -18,6 +18,62 @@ int chunked_forward(const attn_shape *s, const attn_knobs *kn, const float *q,
                     const float *k, const float *v, float *out, workspace *ws);
 size_t chunked_workspace(const attn_shape *s, const attn_knobs *kn);
 
+/* performer.c */
+int performer_forward(const attn_shape *s, const attn_knobs *kn, const float *q,
+                      const float *k, const float *v, float *out, workspace *ws);
+double performer_flops(const attn_shape *s, const attn_knobs *kn);
+size_t performer_workspace(const attn_shape *s, const attn_knobs *kn);
+/* ceil(d_head ln d_head): the default M (knobs->features 0 also means this) */
+size_t performer_default_features(size_t d_head);
+/* w: (m, d_head) orthogonal random features of K/V head `head`; g: (d_head, d_head) scratch */
+void performer_draw_features(size_t m, size_t d_head, uint64_t seed, size_t head, float *w,
+                             double *g);
+/* x: (rows, d_head); w: (m, d_head); phi: (rows, m) positive features, shifted by: */
+enum { PERFORMER_SHIFT_NONE, PERFORMER_SHIFT_ROW, PERFORMER_SHIFT_ALL };
+void performer_feature_map(size_t rows, size_t d_head, size_t m, const float *x, const float *w,
+                           int shift, float *phi);
+
+/* topk.c */
+int topk_forward(const attn_shape *s, const attn_knobs *kn, const float *q,
+                 const float *k, const float *v, float *out, workspace *ws);
+double topk_flops(const attn_shape *s, const attn_knobs *kn);
+size_t topk_workspace(const attn_shape *s, const attn_knobs *kn);
+/* s: (len); scratch: (len); idx: (min(k, len)) the indices of the k largest
+ * of s, ascending, the lower index winning ties; returns min(k, len)
+ * (fewer only if s holds NaN) */
+size_t topk_select_row(const float *s, size_t len, size_t k, float *scratch, uint32_t *idx);
+
+/* ffn.c — the feed-forward layer out = ReLU(x w1) w2, exact and top-k over
+ * the d_ff hidden units (keys: columns of w1, values: rows of w2), rows in
+ * chunks of C = min(chunk, n). For every function:
+ *   x (n, d_model); w1 (d_model, d_ff); w2 (d_ff, d_model); out (n, d_model)
+ * k (top-k) >= 1; k >= d_ff keeps every unit, which is the exact layer.
+ * Return ATTN_OK, ATTN_EINVAL (empty shape, k or chunk 0, a size over INT_MAX)
+ * or ATTN_ENOMEM. */
+typedef struct {
+    size_t n;        /* rows of x (tokens) */
+    size_t d_model;  /* width of x and out */
+    size_t d_ff;     /* hidden units */
+} ffn_shape;
+int ffn_exact_forward(const ffn_shape *s, size_t chunk, const float *x, const float *w1,
+                      const float *w2, float *out, workspace *ws);
+size_t ffn_exact_workspace(const ffn_shape *s, size_t chunk);    /* 4*C*d_ff bytes */
+double ffn_exact_flops(const ffn_shape *s);                      /* 4*n*d_model*d_ff */
+int ffn_topk_forward(const ffn_shape *s, size_t k, size_t chunk, const float *x,
+                     const float *w1, const float *w2, float *out, workspace *ws);
+/* 4*(C*d_ff + d_ff + 2*C*k') bytes, k' = min(k, d_ff) */
+size_t ffn_topk_workspace(const ffn_shape *s, size_t k, size_t chunk);
+double ffn_topk_flops(const ffn_shape *s, size_t k);             /* 2*n*d_model*(d_ff + k') */
+/* The float64 exact layer for the rows listed in `rows` (ascending or not;
+ * NULL means all n), in blocks of 64 rows (memory linear in d_ff).
+ * out: (nrows, d_model); relu_mass: (nrows) sum of the positive activations
+ * of the row, or NULL; topk_share: (nrows) the share of that mass carried by
+ * the k largest pre-activations (1 where the mass is 0), or NULL (or k 0:
+ * not computed); the mean over rows can serve as the ffn CSV's topk_mass. */
+int ffn_reference(const ffn_shape *s, size_t k, const double *x, const double *w1,
+                  const double *w2, const size_t *rows, size_t nrows, double *out,
+                  double *relu_mass, double *topk_share, workspace *ws);
+
 /* proj_mha.c */
 int mha_project(const proj_shape *s, const float *x, const float *wq, const float *wk,
                 const float *wv, float *q, float *k, float *v, workspace *ws);
@@ -25,5 +81,20 @@ size_t mha_kv_heads(size_t heads, size_t kv_heads_opt);
 size_t mha_params(const proj_shape *s);
 /* y = x w per head: x (n, d_model); w (heads, d_model, d_head); y (heads, n, d_head) */
 void project_heads(const proj_shape *s, size_t heads, const float *x, const float *w, float *y);
+
+/* proj_gqa.c: gqa and mqa (the same projection; kv_heads groups) */
+int gqa_project(const proj_shape *s, const float *x, const float *wq, const float *wk,
+                const float *wv, float *q, float *k, float *v, workspace *ws);
+size_t gqa_kv_heads(size_t heads, size_t kv_heads_opt);
+size_t mqa_kv_heads(size_t heads, size_t kv_heads_opt);
+size_t gqa_params(const proj_shape *s);
+
+/* proj_mhe.c */
+int mhe_add_project(const proj_shape *s, const float *x, const float *wq, const float *wk,
+                    const float *wv, float *q, float *k, float *v, workspace *ws);
+int mhe_mul_project(const proj_shape *s, const float *x, const float *wq, const float *wk,
+                    const float *wv, float *q, float *k, float *v, workspace *ws);
+size_t mhe_kv_heads(size_t heads, size_t kv_heads_opt);
+size_t mhe_params(const proj_shape *s);
 
 #endif

@@ -1,0 +1,210 @@
+/* run_ffn.c — `attnbench ffn`: the feed-forward layer out = ReLU(X W1) W2,
+ * exact or top-k over the d_ff hidden units (Gupta et al., 2021), one CSV row.
+ * The same order of work as `run`: validate, build the input, time, then the
+ * float64 reference and the errors. */
+#include "commands.h"
+#include "env.h"
+#include "measure.h"
+#include "methods.h"
+#include "npy.h"
+#include "options.h"
+#include "report.h"
+#include "rng.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void usage(void) {
+    printf("usage: attnbench ffn [options]\n\n"
+           "Runs the feed-forward layer ReLU(X W1) W2 with X (n, d_model), W1 (d_model, d_ff),\n"
+           "W2 (d_ff, d_model), exact (--attention exact, rows in chunks) or top-k\n"
+           "(--attention topk: per row the k largest pre-activations, their ReLU, the k\n"
+           "matching rows of W2), and prints one CSV row; error against the exact layer\n"
+           "in float64. --input DIR reads x.npy, w1.npy, w2.npy.\n\noptions:\n");
+    options_usage(stdout, OPTS_FFN);
+}
+
+typedef struct {
+    int topk;
+    ffn_shape s;
+    size_t k, chunk;
+    const float *x, *w1, *w2;
+    float *out;
+    size_t ws_limit, ws_peak;
+} ffn_ctx;
+
+static int ffn_call(void *p) {
+    ffn_ctx *c = p;
+    workspace ws;
+    ws_init(&ws, c->ws_limit);
+    int rc = c->topk ? ffn_topk_forward(&c->s, c->k, c->chunk, c->x, c->w1, c->w2, c->out, &ws)
+                     : ffn_exact_forward(&c->s, c->chunk, c->x, c->w1, c->w2, c->out, &ws);
+    if (ws.peak > c->ws_peak) c->ws_peak = ws.peak;
+    return rc;
+}
+
+/* DIR/NAME as a 2-D tensor; 0, or 2 after printing the problem */
+static int load2(const char *dir, const char *name, npy_array *a) {
+    char path[4096], err[600];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (npy_read(path, a, err, sizeof err)) return bad_input("ffn", "%s", err);
+    if (a->ndim != 2 || !a->shape[0] || !a->shape[1]) { npy_free(a); return bad_input("ffn", "%s: expected a non-empty 2-D array", path); }
+    return 0;
+}
+
+static float *to_float(const double *d, size_t count) {
+    float *f = malloc(count ? count * sizeof(float) : 1);
+    if (f) for (size_t i = 0; i < count; i++) f[i] = (float)d[i];
+    return f;
+}
+
+int cmd_ffn(int argc, char **argv) {
+    const char *cmd = "ffn";
+    run_options o;
+    options_defaults(&o, OPTS_FFN);
+    int prc = options_parse(&o, OPTS_FFN, argc, argv);
+    if (prc == 1) { usage(); return 0; }
+    if (prc) return prc;
+    int topk = !strcmp(o.attention, "topk");
+    if (!topk && strcmp(o.attention, "exact")) return bad_input(cmd, "unknown --attention '%s' (one of: topk, exact)", o.attention);
+    if (o.dump) {
+        struct stat st;
+        if (stat(o.dump, &st) != 0 || !S_ISDIR(st.st_mode)) return bad_input(cmd, "--dump %s: not a directory", o.dump);
+    }
+    if (o.threads < 1 || o.threads > 1024) return bad_input(cmd, "--threads %zu: must be 1..1024", o.threads);
+
+    /* float64 originals (x, w1, w2); the kernels see float copies */
+    npy_array in[3];
+    memset(in, 0, sizeof in);
+    ffn_shape s;
+    if (o.input) {
+        static const char *const names[3] = {"x.npy", "w1.npy", "w2.npy"};
+        for (int i = 0; i < 3; i++) {
+            int rc = load2(o.input, names[i], &in[i]);
+            if (rc) { for (int j = 0; j < i; j++) npy_free(&in[j]); return rc; }
+        }
+        s = (ffn_shape){in[0].shape[0], in[0].shape[1], in[1].shape[1]};
+        if (in[1].shape[0] != s.d_model || in[2].shape[0] != s.d_ff || in[2].shape[1] != s.d_model) {
+            for (int j = 0; j < 3; j++) npy_free(&in[j]);
+            return bad_input(cmd, "%s: shapes disagree: x (%zu, %zu), w1 (%zu, %zu), w2 (%zu, %zu); want (n, d_model), (d_model, d_ff), (d_ff, d_model)",
+                             o.input, in[0].shape[0], in[0].shape[1], in[1].shape[0], in[1].shape[1], in[2].shape[0], in[2].shape[1]);
+        }
+        static const char *const fixed[3] = {"n", "d-model", "d-ff"};
+        size_t have[3] = {s.n, s.d_model, s.d_ff}, want[3] = {o.n, o.d_model, o.d_ff};
+        for (int i = 0; i < 3; i++)
+            if (options_given(&o, fixed[i]) && have[i] != want[i]) {
+                for (int j = 0; j < 3; j++) npy_free(&in[j]);
+                return bad_input(cmd, "--%s %zu disagrees with the input's %zu in %s", fixed[i], want[i], have[i], o.input);
+            }
+    } else {
+        if (!o.d_ff && size_mul(4, o.d_model, &o.d_ff)) return bad_input(cmd, "--d-model too large");
+        s = (ffn_shape){o.n, o.d_model, o.d_ff};
+        if (!s.n || !s.d_model || !s.d_ff) return bad_input(cmd, "--%s must be at least 1", !s.n ? "n" : !s.d_model ? "d-model" : "d-ff");
+    }
+    size_t kk = options_given(&o, "k") ? o.k : (s.d_ff < 256 ? s.d_ff : 256);
+    if (topk && kk < 1) { for (int j = 0; j < 3; j++) npy_free(&in[j]); return bad_input(cmd, "--k must be at least 1"); }
+    if (topk && kk > s.d_ff) { for (int j = 0; j < 3; j++) npy_free(&in[j]); return bad_input(cmd, "--k %zu is larger than --d-ff %zu", kk, s.d_ff); }
+    if (o.chunk < 1) { for (int j = 0; j < 3; j++) npy_free(&in[j]); return bad_input(cmd, "--chunk must be at least 1"); }
+    /* x, w1, w2, out in float and float64, plus the reference output */
+    size_t nx, nw, need;
+    int ovf = size_mul(s.n, s.d_model, &nx) || size_mul(s.d_model, s.d_ff, &nw) || nx > SIZE_MAX / 64 ||
+              nw > SIZE_MAX / 64 || size_mul(3 * nx + 2 * nw, 12, &need) ||
+              s.n > INT32_MAX || s.d_model > INT32_MAX || s.d_ff > INT32_MAX;
+    if (ovf || (mem_total_bytes() && need > mem_total_bytes())) {
+        for (int j = 0; j < 3; j++) npy_free(&in[j]);
+        return ovf ? bad_input(cmd, "sizes overflow: n %zu, d_model %zu, d_ff %zu", s.n, s.d_model, s.d_ff)
+                   : bad_input(cmd, "inputs and reference need %.3g GiB, more than this machine's %.3g GiB", need / 1073741824.0, mem_total_bytes() / 1073741824.0);
+    }
+    int rc = 1;
+    result_row row;
+    row_init(&row);
+    float *x = NULL, *w1 = NULL, *w2 = NULL, *out = NULL;
+    double *ref = NULL, *share = NULL;
+    size_t *rows = NULL;
+    if (!o.input) {
+        rng r;
+        double *dst[3];
+        size_t counts[3] = {nx, nw, nw};
+        const double stds[3] = {1.0, 1.0 / sqrt((double)s.d_model), 1.0 / sqrt((double)s.d_ff)};
+        for (int i = 0; i < 3; i++) {
+            dst[i] = malloc(counts[i] * sizeof(double));
+            if (!dst[i]) { for (int j = 0; j < i; j++) free(dst[j]); fprintf(stderr, "attnbench ffn: out of memory\n"); goto done; }
+            rng_seed(&r, o.seed, 101 + (uint64_t)i);
+            /* rounded to float first, so the reference sees exactly the kernel's input */
+            for (size_t e = 0; e < counts[i]; e++) dst[i][e] = (float)(stds[i] * rng_normal(&r));
+            in[i].data = dst[i];
+            in[i].count = counts[i];
+        }
+    }
+    x = to_float(in[0].data, nx); w1 = to_float(in[1].data, nw); w2 = to_float(in[2].data, nw);
+    out = calloc(nx ? nx : 1, sizeof(float));
+    if (!x || !w1 || !w2 || !out) { fprintf(stderr, "attnbench ffn: out of memory\n"); goto done; }
+
+    blas_set_threads((int)o.threads);
+    if (blas_core_is_fallback())
+        fprintf(stderr, "attnbench ffn: warning: OpenBLAS runs on its generic '%s' kernels; timings are not representative (set OPENBLAS_CORETYPE)\n", blas_core_name());
+    ffn_ctx c = {topk, s, kk, o.chunk, x, w1, w2, out, mem_total_bytes(), 0};
+    timing t;
+    measure(ffn_call, &c, o.warmup, o.reps, &t);
+
+    row_set(&row, COL_layer, "ffn");
+    row_set(&row, COL_attention, "%s", topk ? "topk" : "exact");
+    row_set(&row, COL_n, "%zu", s.n);
+    row_set(&row, COL_d_model, "%zu", s.d_model);
+    row_set(&row, COL_d_ff, "%zu", s.d_ff);
+    if (topk) row_set(&row, COL_k, "%zu", kk);
+    row_set(&row, COL_chunk, "%zu", o.chunk);
+    row_set(&row, COL_causal, "0");
+    row_set(&row, COL_params, "%zu", 2 * nw);
+    row_set_common(&row, &o);
+    if (t.error == ATTN_ENOMEM) {
+        row_set(&row, COL_status, "oom");
+        row_set(&row, COL_note, "workspace could not be allocated");
+        rc = row_emit(cmd, &o, &row) ? 1 : 3;
+        goto done;
+    }
+    if (t.error) { fprintf(stderr, "attnbench ffn: %s\n", attn_strerror(t.error)); goto done; }
+    row_set(&row, COL_status, "ok");
+    row_set(&row, COL_time_median_s, "%.6g", t.median_s);
+    row_set(&row, COL_time_min_s, "%.6g", t.min_s);
+    row_set(&row, COL_reps, "%zu", t.reps);
+    row_set(&row, COL_gflops, "%.4g", (topk ? ffn_topk_flops(&s, kk) : ffn_exact_flops(&s)) / t.median_s * 1e-9);
+    row_set(&row, COL_peak_rss_bytes, "%zu", t.peak_rss);
+    row_set(&row, COL_kernel_peak_bytes, "%zu", t.kernel_peak);
+    row_set(&row, COL_workspace_bytes, "%zu", c.ws_peak);
+    if (!t.rss_exact) row_set(&row, COL_note, "peak RSS from getrusage (clear_refs refused)");
+
+    size_t nrows;
+    rows = error_rows(s.n, o.dump ? 0 : o.ref_rows, &nrows);
+    ref = malloc(nrows * s.d_model * sizeof(double));
+    share = malloc(nrows * sizeof(double));
+    workspace rws;
+    ws_init(&rws, 0);
+    if (!ref || !share || ffn_reference(&s, topk ? kk : 0, in[0].data, in[1].data, in[2].data, rows, nrows, ref, NULL, topk ? share : NULL, &rws)) {
+        fprintf(stderr, "attnbench ffn: the float64 reference failed (out of memory)\n");
+        goto done;
+    }
+    error_stats es;
+    error_compare(out, ref, 1, s.n, s.d_model, rows, nrows, &es);
+    row_set(&row, COL_rel_err, "%.6g", es.rel_err);
+    row_set(&row, COL_max_abs_err, "%.6g", es.max_abs_err);
+    row_set(&row, COL_cos_err, "%.6g", es.cos_err);
+    if (topk) {
+        double sum = 0;
+        for (size_t i = 0; i < nrows; i++) sum += share[i];
+        row_set(&row, COL_topk_mass, "%.6g", sum / (double)nrows);
+    }
+    row_set(&row, COL_err_rows, "%zu", nrows);
+    if (o.dump && (dump_npy(cmd, o.dump, "out.npy", out, NULL, 0, s.n, s.d_model) ||
+                   dump_npy(cmd, o.dump, "ref.npy", NULL, ref, 0, s.n, s.d_model)))
+        goto done;
+    rc = row_emit(cmd, &o, &row);
+done:
+    row_free(&row);
+    for (int j = 0; j < 3; j++) npy_free(&in[j]);
+    free(x); free(w1); free(w2); free(out); free(ref); free(share); free(rows);
+    return rc;
+}

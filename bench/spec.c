@@ -1,0 +1,532 @@
+/* spec.c — parses sweep specs and expands them into points (format in spec.h). */
+#include "spec.h"
+
+#include "attention.h"
+#include "options.h"
+#include "results.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { KIND_INT, KIND_REAL, KIND_BOOL, KIND_NAME };
+enum { FOR_RUN = 1u << SPEC_RUN, FOR_FFN = 1u << SPEC_FFN, FOR_BOTH = FOR_RUN | FOR_FFN };
+
+typedef struct {
+    const char *name;    /* as written in a spec and as the option, less "--" */
+    const char *column;  /* results column that identifies the point, or NULL */
+    int kind;
+    unsigned commands;   /* FOR_*: the subcommands that take it */
+} knob_info;
+
+/* indexed by SK_*; the order of SPEC_KNOBS */
+static const knob_info knobs[SK_COUNT] = {
+    [SK_ATTENTION] = {"attention", "attention", KIND_NAME, FOR_BOTH},
+    [SK_PROJECTION] = {"projection", "projection", KIND_NAME, FOR_RUN},
+    [SK_INPUT] = {"input", "input", KIND_NAME, FOR_BOTH},
+    [SK_HEADS] = {"heads", "heads", KIND_INT, FOR_RUN},
+    [SK_D_HEAD] = {"d-head", "d_head", KIND_INT, FOR_RUN},
+    [SK_D_MODEL] = {"d-model", "d_model", KIND_INT, FOR_BOTH},
+    [SK_D_FF] = {"d-ff", "d_ff", KIND_INT, FOR_FFN},
+    [SK_CAUSAL] = {"causal", "causal", KIND_BOOL, FOR_RUN},
+    [SK_SCORE_STD] = {"score-std", "score_std", KIND_REAL, FOR_RUN},
+    [SK_HEAD_SIM] = {"head-sim", "head_sim", KIND_REAL, FOR_RUN},
+    [SK_N] = {"n", "n", KIND_INT, FOR_BOTH},
+    [SK_KV_HEADS] = {"kv-heads", "kv_heads", KIND_INT, FOR_RUN},
+    [SK_K] = {"k", "k", KIND_INT, FOR_BOTH},
+    [SK_CHUNK] = {"chunk", "chunk", KIND_INT, FOR_BOTH},
+    [SK_FEATURES] = {"features", "features", KIND_INT, FOR_RUN},
+    [SK_SEED] = {"seed", "seed", KIND_INT, FOR_BOTH},
+    [SK_THREADS] = {"threads", "threads", KIND_INT, FOR_BOTH},
+    [SK_WARMUP] = {"warmup", NULL, KIND_INT, FOR_BOTH},
+    [SK_REPS] = {"reps", NULL, KIND_INT, FOR_BOTH},
+    [SK_REF_ROWS] = {"ref-rows", NULL, KIND_INT, FOR_BOTH},
+};
+
+static const char *const command_names[] = {"run", "ffn"};
+
+const char *spec_knob_name(int knob) { return knobs[knob].name; }
+
+int spec_knob_column(int knob) {
+    return knobs[knob].column ? result_column_find(knobs[knob].column) : -1;
+}
+
+static int knob_find(const char *name) {
+    for (int i = 0; i < SK_COUNT; i++)
+        if (strcmp(knobs[i].name, name) == 0) return i;
+    return -1;
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...) {
+    if (!err || !errlen) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- values --------------------------------------------------------- */
+
+/* The canonical text of a value, so "4", "4.0" and "04" are one point;
+ * NULL (and *why set) when it is not of the knob's kind. */
+static char *canonical_value(int knob, const char *text, const char **why) {
+    char *end, *out = NULL;
+    errno = 0;
+    switch (knobs[knob].kind) {
+    case KIND_INT: {
+        if (!isdigit((unsigned char)text[0])) { *why = "a whole number >= 0"; return NULL; }
+        unsigned long long v = strtoull(text, &end, 10);
+        if (*end || errno) { *why = "a whole number >= 0"; return NULL; }
+        if (asprintf(&out, "%llu", v) < 0) out = NULL;
+        break;
+    }
+    case KIND_REAL: {
+        double v = strtod(text, &end);
+        if (end == text || *end || errno || v != v || v - v != 0) { *why = "a finite number"; return NULL; }
+        if (asprintf(&out, "%.15g", v == 0 ? 0.0 : v) < 0) out = NULL;
+        break;
+    }
+    case KIND_BOOL:
+        if (strcmp(text, "0") && strcmp(text, "1")) { *why = "0 or 1"; return NULL; }
+        out = strdup(text);
+        break;
+    default:
+        for (const char *c = text; *c; c++)
+            if (*c == ',' || *c == '"' || (unsigned char)*c < ' ') { *why = "a name without commas or quotes"; return NULL; }
+        out = strdup(text);
+    }
+    if (!out) *why = "(out of memory)";
+    return out;
+}
+
+/* ---- parsing -------------------------------------------------------- */
+
+static void group_free(spec_group *g) {
+    for (size_t i = 0; i < g->nlists; i++) {
+        for (size_t j = 0; j < g->lists[i].count; j++) free(g->lists[i].values[j]);
+        free(g->lists[i].values);
+    }
+    free(g->lists);
+    free(g->name);
+    memset(g, 0, sizeof *g);
+}
+
+void spec_free(sweep_spec *s) {
+    group_free(&s->defaults);
+    for (size_t i = 0; i < s->ngroups; i++) group_free(&s->groups[i]);
+    free(s->groups);
+    free(s->file);
+    memset(s, 0, sizeof *s);
+}
+
+static const spec_list *group_list(const spec_group *g, int knob) {
+    for (size_t i = 0; i < g->nlists; i++)
+        if (g->lists[i].knob == knob) return &g->lists[i];
+    return NULL;
+}
+
+static int is_name_char(int c) { return isalnum(c) || c == '-' || c == '_' || c == '.'; }
+
+/* Splits a line in place into whitespace-separated words; returns their count. */
+static size_t split_words(char *line, char **words, size_t max) {
+    size_t n = 0;
+    char *p = line;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == '\r') p++;
+        if (!*p) break;
+        if (n == max) return max + 1;
+        words[n++] = p;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\r') p++;
+        if (*p) *p++ = '\0';
+    }
+    return n;
+}
+
+enum { MAX_WORDS = 256 };
+
+/* One knob line "KNOB VALUE..." into group g. 0, or -1 with err. */
+static int parse_knob_line(const char *file, int lineno, char **w, size_t nw, spec_group *g,
+                           char *err, size_t errlen) {
+    int knob = knob_find(w[0]);
+    if (knob < 0) {
+        set_err(err, errlen, "%s:%d: unknown knob '%s'", file, lineno, w[0]);
+        return -1;
+    }
+    if (nw < 2) {
+        set_err(err, errlen, "%s:%d: knob '%s' has no values", file, lineno, w[0]);
+        return -1;
+    }
+    const spec_list *prev = group_list(g, knob);
+    if (prev) {
+        set_err(err, errlen, "%s:%d: knob '%s' given twice in %s%s%s (first at line %d)", file,
+                lineno, w[0], g->name[0] ? "group '" : "the defaults", g->name,
+                g->name[0] ? "'" : "", prev->line);
+        return -1;
+    }
+    spec_list *grown = realloc(g->lists, (g->nlists + 1) * sizeof *grown);
+    if (!grown) goto nomem;
+    g->lists = grown;
+    spec_list *l = &g->lists[g->nlists];
+    l->knob = knob;
+    l->line = lineno;
+    l->count = 0;
+    l->values = calloc(nw - 1, sizeof *l->values);
+    if (!l->values) goto nomem;
+    g->nlists++;
+    for (size_t i = 1; i < nw; i++) {
+        const char *why = "";
+        char *v = canonical_value(knob, w[i], &why);
+        if (!v) {
+            set_err(err, errlen, "%s:%d: %s: '%s' is not %s", file, lineno, w[0], w[i], why);
+            return -1;
+        }
+        for (size_t j = 0; j < l->count; j++)
+            if (strcmp(l->values[j], v) == 0) {
+                set_err(err, errlen, "%s:%d: %s: value '%s' listed twice", file, lineno, w[0], w[i]);
+                free(v);
+                return -1;
+            }
+        l->values[l->count++] = v;
+    }
+    return 0;
+nomem:
+    set_err(err, errlen, "%s:%d: out of memory", file, lineno);
+    return -1;
+}
+
+/* The checks that need a whole group: its command takes its knobs, and a
+ * run group has an attention method (its own or the defaults'). */
+static int check_group(const char *file, const sweep_spec *s, const spec_group *g, char *err,
+                       size_t errlen) {
+    for (size_t i = 0; i < g->nlists; i++) {
+        const spec_list *l = &g->lists[i];
+        if (!(knobs[l->knob].commands & (1u << g->command))) {
+            set_err(err, errlen, "%s:%d: knob '%s' does not apply to `attnbench %s` (group '%s')",
+                    file, l->line, knobs[l->knob].name, command_names[g->command], g->name);
+            return -1;
+        }
+    }
+    if (g->command == SPEC_RUN && !group_list(g, SK_ATTENTION) &&
+        !group_list(&s->defaults, SK_ATTENTION)) {
+        set_err(err, errlen, "%s:%d: group '%s' names no attention method", file, g->line, g->name);
+        return -1;
+    }
+    return 0;
+}
+
+int spec_parse(const char *text, const char *file, sweep_spec *out, char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    out->file = strdup(file ? file : "spec");
+    out->defaults.name = strdup("");
+    if (!out->file || !out->defaults.name) {
+        set_err(err, errlen, "out of memory");
+        spec_free(out);
+        return -1;
+    }
+    file = out->file;
+    spec_group *g = &out->defaults;
+    const char *p = text;
+    int lineno = 0;
+    while (*p) {
+        lineno++;
+        const char *eol = strchr(p, '\n');
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        char *line = strndup(p, len);
+        p = eol ? eol + 1 : p + len;
+        if (!line) { set_err(err, errlen, "%s:%d: out of memory", file, lineno); goto fail; }
+        char *hash = strchr(line, '#');
+        if (hash) *hash = '\0';
+        char *words[MAX_WORDS];
+        size_t nw = split_words(line, words, MAX_WORDS);
+        int rc = 0;
+        if (nw == 0) {
+        } else if (nw > MAX_WORDS) {
+            set_err(err, errlen, "%s:%d: more than %d values on one line", file, lineno, MAX_WORDS - 1);
+            rc = -1;
+        } else if (words[0][0] == '[') {
+            size_t wl = strlen(words[0]);
+            int ok = nw == 1 && wl > 2 && words[0][wl - 1] == ']';
+            for (size_t i = 1; ok && i + 1 < wl; i++) ok = is_name_char((unsigned char)words[0][i]);
+            if (!ok) {
+                set_err(err, errlen, "%s:%d: a group line is [NAME], NAME of letters, digits, '-', '_', '.'", file, lineno);
+                rc = -1;
+            } else {
+                char *name = strndup(words[0] + 1, wl - 2);
+                for (size_t i = 0; name && i < out->ngroups; i++)
+                    if (strcmp(out->groups[i].name, name) == 0) {
+                        set_err(err, errlen, "%s:%d: group '%s' defined twice (first at line %d)",
+                                file, lineno, name, out->groups[i].line);
+                        rc = -1;
+                    }
+                spec_group *grown = rc ? NULL : realloc(out->groups, (out->ngroups + 1) * sizeof *grown);
+                if (!rc && (!name || !grown)) {
+                    set_err(err, errlen, "%s:%d: out of memory", file, lineno);
+                    rc = -1;
+                }
+                if (rc) {
+                    free(name);
+                } else {
+                    out->groups = grown;
+                    g = &out->groups[out->ngroups++];
+                    memset(g, 0, sizeof *g);
+                    g->name = name;
+                    g->line = lineno;
+                    g->command = SPEC_RUN;
+                }
+            }
+        } else if (strcmp(words[0], "command") == 0) {
+            if (g == &out->defaults) {
+                set_err(err, errlen, "%s:%d: 'command' belongs inside a [group]", file, lineno);
+                rc = -1;
+            } else if (nw != 2 || (strcmp(words[1], "run") && strcmp(words[1], "ffn"))) {
+                set_err(err, errlen, "%s:%d: command is 'run' or 'ffn'", file, lineno);
+                rc = -1;
+            } else {
+                g->command = strcmp(words[1], "ffn") == 0 ? SPEC_FFN : SPEC_RUN;
+            }
+        } else {
+            rc = parse_knob_line(file, lineno, words, nw, g, err, errlen);
+        }
+        free(line);
+        if (rc) goto fail;
+    }
+    if (out->ngroups == 0) {
+        set_err(err, errlen, "%s: no [group] in the spec", file);
+        goto fail;
+    }
+    for (size_t i = 0; i < out->ngroups; i++)
+        if (check_group(file, out, &out->groups[i], err, errlen)) goto fail;
+    return 0;
+fail:
+    spec_free(out);
+    return -1;
+}
+
+int spec_load(const char *path, sweep_spec *out, char *err, size_t errlen) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t cap = 4096, len = 0;
+    char *text = malloc(cap);
+    while (text) {
+        if (len + 1 >= cap) {
+            char *grown = realloc(text, cap *= 2);
+            if (!grown) { free(text); text = NULL; break; }
+            text = grown;
+        }
+        size_t got = fread(text + len, 1, cap - len - 1, f);
+        len += got;
+        if (got == 0) break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!text || bad) {
+        free(text);
+        set_err(err, errlen, "%s: %s", path, bad ? "read error" : "out of memory");
+        return -1;
+    }
+    text[len] = '\0';
+    if (strlen(text) != len) {
+        free(text);
+        set_err(err, errlen, "%s: not a text file (NUL byte)", path);
+        return -1;
+    }
+    const char *base = strrchr(path, '/');
+    int rc = spec_parse(text, base ? base + 1 : path, out, err, errlen);
+    free(text);
+    return rc;
+}
+
+/* ---- which knobs a method reads -------------------------------------- */
+
+/* A projection takes --kv-heads when the K/V heads it produces depend on it. */
+static int projection_uses_kv_heads(const proj_scheme *p) {
+    const size_t heads = 8;
+    return p->kv_heads_for(heads, 1) != p->kv_heads_for(heads, 2) ||
+           p->kv_heads_for(heads, 2) != p->kv_heads_for(heads, 4);
+}
+
+int spec_knob_applies(int knob, const char *attention, const char *projection) {
+    unsigned mask = knob == SK_K ? KNOB_K : knob == SK_CHUNK ? KNOB_CHUNK
+                  : knob == SK_FEATURES ? KNOB_FEATURES : 0;
+    run_options d;
+    options_defaults(&d, OPTS_RUN);
+    if (mask) {
+        const attn_method *m = attn_method_find(attention ? attention : d.attention);
+        return m && (m->knobs & mask);
+    }
+    if (knob == SK_KV_HEADS) {
+        const proj_scheme *p = proj_scheme_find(projection ? projection : d.projection);
+        return p && projection_uses_kv_heads(p);
+    }
+    return 1;
+}
+
+/* The feed-forward layer's methods are `exact` and `topk`: every one reads
+ * chunk; k where the attention method of that name reads k. */
+static int ffn_knob_applies(int knob, const char *attention) {
+    if (knob != SK_K) return 1;
+    run_options d;
+    options_defaults(&d, OPTS_FFN);
+    const attn_method *m = attn_method_find(attention ? attention : d.attention);
+    return m && (m->knobs & KNOB_K);
+}
+
+/* ---- expansion ------------------------------------------------------- */
+
+typedef struct {
+    const sweep_spec *spec;
+    const spec_group *group;
+    const spec_list *list[SK_COUNT];  /* the effective list of each knob, or NULL */
+    const char *value[SK_COUNT];      /* the current combination */
+    sweep_point *points;
+    size_t count, cap;
+    int failed;
+} expander;
+
+/* the option "--NAME", or NULL when out of memory */
+static char *option_text(const char *name) {
+    size_t len = strlen(name) + 3;
+    char *s = malloc(len);
+    if (s) snprintf(s, len, "--%s", name);
+    return s;
+}
+
+static int same_point(const sweep_point *a, int command, const char *const *value) {
+    if (a->command != command) return 0;
+    for (int k = 0; k < SK_COUNT; k++) {
+        if (!a->value[k] != !value[k]) return 0;
+        if (a->value[k] && strcmp(a->value[k], value[k])) return 0;
+    }
+    return 1;
+}
+
+static int add_point(expander *e) {
+    for (size_t i = 0; i < e->count; i++)
+        if (same_point(&e->points[i], e->group->command, e->value)) return 0;
+    if (e->count == e->cap) {
+        size_t cap = e->cap ? 2 * e->cap : 64;
+        sweep_point *grown = realloc(e->points, cap * sizeof *grown);
+        if (!grown) return -1;
+        e->points = grown;
+        e->cap = cap;
+    }
+    sweep_point *p = &e->points[e->count];
+    memset(p, 0, sizeof *p);
+    p->index = e->count;
+    p->command = e->group->command;
+    p->group = e->group->name;
+    e->count++;
+    int argc = 0;
+    for (int k = 0; k < SK_COUNT; k++)
+        if (e->value[k]) argc += 2;
+    p->argv = calloc((size_t)argc + 1, sizeof *p->argv);
+    if (!p->argv) return -1;
+    for (int k = 0; k < SK_COUNT; k++) {
+        if (!e->value[k]) continue;
+        if (!(p->value[k] = strdup(e->value[k]))) return -1;
+        if (knobs[k].kind == KIND_BOOL) { /* a flag: present for 1 */
+            if (strcmp(e->value[k], "1") == 0 && !(p->argv[p->argc++] = option_text(knobs[k].name)))
+                return -1;
+            continue;
+        }
+        if (!(p->argv[p->argc++] = option_text(knobs[k].name))) return -1;
+        if (!(p->argv[p->argc++] = strdup(e->value[k]))) return -1;
+    }
+    return 0;
+}
+
+/* Crosses knobs knob..SK_COUNT-1 given the values chosen before them. */
+static int expand_from(expander *e, int knob) {
+    if (knob == SK_COUNT) return add_point(e);
+    const spec_list *l = e->list[knob];
+    int applies = l && (e->group->command == SPEC_FFN
+                            ? ffn_knob_applies(knob, e->value[SK_ATTENTION])
+                            : spec_knob_applies(knob, e->value[SK_ATTENTION], e->value[SK_PROJECTION]));
+    if (!applies) {
+        e->value[knob] = NULL;
+        return expand_from(e, knob + 1);
+    }
+    for (size_t i = 0; i < l->count; i++) {
+        e->value[knob] = l->values[i];
+        if (expand_from(e, knob + 1)) return -1;
+    }
+    e->value[knob] = NULL;
+    return 0;
+}
+
+void spec_points_free(sweep_point *points, size_t count) {
+    for (size_t i = 0; points && i < count; i++) {
+        for (int k = 0; k < SK_COUNT; k++) free(points[i].value[k]);
+        for (int a = 0; points[i].argv && a < points[i].argc; a++) free(points[i].argv[a]);
+        free(points[i].argv);
+    }
+    free(points);
+}
+
+int spec_expand(const sweep_spec *s, sweep_point **points, size_t *count, char *err, size_t errlen) {
+    expander e = {.spec = s};
+    for (size_t gi = 0; gi < s->ngroups; gi++) {
+        e.group = &s->groups[gi];
+        unsigned takes = 1u << e.group->command;
+        for (int k = 0; k < SK_COUNT; k++) {
+            const spec_list *own = group_list(e.group, k);
+            const spec_list *def = group_list(&s->defaults, k);
+            e.list[k] = own ? own : (def && (knobs[k].commands & takes)) ? def : NULL;
+            e.value[k] = NULL;
+        }
+        if (expand_from(&e, 0)) {
+            spec_points_free(e.points, e.count);
+            set_err(err, errlen, "%s: out of memory expanding group '%s'", s->file, e.group->name);
+            return -1;
+        }
+    }
+    *points = e.points;
+    *count = e.count;
+    return 0;
+}
+
+int spec_parse_shard(const char *text, size_t *i, size_t *n, char *err, size_t errlen) {
+    char *end;
+    errno = 0;
+    unsigned long long a = isdigit((unsigned char)text[0]) ? strtoull(text, &end, 10) : 0;
+    if (!a || errno || *end != '/' || !isdigit((unsigned char)end[1])) goto bad;
+    unsigned long long b = strtoull(end + 1, &end, 10);
+    if (errno || *end || b < 1 || a > b) goto bad;
+    *i = (size_t)a;
+    *n = (size_t)b;
+    return 0;
+bad:
+    set_err(err, errlen, "--shard '%s': expected I/N with 1 <= I <= N", text);
+    return -1;
+}
+
+char *spec_point_describe(const sweep_point *p) {
+    size_t cap = 256, len = 0;
+    char *s = malloc(cap);
+    if (!s) return NULL;
+    s[0] = '\0';
+    if (p->command == SPEC_FFN) len = (size_t)snprintf(s, cap, "ffn");
+    for (int k = 0; k < SK_COUNT; k++) {
+        if (!p->value[k]) continue;
+        const char *name = knobs[k].name;
+        size_t need = strlen(name) + strlen(p->value[k]) + 3;
+        if (len + need >= cap) {
+            while (len + need >= cap) cap *= 2;
+            char *grown = realloc(s, cap);
+            if (!grown) { free(s); return NULL; }
+            s = grown;
+        }
+        /* the method names speak for themselves */
+        if (k == SK_ATTENTION || k == SK_PROJECTION)
+            len += (size_t)snprintf(s + len, cap - len, "%s%s", len ? " " : "", p->value[k]);
+        else
+            len += (size_t)snprintf(s + len, cap - len, "%s%s=%s", len ? " " : "", name, p->value[k]);
+    }
+    return s;
+}

@@ -1,0 +1,34 @@
+# lib.sh — helpers for the end-to-end tests (POSIX sh). Source it.
+# $ATTNBENCH is the binary under test (tests/run.sh sets it).
+: "${ATTNBENCH:=build/attnbench}"
+fails=0
+tmp=$(mktemp -d /tmp/attnbench-e2e-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+ok() { :; }
+
+# col NAME FILE [ROW]: the value of column NAME in data row ROW (default 1)
+# of a CSV file without quoted fields
+col() {
+  awk -F, -v name="$1" -v want="${3:-1}" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i; next }
+    NR - 1 == want { if (c) print $c; exit }' "$2"
+}
+
+# a python3 with NumPy, or empty
+numpy_python() {
+  for p in /usr/bin/python3 python3; do
+    if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import numpy' >/dev/null 2>&1; then echo "$p"; return; fi
+  done
+}
+
+# float comparison: fle A B is true when A <= B
+fle() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 <= b + 0) }'; }
+
+# the method exists in this build?
+has_method() { "$ATTNBENCH" run --help | grep -q "^  $1 "; }
+
+finish() {
+  if [ "$fails" -ne 0 ]; then echo "$fails check(s) failed" >&2; exit 1; fi
+  exit 0
+}
