@@ -128,7 +128,11 @@ int cmd_run(int argc, char **argv) {
         if (o.input) input_free(&in);
         return bad_input(cmd, "--kv-heads %zu does not apply to --projection %s (it has %zu K/V heads)", o.kv_heads, ps->name, kv);
     }
-    if (!kv || o.heads % kv) {
+    if (!kv) {
+        if (o.input) input_free(&in);
+        return bad_input(cmd, "--projection %s needs --kv-heads G (a divisor of --heads %zu)", ps->name, o.heads);
+    }
+    if (o.heads % kv) {
         if (o.input) input_free(&in);
         return bad_input(cmd, "--kv-heads %zu must divide --heads %zu", kv, o.heads);
     }

@@ -10,6 +10,7 @@ size_t gqa_kv_heads(size_t heads, size_t kv_heads_opt) {
     return kv_heads_opt;
 }
 
+/* mqa: one K/V head, whatever --kv-heads says */
 size_t mqa_kv_heads(size_t heads, size_t kv_heads_opt) {
     (void)heads; (void)kv_heads_opt;
     return 1;

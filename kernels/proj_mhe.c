@@ -18,6 +18,7 @@
 
 enum { POWER_MAX_ITERS = 10000 };
 
+/* one K/V per query head, as MHA */
 size_t mhe_kv_heads(size_t heads, size_t kv_heads_opt) {
     (void)kv_heads_opt;
     return heads;
@@ -155,11 +156,13 @@ static int mhe_project(const proj_shape *s, int multiply, const float *x, const 
     return ATTN_OK;
 }
 
+/* x: (n, d_model); wq, wk, wv: (heads, d_model, d_head); q, k, v: (heads, n, d_head) */
 int mhe_add_project(const proj_shape *s, const float *x, const float *wq, const float *wk,
                     const float *wv, float *q, float *k, float *v, workspace *ws) {
     return mhe_project(s, 0, x, wq, wk, wv, q, k, v, ws);
 }
 
+/* x: (n, d_model); wq, wk, wv: (heads, d_model, d_head); q, k, v: (heads, n, d_head) */
 int mhe_mul_project(const proj_shape *s, const float *x, const float *wq, const float *wk,
                     const float *wv, float *q, float *k, float *v, workspace *ws) {
     return mhe_project(s, 1, x, wq, wk, wv, q, k, v, ws);

@@ -55,11 +55,69 @@ static float kth_largest(float *a, size_t len, size_t k, size_t *greater) {
     return a[lo];
 }
 
+/* Heap order for the selection: a sits below b when it would be dropped
+ * first, a lower score, or an equal score at a higher index. */
+static inline int heap_below(float sa, uint32_t ia, float sb, uint32_t ib) {
+    return sa < sb || (sa == sb && ia > ib);
+}
+
+/* hs, hi: (k) a heap by heap_below with root 0; restores it from slot 0 */
+static void heap_sift_down(float *hs, uint32_t *hi, size_t k) {
+    size_t p = 0;
+    const float s = hs[0];
+    const uint32_t i = hi[0];
+    for (;;) {
+        size_t c = 2 * p + 1;
+        if (c >= k) break;
+        if (c + 1 < k && heap_below(hs[c + 1], hi[c + 1], hs[c], hi[c])) c++;
+        if (!heap_below(hs[c], hi[c], s, i)) break;
+        hs[p] = hs[c]; hi[p] = hi[c];
+        p = c;
+    }
+    hs[p] = s; hi[p] = i;
+}
+
+/* s: (len); hs: (k) scratch; idx: (k) out, unordered. For k much smaller than
+ * len: a k-sized min-heap of the best so far; a score enters only if it beats
+ * the root, which after the first few hundred keys is rare, so the scan costs
+ * about one comparison per score. Scanning in index order with a strict
+ * comparison keeps the lower index among equal scores. */
+static void topk_heap_row(const float *s, size_t len, size_t k, float *hs, uint32_t *idx) {
+    for (size_t j = 0; j < k; j++) {
+        /* sift up */
+        size_t c = j;
+        while (c > 0 && heap_below(s[j], (uint32_t)j, hs[(c - 1) / 2], idx[(c - 1) / 2])) {
+            hs[c] = hs[(c - 1) / 2]; idx[c] = idx[(c - 1) / 2];
+            c = (c - 1) / 2;
+        }
+        hs[c] = s[j]; idx[c] = (uint32_t)j;
+    }
+    for (size_t j = k; j < len; j++) {
+        if (s[j] > hs[0]) {
+            hs[0] = s[j]; idx[0] = (uint32_t)j;
+            heap_sift_down(hs, idx, k);
+        }
+    }
+}
+
+static void sort_indices(uint32_t *a, size_t len) {
+    /* k is small: insertion sort; ascending order makes the weighted sum's
+     * order, and so its rounding, independent of the selection path */
+    for (size_t i = 1; i < len; i++) {
+        uint32_t x = a[i];
+        size_t j = i;
+        while (j > 0 && a[j - 1] > x) { a[j] = a[j - 1]; j--; }
+        a[j] = x;
+    }
+}
+
 /* s: (len) scores; scratch: (len); idx: (min(k, len)) out.
  * Writes the indices of the k largest scores, ascending; among equal scores
  * the lower index wins. Returns how many it wrote: min(k, len) (fewer only if
  * s holds NaN, which the program rejects before any kernel runs).
- * Touches each score a bounded number of times (copy, selection, one scan). */
+ * Small k (k <= len/8, k <= 256): a k-sized heap, one pass. Otherwise
+ * quickselect on a copy, then one scan in index order: expected linear time.
+ * Never a full sort of the row. */
 size_t topk_select_row(const float *s, size_t len, size_t k, float *scratch, uint32_t *idx) {
     if (k >= len) {
         for (size_t j = 0; j < len; j++) idx[j] = (uint32_t)j;
@@ -67,6 +125,11 @@ size_t topk_select_row(const float *s, size_t len, size_t k, float *scratch, uin
     }
     if (k == 0)
         return 0;
+    if (k <= 256 && 8 * k <= len) {
+        topk_heap_row(s, len, k, scratch, idx);
+        sort_indices(idx, k);
+        return k;
+    }
     memcpy(scratch, s, len * sizeof(float));
     size_t greater;
     const float t = kth_largest(scratch, len, k, &greater);

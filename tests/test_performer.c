@@ -160,16 +160,17 @@ static void check_workspace(void) {
 }
 
 static void check_features(void) {
-    const size_t d = 32, M = 80, rows = 50;
+    const size_t d = 32, M = 320, rows = 50;
     float *w = malloc(M * d * sizeof(float)), *phi = malloc(rows * M * sizeof(float));
     double *g = malloc(d * d * sizeof(double));
     performer_draw_features(M, d, 11, 0, w, g);
     /* rows of a block orthogonal; their norms those of Gaussian vectors */
-    double worst = 0, mean_norm = 0;
+    double worst = 0, mean_norm = 0, mean_sq = 0;
     for (size_t i = 0; i < M; i++) {
         double ni = 0;
         for (size_t x = 0; x < d; x++) ni += (double)w[i * d + x] * w[i * d + x];
         mean_norm += sqrt(ni) / M;
+        mean_sq += ni / M;
         for (size_t j = (i / d) * d; j < i; j++) {
             double dot = 0, nj = 0;
             for (size_t x = 0; x < d; x++) {
@@ -181,8 +182,10 @@ static void check_features(void) {
         }
     }
     CHECK(worst < 1e-6, "rows of one block not orthogonal: |cos| %.3g", worst);
-    CHECK(fabs(mean_norm - sqrt((double)d)) < 0.15 * sqrt((double)d), "mean row norm %.3g, want ~%.3g",
-          mean_norm, sqrt((double)d));
+    /* chi distribution with d degrees of freedom: mean ~ sqrt(d - 1/2), std ~ 1/sqrt(2) */
+    const double norm_std = sqrt(mean_sq - mean_norm * mean_norm);
+    CHECK(fabs(mean_norm - sqrt(d - 0.5)) < 0.1 && norm_std > 0.5 && norm_std < 0.95,
+          "row norms: mean %.3g (want ~%.3g), std %.3g (want ~0.71)", mean_norm, sqrt(d - 0.5), norm_std);
     /* positive (and finite) under both shifts, even for large inputs */
     float *x = test_alloc(rows * d, 3.0);
     const int shifts[2] = {PERFORMER_SHIFT_ROW, PERFORMER_SHIFT_ALL};

@@ -152,6 +152,45 @@ static void check_mhe(void) {
     CHECK(worst < 1e-5, "mhe-add residual column mean %.3g, want 0", worst);
     free(mha); free(add);
     free_layer(&A);
+    /* mhe-mul is the best rank-one fit of each column: against an independent
+     * SVD by alternating power iteration on A_j = [w_1[:, j] ... w_H[:, j]] */
+    layer B = make_layer(20, 16, 4, 6, 0.5);
+    float *mul = project("mhe-mul", &B, 0, NULL, &rc);
+    for (int t = 0; t < 3; t++) {
+        double *want = malloc(4 * 20 * 6 * sizeof(double));
+        for (size_t j = 0; j < 6; j++) {
+            double u[16], e[4] = {1, 0, 0, 0}, ue[16];
+            for (int it = 0; it < 5000; it++) {
+                double nu = 0, ne = 0;
+                for (size_t i = 0; i < 16; i++) {
+                    u[i] = 0;
+                    for (size_t h = 0; h < 4; h++) u[i] += B.w[t][(h * 16 + i) * 6 + j] * e[h];
+                    nu += u[i] * u[i];
+                }
+                for (size_t h = 0; h < 4; h++) {
+                    e[h] = 0;
+                    for (size_t i = 0; i < 16; i++) e[h] += B.w[t][(h * 16 + i) * 6 + j] * u[i] / sqrt(nu);
+                    ne += e[h] * e[h];
+                }
+                for (size_t h = 0; h < 4; h++) e[h] /= sqrt(ne);
+            }
+            for (size_t i = 0; i < 16; i++) { /* best rank one: (A e) e^T */
+                ue[i] = 0;
+                for (size_t h = 0; h < 4; h++) ue[i] += B.w[t][(h * 16 + i) * 6 + j] * e[h];
+            }
+            for (size_t h = 0; h < 4; h++)
+                for (size_t r = 0; r < 20; r++) {
+                    double xw = 0;
+                    for (size_t i = 0; i < 16; i++) xw += B.x[r * 16 + i] * ue[i];
+                    want[(h * 20 + r) * 6 + j] = xw * e[h];
+                }
+        }
+        CHECK(test_allclose("mhe-mul", mul + t * 4 * 20 * 6, want, 4 * 20 * 6, 1e-5, 1e-4),
+              "mhe-mul %c is not the best rank-one fit", "qkv"[t]);
+        free(want);
+    }
+    free(mul);
+    free_layer(&B);
     /* error falls as heads become similar */
     const double R[4] = {0, 0.5, 0.9, 0.99};
     const char *all[4] = {"mhe-add", "mhe-mul", "mqa", "gqa"};
