@@ -152,4 +152,8 @@ int reference_attention(const attn_shape *s, const double *q, const double *k,
                         const ref_opts *o, double *out, double *entropy,
                         double *mass, workspace *ws);
 
+/* the sum of the k largest of a[0..len) (all if k >= len), in expected
+ * linear time; a is reordered. Shared by the float64 references. */
+double sum_largest_f64(double *a, size_t len, size_t k);
+
 #endif

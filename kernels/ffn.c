@@ -138,30 +138,6 @@ int ffn_topk_forward(const ffn_shape *s, size_t k, size_t chunk, const float *x,
 
 /* ---- the float64 reference ------------------------------------------- */
 
-/* the sum of the k largest of a[0..len); a is reordered. Quickselect with a
- * three-way partition, as in reference.c. */
-static double sum_largest(double *a, size_t len, size_t k) {
-    if (k > len) k = len;
-    size_t lo = 0, hi = len; /* the k-boundary lies inside [lo, hi) */
-    while (hi - lo > 1 && k > lo && k < hi) {
-        double x = a[lo], y = a[lo + (hi - lo) / 2], z = a[hi - 1];
-        double pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
-        size_t gt = lo, i = lo, lt = hi; /* [lo,gt) > p, [gt,i) == p, [lt,hi) < p */
-        while (i < lt) {
-            double t = a[i];
-            if (t > pivot) { a[i] = a[gt]; a[gt] = t; gt++; i++; }
-            else if (t < pivot) { lt--; a[i] = a[lt]; a[lt] = t; }
-            else i++;
-        }
-        if (k <= gt) hi = gt;
-        else if (k <= lt) break;
-        else lo = lt;
-    }
-    double sum = 0;
-    for (size_t j = 0; j < k; j++) sum += a[j];
-    return sum;
-}
-
 /* x: (n, d_model); w1: (d_model, d_ff); w2: (d_ff, d_model); out: (nrows, d_model);
  * relu_mass, topk_share: (nrows) or NULL */
 int ffn_reference(const ffn_shape *s, size_t k, const double *x, const double *w1,
@@ -198,7 +174,7 @@ int ffn_reference(const ffn_shape *s, size_t k, const double *x, const double *w
              * sums to the k largest activations */
             if (topk_share && k) {
                 memcpy(tmp, hi, dff * sizeof(double));
-                topk_share[r0 + i] = mass > 0 ? sum_largest(tmp, dff, k) / mass : 1.0;
+                topk_share[r0 + i] = mass > 0 ? sum_largest_f64(tmp, dff, k) / mass : 1.0;
             }
         }
         /* out rows = hb W2: (b, d_model) */

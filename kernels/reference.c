@@ -36,7 +36,7 @@ static void select_largest(double *a, size_t len, size_t k) {
 }
 
 /* sum of the k largest of a[0..len); a is reordered */
-static double sum_largest(double *a, size_t len, size_t k) {
+double sum_largest_f64(double *a, size_t len, size_t k) {
     if (k >= len) k = len;
     else select_largest(a, len, k);
     double sum = 0;
@@ -102,7 +102,7 @@ int reference_attention(const attn_shape *s, const double *q, const double *k,
                 if (entropy) entropy[h * nrows + r0 + i] = log(z) - zs * inv;
                 if (mass && topk) {
                     memcpy(tmp, si, vis * sizeof(double));
-                    mass[h * nrows + r0 + i] = sum_largest(tmp, vis, topk);
+                    mass[h * nrows + r0 + i] = sum_largest_f64(tmp, vis, topk);
                 }
             }
             /* out rows = P V: (b, d) = (b, nk) x (nk, d) */
