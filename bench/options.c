@@ -20,11 +20,14 @@ typedef struct {
 
 #define RUN (1u << OPTS_RUN)
 #define FFN (1u << OPTS_FFN)
+#define CAP (1u << OPTS_CAPTURE)
 #define OFF(f) offsetof(run_options, f)
 static const opt_def defs[] = {
     {"attention", T_STR, OFF(attention), RUN | FFN, "run: attention operator; ffn: topk or exact (see below)"},
     {"projection", T_STR, OFF(projection), RUN, "projection scheme (see below)"},
-    {"n", T_SIZE, OFF(n), RUN | FFN, "sequence length (queries = keys)"},
+    {"llama2c", T_STR, OFF(llama2c), CAP, "the llama2.c checkpoint (required)"},
+    {"out", T_STR, OFF(out), CAP, "where to write (created if missing; required)"},
+    {"n", T_SIZE, OFF(n), RUN | FFN | CAP, "sequence length (capture: default the checkpoint's seq_len)"},
     {"heads", T_SIZE, OFF(heads), RUN, "query heads"},
     {"kv-heads", T_SIZE, OFF(kv_heads), RUN, "key/value heads for gqa (divides heads)"},
     {"d-head", T_SIZE, OFF(d_head), RUN, "head size"},
@@ -36,8 +39,10 @@ static const opt_def defs[] = {
     {"causal", T_FLAG, OFF(causal), RUN, "causal mask (--causal, or --causal=0|1)"},
     {"score-std", T_DOUBLE, OFF(score_std), RUN, "synthetic: std of the logits q.k/sqrt(d) (1 flat .. 8 peaked)"},
     {"head-sim", T_DOUBLE, OFF(head_sim), RUN, "synthetic: similarity of the heads' weights, 0..1"},
-    {"seed", T_U64, OFF(seed), RUN | FFN, "seed of the synthetic input and random features"},
-    {"threads", T_SIZE, OFF(threads), RUN | FFN, "BLAS threads"},
+    {"seed", T_U64, OFF(seed), RUN | FFN | CAP, "seed of the synthetic input, random features, or sampler"},
+    {"temperature", T_DOUBLE, OFF(temperature), CAP, "sampling temperature (default 1; 0: greedy argmax)"},
+    {"tokens", T_STR, OFF(tokens), CAP, "use this 1-D integer .npy token sequence instead of sampling"},
+    {"threads", T_SIZE, OFF(threads), RUN | FFN | CAP, "BLAS threads"},
     {"warmup", T_SIZE, OFF(warmup), RUN | FFN, "untimed calls before timing"},
     {"reps", T_SIZE, OFF(reps), RUN | FFN, "timed calls (0: at least 3 and 1 s of work)"},
     {"ref-rows", T_SIZE, OFF(ref_rows), RUN | FFN, "error over R evenly spaced query rows (0: all)"},
@@ -62,7 +67,8 @@ void options_defaults(run_options *o, opts_kind kind) {
     memset(o, 0, sizeof *o);
     o->attention = kind == OPTS_FFN ? "topk" : "vanilla";
     o->projection = "mha";
-    o->n = kind == OPTS_FFN ? 4096 : 1024;
+    o->n = kind == OPTS_FFN ? 4096 : kind == OPTS_CAPTURE ? 0 : 1024;
+    o->temperature = 1.0;
     o->heads = 8;
     if (kind == OPTS_FFN) o->d_model = 768;
     o->d_head = 64;

@@ -1,4 +1,4 @@
-/* options.h — the command-line options of `run` and `ffn`, parsed from one
+/* options.h — the command-line options of `run`, `ffn` and `capture`, parsed from one
  * table so every option is validated the same way. */
 #ifndef OPTIONS_H
 #define OPTIONS_H
@@ -16,11 +16,13 @@ typedef struct {
     size_t threads, warmup, reps, ref_rows;
     const char *input, *dump, *csv;
     int row_only;
+    const char *llama2c, *out, *tokens;  /* capture */
+    double temperature;                  /* capture */
     uint64_t set; /* bit i: option i of the table was given */
 } run_options;
 
 /* which command parses: the options differ a little */
-typedef enum { OPTS_RUN, OPTS_FFN } opts_kind;
+typedef enum { OPTS_RUN, OPTS_FFN, OPTS_CAPTURE } opts_kind;
 
 void options_defaults(run_options *o, opts_kind kind);
 /* 0; 1 if --help was asked (usage printed); 2 after printing a one-line error */

@@ -1,0 +1,342 @@
+/* llama2c.c — see llama2c.h. One forward function serves both the prefill
+ * (all n positions at once, every projection one sgemm over n rows) and the
+ * incremental steps that sampling needs (m = 1 against the K/V cache). */
+#include "llama2c.h"
+#include "attention.h" /* size_mul */
+
+#include <cblas.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum { HEADER_BYTES = 7 * 4, QUERY_BLOCK = 64, LOGIT_BLOCK = 64 };
+#define RMS_EPS 1e-5
+#define ROPE_THETA 10000.0
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int32_t le_int32(const unsigned char *b) {
+    return (int32_t)((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24);
+}
+
+/* floats the tensors take after the header, with or without the unshared
+ * classifier; -1 on overflow */
+static int weight_floats(const llama_config *c, int with_classifier, size_t *out) {
+    size_t d = (size_t)c->dim, hid = (size_t)c->hidden_dim, L = (size_t)c->n_layers,
+           kv = (size_t)c->kv_dim, V = (size_t)(c->vocab_size < 0 ? -(long long)c->vocab_size : c->vocab_size);
+    size_t parts[11];
+    if (size_mul(V, d, &parts[0]) ||                    /* token embedding */
+        size_mul(L, d, &parts[1]) ||                    /* rms_att */
+        size_mul3(L, d, d, &parts[2]) ||                /* wq */
+        size_mul3(L, kv, d, &parts[3]) ||               /* wk */
+        size_mul3(L, kv, d, &parts[4]) ||               /* wv */
+        size_mul3(L, d, d, &parts[5]) ||                /* wo */
+        size_mul(L, d, &parts[6]) ||                    /* rms_ffn */
+        size_mul3(3 * L, hid, d, &parts[7]) ||          /* w1, w2, w3 */
+        size_mul((size_t)c->seq_len, (size_t)c->head_size, &parts[9]) || /* the two RoPE tables */
+        size_mul(with_classifier ? V : 0, d, &parts[10]))
+        return -1;
+    parts[8] = d; /* rms_final */
+    size_t total = 0;
+    for (int i = 0; i < 11; i++)
+        if (__builtin_add_overflow(total, parts[i], &total)) return -1;
+    *out = total;
+    return 0;
+}
+
+/* the header's fields, checked one by one; 0 or -1 with err */
+static int check_config(const char *path, llama_config *c, char *err, size_t errlen) {
+    const char *names[7] = {"dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len"};
+    const int vals[7] = {c->dim, c->hidden_dim, c->n_layers, c->n_heads, c->n_kv_heads, c->vocab_size, c->seq_len};
+    for (int i = 0; i < 7; i++) {
+        if (i == 5) {
+            if (vals[i] == 0 || vals[i] == INT_MIN) return fail(err, errlen, "%s: header field vocab_size is %d", path, vals[i]);
+        } else if (vals[i] <= 0) {
+            return fail(err, errlen, "%s: header field %s is %d, must be positive", path, names[i], vals[i]);
+        }
+    }
+    c->shared_classifier = c->vocab_size > 0;
+    if (c->vocab_size < 0) c->vocab_size = -c->vocab_size;
+    if (c->n_kv_heads > c->n_heads || c->n_heads % c->n_kv_heads)
+        return fail(err, errlen, "%s: n_heads %d is not a multiple of n_kv_heads %d", path, c->n_heads, c->n_kv_heads);
+    if (c->dim % c->n_heads)
+        return fail(err, errlen, "%s: dim %d is not a multiple of n_heads %d", path, c->dim, c->n_heads);
+    c->head_size = c->dim / c->n_heads;
+    c->kv_dim = c->head_size * c->n_kv_heads;
+    if (c->head_size % 2)
+        return fail(err, errlen, "%s: head size %d (dim / n_heads) is odd; rotary embeddings need pairs", path, c->head_size);
+    return 0;
+}
+
+int llama_load(const char *path, llama_model *m, char *err, size_t errlen) {
+    memset(m, 0, sizeof *m);
+    FILE *f = fopen(path, "rb");
+    if (!f) return fail(err, errlen, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return fail(err, errlen, "%s: not a regular file", path);
+    }
+    size_t bytes = (size_t)st.st_size;
+    unsigned char head[HEADER_BYTES];
+    if (bytes < HEADER_BYTES || fread(head, 1, HEADER_BYTES, f) != HEADER_BYTES) {
+        fclose(f);
+        return fail(err, errlen, "%s: truncated: %zu bytes, shorter than the %d-byte header", path, bytes, HEADER_BYTES);
+    }
+    llama_config *c = &m->c;
+    c->dim = le_int32(head); c->hidden_dim = le_int32(head + 4); c->n_layers = le_int32(head + 8);
+    c->n_heads = le_int32(head + 12); c->n_kv_heads = le_int32(head + 16);
+    c->vocab_size = le_int32(head + 20); c->seq_len = le_int32(head + 24);
+    if (check_config(path, c, err, errlen)) { fclose(f); return -1; }
+
+    size_t floats, other, want, want_other;
+    if (weight_floats(c, !c->shared_classifier, &floats) || weight_floats(c, c->shared_classifier, &other) ||
+        size_mul(floats, 4, &want) || __builtin_add_overflow(want, (size_t)HEADER_BYTES, &want)) {
+        fclose(f);
+        return fail(err, errlen, "%s: the header's sizes overflow (dim %d, hidden_dim %d, n_layers %d, vocab %d)",
+                    path, c->dim, c->hidden_dim, c->n_layers, c->vocab_size);
+    }
+    if (bytes != want) {
+        fclose(f);
+        /* name the likely cause when the size fits the other classifier layout */
+        int other_fits = !size_mul(other, 4, &want_other) && want_other + HEADER_BYTES == bytes;
+        return fail(err, errlen, "%s: %s: %zu bytes, but the header (dim %d, hidden_dim %d, n_layers %d, n_heads %d, "
+                    "n_kv_heads %d, vocab_size %d, seq_len %d) implies %zu%s", path,
+                    bytes < want ? "truncated" : "wrong size", bytes, c->dim, c->hidden_dim, c->n_layers, c->n_heads,
+                    c->n_kv_heads, c->shared_classifier ? c->vocab_size : -c->vocab_size, c->seq_len, want,
+                    !other_fits ? "" : c->shared_classifier ? " (the size fits an unshared classifier: vocab_size should be negative)"
+                                                           : " (the size fits a shared classifier: vocab_size should be positive)");
+    }
+    m->file = malloc(floats ? floats * sizeof(float) : 1);
+    if (!m->file) { fclose(f); return fail(err, errlen, "%s: out of memory for %zu weights", path, floats); }
+    size_t got = fread(m->file, sizeof(float), floats, f);
+    fclose(f);
+    if (got != floats) { llama_free(m); return fail(err, errlen, "%s: read error after %zu of %zu weights", path, got, floats); }
+    for (size_t i = 0; i < floats; i++)
+        if (!isfinite(m->file[i])) {
+            llama_free(m);
+            return fail(err, errlen, "%s: non-finite weight (float %zu of %zu)", path, i, floats);
+        }
+
+    size_t d = (size_t)c->dim, hid = (size_t)c->hidden_dim, L = (size_t)c->n_layers, kv = (size_t)c->kv_dim;
+    const float *p = m->file;
+    m->token_embedding = p; p += (size_t)c->vocab_size * d;
+    m->rms_att = p;         p += L * d;
+    m->wq = p;              p += L * d * d;
+    m->wk = p;              p += L * kv * d;
+    m->wv = p;              p += L * kv * d;
+    m->wo = p;              p += L * d * d;
+    m->rms_ffn = p;         p += L * d;
+    m->w1 = p;              p += L * hid * d;
+    m->w2 = p;              p += L * d * hid;
+    m->w3 = p;              p += L * hid * d;
+    m->rms_final = p;       p += d;
+    p += (size_t)c->seq_len * (size_t)c->head_size; /* freq_cis_real, freq_cis_imag: recomputed instead */
+    m->wcls = c->shared_classifier ? m->token_embedding : p;
+    return 0;
+}
+
+void llama_free(llama_model *m) {
+    free(m->file);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---- state --------------------------------------------------------------- */
+
+static float *alloc_floats(size_t a, size_t b, size_t c, int *bad) {
+    size_t count;
+    if (*bad || size_mul3(a, b, c, &count) || count > SIZE_MAX / sizeof(float)) { *bad = 1; return NULL; }
+    float *p = malloc(count ? count * sizeof(float) : 1);
+    if (!p) *bad = 1;
+    return p;
+}
+
+int llama_state_init(llama_state *s, const llama_config *c, size_t max_n, size_t max_m, int record_q,
+                     char *err, size_t errlen) {
+    memset(s, 0, sizeof *s);
+    if (!max_n || !max_m || max_m > max_n || max_n > (size_t)INT_MAX)
+        return fail(err, errlen, "state for %zu positions, %zu at a time: not supported", max_n, max_m);
+    s->max_n = max_n;
+    s->max_m = max_m;
+    size_t L = (size_t)c->n_layers, d = (size_t)c->dim, block = max_m < QUERY_BLOCK ? max_m : QUERY_BLOCK;
+    int bad = 0;
+    s->k_cache = alloc_floats(L, max_n, (size_t)c->kv_dim, &bad);
+    s->v_cache = alloc_floats(L, max_n, (size_t)c->kv_dim, &bad);
+    if (record_q) s->q_record = alloc_floats(L, max_n, d, &bad);
+    s->x = alloc_floats(max_m, d, 1, &bad);
+    s->xb = alloc_floats(max_m, d, 1, &bad);
+    s->q = alloc_floats(max_m, d, 1, &bad);
+    s->att = alloc_floats(max_m, d, 1, &bad);
+    s->h1 = alloc_floats(max_m, (size_t)c->hidden_dim, 1, &bad);
+    s->h3 = alloc_floats(max_m, (size_t)c->hidden_dim, 1, &bad);
+    s->scores = alloc_floats(block, max_n, 1, &bad);
+    s->rope = alloc_floats(max_m, (size_t)c->head_size, 1, &bad);
+    if (bad) {
+        llama_state_free(s);
+        return fail(err, errlen, "out of memory (or sizes that overflow) for %zu positions of the model's state", max_n);
+    }
+    return 0;
+}
+
+void llama_state_free(llama_state *s) {
+    free(s->k_cache); free(s->v_cache); free(s->q_record);
+    free(s->x); free(s->xb); free(s->q); free(s->att); free(s->h1); free(s->h3); free(s->scores); free(s->rope);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- the forward pass ------------------------------------------------------ */
+
+/* out = x / rms(x) * w, row by row; x, out: (m, dim); out may be x */
+static void rmsnorm_rows(float *out, const float *x, const float *w, size_t m, size_t dim) {
+    for (size_t r = 0; r < m; r++) {
+        const float *xr = x + r * dim;
+        double ss = 0;
+        for (size_t i = 0; i < dim; i++) ss += (double)xr[i] * xr[i];
+        float scale = (float)(1.0 / sqrt(ss / (double)dim + RMS_EPS));
+        for (size_t i = 0; i < dim; i++) out[r * dim + i] = w[i] * (xr[i] * scale);
+    }
+}
+
+/* rope (m, head_size): cos and sin of pair i at position pos + r, interleaved */
+static void rope_table(float *rope, size_t pos, size_t m, int head_size) {
+    for (size_t r = 0; r < m; r++)
+        for (int i = 0; i < head_size / 2; i++) {
+            double angle = (double)(pos + r) * pow(ROPE_THETA, -2.0 * i / head_size);
+            rope[r * (size_t)head_size + 2 * (size_t)i] = (float)cos(angle);
+            rope[r * (size_t)head_size + 2 * (size_t)i + 1] = (float)sin(angle);
+        }
+}
+
+/* rotates the pairs (2i, 2i+1) of every head of x (m, width), row stride ld */
+static void rope_rows(float *x, size_t m, size_t ld, int width, int head_size, const float *rope) {
+    for (size_t r = 0; r < m; r++) {
+        float *xr = x + r * ld;
+        const float *cs = rope + r * (size_t)head_size;
+        for (int i = 0; i < width; i += 2) {
+            int j = i % head_size;
+            float c = cs[j], s = cs[j + 1], a = xr[i], b = xr[i + 1];
+            xr[i] = a * c - b * s;
+            xr[i + 1] = a * s + b * c;
+        }
+    }
+}
+
+/* y (m, out) = x (m, in) . w^T for w stored (out, in); beta 1 adds to y */
+static void matmul_wt(float *y, const float *x, const float *w, size_t m, int out, int in, float beta) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, out, in, 1.0f, x, in, w, in, beta, y, out);
+}
+
+/* att (m, dim) = causal softmax(q k^T / sqrt(head_size)) v for query rows at
+ * positions pos..pos+m-1 against the cached keys 0..pos+m-1 of one layer */
+static void attention_rows(const llama_config *c, llama_state *s, const float *kc, const float *vc,
+                           size_t pos, size_t m) {
+    const int hs = c->head_size, dim = c->dim, kvd = c->kv_dim, kv_mul = c->n_heads / c->n_kv_heads;
+    const float scale = (float)(1.0 / sqrt((double)hs));
+    for (int h = 0; h < c->n_heads; h++) {
+        const float *kh = kc + (size_t)(h / kv_mul) * hs, *vh = vc + (size_t)(h / kv_mul) * hs;
+        for (size_t r0 = 0; r0 < m; r0 += QUERY_BLOCK) {
+            size_t rows = m - r0 < QUERY_BLOCK ? m - r0 : QUERY_BLOCK, keys = pos + r0 + rows;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)keys, hs, scale,
+                        s->q + r0 * dim + (size_t)h * hs, dim, kh, kvd, 0.0f, s->scores, (int)keys);
+            for (size_t r = 0; r < rows; r++) {
+                float *sr = s->scores + r * keys;
+                size_t seen = pos + r0 + r + 1; /* keys 0..pos+r0+r */
+                float mx = sr[0];
+                for (size_t j = 1; j < seen; j++) if (sr[j] > mx) mx = sr[j];
+                double sum = 0;
+                for (size_t j = 0; j < seen; j++) { sr[j] = expf(sr[j] - mx); sum += sr[j]; }
+                float inv = (float)(1.0 / sum);
+                for (size_t j = 0; j < seen; j++) sr[j] *= inv;
+                for (size_t j = seen; j < keys; j++) sr[j] = 0.0f;
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, hs, (int)keys, 1.0f, s->scores,
+                        (int)keys, vh, kvd, 0.0f, s->att + r0 * dim + (size_t)h * hs, dim);
+        }
+    }
+}
+
+void llama_forward(const llama_model *md, llama_state *s, const int *tokens, size_t pos, size_t m) {
+    const llama_config *c = &md->c;
+    const size_t d = (size_t)c->dim, hid = (size_t)c->hidden_dim, kvd = (size_t)c->kv_dim;
+    for (size_t r = 0; r < m; r++) memcpy(s->x + r * d, md->token_embedding + (size_t)tokens[r] * d, d * sizeof(float));
+    rope_table(s->rope, pos, m, c->head_size);
+
+    for (size_t l = 0; l < (size_t)c->n_layers; l++) {
+        float *kc = s->k_cache + l * s->max_n * kvd, *vc = s->v_cache + l * s->max_n * kvd;
+        /* attention: x += wo . attention(rope(wq xb), rope(wk xb), wv xb) */
+        rmsnorm_rows(s->xb, s->x, md->rms_att + l * d, m, d);
+        matmul_wt(s->q, s->xb, md->wq + l * d * d, m, c->dim, c->dim, 0.0f);
+        matmul_wt(kc + pos * kvd, s->xb, md->wk + l * kvd * d, m, c->kv_dim, c->dim, 0.0f);
+        matmul_wt(vc + pos * kvd, s->xb, md->wv + l * kvd * d, m, c->kv_dim, c->dim, 0.0f);
+        rope_rows(s->q, m, d, c->dim, c->head_size, s->rope);
+        rope_rows(kc + pos * kvd, m, kvd, c->kv_dim, c->head_size, s->rope);
+        if (s->q_record) memcpy(s->q_record + (l * s->max_n + pos) * d, s->q, m * d * sizeof(float));
+        attention_rows(c, s, kc, vc, pos, m);
+        matmul_wt(s->x, s->att, md->wo + l * d * d, m, c->dim, c->dim, 1.0f);
+
+        /* feed-forward: x += w2 . (silu(w1 xb) * w3 xb) */
+        rmsnorm_rows(s->xb, s->x, md->rms_ffn + l * d, m, d);
+        matmul_wt(s->h1, s->xb, md->w1 + l * hid * d, m, c->hidden_dim, c->dim, 0.0f);
+        matmul_wt(s->h3, s->xb, md->w3 + l * hid * d, m, c->hidden_dim, c->dim, 0.0f);
+        for (size_t i = 0; i < m * hid; i++) {
+            float a = s->h1[i];
+            s->h1[i] = a / (1.0f + expf(-a)) * s->h3[i];
+        }
+        matmul_wt(s->x, s->h1, md->w2 + l * d * hid, m, c->dim, c->hidden_dim, 1.0f);
+    }
+    rmsnorm_rows(s->x, s->x, md->rms_final, m, d);
+}
+
+void llama_logits(const llama_model *md, const float *x, size_t m, float *logits) {
+    matmul_wt(logits, x, md->wcls, m, md->c.vocab_size, md->c.dim, 0.0f);
+}
+
+int llama_nll(const llama_model *md, const float *x, const int *tokens, size_t n, double *nll,
+              char *err, size_t errlen) {
+    const size_t V = (size_t)md->c.vocab_size, d = (size_t)md->c.dim;
+    if (n < 2) return fail(err, errlen, "the likelihood needs at least 2 tokens, got %zu", n);
+    float *logits = malloc(LOGIT_BLOCK * V * sizeof(float));
+    if (!logits) return fail(err, errlen, "out of memory for the logits");
+    double total = 0;
+    /* position t predicts token t+1 */
+    for (size_t t0 = 0; t0 + 1 < n; t0 += LOGIT_BLOCK) {
+        size_t rows = n - 1 - t0 < LOGIT_BLOCK ? n - 1 - t0 : LOGIT_BLOCK;
+        llama_logits(md, x + t0 * d, rows, logits);
+        for (size_t r = 0; r < rows; r++) {
+            const float *lr = logits + r * V;
+            double mx = lr[0], sum = 0;
+            for (size_t j = 1; j < V; j++) if (lr[j] > mx) mx = lr[j];
+            for (size_t j = 0; j < V; j++) sum += exp((double)lr[j] - mx);
+            total += mx + log(sum) - (double)lr[tokens[t0 + r + 1]];
+        }
+    }
+    free(logits);
+    *nll = total / (double)(n - 1);
+    return 0;
+}
+
+void llama_layer_qkv(const llama_config *c, const llama_state *s, int layer, size_t n, float *q,
+                     float *k, float *v) {
+    const size_t d = (size_t)c->dim, kvd = (size_t)c->kv_dim, hs = (size_t)c->head_size;
+    const size_t kv_mul = (size_t)(c->n_heads / c->n_kv_heads), L = (size_t)layer;
+    for (size_t h = 0; h < (size_t)c->n_heads; h++)
+        for (size_t t = 0; t < n; t++) {
+            size_t o = (h * n + t) * hs, kvo = (L * s->max_n + t) * kvd + h / kv_mul * hs;
+            if (q) memcpy(q + o, s->q_record + (L * s->max_n + t) * d + h * hs, hs * sizeof(float));
+            memcpy(k + o, s->k_cache + kvo, hs * sizeof(float));
+            memcpy(v + o, s->v_cache + kvo, hs * sizeof(float));
+        }
+}
