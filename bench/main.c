@@ -16,6 +16,7 @@ static const command commands[] = {
     {"ffn", cmd_ffn, "ffn   [options]          one feed-forward configuration, one CSV row"},
     {"sweep", cmd_sweep, "sweep SPEC [options]     every point of SPEC, each in its own process"},
     {"merge", cmd_merge, "merge OUT SHARD...       one results CSV from shard files"},
+    {"analyze", cmd_analyze, "analyze CSV [options]    summary and plot data from a results CSV"},
     {"capture", cmd_capture, "capture --llama2c CKPT --out DIR   real q, k, v from a llama2.c checkpoint"},
     {NULL, NULL, NULL},
 };

@@ -69,6 +69,16 @@ static int one_call(void *p) {
     return rc;
 }
 
+/* Test-only fault injection, so the sweep's handling of a point that dies or
+ * hangs can be tested: ATTNBENCH_FAULT=crash aborts, =hang sleeps forever,
+ * right after the timed calls. Nothing but the tests sets it. */
+static void fault_point(void) {
+    const char *f = getenv("ATTNBENCH_FAULT");
+    if (!f) return;
+    if (!strcmp(f, "crash")) abort();
+    if (!strcmp(f, "hang")) for (;;) pause();
+}
+
 int cmd_run(int argc, char **argv) {
     const char *cmd = "run";
     run_options o;
@@ -137,7 +147,7 @@ int cmd_run(int argc, char **argv) {
         return bad_input(cmd, "--kv-heads %zu must divide --heads %zu", kv, o.heads);
     }
     attn_shape s = {o.heads, kv, o.n, o.d_head, o.causal};
-    attn_knobs kn = {.k = o.k, .chunk = o.chunk, .features = o.features, .seed = o.seed};
+    attn_knobs kn = {.k = o.k, .chunk = o.chunk, .features = o.features, .seed = o.seed, .threads = o.threads};
     if (m->knobs & KNOB_K) {
         if (!options_given(&o, "k")) kn.k = o.n < 64 ? o.n : 64;
         if (kn.k < 1) { if (o.input) input_free(&in); return bad_input(cmd, "--k must be at least 1"); }
@@ -210,6 +220,7 @@ int cmd_run(int argc, char **argv) {
     call_ctx c = {m, s, kn, q, k, v, out, mem_total_bytes(), 0, 0};
     timing t;
     measure(one_call, &c, o.warmup, o.reps, &t);
+    fault_point();
 
     row_set(&row, COL_layer, "attention");
     row_set(&row, COL_attention, "%s", m->name);

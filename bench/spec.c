@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -386,8 +387,36 @@ typedef struct {
     const char *value[SK_COUNT];      /* the current combination */
     sweep_point *points;
     size_t count, cap;
-    int failed;
+    size_t *slots;                    /* hash set of point indices + 1, for duplicates */
+    size_t nslots;                    /* a power of two, at least twice count */
 } expander;
+
+/* FNV-1a over the command and the knob values */
+static uint64_t point_hash(int command, const char *const *value) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    h = (h ^ (unsigned)command) * 0x100000001b3ull;
+    for (int k = 0; k < SK_COUNT; k++) {
+        h = (h ^ (value[k] ? 1u + (unsigned)k : 0xffu)) * 0x100000001b3ull;
+        for (const char *c = value[k] ? value[k] : ""; *c; c++) h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+    }
+    return h;
+}
+
+/* doubles the hash set and puts every point back */
+static int slots_grow(expander *e) {
+    size_t n = e->nslots ? 2 * e->nslots : 256;
+    size_t *slots = calloc(n, sizeof *slots);
+    if (!slots) return -1;
+    for (size_t i = 0; i < e->count; i++) {
+        size_t at = (size_t)point_hash(e->points[i].command, (const char *const *)e->points[i].value) & (n - 1);
+        while (slots[at]) at = (at + 1) & (n - 1);
+        slots[at] = i + 1;
+    }
+    free(e->slots);
+    e->slots = slots;
+    e->nslots = n;
+    return 0;
+}
 
 /* the option "--NAME", or NULL when out of memory */
 static char *option_text(const char *name) {
@@ -407,8 +436,11 @@ static int same_point(const sweep_point *a, int command, const char *const *valu
 }
 
 static int add_point(expander *e) {
-    for (size_t i = 0; i < e->count; i++)
-        if (same_point(&e->points[i], e->group->command, e->value)) return 0;
+    if (2 * (e->count + 1) > e->nslots && slots_grow(e)) return -1;
+    size_t at = (size_t)point_hash(e->group->command, e->value) & (e->nslots - 1);
+    for (; e->slots[at]; at = (at + 1) & (e->nslots - 1))
+        if (same_point(&e->points[e->slots[at] - 1], e->group->command, e->value)) return 0;
+    e->slots[at] = e->count + 1;
     if (e->count == e->cap) {
         size_t cap = e->cap ? 2 * e->cap : 64;
         sweep_point *grown = realloc(e->points, cap * sizeof *grown);
@@ -420,8 +452,8 @@ static int add_point(expander *e) {
     memset(p, 0, sizeof *p);
     p->index = e->count;
     p->command = e->group->command;
-    p->group = e->group->name;
     e->count++;
+    if (!(p->group = strdup(e->group->name))) return -1;
     int argc = 0;
     for (int k = 0; k < SK_COUNT; k++)
         if (e->value[k]) argc += 2;
@@ -465,27 +497,41 @@ void spec_points_free(sweep_point *points, size_t count) {
         for (int k = 0; k < SK_COUNT; k++) free(points[i].value[k]);
         for (int a = 0; points[i].argv && a < points[i].argc; a++) free(points[i].argv[a]);
         free(points[i].argv);
+        free(points[i].group);
     }
     free(points);
 }
 
 int spec_expand(const sweep_spec *s, sweep_point **points, size_t *count, char *err, size_t errlen) {
     expander e = {.spec = s};
+    size_t bound = 0;
     for (size_t gi = 0; gi < s->ngroups; gi++) {
         e.group = &s->groups[gi];
         unsigned takes = 1u << e.group->command;
+        size_t prod = 1; /* the group's points at most (before knobs that do not apply drop out) */
         for (int k = 0; k < SK_COUNT; k++) {
             const spec_list *own = group_list(e.group, k);
             const spec_list *def = group_list(&s->defaults, k);
             e.list[k] = own ? own : (def && (knobs[k].commands & takes)) ? def : NULL;
             e.value[k] = NULL;
+            if (e.list[k]) prod = prod > SPEC_MAX_POINTS ? prod : prod * e.list[k]->count;
+        }
+        bound += prod;
+        if (bound > SPEC_MAX_POINTS) {
+            spec_points_free(e.points, e.count);
+            free(e.slots);
+            set_err(err, errlen, "%s:%d: group '%s' takes the spec past %d points; split the study",
+                    s->file, e.group->line, e.group->name, SPEC_MAX_POINTS);
+            return -1;
         }
         if (expand_from(&e, 0)) {
             spec_points_free(e.points, e.count);
+            free(e.slots);
             set_err(err, errlen, "%s: out of memory expanding group '%s'", s->file, e.group->name);
             return -1;
         }
     }
+    free(e.slots);
     *points = e.points;
     *count = e.count;
     return 0;
@@ -513,7 +559,7 @@ char *spec_point_describe(const sweep_point *p) {
     s[0] = '\0';
     if (p->command == SPEC_FFN) len = (size_t)snprintf(s, cap, "ffn");
     for (int k = 0; k < SK_COUNT; k++) {
-        if (!p->value[k]) continue;
+        if (!p->value[k] || !knobs[k].column) continue; /* warmup, reps, ref-rows: not what a point is */
         const char *name = knobs[k].name;
         size_t need = strlen(name) + strlen(p->value[k]) + 3;
         if (len + need >= cap) {

@@ -85,7 +85,7 @@ typedef struct {
 typedef struct {
     size_t index;           /* position in the spec's point order */
     int command;            /* SPEC_RUN / SPEC_FFN */
-    const char *group;      /* the first group that produced it */
+    char *group;            /* the first group that produced it */
     char *value[SK_COUNT];
     int argc;
     char **argv;            /* "--attention", "topk", "--k", "64", ... NULL-terminated */
@@ -97,7 +97,10 @@ int spec_parse(const char *text, const char *file, sweep_spec *out, char *err, s
 int spec_load(const char *path, sweep_spec *out, char *err, size_t errlen);
 void spec_free(sweep_spec *s);
 
-/* Every point of the spec in order, duplicates removed. 0, or -1 with err. */
+/* Every point of the spec in order, duplicates removed; the points own
+ * their strings (the spec may be freed first). 0, or -1 with err (also when
+ * the cross products reach past SPEC_MAX_POINTS: a typo, not a study). */
+enum { SPEC_MAX_POINTS = 100000 };
 int spec_expand(const sweep_spec *s, sweep_point **points, size_t *count, char *err, size_t errlen);
 void spec_points_free(sweep_point *points, size_t count);
 
@@ -108,7 +111,8 @@ static inline int spec_in_shard(size_t index, size_t i, size_t n) {
 /* Parses "I/N" (1 <= I <= N). 0, or -1 with err. */
 int spec_parse_shard(const char *text, size_t *i, size_t *n, char *err, size_t errlen);
 
-/* "topk n=4096 k=64 score-std=4": the point's knobs for progress lines */
+/* "topk n=4096 k=64 score-std=4": the knobs that identify the point, for
+ * progress lines (not warmup, reps, ref-rows) */
 char *spec_point_describe(const sweep_point *p);
 
 /* whether a method / projection in the tables reads a knob (see above) */

@@ -17,6 +17,7 @@
 #include "spec.h"
 #include "table.h"
 
+#include <cblas.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +30,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -175,6 +177,30 @@ static int parse_args(int argc, char **argv, sweep_opts *o) {
 
 /* ---- what one point needs ------------------------------------------------ */
 
+/* VmPeak of this process, in bytes; 0 if unknown */
+static size_t vm_peak_bytes(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return 0;
+    char line[256];
+    unsigned long long kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmPeak: %llu kB", &kb) == 1) break;
+    fclose(f);
+    return (size_t)(kb * 1024);
+}
+
+/* The address space any point needs before its tensors: this program, its
+ * libraries, OpenBLAS's threads and its buffer (allocated on the first BLAS
+ * call: 128 MiB on common builds). Measured here, in the same program, after
+ * one small sgemm — a lower bound of every child's (RLIMIT_AS counts it). */
+static size_t runtime_bytes(void) {
+    if (UNDER_ASAN) return 0; /* its shadow memory is address space no child is limited by */
+    float a[32 * 32], c[32 * 32];
+    for (int i = 0; i < 32 * 32; i++) a[i] = 1.0f;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 32, 32, 32, 1.0f, a, 32, a, 32, 0.0f, c, 32);
+    return vm_peak_bytes();
+}
+
 typedef struct {
     const sweep_point *pt;
     run_options o;          /* the point's options over run's / ffn's defaults */
@@ -192,11 +218,11 @@ static double ffn_weight(const run_options *o, size_t d_model, size_t d_ff) {
 }
 
 /* The point's options, whether it can run here, and how long it may take.
- * Memory: tensors (x, the MHA weights, q, k, v, out in float) plus the
- * larger of the kernel's workspace formula and the float64 reference's
- * q, k, v, out — a lower bound of the child's peak, so no point that could
- * fit is skipped. */
-static void plan_point(const sweep_point *p, size_t mem_limit, plan *pl) {
+ * Memory: the runtime (see runtime_bytes), the tensors (x, the MHA weights,
+ * q, k, v, out in float) and the larger of the kernel's workspace formula and
+ * the float64 reference's q, k, v, out — a lower bound of the child's peak,
+ * so no point that could fit is skipped. */
+static void plan_point(const sweep_point *p, size_t mem_limit, size_t runtime, plan *pl) {
     memset(pl, 0, sizeof *pl);
     pl->pt = p;
     opts_kind kind = p->command == SPEC_FFN ? OPTS_FFN : OPTS_RUN;
@@ -256,13 +282,14 @@ static void plan_point(const sweep_point *p, size_t mem_limit, plan *pl) {
         pl->weight = fmax(calls * f, floor1s) + ref + 1e9;
     }
     if (o->input) return; /* the shapes are in the files */
-    pl->need = size_add_sat(floats, ws > doubles ? ws : doubles);
+    size_t tensors = size_add_sat(floats, ws > doubles ? 0 : doubles - ws);
+    pl->need = size_add_sat(runtime, size_add_sat(tensors, ws));
     if (mem_limit && pl->need > mem_limit) {
+        const double G = 1073741824.0;
         pl->skip = "skipped";
         snprintf(pl->why, sizeof pl->why,
-                 "needs at least %.3g GiB (workspace %.3g GiB, tensors %.3g GiB), over --mem-limit %.3g GiB",
-                 pl->need / 1073741824.0, ws / 1073741824.0, (pl->need - (ws > doubles ? ws : doubles)) / 1073741824.0,
-                 mem_limit / 1073741824.0);
+                 "needs at least %.3g GiB (workspace %.3g, tensors %.3g, runtime %.3g), over --mem-limit %.3g GiB",
+                 pl->need / G, ws / G, tensors / G, runtime / G, mem_limit / G);
     }
 }
 
@@ -292,9 +319,10 @@ static void point_row(const plan *pl, const char *status, const char *note, resu
     row_set(r, COL_seed, "%llu", (unsigned long long)o->seed);
     row_set(r, COL_threads, "%zu", o->threads);
     row_set(r, COL_input, "%s", o->input ? o->input : "synthetic");
+    /* the knobs not set above, as the spec gave them */
     for (int k = 0; k < SK_COUNT; k++) {
         int col = spec_knob_column(k);
-        if (col >= 0 && p->value[k]) row_set(r, col, "%s", p->value[k]);
+        if (col >= 0 && p->value[k] && !*row_get(r, col)) row_set(r, col, "%s", p->value[k]);
     }
     row_set(r, COL_status, "%s", status);
     if (note && *note) row_set(r, COL_note, "%s", note);
@@ -306,7 +334,8 @@ static void point_row(const plan *pl, const char *status, const char *note, resu
 static int same_value(const char *a, const char *b) {
     char *ea, *eb;
     double x = strtod(a, &ea), y = strtod(b, &eb);
-    if (*a && *b && !*ea && !*eb) return x == y || fabs(x - y) <= 1e-9 * fmax(fabs(x), fabs(y));
+    /* rows print reals with %g: six significant digits */
+    if (*a && *b && !*ea && !*eb) return x == y || fabs(x - y) <= 1e-5 * fmax(fabs(x), fabs(y));
     return strcmp(a, b) == 0;
 }
 
@@ -367,6 +396,8 @@ static int load_existing(const char *path, plan *pl, size_t np, int dry) {
         fprintf(stderr, "attnbench sweep: %s: %s\n", path, strerror(errno));
         return -1;
     }
+    /* a device or a pipe holds no rows to resume from (and /dev/zero never ends) */
+    if (!S_ISREG(st.st_mode)) return 0;
     int fd = -1;
     if (!dry) { /* hold the lock while reading and repairing: other writers append whole rows */
         fd = open(path, O_RDWR | O_CLOEXEC);
@@ -418,6 +449,21 @@ static int load_existing(const char *path, plan *pl, size_t np, int dry) {
     rc = 0;
 out:
     if (fd >= 0) close(fd);
+    return rc;
+}
+
+/* --out results/x.csv: creates results/ when it is missing (one level) */
+static int make_parent_dir(const char *path) {
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path) return 0;
+    char *dir = strndup(path, (size_t)(slash - path));
+    if (!dir) return -1;
+    int rc = 0;
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "attnbench sweep: cannot create %s: %s\n", dir, strerror(errno));
+        rc = -1;
+    }
+    free(dir);
     return rc;
 }
 
@@ -575,8 +621,11 @@ static void child_row(slot *s, result_row *r, char *status_out, size_t cap) {
             snprintf(note, sizeof note, "unknown method: %s", line);
             status = "skipped";
         }
+    } else if (code == 0) {
+        snprintf(note, sizeof note, "exit 0 without a CSV row on stdout");
+        status = "crashed";
     } else {
-        snprintf(note, sizeof note, "exit %d%s%s", code, *line ? ": " : "", code == 0 ? "no CSV row on stdout" : line);
+        snprintf(note, sizeof note, "exit %d%s%s", code, *line ? ": " : "", line);
         status = mem ? "oom" : "crashed";
     }
     point_row(s->pl, status, note, r);
@@ -618,10 +667,15 @@ static void progress_show(progress *pg, size_t running) {
     fmt_duration(el, e, sizeof e);
     if (pg->weight_done > 0 && pg->weight_total >= pg->weight_done)
         fmt_duration(el * (pg->weight_total - pg->weight_done) / pg->weight_done, eta, sizeof eta);
-    char more[32] = "";
+    char more[32] = "", line[512];
     if (running > 1) snprintf(more, sizeof more, " (+%zu more)", running - 1);
-    fprintf(stderr, "\r\033[K[%zu/%zu] %s%s | %s elapsed, ETA %s", pg->finished, pg->total,
-            pg->shown, more, e, eta);
+    int len = snprintf(line, sizeof line, "[%zu/%zu] %s elapsed, ETA %s | %s%s", pg->finished, pg->total,
+                       e, eta, pg->shown, more);
+    /* one terminal line, or the \r cannot take it back */
+    struct winsize ws;
+    size_t width = ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10 ? ws.ws_col : 80;
+    if (len > 0 && (size_t)len >= width && width < sizeof line) line[width - 1] = '\0';
+    fprintf(stderr, "\r\033[K%s", line);
     fflush(stderr);
 }
 
@@ -679,7 +733,7 @@ static int append_row(const char *out, const result_row *r, int *sidecar_done) {
 
 static void record(progress *pg, const plan *pl, const char *status) {
     pg->finished++;
-    pg->weight_done += pl->weight;
+    if (!pl->skip) pg->weight_done += pl->weight;
     count_status(pg, status);
 }
 
@@ -723,10 +777,12 @@ int cmd_sweep(int argc, char **argv) {
         rc = 1;
         goto done;
     }
-    size_t np = 0;
+    size_t np = 0, runtime = runtime_bytes();
     for (size_t i = 0; i < npoints; i++)
-        if (spec_in_shard(points[i].index, so.shard_i, so.shard_n)) plan_point(&points[i], so.mem_limit, &pl[np++]);
+        if (spec_in_shard(points[i].index, so.shard_i, so.shard_n))
+            plan_point(&points[i], so.mem_limit, runtime, &pl[np++]);
     if (load_existing(so.out, pl, np, so.dry_run)) { rc = 1; goto done; }
+    if (!so.dry_run && make_parent_dir(so.out)) { rc = 1; goto done; }
     if (so.dry_run) {
         dry_run_list(pl, np, &so);
         rc = 0;
@@ -749,15 +805,15 @@ int cmd_sweep(int argc, char **argv) {
     size_t next = 0, running = 0;
     while (!io_failed) {
         /* start points while slots are free; skipped ones are recorded at once */
-        while (running < so.jobs && next < np) {
+        while (running < so.jobs && next < np && !io_failed) {
             plan *p = &pl[next++];
             if (p->done) continue;
             if (p->skip) {
                 result_row r;
                 point_row(p, p->skip, p->why, &r);
                 if (append_row(so.out, &r, &sidecar_done)) io_failed = 1;
+                else record(&pg, p, "skipped");
                 row_free(&r);
-                record(&pg, p, "skipped");
                 continue;
             }
             size_t si = 0;
@@ -830,8 +886,8 @@ int cmd_sweep(int argc, char **argv) {
             child_row(s, &r, status, sizeof status);
             show_warnings(&pg, s->err.data);
             if (append_row(so.out, &r, &sidecar_done)) io_failed = 1;
+            else record(&pg, s->pl, status);
             row_free(&r);
-            record(&pg, s->pl, status);
             free(s->out.data);
             free(s->err.data);
             memset(s, 0, sizeof *s);
@@ -851,10 +907,12 @@ int cmd_sweep(int argc, char **argv) {
     progress_clear(&pg);
     char el[32];
     fmt_duration(now_seconds() - pg.t0, el, sizeof el);
-    fprintf(stderr, "attnbench sweep: %zu of %zu point(s) in %s:", pg.finished, pg.total, el);
+    fprintf(stderr, "attnbench sweep: %s%zu of %zu point(s) in %s:", io_failed ? "stopped after " : "",
+            pg.finished, pg.total, el);
     for (int i = 0; i < 7; i++)
         if (pg.counts[i]) fprintf(stderr, " %zu %s", pg.counts[i], statuses[i]);
-    fprintf(stderr, "%s -> %s\n", pg.finished ? "" : " nothing to do", so.out);
+    fprintf(stderr, "%s -> %s%s\n", pg.finished ? "" : " nothing done", so.out,
+            io_failed ? " (the same command resumes)" : "");
     for (size_t i = 0; i < pg.nwarnings; i++) free(pg.warnings[i]);
     free(pg.warnings);
     rc = io_failed ? 1 : 0;

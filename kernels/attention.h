@@ -79,6 +79,8 @@ typedef struct {
     size_t chunk;     /* query (and key) block size */
     size_t features;  /* Performer: random features M */
     uint64_t seed;    /* for methods that draw random numbers */
+    size_t threads;   /* threads the kernel may use (0 or 1: the calling thread
+                       * only); workspace formulas count per-thread scratch */
 } attn_knobs;
 
 /* which knobs a method reads: the harness validates, records and sweeps only these */

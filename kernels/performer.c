@@ -21,14 +21,23 @@
  *
  * Causal: query block [i0, i0+b) takes the earlier keys from the running
  * state S = phi(K_<i0)^T V_<i0 (M, d) and z = phi(K_<i0)^T 1 (M), and its own
- * block's keys from the masked (b, b) product; never an (n, M, d) tensor. */
+ * block's keys from the masked (b, b) product; never an (n, M, d) tensor.
+ *
+ * Threads: one task is one K/V head with its group's query heads; tasks run
+ * on knobs->threads threads (parallel.h), each with its own copy of the
+ * scratch below. The exponentials are softmax.h's vector exp_fast. */
 #include "methods.h"
+#include "parallel.h"
+#include "softmax.h"
 
 #include <cblas.h>
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
-enum { PERFORMER_BLOCK = 64 }; /* query rows per block */
+/* query rows per block: causal, the (b, b) masked product costs 2 b^2 (M + d)
+ * per block, so small; otherwise larger blocks make larger sgemms */
+enum { PERFORMER_BLOCK = 64, PERFORMER_BLOCK_NONCAUSAL = 256 };
 
 /* ceil(d ln d), the default M of the Performer paper; at least 1 */
 size_t performer_default_features(size_t d_head) {
@@ -42,12 +51,14 @@ static size_t features_of(const attn_shape *s, const attn_knobs *kn) {
 }
 
 static size_t block_of(const attn_shape *s) {
-    return s->n < PERFORMER_BLOCK ? s->n : PERFORMER_BLOCK;
+    const size_t b = s->causal ? PERFORMER_BLOCK : PERFORMER_BLOCK_NONCAUSAL;
+    return s->n < b ? s->n : b;
 }
 
-/* workspace, C = min(64, n): floats W (M d) + phi(K) (n M) + phi(Q block) (C M)
- * + S (M d) + z (M) [+ causal block scores (C C)], and doubles for one
- * Gaussian block (d d) */
+/* workspace, per thread, C = min(64, n) causal, min(256, n) otherwise:
+ * floats W (M d) + phi(K) (n M) + phi(Q block) (C M) + S (M d) + z (M)
+ * [+ causal block scores (C C)], and doubles for one Gaussian block (d d);
+ * times par_threads(knobs, kv_heads) */
 size_t performer_workspace(const attn_shape *s, const attn_knobs *kn) {
     const size_t M = features_of(s, kn), d = s->d_head, n = s->n, C = block_of(s);
     size_t floats = size_mul_sat(2, size_mul_sat(M, d));
@@ -56,8 +67,9 @@ size_t performer_workspace(const attn_shape *s, const attn_knobs *kn) {
     floats = size_add_sat(floats, M);
     if (s->causal)
         floats = size_add_sat(floats, size_mul_sat(C, C));
-    return size_add_sat(size_mul_sat(floats, sizeof(float)),
-                        size_mul_sat(size_mul_sat(d, d), sizeof(double)));
+    const size_t per_thread = size_add_sat(size_mul_sat(floats, sizeof(float)),
+                                           size_mul_sat(size_mul_sat(d, d), sizeof(double)));
+    return size_mul_sat(per_thread, par_threads(kn, s->kv_heads));
 }
 
 /* FLOPs (multiply-add = 2) of the products and sums; the exponentials and
@@ -158,28 +170,27 @@ void performer_feature_map(size_t rows, size_t d, size_t m, const float *x, cons
     /* phi = x' W^T: (rows, m) */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)m, (int)d, scale, x,
                 (int)d, w, (int)d, 0.0f, phi, (int)m);
+    /* the exponent of row i is phi_i - c_i, c_i = |x_i'|^2 / 2; its shift
+     * is c_i plus the row's largest exponent (row), or plus the largest of
+     * all rows (all), or nothing */
     float all_max = -INFINITY;
-    for (size_t i = 0; i < rows; i++) {
-        double sq = 0;
-        for (size_t t = 0; t < d; t++) sq += (double)x[i * d + t] * x[i * d + t];
-        const float c = (float)(sq * half_inv_sqrt_d);
-        float *pi = phi + i * m;
-        for (size_t j = 0; j < m; j++) {
-            pi[j] -= c;
-            all_max = pi[j] > all_max ? pi[j] : all_max;
+    if (shift == PERFORMER_SHIFT_ALL)
+        for (size_t i = 0; i < rows; i++) {
+            double sq = 0;
+            for (size_t t = 0; t < d; t++) sq += (double)x[i * d + t] * x[i * d + t];
+            const float e = row_max(phi + i * m, m) - (float)(sq * half_inv_sqrt_d);
+            all_max = e > all_max ? e : all_max;
         }
-    }
     const float inv_sqrt_m = (float)(1.0 / sqrt((double)m));
     for (size_t i = 0; i < rows; i++) {
         float *pi = phi + i * m;
-        float c = 0.0f;
-        if (shift == PERFORMER_SHIFT_ALL) {
-            c = all_max;
-        } else if (shift == PERFORMER_SHIFT_ROW) {
-            c = -INFINITY;
-            for (size_t j = 0; j < m; j++) c = pi[j] > c ? pi[j] : c;
-        }
-        for (size_t j = 0; j < m; j++) pi[j] = expf(pi[j] - c) * inv_sqrt_m;
+        double sq = 0;
+        for (size_t t = 0; t < d; t++) sq += (double)x[i * d + t] * x[i * d + t];
+        const float c = (float)(sq * half_inv_sqrt_d);
+        float off = c; /* PERFORMER_SHIFT_NONE */
+        if (shift == PERFORMER_SHIFT_ALL) off = c + all_max;
+        else if (shift == PERFORMER_SHIFT_ROW) off = row_max(pi, m);
+        exp_shift_scale(pi, m, off, inv_sqrt_m);
     }
 }
 
@@ -207,8 +218,7 @@ static void attend_block(size_t b, size_t M, size_t d, const float *qf, const fl
         float den = cblas_sdot((int)M, qf + i * M, 1, z, 1);
         if (kf)
             for (size_t j = 0; j <= i; j++) den += pb[i * b + j];
-        const float inv = 1.0f / den;
-        for (size_t x = 0; x < d; x++) ob[i * d + x] *= inv;
+        scale_row(ob + i * d, d, 1.0f / den);
     }
 }
 
@@ -218,9 +228,59 @@ static void accumulate_state(size_t b, size_t M, size_t d, const float *kf, cons
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)M, (int)d, (int)b, 1.0f, kf,
                 (int)M, vb, (int)d, beta, st, (int)d);
     if (beta == 0.0f)
-        for (size_t j = 0; j < M; j++) z[j] = 0.0f;
-    for (size_t i = 0; i < b; i++)
-        for (size_t j = 0; j < M; j++) z[j] += kf[i * M + j];
+        memset(z, 0, M * sizeof(float));
+    for (size_t i = 0; i < b; i++) axpy_row(z, M, 1.0f, kf + i * M);
+}
+
+/* one thread's scratch */
+typedef struct {
+    float *w;   /* (M, d) random features */
+    float *kf;  /* (n, M) key features */
+    float *qf;  /* (C, M) one block's query features */
+    float *st;  /* (M, d) phi(K)^T V */
+    float *z;   /* (M) phi(K)^T 1 */
+    float *pb;  /* (C, C) causal block scores, or NULL */
+    double *g;  /* (d, d) one Gaussian block */
+} performer_scratch;
+
+typedef struct {
+    const attn_shape *s;
+    const attn_knobs *kn;
+    const float *q, *k, *v;
+    float *out;
+    size_t M, C;
+    performer_scratch *per_thread;
+} performer_job;
+
+/* K/V head `task` and the query heads of its group */
+static int performer_task(void *ctx, size_t kvh, size_t thread) {
+    const performer_job *j = ctx;
+    const attn_shape *s = j->s;
+    const size_t n = s->n, d = s->d_head, M = j->M, C = j->C, group = s->heads / s->kv_heads;
+    const performer_scratch *t = &j->per_thread[thread];
+    const float *kh = j->k + kvh * n * d, *vh = j->v + kvh * n * d;
+    performer_draw_features(M, d, j->kn->seed, kvh, t->w, t->g);
+    performer_feature_map(n, d, M, kh, t->w, PERFORMER_SHIFT_ALL, t->kf);
+    if (!s->causal)
+        accumulate_state(n, M, d, t->kf, vh, t->st, t->z, 0.0f);
+    for (size_t h = kvh * group; h < (kvh + 1) * group; h++) {
+        if (s->causal) {
+            memset(t->st, 0, M * d * sizeof(float));
+            memset(t->z, 0, M * sizeof(float));
+        }
+        for (size_t i0 = 0; i0 < n; i0 += C) {
+            const size_t b = n - i0 < C ? n - i0 : C;
+            performer_feature_map(b, d, M, j->q + (h * n + i0) * d, t->w, PERFORMER_SHIFT_ROW, t->qf);
+            float *ob = j->out + (h * n + i0) * d;
+            if (s->causal) {
+                attend_block(b, M, d, t->qf, t->st, t->z, t->kf + i0 * M, vh + i0 * d, t->pb, ob);
+                accumulate_state(b, M, d, t->kf + i0 * M, vh + i0 * d, t->st, t->z, 1.0f);
+            } else {
+                attend_block(b, M, d, t->qf, t->st, t->z, NULL, NULL, NULL, ob);
+            }
+        }
+    }
+    return ATTN_OK;
 }
 
 /* q: (heads, n, d_head); k, v: (kv_heads, n, d_head); out: (heads, n, d_head) */
@@ -229,47 +289,38 @@ int performer_forward(const attn_shape *s, const attn_knobs *kn, const float *q,
     const size_t n = s->n, d = s->d_head, M = features_of(s, kn), C = block_of(s);
     if (!s->heads || !s->kv_heads || s->heads % s->kv_heads || !n || !d)
         return ATTN_EINVAL;
-    const size_t group = s->heads / s->kv_heads;
+    if (n > INT_MAX || d > INT_MAX || M > INT_MAX)
+        return ATTN_EINVAL;
     size_t md, nm, cm, dd;
     if (size_mul(M, d, &md) || size_mul(n, M, &nm) || size_mul(C, M, &cm) || size_mul(d, d, &dd))
         return ATTN_ENOMEM;
-    float *w = ws_alloc_n(ws, md, sizeof(float));   /* (M, d) random features */
-    float *kf = ws_alloc_n(ws, nm, sizeof(float));  /* (n, M) key features */
-    float *qf = ws_alloc_n(ws, cm, sizeof(float));  /* (C, M) one block's query features */
-    float *st = ws_alloc_n(ws, md, sizeof(float));  /* (M, d) phi(K)^T V */
-    float *z = ws_alloc_n(ws, M, sizeof(float));    /* (M) phi(K)^T 1 */
-    float *pb = s->causal ? ws_alloc_n(ws, C * C, sizeof(float)) : NULL; /* (C, C) */
-    double *g = ws_alloc_n(ws, dd, sizeof(double)); /* (d, d) one Gaussian block */
-    if (!w || !kf || !qf || !st || !z || (s->causal && !pb) || !g) {
-        ws_free(ws, w); ws_free(ws, kf); ws_free(ws, qf); ws_free(ws, st);
-        ws_free(ws, z); ws_free(ws, pb); ws_free(ws, g);
-        return ATTN_ENOMEM;
-    }
-    for (size_t kvh = 0; kvh < s->kv_heads; kvh++) {
-        const float *kh = k + kvh * n * d, *vh = v + kvh * n * d;
-        performer_draw_features(M, d, kn->seed, kvh, w, g);
-        performer_feature_map(n, d, M, kh, w, PERFORMER_SHIFT_ALL, kf);
-        if (!s->causal)
-            accumulate_state(n, M, d, kf, vh, st, z, 0.0f);
-        for (size_t h = kvh * group; h < (kvh + 1) * group; h++) {
-            if (s->causal) {
-                memset(st, 0, md * sizeof(float));
-                memset(z, 0, M * sizeof(float));
-            }
-            for (size_t i0 = 0; i0 < n; i0 += C) {
-                const size_t b = n - i0 < C ? n - i0 : C;
-                performer_feature_map(b, d, M, q + (h * n + i0) * d, w, PERFORMER_SHIFT_ROW, qf);
-                float *ob = out + (h * n + i0) * d;
-                if (s->causal) {
-                    attend_block(b, M, d, qf, st, z, kf + i0 * M, vh + i0 * d, pb, ob);
-                    accumulate_state(b, M, d, kf + i0 * M, vh + i0 * d, st, z, 1.0f);
-                } else {
-                    attend_block(b, M, d, qf, st, z, NULL, NULL, NULL, ob);
-                }
-            }
+    const size_t threads = par_threads(kn, s->kv_heads);
+    performer_scratch per_thread[PAR_MAX_THREADS];
+    int rc = ATTN_OK;
+    size_t got = 0;
+    for (; got < threads; got++) {
+        performer_scratch *t = &per_thread[got];
+        t->w = ws_alloc_n(ws, md, sizeof(float));
+        t->kf = ws_alloc_n(ws, nm, sizeof(float));
+        t->qf = ws_alloc_n(ws, cm, sizeof(float));
+        t->st = ws_alloc_n(ws, md, sizeof(float));
+        t->z = ws_alloc_n(ws, M, sizeof(float));
+        t->pb = s->causal ? ws_alloc_n(ws, C * C, sizeof(float)) : NULL;
+        t->g = ws_alloc_n(ws, dd, sizeof(double));
+        if (!t->w || !t->kf || !t->qf || !t->st || !t->z || (s->causal && !t->pb) || !t->g) {
+            got++;
+            rc = ATTN_ENOMEM;
+            break;
         }
     }
-    ws_free(ws, w); ws_free(ws, kf); ws_free(ws, qf); ws_free(ws, st);
-    ws_free(ws, z); ws_free(ws, pb); ws_free(ws, g);
-    return ATTN_OK;
+    if (rc == ATTN_OK) {
+        performer_job job = {s, kn, q, k, v, out, M, C, per_thread};
+        rc = par_run(threads, s->kv_heads, performer_task, &job);
+    }
+    for (size_t i = 0; i < got; i++) {
+        performer_scratch *t = &per_thread[i];
+        ws_free(ws, t->w); ws_free(ws, t->kf); ws_free(ws, t->qf); ws_free(ws, t->st);
+        ws_free(ws, t->z); ws_free(ws, t->pb); ws_free(ws, t->g);
+    }
+    return rc;
 }

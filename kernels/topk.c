@@ -1,123 +1,158 @@
 /* topk.c — top-k attention (Gupta et al., 2021, "Memory-efficient
  * Transformers via Top-k Attention"): queries in chunks of C; the scores of
- * a chunk against every visible key come from one sgemm into a (C, n) buffer
- * reused for every chunk, so memory is linear in n. Per query row the k
- * largest scores are selected (quickselect, expected linear time), the
- * softmax is taken over those k only, and the output row is the weighted sum
- * of the k matching rows of V, gathered.
+ * a chunk against every visible key go into a (C, n) buffer reused for every
+ * chunk, so memory is linear in n. Per query row the k largest scores are
+ * selected, the softmax is taken over those k only, and the output row is
+ * the weighted sum of the k matching rows of V, gathered.
  *
- * Ties: among equal scores the lower key index wins, so the result does not
- * depend on the order the selection happens to visit the scores in.
+ * Speed: a chunk's rows are tasks of TOPK_ROWS rows for knobs->threads threads
+ * (parallel.h): one sgemm for the rows' scores, then per row the
+ * selection (topk_select_row: for small k a vector pass deals the row into
+ * 256 lanes whose maxima bound the k-th largest score from below, so a
+ * quickselect runs on the ~k scores above the bound instead of the row).
+ *
+ * Ties: among equal scores the lower key index wins, so the kept set does
+ * not depend on the order the selection visits the scores in.
  * Causal: query i sees keys 0..i; rows with fewer than k visible keys use all. */
 #include "methods.h"
+#include "parallel.h"
 #include "softmax.h"
 
 #include <cblas.h>
 #include <limits.h>
 #include <math.h>
 #include <string.h>
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
 
 static size_t chunk_of(const attn_shape *s, const attn_knobs *kn) {
     return kn->chunk < s->n ? kn->chunk : s->n;
 }
 
 /* a: (len), reordered. The k-th largest value of a (1 <= k <= len) and, in
- * *greater, how many values of a are strictly larger than it. Quickselect
- * with a three-way partition (greater | equal | less than the pivot), so
- * runs of equal scores cannot make it quadratic; the pivot is the median of
- * three positions drawn from a local generator, so no input order is
- * systematically bad. After each step every value left of lo is larger than
- * every value in [lo, hi), so at the end the values larger than the answer
- * are exactly those left of it. */
+ * *greater, how many values of a are strictly larger than it. Quickselect:
+ * each step counts the values above and equal to a pivot (vector passes),
+ * then keeps only the side holding the answer, compacted to the front of a
+ * without branches (a store per value, the write position advancing only
+ * when the value is kept), so the unpredictable comparisons cost no
+ * mispredicted jumps. Equal values are set aside at once, so runs of equal
+ * scores cannot make it quadratic; the pivot is the median of three
+ * positions drawn from a local generator, so no input order is
+ * systematically bad. */
 static float kth_largest(float *a, size_t len, size_t k, size_t *greater) {
-    size_t lo = 0, hi = len, p = k - 1; /* p: the answer's place in descending order */
+    size_t p = k - 1, above = 0; /* p: the answer's place in descending order within a[0, len) */
     uint64_t r = 0x9e3779b97f4a7c15ull ^ len;
-    while (hi - lo > 1) {
+    while (len > 1) {
         float c[3];
         for (int t = 0; t < 3; t++) {
             r = r * 6364136223846793005ull + 1442695040888963407ull;
-            c[t] = a[lo + (size_t)((r >> 33) % (hi - lo))];
+            c[t] = a[(size_t)((r >> 33) % len)];
         }
         const float pivot = c[0] < c[1] ? (c[1] < c[2] ? c[1] : (c[0] < c[2] ? c[2] : c[0]))
                                         : (c[0] < c[2] ? c[0] : (c[1] < c[2] ? c[2] : c[1]));
-        size_t gt = lo, i = lo, lt = hi; /* [lo,gt) > pivot, [gt,i) == pivot, [lt,hi) < pivot */
-        while (i < lt) {
-            const float t = a[i];
-            if (t > pivot) { a[i] = a[gt]; a[gt] = t; gt++; i++; }
-            else if (t < pivot) { lt--; a[i] = a[lt]; a[lt] = t; }
-            else i++;
+        size_t gt = 0, eq = 0;
+        for (size_t i = 0; i < len; i++) { gt += a[i] > pivot; eq += a[i] == pivot; }
+        if (p >= gt && p < gt + eq) { *greater = above + gt; return pivot; }
+        const int keep_above = p < gt;
+        size_t w = 0;
+        for (size_t i = 0; i < len; i++) {
+            const float x = a[i];
+            a[w] = x;
+            w += keep_above ? x > pivot : x < pivot;
         }
-        if (p < gt) hi = gt;
-        else if (p < lt) { *greater = gt; return pivot; }
-        else lo = lt;
+        if (!keep_above) { p -= gt + eq; above += gt + eq; }
+        len = w;
+        if (len == 0) break; /* NaN pivot (or values): nothing orders; give up on it */
     }
-    *greater = lo;
-    return a[lo];
+    *greater = above;
+    return a[0];
 }
 
-/* Heap order for the selection: a sits below b when it would be dropped
- * first, a lower score, or an equal score at a higher index. */
-static inline int heap_below(float sa, uint32_t ia, float sb, uint32_t ib) {
-    return sa < sb || (sa == sb && ia > ib);
+enum { TOPK_LANES = 256 }; /* lanes of the threshold pass (see topk_select_row) */
+
+/* lanes: (TOPK_LANES) -> how many are >= t (a vector count) */
+static size_t count_at_least(const float *lanes, float t) {
+    size_t c = 0;
+    for (size_t l = 0; l < TOPK_LANES; l++) c += lanes[l] >= t;
+    return c;
 }
 
-/* hs, hi: (k) a heap by heap_below with root 0; restores it from slot 0 */
-static void heap_sift_down(float *hs, uint32_t *hi, size_t k) {
-    size_t p = 0;
-    const float s = hs[0];
-    const uint32_t i = hi[0];
-    for (;;) {
-        size_t c = 2 * p + 1;
-        if (c >= k) break;
-        if (c + 1 < k && heap_below(hs[c + 1], hi[c + 1], hs[c], hi[c])) c++;
-        if (!heap_below(hs[c], hi[c], s, i)) break;
-        hs[p] = hs[c]; hi[p] = hi[c];
-        p = c;
-    }
-    hs[p] = s; hi[p] = i;
-}
-
-/* s: (len); hs: (k) scratch; idx: (k) out, unordered. For k much smaller than
- * len: a k-sized min-heap of the best so far; a score enters only if it beats
- * the root, which after the first few hundred keys is rare, so the scan costs
- * about one comparison per score. Scanning in index order with a strict
- * comparison keeps the lower index among equal scores. */
-static void topk_heap_row(const float *s, size_t len, size_t k, float *hs, uint32_t *idx) {
-    for (size_t j = 0; j < k; j++) {
-        /* sift up */
-        size_t c = j;
-        while (c > 0 && heap_below(s[j], (uint32_t)j, hs[(c - 1) / 2], idx[(c - 1) / 2])) {
-            hs[c] = hs[(c - 1) / 2]; idx[c] = idx[(c - 1) / 2];
-            c = (c - 1) / 2;
+/* s: (len), 1 <= k <= TOPK_LANES <= len. A value no larger than the k-th
+ * largest of s: s is dealt into TOPK_LANES lanes (s[j] into lane j mod
+ * TOPK_LANES), and if k lanes have a maximum >= t, those are k distinct
+ * scores >= t, so the k-th largest score is >= t too. t is found by
+ * bisection between the smallest and the largest lane maximum, keeping k
+ * lanes at or above it: a vector max pass over the row, then vector counts
+ * over the lanes. With k = 64 of 8192 random scores about 75 scores reach
+ * it. */
+static float lane_threshold(const float *s, size_t len, size_t k) {
+    float lanes[TOPK_LANES];
+    memcpy(lanes, s, sizeof lanes);
+    size_t j = TOPK_LANES;
+    for (; j + TOPK_LANES <= len; j += TOPK_LANES)
+        for (size_t l = 0; l < TOPK_LANES; l++) lanes[l] = s[j + l] > lanes[l] ? s[j + l] : lanes[l];
+    for (size_t l = 0; j + l < len; l++) lanes[l] = s[j + l] > lanes[l] ? s[j + l] : lanes[l];
+    float lo_l[16], hi_l[16]; /* lane-wise min and max of the lane maxima, 16 at a time */
+    memcpy(lo_l, lanes, sizeof lo_l);
+    memcpy(hi_l, lanes, sizeof hi_l);
+    for (size_t b = 16; b < TOPK_LANES; b += 16)
+        for (size_t l = 0; l < 16; l++) {
+            lo_l[l] = lanes[b + l] < lo_l[l] ? lanes[b + l] : lo_l[l];
+            hi_l[l] = lanes[b + l] > hi_l[l] ? lanes[b + l] : hi_l[l];
         }
-        hs[c] = s[j]; idx[c] = (uint32_t)j;
+    float lo = lo_l[0], hi = hi_l[0];
+    for (size_t l = 1; l < 16; l++) {
+        lo = lo_l[l] < lo ? lo_l[l] : lo;
+        hi = hi_l[l] > hi ? hi_l[l] : hi;
     }
-    for (size_t j = k; j < len; j++) {
-        if (s[j] > hs[0]) {
-            hs[0] = s[j]; idx[0] = (uint32_t)j;
-            heap_sift_down(hs, idx, k);
-        }
+    if (!isfinite(lo) || !isfinite(hi))
+        return -INFINITY; /* every score is a candidate */
+    for (int it = 0; it < 12; it++) { /* count_at_least(lanes, lo) >= k throughout */
+        const float mid = lo + 0.5f * (hi - lo);
+        if (mid <= lo || mid >= hi) break;
+        if (count_at_least(lanes, mid) >= k) lo = mid;
+        else hi = mid;
     }
+    return lo;
 }
 
-static void sort_indices(uint32_t *a, size_t len) {
-    /* k is small: insertion sort; ascending order makes the weighted sum's
-     * order, and so its rounding, independent of the selection path */
-    for (size_t i = 1; i < len; i++) {
-        uint32_t x = a[i];
-        size_t j = i;
-        while (j > 0 && a[j - 1] > x) { a[j] = a[j - 1]; j--; }
-        a[j] = x;
-    }
+/* s: (16) -> bit l set where s[l] >= t: one vector compare. AVX-512 gives
+ * the bits directly; the plain loop is what other machines run (gcc builds
+ * the same bits from a vector compare, with a few more instructions). */
+static inline unsigned mask_at_least(const float *s, float t) {
+#ifdef __AVX512F__
+    return _mm512_cmp_ps_mask(_mm512_loadu_ps(s), _mm512_set1_ps(t), _CMP_GE_OQ);
+#else
+    unsigned m = 0;
+    for (unsigned l = 0; l < 16; l++) m |= (unsigned)(s[l] >= t) << l;
+    return m;
+#endif
+}
+
+/* s: (len); out: (len). Copies the values of s that are >= t into out, in
+ * order; returns how many. 16 values per vector compare; only the values
+ * that pass are visited, one per set bit. */
+static size_t copy_at_least(const float *s, size_t len, float t, float *out) {
+    size_t m = 0, j = 0;
+    for (; j + 16 <= len; j += 16)
+        for (unsigned mk = mask_at_least(s + j, t); mk; mk &= mk - 1)
+            out[m++] = s[j + (unsigned)__builtin_ctz(mk)];
+    for (; j < len; j++)
+        if (s[j] >= t) out[m++] = s[j];
+    return m;
 }
 
 /* s: (len) scores; scratch: (len); idx: (min(k, len)) out.
  * Writes the indices of the k largest scores, ascending; among equal scores
  * the lower index wins. Returns how many it wrote: min(k, len) (fewer only if
  * s holds NaN, which the program rejects before any kernel runs).
- * Small k (k <= len/8, k <= 256): a k-sized heap, one pass. Otherwise
- * quickselect on a copy, then one scan in index order: expected linear time.
- * Never a full sort of the row. */
+ * The k-th largest score t and the count of larger ones come from quickselect
+ * on a copy: of the whole row, or for small k (k <= TOPK_LANES / 2, len >= 8
+ * TOPK_LANES) of only the scores at or above lane_threshold, a few more than
+ * k; then one scan in index order takes every score above t and the first
+ * scores equal to it. Expected linear time, about three vector passes over
+ * the row for small k; never a full sort. */
 size_t topk_select_row(const float *s, size_t len, size_t k, float *scratch, uint32_t *idx) {
     if (k >= len) {
         for (size_t j = 0; j < len; j++) idx[j] = (uint32_t)j;
@@ -125,32 +160,44 @@ size_t topk_select_row(const float *s, size_t len, size_t k, float *scratch, uin
     }
     if (k == 0)
         return 0;
-    if (k <= 256 && 8 * k <= len) {
-        topk_heap_row(s, len, k, scratch, idx);
-        sort_indices(idx, k);
-        return k;
+    size_t cand = 0;
+    if (2 * k <= TOPK_LANES && len >= 8 * TOPK_LANES) {
+        cand = copy_at_least(s, len, lane_threshold(s, len, k), scratch);
     }
-    memcpy(scratch, s, len * sizeof(float));
+    if (cand < k) { /* the plain path (or NaN scores left too few candidates) */
+        memcpy(scratch, s, len * sizeof(float));
+        cand = len;
+    }
     size_t greater;
-    const float t = kth_largest(scratch, len, k, &greater);
+    const float t = kth_largest(scratch, cand, k, &greater);
     /* every score above the threshold, then the first scores equal to it
      * (in index order) until k are taken */
-    size_t ties = k - greater, m = 0;
-    for (size_t j = 0; j < len && m < k; j++) {
+    size_t ties = k - greater, m = 0, j = 0;
+    for (; j + 16 <= len && m < k; j += 16)
+        for (unsigned mk = mask_at_least(s + j, t); mk && m < k; mk &= mk - 1) {
+            const size_t x = j + (unsigned)__builtin_ctz(mk);
+            if (s[x] > t) idx[m++] = (uint32_t)x;
+            else if (ties) { idx[m++] = (uint32_t)x; ties--; } /* s[x] == t */
+        }
+    for (; j < len && m < k; j++) {
         if (s[j] > t) idx[m++] = (uint32_t)j;
         else if (s[j] == t && ties) { idx[m++] = (uint32_t)j; ties--; }
     }
     return m;
 }
 
-/* workspace, bytes: 4 * (C*n + n + 2*C*k), C = min(chunk, n):
- *   C*n floats    the scores of one query chunk (one sgemm, reused per chunk)
- *   n floats      one row's copy, which the selection reorders
+enum { TOPK_ROWS = 64 }; /* query rows per task */
+
+/* workspace, bytes: 4 * (C*n + T*n + 2*C*k), C = min(chunk, n), T threads
+ * (par_threads for ceil(C / TOPK_ROWS) tasks; 1 unless knobs->threads says more):
+ *   C*n floats    the scores of one query chunk (reused per chunk)
+ *   T*n floats    per thread one row's copy, which the selection reorders
  *   C*k uint32_t  the kept key indices of the chunk (so n < 2^32)
- *   C*k floats    their softmax weights */
+ *   C*k floats    their scores, then softmax weights */
 size_t topk_workspace(const attn_shape *s, const attn_knobs *kn) {
-    size_t c = chunk_of(s, kn);
-    size_t floats = size_add_sat(size_add_sat(size_mul_sat(c, s->n), s->n), size_mul_sat(c, kn->k));
+    const size_t c = chunk_of(s, kn), threads = par_threads(kn, (c + TOPK_ROWS - 1) / TOPK_ROWS);
+    size_t floats = size_add_sat(size_mul_sat(c, s->n), size_mul_sat(threads, s->n));
+    floats = size_add_sat(floats, size_mul_sat(c, kn->k));
     return size_add_sat(size_mul_sat(floats, sizeof(float)),
                         size_mul_sat(size_mul_sat(c, kn->k), sizeof(uint32_t)));
 }
@@ -175,6 +222,53 @@ double topk_flops(const attn_shape *s, const attn_knobs *kn) {
     return (double)s->heads * 2.0 * d * (scores + kept);
 }
 
+/* ---- the forward pass ------------------------------------------------------ */
+
+typedef struct {
+    const attn_shape *s;
+    size_t K;
+    const float *q, *k, *v;
+    float *out;
+    float *sc;        /* (C, nk) the chunk's scores, row stride nk */
+    float *rows;      /* (threads, n) selection scratch, one row per thread */
+    uint32_t *idx;    /* (C, K) kept key indices */
+    float *w;         /* (C, K) their weights */
+    size_t h, i0, bq, nk;  /* the chunk: head, first row, rows, keys scored */
+} topk_job;
+
+/* rows [r0, r0 + TOPK_ROWS) of the chunk: their scores (one sgemm into the
+ * chunk's buffer), then per row the k kept keys, the softmax over their
+ * scores and the weighted sum of their V rows */
+static int topk_task(void *ctx, size_t task, size_t thread) {
+    const topk_job *j = ctx;
+    const attn_shape *s = j->s;
+    const size_t n = s->n, d = s->d_head, K = j->K, nk = j->nk, i0 = j->i0;
+    const size_t group = s->heads / s->kv_heads;
+    const size_t r0 = task * TOPK_ROWS, r1 = j->bq - r0 < TOPK_ROWS ? j->bq : r0 + TOPK_ROWS;
+    const float *kh = j->k + (j->h / group) * n * d, *vh = j->v + (j->h / group) * n * d;
+    /* sc[r0:r1] = q_rows kh^T / sqrt(d): (r1 - r0, nk) */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), (int)nk, (int)d,
+                1.0f / sqrtf((float)d), j->q + (j->h * n + i0 + r0) * d, (int)d, kh, (int)d, 0.0f,
+                j->sc + r0 * nk, (int)nk);
+    for (size_t i = r0; i < r1; i++) {
+        const size_t vis = s->causal ? i0 + i + 1 : n;
+        const float *si = j->sc + i * nk;
+        uint32_t *ii = j->idx + i * K;
+        float *wi = j->w + i * K;
+        float *o = j->out + (j->h * n + i0 + i) * d;
+        const size_t m = topk_select_row(si, vis, K, j->rows + thread * n, ii);
+        memset(o, 0, d * sizeof(float));
+        if (m < (K < vis ? K : vis)) { /* NaN scores only (the program rejects NaN input) */
+            for (size_t x = 0; x < d; x++) o[x] = NAN;
+            continue;
+        }
+        for (size_t x = 0; x < m; x++) wi[x] = si[ii[x]];
+        softmax_row(wi, m);
+        for (size_t x = 0; x < m; x++) axpy_row(o, d, wi[x], vh + (size_t)ii[x] * d);
+    }
+    return ATTN_OK;
+}
+
 /* q: (heads, n, d_head); k, v: (kv_heads, n, d_head); out: (heads, n, d_head) */
 int topk_forward(const attn_shape *s, const attn_knobs *kn, const float *q,
                  const float *k, const float *v, float *out, workspace *ws) {
@@ -183,58 +277,29 @@ int topk_forward(const attn_shape *s, const attn_knobs *kn, const float *q,
         return ATTN_EINVAL;
     if (K < 1 || K > n || kn->chunk < 1 || n > INT_MAX || d > INT_MAX)
         return ATTN_EINVAL;
-    const size_t group = s->heads / s->kv_heads, C = chunk_of(s, kn);
-    size_t n_scores, n_kept;
-    if (size_mul(C, n, &n_scores) || size_mul(C, K, &n_kept))
+    const size_t C = chunk_of(s, kn), tasks = (C + TOPK_ROWS - 1) / TOPK_ROWS;
+    const size_t threads = par_threads(kn, tasks);
+    size_t n_scores, n_rows, n_kept;
+    if (size_mul(C, n, &n_scores) || size_mul(threads, n, &n_rows) || size_mul(C, K, &n_kept))
         return ATTN_ENOMEM;
     float *sc = ws_alloc_n(ws, n_scores, sizeof(float));        /* (C, n) scores of one chunk */
-    float *row = ws_alloc_n(ws, n, sizeof(float));              /* (n) selection scratch */
+    float *rows = ws_alloc_n(ws, n_rows, sizeof(float));        /* (threads, n) selection scratch */
     uint32_t *idx = ws_alloc_n(ws, n_kept, sizeof(uint32_t));   /* (C, k) kept key indices */
     float *w = ws_alloc_n(ws, n_kept, sizeof(float));           /* (C, k) their weights */
-    if (!sc || !row || !idx || !w) {
-        ws_free(ws, sc); ws_free(ws, row); ws_free(ws, idx); ws_free(ws, w);
-        return ATTN_ENOMEM;
-    }
-    const float scale = 1.0f / sqrtf((float)d);
-    for (size_t h = 0; h < s->heads; h++) {
-        const float *kh = k + (h / group) * n * d, *vh = v + (h / group) * n * d;
-        for (size_t i0 = 0; i0 < n; i0 += C) {
-            const size_t bq = n - i0 < C ? n - i0 : C;
-            const float *qb = q + (h * n + i0) * d;
-            float *ob = out + (h * n + i0) * d;
-            /* causal: no row of the chunk sees keys past its last query */
-            const size_t nk = s->causal ? i0 + bq : n;
-            /* sc = qb kh^T / sqrt(d): (bq, nk) */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bq, (int)nk, (int)d,
-                        scale, qb, (int)d, kh, (int)d, 0.0f, sc, (int)nk);
-            /* per row: the k kept keys and their softmax weights */
-            for (size_t i = 0; i < bq; i++) {
-                const size_t vis = s->causal ? i0 + i + 1 : n;
-                const size_t kr = K < vis ? K : vis;
-                const float *si = sc + i * nk;
-                uint32_t *ii = idx + i * K;
-                float *wi = w + i * K;
-                size_t m = topk_select_row(si, vis, K, row, ii);
-                for (size_t j = 0; j < m; j++) wi[j] = si[ii[j]];
-                softmax_row(wi, m);
-                for (size_t j = m; j < kr; j++) { ii[j] = 0; wi[j] = NAN; } /* NaN scores only */
+    int rc = ATTN_ENOMEM;
+    if (sc && rows && idx && w) {
+        rc = ATTN_OK;
+        topk_job job = {s, K, q, k, v, out, sc, rows, idx, w, 0, 0, 0, 0};
+        for (size_t h = 0; h < s->heads && rc == ATTN_OK; h++)
+            for (size_t i0 = 0; i0 < n && rc == ATTN_OK; i0 += C) {
+                job.h = h;
+                job.i0 = i0;
+                job.bq = n - i0 < C ? n - i0 : C;
+                /* causal: no row of the chunk sees keys past its last query */
+                job.nk = s->causal ? i0 + job.bq : n;
+                rc = par_run(threads, (job.bq + TOPK_ROWS - 1) / TOPK_ROWS, topk_task, &job);
             }
-            /* out row = sum over kept keys of weight * V row: (d) per row */
-            for (size_t i = 0; i < bq; i++) {
-                const size_t vis = s->causal ? i0 + i + 1 : n;
-                const size_t kr = K < vis ? K : vis;
-                const uint32_t *ii = idx + i * K;
-                const float *wi = w + i * K;
-                float *o = ob + i * d;
-                for (size_t x = 0; x < d; x++) o[x] = 0.0f;
-                for (size_t j = 0; j < kr; j++) {
-                    const float *vr = vh + (size_t)ii[j] * d;
-                    const float wj = wi[j];
-                    for (size_t x = 0; x < d; x++) o[x] += wj * vr[x];
-                }
-            }
-        }
     }
-    ws_free(ws, sc); ws_free(ws, row); ws_free(ws, idx); ws_free(ws, w);
-    return ATTN_OK;
+    ws_free(ws, sc); ws_free(ws, rows); ws_free(ws, idx); ws_free(ws, w);
+    return rc;
 }

@@ -1,0 +1,1012 @@
+/* analyze.c — `attnbench analyze CSV [--out DIR]`: what a results file says.
+ *
+ *   DIR/summary.md     scaling exponents (log-log slope of memory and time
+ *                      against n), crossovers against vanilla, the error /
+ *                      memory Pareto fronts, and the rows that did not run;
+ *   DIR/data/NAME.dat  the data of each figure, with a .meta beside it that
+ *                      the gnuplot scripts (scripts/NAME.gp) load.
+ *
+ * Rows whose status is not ok are kept to mark where a method stops, and
+ * left out of every fit, front and line. Studies are found in the data, not
+ * in the spec: a figure takes the largest slice of rows that agree on every
+ * knob except the ones it plots, so a spec can lay its groups out freely. */
+#include "commands.h"
+#include "env.h"
+#include "figure.h"
+#include "fit.h"
+#include "methods.h"
+#include "options.h"
+#include "spec.h"
+#include "table.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *const CMD = "analyze";
+
+/* the knobs that make a configuration (results columns) */
+#define ID_COLUMNS(X)                                                          \
+    X(LAYER, layer) X(ATTENTION, attention) X(PROJECTION, projection) X(N, n)  \
+    X(HEADS, heads) X(KV_HEADS, kv_heads) X(D_HEAD, d_head) X(D_MODEL, d_model) \
+    X(D_FF, d_ff) X(K, k) X(CHUNK, chunk) X(FEATURES, features)                \
+    X(CAUSAL, causal) X(SCORE_STD, score_std) X(HEAD_SIM, head_sim)            \
+    X(INPUT, input) X(SEED, seed) X(THREADS, threads)
+enum {
+#define ID_ENUM(id, name) ID_##id,
+    ID_COLUMNS(ID_ENUM)
+#undef ID_ENUM
+    ID_COUNT
+};
+static const char *const id_names[ID_COUNT] = {
+#define ID_NAME(id, name) #name,
+    ID_COLUMNS(ID_NAME)
+#undef ID_NAME
+};
+#define BIT(id) (1u << (id))
+
+/* errors within 5% of each other tie on a Pareto front (float32 rounding
+ * separates the exact methods by less) */
+static const double ERR_TIE = 0.05;
+/* a memory figure below one page is below what RSS can resolve */
+static const double PAGE = 4096.0;
+/* the projection every error is measured against (ARCHITECTURE.md) */
+static const char *const REF_PROJECTION = "mha";
+/* the quadratic-memory baseline the crossovers are measured against */
+static const char *const BASELINE = "vanilla";
+
+typedef struct {
+    csv_table t;
+    const char *path;
+    int id[ID_COUNT];
+    int status, time, peak, ws, rel_err, topk_mass, note;
+} data;
+
+typedef struct {
+    size_t *r;
+    size_t n, cap;
+} rowset;
+
+static int rs_add(rowset *s, size_t r) {
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 64;
+        size_t *grown = realloc(s->r, cap * sizeof *grown);
+        if (!grown) return -1;
+        s->r = grown;
+        s->cap = cap;
+    }
+    s->r[s->n++] = r;
+    return 0;
+}
+
+static const char *fld(const data *d, size_t r, int id) { return table_get(&d->t, r, d->id[id]); }
+
+static double num(const data *d, size_t r, int col) {
+    const char *s = table_get(&d->t, r, col);
+    char *end;
+    if (!*s) return NAN;
+    double v = strtod(s, &end);
+    return *end ? NAN : v;
+}
+static double idnum(const data *d, size_t r, int id) { return num(d, r, d->id[id]); }
+
+static int is_ok(const data *d, size_t r) { return !strcmp(table_get(&d->t, r, d->status), "ok"); }
+static int is_attention(const data *d, size_t r) {
+    const char *l = fld(d, r, ID_LAYER);
+    return !strcmp(l, "attention") || (!*l && *fld(d, r, ID_ATTENTION));
+}
+static int is_ffn(const data *d, size_t r) { return !strcmp(fld(d, r, ID_LAYER), "ffn"); }
+
+/* numbers as numbers ("4" is "4.0"), the rest as text */
+static int same_text(const char *a, const char *b) {
+    char *ea, *eb;
+    double x = strtod(a, &ea), y = strtod(b, &eb);
+    if (*a && *b && !*ea && !*eb) return x == y;
+    return !strcmp(a, b);
+}
+
+/* rows r and q agree on every identity column outside `skip`; with
+ * `lenient`, a column empty in q matches anything (rows the sweep built for
+ * points that did not run carry only the knobs the point set) */
+static int same_config(const data *d, size_t r, size_t q, unsigned skip, int lenient) {
+    for (int c = 0; c < ID_COUNT; c++) {
+        if (skip & BIT(c)) continue;
+        const char *b = fld(d, q, c);
+        if (lenient && !*b) continue;
+        if (!same_text(fld(d, r, c), b)) return 0;
+    }
+    return 1;
+}
+
+/* ---- labels and colours ------------------------------------------------ */
+
+/* "topk", "vanilla/gqa G=2", "ffn-topk" */
+static void method_label(const data *d, size_t r, char *out, size_t cap) {
+    const char *a = fld(d, r, ID_ATTENTION), *p = fld(d, r, ID_PROJECTION);
+    if (is_ffn(d, r)) { snprintf(out, cap, "ffn-%s", *a ? a : "?"); return; }
+    size_t len = (size_t)snprintf(out, cap, "%s", *a ? a : "?");
+    if (*p && strcmp(p, REF_PROJECTION) && len < cap) len += (size_t)snprintf(out + len, cap - len, "/%s", p);
+    if (*p && spec_knob_applies(SK_KV_HEADS, a, p) && *fld(d, r, ID_KV_HEADS) && len < cap)
+        snprintf(out + len, cap - len, " G=%s", fld(d, r, ID_KV_HEADS));
+}
+
+/* " k=64 C=256 m=128" for the knobs in `which` that the row has */
+static void knob_label(const data *d, size_t r, unsigned which, char *out, size_t cap) {
+    static const int ids[3] = {ID_K, ID_CHUNK, ID_FEATURES};
+    static const char *const names[3] = {"k", "C", "m"};
+    size_t len = 0;
+    out[0] = '\0';
+    for (int i = 0; i < 3; i++)
+        if ((which & BIT(ids[i])) && *fld(d, r, ids[i]) && len < cap)
+            len += (size_t)snprintf(out + len, cap - len, " %s=%s", names[i], fld(d, r, ids[i]));
+}
+
+/* One colour per method in every figure: attention operators by their place
+ * in attn_methods[], projection schemes other than MHA by theirs in
+ * proj_schemes[] (Okabe-Ito and Tol's colour-blind-safe sets). */
+static const char *method_color(const char *attention, const char *projection) {
+    static const char *const attn_palette[] = {"#000000", "#E69F00", "#0072B2", "#009E73",
+                                               "#882255", "#44AA99", "#999933", "#AA4499"};
+    static const char *const proj_palette[] = {"#D55E00", "#CC79A7", "#56B4E9", "#332288",
+                                               "#117733", "#DDCC77"};
+    if (projection && *projection && strcmp(projection, REF_PROJECTION)) {
+        int j = 0;
+        for (const proj_scheme *p = proj_schemes; p->name; p++, j++)
+            if (!strcmp(p->name, projection)) return proj_palette[(j ? j - 1 : 0) % 6];
+    }
+    int i = 0;
+    for (const attn_method *m = attn_methods; m->name; m++, i++)
+        if (!strcmp(m->name, attention)) return attn_palette[i % 8];
+    return "#777777";
+}
+static const char *row_color(const data *d, size_t r) {
+    return method_color(fld(d, r, ID_ATTENTION), is_ffn(d, r) ? NULL : fld(d, r, ID_PROJECTION));
+}
+
+/* the legend's order: attention operators as in attn_methods[], each with
+ * its projection schemes as in proj_schemes[] */
+static double method_order(const data *d, size_t r) {
+    int ai = 99, pj = 0, i = 0;
+    for (const attn_method *m = attn_methods; m->name; m++, i++)
+        if (!strcmp(m->name, fld(d, r, ID_ATTENTION))) ai = i;
+    i = 0;
+    for (const proj_scheme *p = proj_schemes; p->name; p++, i++)
+        if (!strcmp(p->name, fld(d, r, ID_PROJECTION))) pj = i;
+    return (is_ffn(d, r) ? 1000.0 : 0.0) + ai * 10.0 + pj;
+}
+static double knob_value(const data *d, size_t r) {
+    double k = idnum(d, r, ID_K), m = idnum(d, r, ID_FEATURES), g = idnum(d, r, ID_KV_HEADS);
+    return isfinite(k) ? k : isfinite(m) ? m : isfinite(g) ? g : 0;
+}
+
+static const int point_types[] = {7, 5, 9, 11, 13, 4, 6, 8, 10, 12, 15, 14};
+enum { NPT = sizeof point_types / sizeof point_types[0] };
+
+static unsigned method_knobs(const char *attention) {
+    const attn_method *m = attn_method_find(attention);
+    return m ? m->knobs : 0;
+}
+
+/* ---- selecting a study --------------------------------------------------- */
+
+/* Narrows s to one study: for every identity column outside `free`, n first,
+ * the most common non-empty value is kept (ties: the larger n, else the one
+ * met first); rows where the column is empty pass, since it does not apply
+ * to them (chunked has no k). */
+static void slice(const data *d, rowset *s, unsigned free_cols) {
+    int order[ID_COUNT], no = 0;
+    order[no++] = ID_N;
+    for (int c = 0; c < ID_COUNT; c++)
+        if (c != ID_N) order[no++] = c;
+    for (int oi = 0; oi < no; oi++) {
+        int c = order[oi];
+        if (free_cols & BIT(c)) continue;
+        size_t best = (size_t)-1, best_count = 0;
+        for (size_t i = 0; i < s->n; i++) {
+            const char *v = fld(d, s->r[i], c);
+            if (!*v) continue;
+            size_t count = 0;
+            for (size_t j = 0; j < s->n; j++) count += same_text(v, fld(d, s->r[j], c));
+            int better = count > best_count ||
+                         (count == best_count && c == ID_N && best != (size_t)-1 &&
+                          idnum(d, s->r[i], c) > idnum(d, best, c));
+            if (better) { best = s->r[i]; best_count = count; }
+        }
+        if (best == (size_t)-1) continue;
+        size_t k = 0;
+        for (size_t i = 0; i < s->n; i++) {
+            const char *v = fld(d, s->r[i], c);
+            if (!*v || same_text(v, fld(d, best, c))) s->r[k++] = s->r[i];
+        }
+        s->n = k;
+    }
+}
+
+/* "n = 4096, 8 heads x d_head 64, score std 4": the fixed knobs of a study */
+static void study_text(const data *d, const rowset *s, unsigned skip, char *out, size_t cap) {
+    static const struct { int id; const char *fmt; } parts[] = {
+        {ID_N, "n = %s"}, {ID_HEADS, "%s heads"}, {ID_D_HEAD, "d_head %s"}, {ID_D_MODEL, "d_model %s"},
+        {ID_D_FF, "d_ff %s"}, {ID_K, "k %s"}, {ID_CHUNK, "chunk %s"}, {ID_FEATURES, "m %s"},
+        {ID_SCORE_STD, "score std %s"}, {ID_HEAD_SIM, "head sim %s"}, {ID_PROJECTION, "%s"},
+    };
+    size_t len = 0;
+    out[0] = '\0';
+    if (!s->n) return;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0] && len < cap; i++) {
+        int id = parts[i].id;
+        if (skip & BIT(id)) continue;
+        const char *v = "";
+        int same = 1;
+        for (size_t j = 0; j < s->n && same; j++) {
+            const char *w = fld(d, s->r[j], id);
+            if (!*w) continue;
+            if (!*v) v = w;
+            else same = same_text(v, w);
+        }
+        if (!*v || !same) continue;
+        if (len) len += (size_t)snprintf(out + len, cap - len, ", ");
+        if (len < cap) len += (size_t)snprintf(out + len, cap - len, parts[i].fmt, v);
+    }
+    int causal = 0;
+    for (size_t j = 0; j < s->n; j++) causal |= idnum(d, s->r[j], ID_CAUSAL) == 1;
+    if (causal && len < cap) snprintf(out + len, cap - len, "%scausal", len ? ", " : "");
+}
+
+/* ---- numbers for people ---------------------------------------------------- */
+
+static void fmt_bytes(double b, char *out, size_t cap) {
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    if (!isfinite(b)) { snprintf(out, cap, "—"); return; }
+    int u = 0;
+    while (b >= 1024 && u < 4) { b /= 1024; u++; }
+    snprintf(out, cap, u ? "%.3g %s" : "%.0f %s", b, units[u]);
+}
+
+static void fmt_slope(double v, char *out, size_t cap) {
+    if (isfinite(v)) snprintf(out, cap, "%.2f", v);
+    else snprintf(out, cap, "—");
+}
+
+/* ---- scaling with n --------------------------------------------------------- */
+
+typedef struct {
+    size_t first;       /* a row of the configuration */
+    rowset ok;          /* its ok rows */
+    size_t distinct_n;
+    double slope_peak, slope_ws, slope_time;
+} config;
+
+/* ok rows grouped by every knob but n */
+static int group_configs(const data *d, config **out, size_t *nout) {
+    config *c = NULL;
+    size_t nc = 0, cap = 0;
+    for (size_t r = 0; r < d->t.nrows; r++) {
+        if (!is_ok(d, r)) continue;
+        size_t i = 0;
+        while (i < nc && !same_config(d, c[i].first, r, BIT(ID_N), 0)) i++;
+        if (i == nc) {
+            if (nc == cap) {
+                cap = cap ? 2 * cap : 32;
+                config *grown = realloc(c, cap * sizeof *grown);
+                if (!grown) goto nomem;
+                c = grown;
+            }
+            memset(&c[nc], 0, sizeof c[nc]);
+            c[nc++].first = r;
+        }
+        if (rs_add(&c[i].ok, r)) goto nomem;
+    }
+    for (size_t i = 0; i < nc; i++) {
+        config *g = &c[i];
+        size_t m = g->ok.n;
+        double *x = malloc((m + 1) * sizeof *x), *y = malloc((m + 1) * 3 * sizeof *y);
+        if (!x || !y) { free(x); free(y); goto nomem; }
+        for (size_t j = 0; j < m; j++) {
+            size_t r = g->ok.r[j];
+            x[j] = idnum(d, r, ID_N);
+            y[j] = fmax(num(d, r, d->peak), PAGE);
+            y[m + j] = num(d, r, d->ws);
+            y[2 * m + j] = num(d, r, d->time);
+            size_t seen = 0;
+            for (size_t q = 0; q < j; q++) seen += x[q] == x[j];
+            g->distinct_n += !seen;
+        }
+        fit_loglog(x, y, m, &g->slope_peak);
+        fit_loglog(x, y + m, m, &g->slope_ws);
+        fit_loglog(x, y + 2 * m, m, &g->slope_time);
+        free(x);
+        free(y);
+    }
+    *out = c;
+    *nout = nc;
+    return 0;
+nomem:
+    for (size_t i = 0; i < nc; i++) free(c[i].ok.r);
+    free(c);
+    return -1;
+}
+
+static void configs_free(config *c, size_t n) {
+    for (size_t i = 0; i < n; i++) free(c[i].ok.r);
+    free(c);
+}
+
+/* The n-scaling configuration of each method: the one with the most distinct
+ * n (at least 3). Writes indices into `pick`; returns how many. */
+static size_t scaling_picks(const data *d, const config *c, size_t nc, size_t *pick) {
+    size_t np = 0;
+    for (size_t i = 0; i < nc; i++) {
+        if (c[i].distinct_n < 3) continue;
+        char li[200], lj[200];
+        method_label(d, c[i].first, li, sizeof li);
+        size_t j = 0;
+        for (; j < np; j++) {
+            method_label(d, c[pick[j]].first, lj, sizeof lj);
+            if (!strcmp(li, lj) && is_ffn(d, c[i].first) == is_ffn(d, c[pick[j]].first)) break;
+        }
+        if (j == np) pick[np++] = i;
+        else if (c[i].distinct_n > c[pick[j]].distinct_n) pick[j] = i;
+    }
+    return np;
+}
+
+/* ---- figures -------------------------------------------------------------- */
+
+static int write_fig(figure *f, const char *datadir, const data *d) {
+    int rc = fig_write(f, datadir, d->path);
+    if (rc) fprintf(stderr, "attnbench analyze: cannot write %s/%s.dat: %s\n", datadir, f->name, strerror(errno));
+    fig_free(f);
+    return rc;
+}
+
+/* the ok attention rows of a study, for a figure */
+static void rows_where(const data *d, rowset *s, int (*keep)(const data *, size_t)) {
+    for (size_t r = 0; r < d->t.nrows; r++)
+        if (is_ok(d, r) && keep(d, r)) rs_add(s, r);
+}
+
+static int keep_attention_err(const data *d, size_t r) {
+    return is_attention(d, r) && num(d, r, d->rel_err) >= 0;
+}
+
+/* error against kernel peak memory at one n, a panel per score std */
+static int fig_error_vs_memory(const data *d, const char *datadir) {
+    figure f;
+    fig_init(&f, "error_vs_memory");
+    rowset s = {0};
+    rows_where(d, &s, keep_attention_err);
+    /* free: what tells the points apart; slice() fixes n, heads, head sim ... */
+    slice(d, &s, BIT(ID_ATTENTION) | BIT(ID_PROJECTION) | BIT(ID_KV_HEADS) | BIT(ID_K) |
+                     BIT(ID_CHUNK) | BIT(ID_FEATURES) | BIT(ID_SCORE_STD));
+    char ctx[300];
+    study_text(d, &s, BIT(ID_SCORE_STD) | BIT(ID_PROJECTION) | BIT(ID_K) | BIT(ID_CHUNK) | BIT(ID_FEATURES), ctx, sizeof ctx);
+    snprintf(f.subtitle, sizeof f.subtitle, "%s; memory: measured kernel peak (at least one 4 KiB page)", ctx);
+    /* panels: distinct score std, ascending */
+    double stds[FIG_MAX_PANELS];
+    int nstd = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        double v = idnum(d, s.r[i], ID_SCORE_STD);
+        int seen = 0;
+        for (int j = 0; j < nstd; j++) seen |= stds[j] == v || (isnan(v) && isnan(stds[j]));
+        if (!seen && nstd < FIG_MAX_PANELS) stds[nstd++] = v;
+    }
+    for (int a = 0; a < nstd; a++)
+        for (int b = a + 1; b < nstd; b++)
+            if (stds[b] < stds[a]) { double t = stds[a]; stds[a] = stds[b]; stds[b] = t; }
+    f.npanels = nstd ? nstd : 1;
+    for (int p = 0; p < nstd; p++) {
+        if (isnan(stds[p])) snprintf(f.panel_title[p], sizeof f.panel_title[p], "input tensors");
+        else snprintf(f.panel_title[p], sizeof f.panel_title[p], "score std %g", stds[p]);
+    }
+    double *mem = malloc((s.n + 1) * sizeof *mem), *err = malloc((s.n + 1) * sizeof *err);
+    size_t *front = malloc((s.n + 1) * sizeof *front);
+    if (!mem || !err || !front) goto out;
+    for (int p = 0; p < nstd; p++) {
+        size_t m = 0;
+        for (size_t i = 0; i < s.n; i++) {
+            size_t r = s.r[i];
+            double v = idnum(d, r, ID_SCORE_STD);
+            if (!(v == stds[p] || (isnan(v) && isnan(stds[p])))) continue;
+            char label[200], knobs[100], full[320];
+            method_label(d, r, label, sizeof label);
+            knob_label(d, r, BIT(ID_K) | BIT(ID_FEATURES), knobs, sizeof knobs);
+            snprintf(full, sizeof full, "%s%s", label, knobs);
+            /* point type: the knob value's rank among the method's values */
+            int rank = 0;
+            const char *kv = *fld(d, r, ID_K) ? fld(d, r, ID_K) : fld(d, r, ID_FEATURES);
+            for (size_t j = 0; *kv && j < s.n; j++) {
+                size_t q = s.r[j];
+                const char *kq = *fld(d, q, ID_K) ? fld(d, q, ID_K) : fld(d, q, ID_FEATURES);
+                char lq[200];
+                method_label(d, q, lq, sizeof lq);
+                if (!strcmp(lq, label) && *kq && strtod(kq, NULL) < strtod(kv, NULL)) {
+                    int dup = 0; /* count each smaller value once */
+                    for (size_t z = 0; z < j && !dup; z++) {
+                        size_t w = s.r[z];
+                        const char *kw = *fld(d, w, ID_K) ? fld(d, w, ID_K) : fld(d, w, ID_FEATURES);
+                        char lw[200];
+                        method_label(d, w, lw, sizeof lw);
+                        dup = !strcmp(lw, label) && same_text(kw, kq);
+                    }
+                    rank += !dup;
+                }
+            }
+            fig_series *se = fig_series_get(&f, p + 1, full, row_color(d, r), point_types[rank % NPT], 1, 0);
+            if (se) se->order = method_order(d, r) * 1e9 + knob_value(d, r);
+            mem[m] = fmax(num(d, r, d->peak), PAGE);
+            err[m] = fmax(num(d, r, d->rel_err), 1e-12);
+            if (se) fig_add(se, mem[m], err[m]);
+            m++;
+        }
+        size_t nf = pareto_front(mem, err, m, ERR_TIE, front);
+        double right = 0;
+        for (size_t i = 0; i < m; i++) right = fmax(right, mem[i]);
+        fig_series *fs = nf ? fig_series_get(&f, p + 1, "Pareto front", "#555555", 7, 2, 1) : NULL;
+        if (fs) {
+            fs->order = -1;
+            fs->ps = 0;
+            fs->lw = 1.2;
+            /* a staircase: what the least memory up to x buys, to the panel's right */
+            for (size_t i = 0; i < nf; i++) {
+                if (i) fig_add(fs, mem[front[i]], err[front[i - 1]]);
+                fig_add(fs, mem[front[i]], err[front[i]]);
+            }
+            if (right > mem[front[nf - 1]]) fig_add(fs, right, err[front[nf - 1]]);
+        }
+    }
+out:
+    free(mem); free(err); free(front); free(s.r);
+    return write_fig(&f, datadir, d);
+}
+
+/* memory or time against n: each method's n-scaling line, its rows that did
+ * not run marked above the lines, and a rule where the baseline stops */
+static int fig_vs_n(const data *d, const char *datadir, const config *c, const size_t *pick,
+                    size_t np, int want_time) {
+    figure f;
+    fig_init(&f, want_time ? "time_vs_n" : "memory_vs_n");
+    int col = want_time ? d->time : d->peak;
+    double ymax = 0, ymin = INFINITY;
+    rowset all = {0};
+    for (size_t i = 0; i < np; i++) {
+        const config *g = &c[pick[i]];
+        if (!is_attention(d, g->first)) continue;
+        char label[200], knobs[100], full[400];
+        method_label(d, g->first, label, sizeof label);
+        knob_label(d, g->first, BIT(ID_K) | BIT(ID_CHUNK) | BIT(ID_FEATURES), knobs, sizeof knobs);
+        double slope = want_time ? g->slope_time : g->slope_peak;
+        char sl[32];
+        fmt_slope(slope, sl, sizeof sl);
+        snprintf(full, sizeof full, "%s%s (slope %s)", label, knobs, sl);
+        fig_series *se = fig_series_get(&f, 1, full, row_color(d, g->first), point_types[i % NPT], 1, 1);
+        if (se) se->order = method_order(d, g->first);
+        for (size_t j = 0; se && j < g->ok.n; j++) {
+            size_t r = g->ok.r[j];
+            double y = want_time ? num(d, r, col) : fmax(num(d, r, col), PAGE);
+            fig_add(se, idnum(d, r, ID_N), y);
+            if (y > ymax) ymax = y;
+            if (y < ymin) ymin = y;
+            rs_add(&all, r);
+        }
+    }
+    study_text(d, &all, BIT(ID_N) | BIT(ID_K) | BIT(ID_CHUNK) | BIT(ID_FEATURES) | BIT(ID_PROJECTION), f.subtitle, sizeof f.subtitle);
+    /* rows of those configurations that did not run: a cross above the lines */
+    double top = ymax > 0 ? ymax * 3 : 1;
+    double stop_n = NAN;
+    for (size_t i = 0; i < np; i++) {
+        const config *g = &c[pick[i]];
+        if (!is_attention(d, g->first)) continue;
+        char label[200];
+        method_label(d, g->first, label, sizeof label);
+        for (size_t r = 0; r < d->t.nrows; r++) {
+            if (is_ok(d, r) || !same_config(d, g->first, r, BIT(ID_N), 1)) continue;
+            const char *st = table_get(&d->t, r, d->status);
+            if (!strcmp(st, "skipped") && !strncmp(table_get(&d->t, r, d->note), "unknown method", 14)) continue;
+            char full[300];
+            snprintf(full, sizeof full, "%s: %s", label, st);
+            fig_series *se = fig_series_get(&f, 1, full, row_color(d, g->first), !strcmp(st, "oom") ? 2 : 3, 1, 0);
+            if (se) {
+                se->ps = 1.6;
+                se->order = method_order(d, g->first) + 0.5;
+                fig_add(se, idnum(d, r, ID_N), top);
+            }
+            double n = idnum(d, r, ID_N);
+            if (!strcmp(fld(d, g->first, ID_ATTENTION), BASELINE) && (isnan(stop_n) || n < stop_n)) stop_n = n;
+        }
+    }
+    if (isfinite(stop_n) && ymax > 0) {
+        char lab[200];
+        snprintf(lab, sizeof lab, "%s stops at n = %g", BASELINE, stop_n);
+        fig_series *se = fig_series_get(&f, 1, lab, "#999999", 7, 3, 1);
+        if (se) {
+            se->order = 1e12;
+            se->ps = 0;
+            se->lw = 1;
+            fig_add(se, stop_n, ymin / 2);
+            fig_add(se, stop_n * 1.0000001, top);
+        }
+    }
+    free(all.r);
+    return write_fig(&f, datadir, d);
+}
+
+static int keep_k_method(const data *d, size_t r) {
+    return is_attention(d, r) && (method_knobs(fld(d, r, ID_ATTENTION)) & KNOB_K) && num(d, r, d->rel_err) >= 0;
+}
+static int keep_features_method(const data *d, size_t r) {
+    return is_attention(d, r) && (method_knobs(fld(d, r, ID_ATTENTION)) & KNOB_FEATURES) &&
+           num(d, r, d->rel_err) >= 0;
+}
+static int keep_chunk_method(const data *d, size_t r) {
+    return is_attention(d, r) && (method_knobs(fld(d, r, ID_ATTENTION)) & KNOB_CHUNK);
+}
+static int keep_projection(const data *d, size_t r) {
+    const char *p = fld(d, r, ID_PROJECTION);
+    return is_attention(d, r) && *p && strcmp(p, REF_PROJECTION) && num(d, r, d->rel_err) >= 0;
+}
+static int keep_ffn_k(const data *d, size_t r) {
+    return is_ffn(d, r) && *fld(d, r, ID_K) && num(d, r, d->rel_err) >= 0;
+}
+
+/* lines of y against knob x, one per method and `line_id` value, shaded from
+ * light (small value) to the method's colour (large) */
+static void knob_lines(const data *d, const rowset *s, figure *f, int panel, int x_id, int y_col,
+                       int line_id, const char *line_name, double floor) {
+    for (size_t i = 0; i < s->n; i++) {
+        size_t r = s->r[i];
+        char label[200], full[300], color[8];
+        method_label(d, r, label, sizeof label);
+        /* shade by the rank of the line value among the study's values */
+        size_t rank = 0, count = 0;
+        const char *lv = fld(d, r, line_id);
+        for (size_t j = 0; j < s->n; j++) {
+            const char *w = fld(d, s->r[j], line_id);
+            int first = 1;
+            for (size_t z = 0; z < j && first; z++) first = !same_text(fld(d, s->r[z], line_id), w);
+            if (!first) continue;
+            count++;
+            rank += strtod(w, NULL) < strtod(lv, NULL);
+        }
+        color_tint(row_color(d, r), count > 1 ? 0.7 * (double)(count - 1 - rank) / (double)(count - 1) : 0, color);
+        if (line_id >= 0 && *lv) snprintf(full, sizeof full, "%s, %s %s", label, line_name, lv);
+        else snprintf(full, sizeof full, "%s", label);
+        fig_series *se = fig_series_get(f, panel, full, color, point_types[rank % NPT], 1, 1);
+        if (se) se->order = method_order(d, r) * 1e9 + (*lv ? strtod(lv, NULL) : 0);
+        double y = num(d, r, y_col);
+        if (se) fig_add(se, idnum(d, r, x_id), floor > 0 ? fmax(y, floor) : y);
+    }
+}
+
+static int fig_error_vs_knob(const data *d, const char *datadir, const char *name,
+                             int (*keep)(const data *, size_t), int x_id, int mass_panel) {
+    figure f;
+    fig_init(&f, name);
+    rowset s = {0};
+    rows_where(d, &s, keep);
+    slice(d, &s, BIT(ID_ATTENTION) | BIT(x_id) | BIT(ID_SCORE_STD));
+    study_text(d, &s, BIT(x_id) | BIT(ID_SCORE_STD), f.subtitle, sizeof f.subtitle);
+    knob_lines(d, &s, &f, 1, x_id, d->rel_err, ID_SCORE_STD, "score std", 1e-12);
+    snprintf(f.panel_title[0], sizeof f.panel_title[0], "error");
+    if (mass_panel) {
+        knob_lines(d, &s, &f, 2, x_id, d->topk_mass, ID_SCORE_STD, "score std", 0);
+        snprintf(f.panel_title[1], sizeof f.panel_title[1], "mass of the kept keys");
+        f.npanels = 2;
+    }
+    free(s.r);
+    return write_fig(&f, datadir, d);
+}
+
+/* memory and time of the chunked methods against the chunk size at one n */
+static int fig_chunk_tradeoff(const data *d, const char *datadir) {
+    figure f;
+    fig_init(&f, "chunk_tradeoff");
+    rowset s = {0};
+    rows_where(d, &s, keep_chunk_method);
+    slice(d, &s, BIT(ID_ATTENTION) | BIT(ID_CHUNK));
+    study_text(d, &s, BIT(ID_CHUNK), f.subtitle, sizeof f.subtitle);
+    f.npanels = 2;
+    snprintf(f.panel_title[0], sizeof f.panel_title[0], "memory");
+    snprintf(f.panel_title[1], sizeof f.panel_title[1], "time");
+    for (size_t i = 0; i < s.n; i++) {
+        size_t r = s.r[i];
+        char label[200], knobs[100], full[320], ws_label[340], tint[8];
+        method_label(d, r, label, sizeof label);
+        knob_label(d, r, BIT(ID_K) | BIT(ID_FEATURES), knobs, sizeof knobs);
+        snprintf(full, sizeof full, "%s%s", label, knobs);
+        snprintf(ws_label, sizeof ws_label, "%s%s workspace (counted)", label, knobs);
+        fig_series *m = fig_series_get(&f, 1, full, row_color(d, r), 7, 1, 1);
+        color_tint(row_color(d, r), 0.35, tint);
+        fig_series *w = fig_series_get(&f, 1, ws_label, tint, 6, 2, 1);
+        fig_series *t = fig_series_get(&f, 2, full, row_color(d, r), 7, 1, 1);
+        double x = idnum(d, r, ID_CHUNK);
+        if (m) m->order = t ? (t->order = method_order(d, r)) : method_order(d, r);
+        if (w) w->order = method_order(d, r) + 0.5;
+        if (m) fig_add(m, x, fmax(num(d, r, d->peak), PAGE));
+        if (w) fig_add(w, x, fmax(num(d, r, d->ws), 1));
+        if (t) fig_add(t, x, num(d, r, d->time));
+    }
+    free(s.r);
+    return write_fig(&f, datadir, d);
+}
+
+/* error of each projection scheme against the similarity of the heads */
+static int fig_error_vs_head_sim(const data *d, const char *datadir) {
+    figure f;
+    fig_init(&f, "error_vs_head_sim");
+    rowset s = {0};
+    rows_where(d, &s, keep_projection);
+    slice(d, &s, BIT(ID_PROJECTION) | BIT(ID_KV_HEADS) | BIT(ID_HEAD_SIM) | BIT(ID_D_MODEL));
+    study_text(d, &s, BIT(ID_HEAD_SIM) | BIT(ID_PROJECTION), f.subtitle, sizeof f.subtitle);
+    const char *att = s.n ? fld(d, s.r[0], ID_ATTENTION) : "";
+    if (*att && strlen(f.subtitle) + strlen(att) + 20 < sizeof f.subtitle)
+        snprintf(f.subtitle + strlen(f.subtitle), sizeof f.subtitle - strlen(f.subtitle), "%s%s attention",
+                 f.subtitle[0] ? ", " : "", att);
+    for (size_t i = 0; i < s.n; i++) {
+        size_t r = s.r[i];
+        const char *p = fld(d, r, ID_PROJECTION);
+        char label[200];
+        /* these lines are projections: name them so */
+        if (spec_knob_applies(SK_KV_HEADS, fld(d, r, ID_ATTENTION), p))
+            snprintf(label, sizeof label, "%s G=%s", p, fld(d, r, ID_KV_HEADS));
+        else
+            snprintf(label, sizeof label, "%s", p);
+        int pt = point_types[(size_t)idnum(d, r, ID_KV_HEADS) % NPT];
+        fig_series *se = fig_series_get(&f, 1, label, row_color(d, r), pt, 1, 1);
+        if (se) se->order = method_order(d, r) * 1e3 + knob_value(d, r);
+        if (se) fig_add(se, idnum(d, r, ID_HEAD_SIM), fmax(num(d, r, d->rel_err), 1e-12));
+    }
+    free(s.r);
+    return write_fig(&f, datadir, d);
+}
+
+static int fig_ffn_error_vs_k(const data *d, const char *datadir) {
+    figure f;
+    fig_init(&f, "ffn_error_vs_k");
+    rowset s = {0};
+    rows_where(d, &s, keep_ffn_k);
+    slice(d, &s, BIT(ID_K) | BIT(ID_D_FF));
+    study_text(d, &s, BIT(ID_K) | BIT(ID_D_FF), f.subtitle, sizeof f.subtitle);
+    knob_lines(d, &s, &f, 1, ID_K, d->rel_err, ID_D_FF, "d_ff", 1e-12);
+    knob_lines(d, &s, &f, 2, ID_K, d->topk_mass, ID_D_FF, "d_ff", 0);
+    f.npanels = 2;
+    snprintf(f.panel_title[0], sizeof f.panel_title[0], "error");
+    snprintf(f.panel_title[1], sizeof f.panel_title[1], "ReLU mass of the kept units");
+    free(s.r);
+    return write_fig(&f, datadir, d);
+}
+
+/* ---- summary.md ---------------------------------------------------------------- */
+
+/* where a method beats the baseline for good: the smallest compared n from
+ * which it wins at every larger compared n (NAN: never); *compared counts */
+typedef struct {
+    double n[64];
+    int beat_peak[64], beat_ws[64], beat_time[64];
+    size_t count;
+} versus;
+
+static double crossover(const versus *v, const int *beat) {
+    double from = NAN;
+    for (size_t i = v->count; i-- > 0;) {
+        if (!beat[i]) break;
+        from = v->n[i];
+    }
+    return from;
+}
+
+static void compare_with_baseline(const data *d, const config *g, versus *v) {
+    memset(v, 0, sizeof *v);
+    /* n ascending */
+    size_t idx[64], m = 0;
+    for (size_t j = 0; j < g->ok.n && m < 64; j++) idx[m++] = g->ok.r[j];
+    for (size_t a = 0; a < m; a++)
+        for (size_t b = a + 1; b < m; b++)
+            if (idnum(d, idx[b], ID_N) < idnum(d, idx[a], ID_N)) { size_t t = idx[a]; idx[a] = idx[b]; idx[b] = t; }
+    unsigned method_cols = BIT(ID_ATTENTION) | BIT(ID_K) | BIT(ID_CHUNK) | BIT(ID_FEATURES);
+    for (size_t j = 0; j < m; j++) {
+        size_t r = idx[j];
+        long base = -1;
+        int base_ok = 0;
+        for (size_t q = 0; q < d->t.nrows; q++) {
+            if (strcmp(fld(d, q, ID_ATTENTION), BASELINE) || !same_config(d, r, q, method_cols, 1)) continue;
+            const char *st = table_get(&d->t, q, d->status);
+            if (!strcmp(st, "skipped") && !strncmp(table_get(&d->t, q, d->note), "unknown method", 14)) continue;
+            int ok = is_ok(d, q);
+            if (base < 0 || (ok && !base_ok)) { base = (long)q; base_ok = ok; }
+        }
+        if (base < 0) continue;
+        size_t k = v->count++;
+        v->n[k] = idnum(d, r, ID_N);
+        if (!base_ok) { /* the baseline could not run this n */
+            v->beat_peak[k] = v->beat_ws[k] = v->beat_time[k] = 1;
+            continue;
+        }
+        v->beat_peak[k] = fmax(num(d, r, d->peak), PAGE) < fmax(num(d, (size_t)base, d->peak), PAGE);
+        v->beat_ws[k] = num(d, r, d->ws) < num(d, (size_t)base, d->ws);
+        v->beat_time[k] = num(d, r, d->time) < num(d, (size_t)base, d->time);
+    }
+}
+
+static void fmt_from(double n, char *out, size_t cap) {
+    if (isfinite(n)) snprintf(out, cap, "n ≥ %g", n);
+    else snprintf(out, cap, "never");
+}
+
+/* the .env facts worth a line in the summary */
+static void summary_env(FILE *f, const char *csv) {
+    char *path = env_sidecar_path(csv);
+    FILE *e = path ? fopen(path, "r") : NULL;
+    if (!e) { free(path); return; }
+    static const char *const keys[] = {"cpu_model", "cores_online", "blas", "blas_core", "commit", "date", NULL};
+    char line[4096];
+    fprintf(f, "Machine and build (from `%s`):", path);
+    while (fgets(line, sizeof line, e)) {
+        line[strcspn(line, "\n")] = '\0';
+        for (int i = 0; keys[i]; i++) {
+            size_t kl = strlen(keys[i]);
+            if (!strncmp(line, keys[i], kl) && line[kl] == '=') fprintf(f, " %s `%s`;", keys[i], line + kl + 1);
+        }
+    }
+    fprintf(f, "\n\n");
+    fclose(e);
+    free(path);
+}
+
+static int write_summary(const data *d, const char *dir, const config *c, size_t nc,
+                         const size_t *pick, size_t np) {
+    char *path = NULL;
+    if (asprintf(&path, "%s/summary.md", dir) < 0) return -1;
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "attnbench analyze: %s: %s\n", path, strerror(errno));
+        free(path);
+        return -1;
+    }
+    fprintf(f, "# attnbench results\n\n"
+               "Written by `attnbench analyze` from `%s` (%zu rows). Do not edit: `make sweep` "
+               "regenerates it.\n\n", d->path, d->t.nrows);
+    summary_env(f, d->path);
+    /* rows by status */
+    static const char *const statuses[] = {"ok", "oom", "timeout", "crashed", "invalid", "skipped"};
+    fprintf(f, "Rows by status:");
+    for (int i = 0; i < 6; i++) {
+        size_t count = 0;
+        for (size_t r = 0; r < d->t.nrows; r++) count += !strcmp(table_get(&d->t, r, d->status), statuses[i]);
+        if (count) fprintf(f, " %s %zu;", statuses[i], count);
+    }
+    fprintf(f, " rows that are not `ok` mark where a method stops and take no part in any fit.\n\n");
+
+    fprintf(f, "## Scaling with n\n\n"
+               "Least-squares slope of log(y) against log(n) over each configuration's ok rows "
+               "(at least 3 values of n): 1 is linear, 2 quadratic. Kernel peak is the measured "
+               "resident-set growth during the calls (floored at one 4 KiB page); workspace is the "
+               "allocator's count.\n\n"
+               "| method | knobs | fixed | n | rows | kernel peak | workspace | time |\n"
+               "| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    size_t shown = 0;
+    for (size_t i = 0; i < nc; i++) {
+        const config *g = &c[i];
+        if (g->distinct_n < 3) continue;
+        char label[200], knobs[100], fixed[300], a[32], b[32], t[32];
+        method_label(d, g->first, label, sizeof label);
+        knob_label(d, g->first, BIT(ID_K) | BIT(ID_CHUNK) | BIT(ID_FEATURES), knobs, sizeof knobs);
+        study_text(d, &g->ok, BIT(ID_N) | BIT(ID_K) | BIT(ID_CHUNK) | BIT(ID_FEATURES) | BIT(ID_PROJECTION), fixed, sizeof fixed);
+        double lo = INFINITY, hi = 0;
+        for (size_t j = 0; j < g->ok.n; j++) {
+            double n = idnum(d, g->ok.r[j], ID_N);
+            lo = fmin(lo, n);
+            hi = fmax(hi, n);
+        }
+        fmt_slope(g->slope_peak, a, sizeof a);
+        fmt_slope(g->slope_ws, b, sizeof b);
+        fmt_slope(g->slope_time, t, sizeof t);
+        fprintf(f, "| %s | %s | %s | %g–%g | %zu | %s | %s | %s |\n", label, *knobs ? knobs + 1 : "",
+                fixed, lo, hi, g->ok.n, a, b, t);
+        shown++;
+    }
+    if (!shown) fprintf(f, "| (no configuration ran at 3 or more n) | | | | | | | |\n");
+
+    fprintf(f, "\n## Crossovers against %s\n\n"
+               "The smallest n from which a method uses less memory (or time) than %s with "
+               "the same heads, sizes and input at every larger n compared; an n where %s "
+               "did not run counts as a win.\n\n"
+               "| method | knobs | n compared | memory (kernel peak) | memory (workspace) | time |\n"
+               "| --- | --- | --- | --- | --- | --- |\n", BASELINE, BASELINE, BASELINE);
+    shown = 0;
+    for (size_t i = 0; i < np; i++) {
+        const config *g = &c[pick[i]];
+        if (!is_attention(d, g->first) || !strcmp(fld(d, g->first, ID_ATTENTION), BASELINE)) continue;
+        versus v;
+        compare_with_baseline(d, g, &v);
+        if (!v.count) continue;
+        char label[200], knobs[100], mp[32], mw[32], mt[32];
+        method_label(d, g->first, label, sizeof label);
+        knob_label(d, g->first, BIT(ID_K) | BIT(ID_CHUNK) | BIT(ID_FEATURES), knobs, sizeof knobs);
+        fmt_from(crossover(&v, v.beat_peak), mp, sizeof mp);
+        fmt_from(crossover(&v, v.beat_ws), mw, sizeof mw);
+        fmt_from(crossover(&v, v.beat_time), mt, sizeof mt);
+        fprintf(f, "| %s | %s | %g–%g (%zu) | %s | %s | %s |\n", label, *knobs ? knobs + 1 : "", v.n[0],
+                v.n[v.count - 1], v.count, mp, mw, mt);
+        shown++;
+    }
+    if (!shown) fprintf(f, "| (no n-scaling rows beside %s) | | | | | |\n", BASELINE);
+
+    /* Pareto fronts: ok attention rows grouped by everything but the method and its knobs */
+    fprintf(f, "\n## Error / memory Pareto fronts\n\n"
+               "Per n and score std (and the other fixed knobs), the configurations that no other "
+               "beats on both kernel peak memory and rel_err (errors within 5%% tie: float32 "
+               "rounding separates the exact methods by less), in increasing memory.\n\n"
+               "| n | score std | fixed | method | knobs | kernel peak | rel_err |\n"
+               "| --- | --- | --- | --- | --- | --- | --- |\n");
+    unsigned method_cols = BIT(ID_ATTENTION) | BIT(ID_PROJECTION) | BIT(ID_KV_HEADS) | BIT(ID_K) |
+                           BIT(ID_CHUNK) | BIT(ID_FEATURES) | BIT(ID_D_MODEL);
+    size_t nrows = d->t.nrows;
+    char *done = calloc(nrows ? nrows : 1, 1);
+    size_t *grp = malloc((nrows + 1) * sizeof *grp), *front = malloc((nrows + 1) * sizeof *front);
+    double *mem = malloc((nrows + 1) * sizeof *mem), *err = malloc((nrows + 1) * sizeof *err);
+    shown = 0;
+    for (size_t r = 0; done && grp && front && mem && err && r < nrows; r++) {
+        if (done[r] || !is_ok(d, r) || !keep_attention_err(d, r)) continue;
+        size_t m = 0, methods = 0;
+        for (size_t q = r; q < nrows; q++) {
+            if (done[q] || !is_ok(d, q) || !keep_attention_err(d, q) || !same_config(d, r, q, method_cols, 0)) continue;
+            done[q] = 1;
+            int newm = 1;
+            for (size_t z = 0; z < m && newm; z++)
+                newm = strcmp(fld(d, grp[z], ID_ATTENTION), fld(d, q, ID_ATTENTION)) ||
+                       strcmp(fld(d, grp[z], ID_PROJECTION), fld(d, q, ID_PROJECTION));
+            methods += newm;
+            mem[m] = fmax(num(d, q, d->peak), PAGE);
+            err[m] = num(d, q, d->rel_err);
+            grp[m++] = q;
+        }
+        if (m < 3 || methods < 2) continue;
+        rowset gs = {grp, m, m};
+        char fixed[300];
+        study_text(d, &gs, BIT(ID_N) | BIT(ID_SCORE_STD) | method_cols, fixed, sizeof fixed);
+        size_t nf = pareto_front(mem, err, m, ERR_TIE, front);
+        for (size_t i = 0; i < nf; i++) {
+            size_t q = grp[front[i]];
+            char label[200], knobs[100], mb[32];
+            method_label(d, q, label, sizeof label);
+            knob_label(d, q, BIT(ID_K) | BIT(ID_CHUNK) | BIT(ID_FEATURES), knobs, sizeof knobs);
+            fmt_bytes(mem[front[i]], mb, sizeof mb);
+            fprintf(f, "| %s | %s | %s | %s | %s | %s | %.3g |\n", fld(d, q, ID_N),
+                    *fld(d, q, ID_SCORE_STD) ? fld(d, q, ID_SCORE_STD) : "input", i ? "" : fixed, label,
+                    *knobs ? knobs + 1 : "", mb, err[front[i]]);
+        }
+        shown++;
+    }
+    if (!shown) fprintf(f, "| (no n with 3 or more ok rows of 2 or more methods) | | | | | | |\n");
+    free(done); free(grp); free(front); free(mem); free(err);
+
+    /* what did not run */
+    fprintf(f, "\n## Rows that did not run\n\n");
+    shown = 0;
+    for (size_t r = 0; r < nrows; r++) {
+        if (is_ok(d, r)) continue;
+        if (!shown++) fprintf(f, "| status | method | knobs | n | note |\n| --- | --- | --- | --- | --- |\n");
+        char label[200], knobs[100], note[300];
+        method_label(d, r, label, sizeof label);
+        knob_label(d, r, BIT(ID_K) | BIT(ID_CHUNK) | BIT(ID_FEATURES), knobs, sizeof knobs);
+        snprintf(note, sizeof note, "%s", table_get(&d->t, r, d->note));
+        for (char *p = note; *p; p++) if (*p == '|') *p = '/';
+        fprintf(f, "| %s | %s | %s | %s | %s |\n", table_get(&d->t, r, d->status), label,
+                *knobs ? knobs + 1 : "", fld(d, r, ID_N), note);
+    }
+    if (!shown) fprintf(f, "Every row is ok.\n");
+
+    static const char *const figs[] = {"error_vs_memory", "memory_vs_n", "time_vs_n", "error_vs_k",
+                                       "chunk_tradeoff", "error_vs_features", "error_vs_head_sim",
+                                       "ffn_error_vs_k"};
+    fprintf(f, "\n## Figures\n\n");
+    for (size_t i = 0; i < sizeof figs / sizeof figs[0]; i++)
+        fprintf(f, "- [%s](figures/%s.svg) ![%s](figures/%s.png)\n", figs[i], figs[i], figs[i], figs[i]);
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad) {
+        fprintf(stderr, "attnbench analyze: cannot write %s\n", path);
+        free(path);
+        return -1;
+    }
+    free(path);
+    return 0;
+}
+
+/* ---- the command -------------------------------------------------------------- */
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: attnbench analyze CSV [--out DIR]\n\n"
+               "Reads a results CSV and writes DIR/summary.md (scaling exponents, crossovers\n"
+               "against vanilla, error/memory Pareto fronts, rows that did not run) and the\n"
+               "figure data DIR/data/NAME.dat + NAME.meta that scripts/figures.sh DIR draws.\n"
+               "Rows whose status is not ok are kept for marking and left out of the fits.\n\n"
+               "options:\n"
+               "  --out DIR   where to write (default: the CSV's directory)\n");
+}
+
+static int make_dir(const char *path) {
+    if (mkdir(path, 0755) == 0 || errno == EEXIST) return 0;
+    fprintf(stderr, "attnbench analyze: cannot create %s: %s\n", path, strerror(errno));
+    return -1;
+}
+
+int cmd_analyze(int argc, char **argv) {
+    const char *csv = NULL, *out = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return 0; }
+        if (!strcmp(argv[i], "--out")) {
+            if (i + 1 >= argc || !*argv[i + 1]) return bad_input(CMD, "--out needs a directory");
+            out = argv[++i];
+        } else if (!strncmp(argv[i], "--", 2)) {
+            return bad_input(CMD, "unknown option '%s' (see attnbench analyze --help)", argv[i]);
+        } else if (csv) {
+            return bad_input(CMD, "unexpected argument '%s' (one CSV only)", argv[i]);
+        } else {
+            csv = argv[i];
+        }
+    }
+    if (!csv) return bad_input(CMD, "no CSV given (e.g. results/sweep.csv)");
+    char dirbuf[4096];
+    if (!out) {
+        const char *slash = strrchr(csv, '/');
+        snprintf(dirbuf, sizeof dirbuf, "%.*s", slash ? (int)(slash - csv) : 1, slash ? csv : ".");
+        if (!dirbuf[0]) snprintf(dirbuf, sizeof dirbuf, "/");
+        out = dirbuf;
+    }
+
+    data d;
+    memset(&d, 0, sizeof d);
+    d.path = csv;
+    char err[600];
+    if (table_read(csv, &d.t, err, sizeof err)) return bad_input(CMD, "%s", err);
+    if (!d.t.ncols) { table_free(&d.t); return bad_input(CMD, "%s: empty, no header", csv); }
+    for (int c = 0; c < ID_COUNT; c++) d.id[c] = table_col(&d.t, id_names[c]);
+    d.status = table_col(&d.t, "status");
+    d.time = table_col(&d.t, "time_median_s");
+    d.peak = table_col(&d.t, "kernel_peak_bytes");
+    d.ws = table_col(&d.t, "workspace_bytes");
+    d.rel_err = table_col(&d.t, "rel_err");
+    d.topk_mass = table_col(&d.t, "topk_mass");
+    d.note = table_col(&d.t, "note");
+    if (d.status < 0 || d.id[ID_N] < 0 || d.id[ID_ATTENTION] < 0) {
+        table_free(&d.t);
+        return bad_input(CMD, "%s: not a results CSV (no status, n or attention column)", csv);
+    }
+    if (d.t.torn_bytes) fprintf(stderr, "attnbench analyze: %s: left out a torn last line\n", csv);
+    if (d.t.bad_rows) fprintf(stderr, "attnbench analyze: %s: left out %zu malformed row(s)\n", csv, d.t.bad_rows);
+
+    char datadir[4200];
+    snprintf(datadir, sizeof datadir, "%s/data", out);
+    config *c = NULL;
+    size_t nc = 0, *pick = NULL;
+    int rc = 1;
+    if (make_dir(out) || make_dir(datadir)) goto done;
+    if (group_configs(&d, &c, &nc) || !(pick = malloc((nc + 1) * sizeof *pick))) {
+        fprintf(stderr, "attnbench analyze: out of memory\n");
+        goto done;
+    }
+    size_t np = scaling_picks(&d, c, nc, pick);
+    int bad = 0;
+    bad |= fig_error_vs_memory(&d, datadir);
+    bad |= fig_vs_n(&d, datadir, c, pick, np, 0);
+    bad |= fig_vs_n(&d, datadir, c, pick, np, 1);
+    bad |= fig_error_vs_knob(&d, datadir, "error_vs_k", keep_k_method, ID_K, 1);
+    bad |= fig_chunk_tradeoff(&d, datadir);
+    bad |= fig_error_vs_knob(&d, datadir, "error_vs_features", keep_features_method, ID_FEATURES, 0);
+    bad |= fig_error_vs_head_sim(&d, datadir);
+    bad |= fig_ffn_error_vs_k(&d, datadir);
+    bad |= write_summary(&d, out, c, nc, pick, np);
+    if (!bad) {
+        fprintf(stderr, "attnbench analyze: %zu rows -> %s/summary.md, %s/*.dat\n", d.t.nrows, out, datadir);
+        rc = 0;
+    }
+done:
+    free(pick);
+    configs_free(c, nc);
+    table_free(&d.t);
+    return rc;
+}

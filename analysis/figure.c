@@ -1,0 +1,169 @@
+/* figure.c — figure data in the .dat/.meta form the gnuplot scripts read (figure.h). */
+#include "figure.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void fig_init(figure *f, const char *name) {
+    memset(f, 0, sizeof *f);
+    f->name = name;
+    f->npanels = 1;
+}
+
+void fig_free(figure *f) {
+    for (size_t i = 0; i < f->ns; i++) free(f->s[i].pts);
+    free(f->s);
+    f->s = NULL;
+    f->ns = f->cap = 0;
+}
+
+fig_series *fig_series_get(figure *f, int panel, const char *label, const char *color, int pt,
+                           int dt, int lines) {
+    if (panel < 1 || panel > FIG_MAX_PANELS) return NULL;
+    for (size_t i = 0; i < f->ns; i++)
+        if (f->s[i].panel == panel && !strcmp(f->s[i].label, label)) return &f->s[i];
+    if (f->ns == f->cap) {
+        size_t cap = f->cap ? 2 * f->cap : 16;
+        fig_series *grown = realloc(f->s, cap * sizeof *grown);
+        if (!grown) return NULL;
+        f->s = grown;
+        f->cap = cap;
+    }
+    fig_series *s = &f->s[f->ns++];
+    memset(s, 0, sizeof *s);
+    s->panel = panel;
+    snprintf(s->label, sizeof s->label, "%s", label);
+    snprintf(s->color, sizeof s->color, "%s", color);
+    s->pt = pt;
+    s->dt = dt;
+    s->ps = 1.0;
+    s->lw = 1.5;
+    s->lines = lines;
+    if (panel > f->npanels) f->npanels = panel;
+    return s;
+}
+
+int fig_add(fig_series *s, double x, double y) {
+    if (!isfinite(x) || !isfinite(y)) return 0;
+    if (s->npts == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 16;
+        fig_point *grown = realloc(s->pts, cap * sizeof *grown);
+        if (!grown) return -1;
+        s->pts = grown;
+        s->cap = cap;
+    }
+    s->pts[s->npts++] = (fig_point){x, y};
+    return 0;
+}
+
+void color_tint(const char *hex, double t, char out[8]) {
+    unsigned rgb = 0x777777;
+    if (hex[0] == '#') rgb = (unsigned)strtoul(hex + 1, NULL, 16);
+    unsigned c[3] = {(rgb >> 16) & 255, (rgb >> 8) & 255, rgb & 255};
+    for (int i = 0; i < 3; i++) c[i] = (unsigned)lround(c[i] + (255.0 - c[i]) * t);
+    snprintf(out, 8, "#%02x%02x%02x", c[0] & 255, c[1] & 255, c[2] & 255);
+}
+
+static int by_x(const void *a, const void *b) {
+    const fig_point *p = a, *q = b;
+    return (p->x > q->x) - (p->x < q->x);
+}
+
+/* a gnuplot string literal: double quotes inside become single ones */
+static void put_string(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; *s; s++) fputc(*s == '"' ? '\'' : *s == '\\' ? '/' : *s, f);
+    fputc('"', f);
+}
+
+int fig_write(const figure *f, const char *datadir, const char *source) {
+    /* series in panel order, each panel's in the order they were made */
+    size_t *order = malloc((f->ns ? f->ns : 1) * sizeof *order), no = 0;
+    if (!order) return -1;
+    for (int p = 1; p <= f->npanels; p++)
+        for (size_t i = 0; i < f->ns; i++)
+            if (f->s[i].panel == p && f->s[i].npts) order[no++] = i;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.dat", datadir, f->name);
+    FILE *dat = fopen(path, "w");
+    snprintf(path, sizeof path, "%s/%s.meta", datadir, f->name);
+    FILE *meta = dat ? fopen(path, "w") : NULL;
+    if (!dat || !meta) {
+        int e = errno;
+        if (dat) fclose(dat);
+        free(order);
+        errno = e;
+        return -1;
+    }
+    fprintf(dat, "# %s: written by `attnbench analyze` from %s; one block per series (see %s.meta)\n",
+            f->name, source, f->name);
+    for (size_t k = 0; k < no; k++) {
+        fig_series *s = &f->s[order[k]];
+        if (s->lines) qsort(s->pts, s->npts, sizeof *s->pts, by_x);
+        if (k) fprintf(dat, "\n\n");
+        fprintf(dat, "# series %zu (panel %d): %s\n", k + 1, s->panel, s->label);
+        for (size_t i = 0; i < s->npts; i++)
+            fprintf(dat, "%.9g %.9g\n%s", s->pts[i].x, s->pts[i].y, s->lines ? "" : "\n");
+    }
+
+    fprintf(meta, "# %s: written by `attnbench analyze` from %s; read by scripts/%s.gp\n", f->name,
+            source, f->name);
+    fprintf(meta, "subtitle = ");
+    put_string(meta, f->subtitle);
+    fprintf(meta, "\nnpanels = %d\nnseries = %zu\n", f->npanels, no);
+    int np = f->npanels > 0 ? f->npanels : 1;
+    fprintf(meta, "array p_title[%d]\narray p_first[%d]\narray p_last[%d]\n", np, np, np);
+    for (int p = 1; p <= f->npanels; p++) {
+        size_t first = 0, last = 0;
+        for (size_t k = 0; k < no; k++)
+            if (f->s[order[k]].panel == p) {
+                if (!first) first = k + 1;
+                last = k + 1;
+            }
+        fprintf(meta, "p_title[%d] = ", p);
+        put_string(meta, f->panel_title[p - 1]);
+        /* an empty panel gets first > last: the scripts draw "no data" there */
+        fprintf(meta, "; p_first[%d] = %zu; p_last[%d] = %zu\n", p, first ? first : 1, p,
+                first ? last : 0);
+    }
+    size_t ns = no ? no : 1;
+    fprintf(meta, "array s_label[%zu]\narray s_color[%zu]\narray s_pt[%zu]\narray s_ps[%zu]\n"
+                  "array s_dt[%zu]\narray s_lw[%zu]\narray s_key[%zu]\narray s_lines[%zu]\n", ns, ns, ns, ns, ns, ns, ns, ns);
+    for (size_t k = 0; k < no; k++) {
+        const fig_series *s = &f->s[order[k]];
+        int key = s->label[0] != '\0';
+        for (size_t j = 0; j < k && key; j++) key = strcmp(f->s[order[j]].label, s->label) != 0;
+        fprintf(meta, "s_label[%zu] = ", k + 1);
+        put_string(meta, s->label);
+        fprintf(meta, "; s_color[%zu] = \"%s\"; s_pt[%zu] = %d; s_ps[%zu] = %.2f; s_dt[%zu] = %d; "
+                      "s_lw[%zu] = %.2f; s_key[%zu] = %d; s_lines[%zu] = %d\n",
+                k + 1, s->color, k + 1, s->pt, k + 1, s->ps, k + 1, s->dt, k + 1, s->lw, k + 1, key,
+                k + 1, s->lines);
+    }
+    /* the legend: the first series of each label, by order, then first use */
+    size_t *leg = malloc(ns * sizeof *leg), nl = 0;
+    for (size_t k = 0; leg && k < no; k++) {
+        const fig_series *s = &f->s[order[k]];
+        int first = s->label[0] != '\0';
+        for (size_t j = 0; j < k && first; j++) first = strcmp(f->s[order[j]].label, s->label) != 0;
+        if (!first) continue;
+        size_t at = nl++;
+        while (at > 0 && f->s[order[leg[at - 1] - 1]].order > s->order) {
+            leg[at] = leg[at - 1];
+            at--;
+        }
+        leg[at] = k + 1;
+    }
+    fprintf(meta, "nlegend = %zu\narray l_series[%zu]\n", nl, nl ? nl : 1);
+    for (size_t j = 0; j < nl; j++) fprintf(meta, "l_series[%zu] = %zu\n", j + 1, leg[j]);
+    free(leg);
+    free(order);
+    int bad = ferror(dat) | ferror(meta);
+    bad |= fclose(dat) != 0;
+    bad |= fclose(meta) != 0;
+    if (bad && !errno) errno = EIO;
+    return bad ? -1 : 0;
+}

@@ -1,0 +1,67 @@
+/* figure.h — the data of one figure, as the gnuplot scripts read it.
+ *
+ * A figure is panels of series; a series is a list of (x, y) points drawn
+ * with one colour, point type and dash type. `analyze` fills a figure and
+ * writes two files into DIR/data/:
+ *
+ *   NAME.dat   one block per series (gnuplot `index i-1`), blocks separated
+ *              by two blank lines; columns x y. Series drawn as separate
+ *              points have a blank line after each point (no connecting line).
+ *   NAME.meta  gnuplot statements: subtitle, npanels, p_title[p], p_first[p],
+ *              p_last[p] (the series of panel p), nseries, and per series
+ *              s_label, s_color ("#rrggbb"), s_pt, s_ps, s_dt, s_lw, s_key
+ *              (1: shown in the legend: the first series of each label),
+ *              s_lines (1: joined points, 0: separate points); nlegend and
+ *              l_series[j], the series of the j-th legend entry (each label
+ *              once, in the order the analysis gave).
+ *
+ * The scripts (scripts/NAME.gp) choose axes, scales and layout; a figure
+ * with nseries = 0 is drawn with a "no data" note. */
+#ifndef FIGURE_H
+#define FIGURE_H
+
+#include <stddef.h>
+
+enum { FIG_MAX_PANELS = 12 };
+
+typedef struct {
+    double x, y;
+} fig_point;
+
+typedef struct {
+    int panel;            /* 1-based */
+    char label[160];
+    char color[8];
+    int pt, dt;           /* gnuplot point type, dash type */
+    double ps, lw;        /* point size (0: no points), line width */
+    int lines;            /* 1: points joined in increasing x; 0: separate points */
+    double order;         /* the legend lists labels by this, then by first use */
+    fig_point *pts;
+    size_t npts, cap;
+} fig_series;
+
+typedef struct {
+    const char *name;     /* file stem: error_vs_memory */
+    char subtitle[400];
+    int npanels;
+    char panel_title[FIG_MAX_PANELS][160];
+    fig_series *s;
+    size_t ns, cap;
+} figure;
+
+void fig_init(figure *f, const char *name);
+void fig_free(figure *f);
+
+/* the series of panel `panel` named `label`, created with the given style
+ * the first time; NULL when out of memory or panel out of range */
+fig_series *fig_series_get(figure *f, int panel, const char *label, const char *color, int pt,
+                           int dt, int lines);
+int fig_add(fig_series *s, double x, double y);  /* 0, or -1 */
+
+/* DIR/data/NAME.dat and NAME.meta; 0, or -1 with errno */
+int fig_write(const figure *f, const char *datadir, const char *source);
+
+/* "#rrggbb" mixed with white: t = 0 the colour, 1 white */
+void color_tint(const char *hex, double t, char out[8]);
+
+#endif

@@ -1,0 +1,3 @@
+# end.gp — closes the page (see common.gp)
+unset multiplot
+set output

@@ -1,0 +1,19 @@
+#!/bin/sh
+# e2e_fuzz_replay.sh — every seed of the fuzz corpora (tests/fuzz/TARGET/)
+# through its libFuzzer target once (`make fuzz-replay`): the .npy reader, the
+# sweep-spec parser and the results-CSV reader, under ASan and UBSan, with the
+# targets' own checks. Builds the targets with clang into the normal build's
+# fuzz/ folder (once for both passes of `make test`); skips without clang and
+# libFuzzer (Debian: clang-14 libclang-rt-14-dev).
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${TEST_BUILD:-build}
+build=${build%/asan}
+cc=${FUZZ_CC:-clang}
+command -v "$cc" > /dev/null 2>&1 || { echo "no $cc: the fuzz corpora are not replayed (apt-get install clang-14 libclang-rt-14-dev)"; exit 77; }
+probe=$(mktemp -d /tmp/attnbench-fuzzprobe-XXXXXX)
+trap 'rm -rf "$probe"' EXIT
+printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' > "$probe/p.c"
+"$cc" -fsanitize=fuzzer,address,undefined "$probe/p.c" -o "$probe/p" > /dev/null 2>&1 ||
+  { echo "$cc cannot link libFuzzer: the fuzz corpora are not replayed (apt-get install libclang-rt-14-dev)"; exit 77; }
+cd "$root" && MAKEFLAGS= MAKELEVEL= make --no-print-directory -s BUILD="$build" FUZZ_CC="$cc" fuzz-replay

@@ -1,0 +1,110 @@
+/* test_analysis.c — what `analyze`, `merge` and the sweep's resume rest on:
+ * the log-log fit, the Pareto front, and the CSV reader (torn last line,
+ * rows of the wrong width, quoted fields) with its writer. */
+#include "check.h"
+#include "figure.h"
+#include "fit.h"
+#include "table.h"
+
+static void test_fit(void) {
+    double x[6] = {256, 512, 1024, 2048, 4096, 8192}, y[6], slope;
+    for (int i = 0; i < 6; i++) y[i] = 3.0 * x[i] * x[i];
+    CHECK(fit_loglog(x, y, 6, &slope) == 6 && fabs(slope - 2) < 1e-12, "n^2: slope %.15g", slope);
+    for (int i = 0; i < 6; i++) y[i] = 7.0;
+    CHECK(fit_loglog(x, y, 6, &slope) == 6 && fabs(slope) < 1e-12, "constant: slope %.15g", slope);
+    /* non-positive and non-finite values take no part */
+    for (int i = 0; i < 6; i++) y[i] = x[i];
+    y[1] = 0;
+    y[4] = NAN;
+    CHECK(fit_loglog(x, y, 6, &slope) == 4 && fabs(slope - 1) < 1e-12, "with holes: slope %.15g", slope);
+    double same[3] = {64, 64, 64}, yy[3] = {1, 2, 3};
+    CHECK(fit_loglog(same, yy, 3, &slope) == 3 && isnan(slope), "one x: slope %g, want NAN", slope);
+    CHECK(fit_loglog(x, y, 1, &slope) == 1 && isnan(slope), "one point: slope %g", slope);
+}
+
+static void test_pareto(void) {
+    /* memory, error; the front is 0 (least memory), 2, 4 (least error) */
+    double mem[6] = {10, 20, 30, 40, 50, 30};
+    double err[6] = {5, 6, 1, 2, 0.5, 1.0};
+    size_t idx[6];
+    size_t n = pareto_front(mem, err, 6, 0, idx);
+    CHECK(n == 3 && idx[0] == 0 && idx[1] == 2 && idx[2] == 4, "front of %zu: %zu %zu %zu", n,
+          idx[0], n > 1 ? idx[1] : 99, n > 2 ? idx[2] : 99);
+    /* a tie in memory and error: one of them, the first */
+    CHECK(idx[1] == 2, "tie kept the later point %zu", idx[1]);
+    /* with a tolerance, an error within 5% of a cheaper one does not count */
+    double m2[3] = {1, 100, 200}, e2[3] = {1.00e-6, 0.99e-6, 0.5e-6};
+    n = pareto_front(m2, e2, 3, 0.05, idx);
+    CHECK(n == 2 && idx[0] == 0 && idx[1] == 2, "tolerance: front of %zu (%zu %zu)", n, idx[0], n > 1 ? idx[1] : 99);
+    n = pareto_front(m2, e2, 3, 0, idx);
+    CHECK(n == 3, "no tolerance: front of %zu, want 3", n);
+    double m3[2] = {NAN, 1}, e3[2] = {0, 1};
+    n = pareto_front(m3, e3, 2, 0, idx);
+    CHECK(n == 1 && idx[0] == 1, "NAN memory takes no part");
+    CHECK(pareto_front(m3, e3, 0, 0, idx) == 0, "empty");
+}
+
+static void test_table(void) {
+    const char *text = "layer,attention,n,note\n"
+                       "attention,vanilla,64,\n"
+                       "attention,topk,128,\"a, quoted \"\"note\"\"\"\n"
+                       "attention,short\n"              /* wrong width: dropped */
+                       "\n"
+                       "attention,chunked,256,x\n"
+                       "attention,vanil";               /* torn: dropped */
+    csv_table t;
+    char err[256];
+    CHECK(table_parse(text, strlen(text), &t, err, sizeof err) == 0, "parse: %s", err);
+    CHECK(t.ncols == 4 && t.nrows == 3, "%zu cols, %zu rows", t.ncols, t.nrows);
+    CHECK(t.bad_rows == 1, "bad rows %zu", t.bad_rows);
+    CHECK(t.torn_bytes == strlen("attention,vanil"), "torn %zu", t.torn_bytes);
+    CHECK(t.whole_bytes + t.torn_bytes == strlen(text), "whole %zu", t.whole_bytes);
+    CHECK(table_col(&t, "n") == 2 && table_col(&t, "nope") == -1, "columns");
+    if (t.nrows == 3) {
+        CHECK(!strcmp(table_get(&t, 1, 3), "a, quoted \"note\""), "quoted field: [%s]", table_get(&t, 1, 3));
+        CHECK(!strcmp(table_get(&t, 0, 3), ""), "empty field");
+        CHECK(!strcmp(table_get(&t, 2, -1), ""), "column -1 is empty");
+        /* written back and read again: the same fields */
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        CHECK(table_write_line(f, t.header, t.ncols) == 0, "write header");
+        for (size_t r = 0; r < t.nrows; r++) CHECK(table_write_line(f, t.rows[r], t.ncols) == 0, "write row");
+        fclose(f);
+        csv_table u;
+        CHECK(table_parse(buf, len, &u, err, sizeof err) == 0 && table_same_header(&t, &u) && u.nrows == 3,
+              "round trip: %s", buf);
+        for (size_t r = 0; r < u.nrows && r < 3; r++)
+            for (size_t c = 0; c < u.ncols; c++)
+                CHECK(!strcmp(t.rows[r][c], u.rows[r][c]), "row %zu col %zu: [%s] vs [%s]", r, c,
+                      t.rows[r][c], u.rows[r][c]);
+        CHECK(strstr(buf, "attention,vanilla,64,\n") != NULL, "numbers stay bare: %s", buf);
+        table_free(&u);
+        free(buf);
+    }
+    table_free(&t);
+    /* nothing, or only a torn header: no columns, not an error */
+    CHECK(table_parse("", 0, &t, err, sizeof err) == 0 && t.ncols == 0 && t.nrows == 0, "empty");
+    table_free(&t);
+    CHECK(table_parse("layer,att", 9, &t, err, sizeof err) == 0 && t.ncols == 0 && t.torn_bytes == 9, "torn header");
+    table_free(&t);
+    CHECK(table_read("/nonexistent/x.csv", &t, err, sizeof err) == -1 && strstr(err, "x.csv"), "missing: %s", err);
+}
+
+static void test_tint(void) {
+    char c[8];
+    color_tint("#0072B2", 0, c);
+    CHECK(!strcmp(c, "#0072b2"), "tint 0: %s", c);
+    color_tint("#000000", 1, c);
+    CHECK(!strcmp(c, "#ffffff"), "tint 1: %s", c);
+    color_tint("#000000", 0.5, c);
+    CHECK(!strcmp(c, "#808080"), "tint 0.5: %s", c);
+}
+
+int main(void) {
+    test_fit();
+    test_pareto();
+    test_table();
+    test_tint();
+    return check_summary("test_analysis");
+}

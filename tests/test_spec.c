@@ -1,0 +1,269 @@
+/* test_spec.c — the sweep spec parser: crossing, knobs crossed only for the
+ * methods that read them, groups and defaults, errors with line numbers,
+ * and shards that are disjoint and cover the spec. */
+#include "check.h"
+#include "spec.h"
+
+#include <unistd.h>
+
+static int parse(const char *text, sweep_spec *s, char *err, size_t errlen) {
+    return spec_parse(text, "t.sweep", s, err, errlen);
+}
+
+/* the points of text; count in *n (0 and a failed check on a parse error) */
+static sweep_point *points_of(const char *text, size_t *n) {
+    sweep_spec s;
+    char err[512];
+    sweep_point *p = NULL;
+    *n = 0;
+    if (parse(text, &s, err, sizeof err)) {
+        CHECK(0, "parse failed: %s\n---\n%s", err, text);
+        return NULL;
+    }
+    CHECK(spec_expand(&s, &p, n, err, sizeof err) == 0, "expand: %s", err);
+    spec_free(&s);
+    return p;
+}
+
+static const char *val(const sweep_point *p, int knob) { return p->value[knob] ? p->value[knob] : "-"; }
+
+/* argv holds "--name value" (or the bare flag) for each knob the point sets */
+static int argv_has(const sweep_point *p, const char *opt, const char *value) {
+    for (int i = 0; i < p->argc; i++)
+        if (!strcmp(p->argv[i], opt))
+            return value == NULL || (i + 1 < p->argc && !strcmp(p->argv[i + 1], value));
+    return 0;
+}
+
+static void test_crossing(void) {
+    size_t n;
+    sweep_point *p = points_of("[g]\nattention vanilla\nn 64 128\nscore-std 1 4.0 8\n", &n);
+    CHECK(n == 6, "2 x 3 values give %zu points, want 6", n);
+    /* knobs nest in spec.h's order: score-std outside n */
+    static const char *const want[6][2] = {{"1", "64"}, {"1", "128"}, {"4", "64"},
+                                           {"4", "128"}, {"8", "64"}, {"8", "128"}};
+    for (size_t i = 0; i < n && i < 6; i++) {
+        CHECK(!strcmp(val(&p[i], SK_SCORE_STD), want[i][0]) && !strcmp(val(&p[i], SK_N), want[i][1]),
+              "point %zu: score-std %s n %s, want %s %s", i, val(&p[i], SK_SCORE_STD), val(&p[i], SK_N),
+              want[i][0], want[i][1]);
+        CHECK(p[i].index == i, "point %zu has index %zu", i, p[i].index);
+        CHECK(argv_has(&p[i], "--n", want[i][1]) && argv_has(&p[i], "--attention", "vanilla"),
+              "point %zu argv lacks --n/--attention", i);
+        CHECK(p[i].argv[p[i].argc] == NULL, "argv not NULL-terminated");
+        CHECK(p[i].command == SPEC_RUN, "default command is run");
+    }
+    spec_points_free(p, n);
+
+    /* causal 1 is the bare flag; causal 0 passes nothing but identifies the point */
+    p = points_of("[g]\nattention vanilla\ncausal 0 1\n", &n);
+    CHECK(n == 2, "causal 0 1: %zu points", n);
+    if (n == 2) {
+        CHECK(!argv_has(&p[0], "--causal", NULL) && !strcmp(val(&p[0], SK_CAUSAL), "0"), "causal 0");
+        CHECK(argv_has(&p[1], "--causal", NULL) && !strcmp(val(&p[1], SK_CAUSAL), "1"), "causal 1");
+    }
+    spec_points_free(p, n);
+}
+
+/* k, chunk, features, kv-heads appear exactly where the tables say they apply */
+static void test_method_knobs(void) {
+    char text[4096];
+    size_t len = (size_t)snprintf(text, sizeof text, "[g]\nattention");
+    size_t nmethods = 0;
+    for (const attn_method *m = attn_methods; m->name; m++, nmethods++)
+        len += (size_t)snprintf(text + len, sizeof text - len, " %s", m->name);
+    len += (size_t)snprintf(text + len, sizeof text - len, " not-landed-yet\nprojection");
+    for (const proj_scheme *ps = proj_schemes; ps->name; ps++)
+        len += (size_t)snprintf(text + len, sizeof text - len, " %s", ps->name);
+    snprintf(text + len, sizeof text - len, "\nheads 4\nk 8 16\nchunk 32 64 128\nfeatures 16 32\nkv-heads 1 2\n");
+    size_t n;
+    sweep_point *p = points_of(text, &n);
+    size_t expect = 0;
+    for (const attn_method *m = attn_methods; m->name; m++)
+        for (const proj_scheme *ps = proj_schemes; ps->name; ps++) {
+            size_t c = 1;
+            if (m->knobs & KNOB_K) c *= 2;
+            if (m->knobs & KNOB_CHUNK) c *= 3;
+            if (m->knobs & KNOB_FEATURES) c *= 2;
+            if (spec_knob_applies(SK_KV_HEADS, m->name, ps->name)) c *= 2;
+            expect += c;
+        }
+    for (const proj_scheme *ps = proj_schemes; ps->name; ps++) /* the unknown method: no method knobs */
+        expect += spec_knob_applies(SK_KV_HEADS, "not-landed-yet", ps->name) ? 2 : 1;
+    CHECK(n == expect, "%zu points, want %zu", n, expect);
+    for (size_t i = 0; i < n; i++) {
+        const attn_method *m = attn_method_find(p[i].value[SK_ATTENTION]);
+        unsigned knobs = m ? m->knobs : 0;
+        CHECK(!p[i].value[SK_K] == !(knobs & KNOB_K), "point %zu (%s): k %s", i, val(&p[i], SK_ATTENTION), val(&p[i], SK_K));
+        CHECK(!p[i].value[SK_CHUNK] == !(knobs & KNOB_CHUNK), "point %zu (%s): chunk %s", i, val(&p[i], SK_ATTENTION), val(&p[i], SK_CHUNK));
+        CHECK(!p[i].value[SK_FEATURES] == !(knobs & KNOB_FEATURES), "point %zu (%s): features %s", i, val(&p[i], SK_ATTENTION), val(&p[i], SK_FEATURES));
+        int kv = spec_knob_applies(SK_KV_HEADS, p[i].value[SK_ATTENTION], p[i].value[SK_PROJECTION]);
+        CHECK(!p[i].value[SK_KV_HEADS] == !kv, "point %zu (%s): kv-heads %s", i, val(&p[i], SK_PROJECTION), val(&p[i], SK_KV_HEADS));
+        CHECK(!!argv_has(&p[i], "--k", NULL) == !!p[i].value[SK_K], "point %zu: --k in argv iff set", i);
+    }
+    /* mha reads no --kv-heads; a projection whose K/V heads follow --kv-heads does */
+    CHECK(!spec_knob_applies(SK_KV_HEADS, "vanilla", "mha"), "mha takes no kv-heads");
+    const proj_scheme *gqa = proj_scheme_find("gqa");
+    if (gqa) CHECK(spec_knob_applies(SK_KV_HEADS, "vanilla", "gqa"), "gqa takes kv-heads");
+    CHECK(!spec_knob_applies(SK_K, "vanilla", NULL) && spec_knob_applies(SK_CHUNK, "chunked", NULL),
+          "vanilla reads no k; chunked reads chunk");
+    spec_points_free(p, n);
+}
+
+static void test_groups(void) {
+    const char *text =
+        "# defaults\n"
+        "heads 2   # trailing comment\n"
+        "d-head 16\n"
+        "score-std 4\n"
+        "n 64\n"
+        "\n"
+        "[nscale]\n"
+        "attention vanilla chunked\n"
+        "n 64 128 256\n"
+        "chunk 32\n"
+        "[sharp]\n"
+        "attention vanilla\n"
+        "score-std 1 4 8\n"
+        "[ffn-k]\n"
+        "command ffn\n"
+        "attention exact topk\n"
+        "d-model 32\n"
+        "k 4 8\n";
+    size_t n;
+    sweep_point *p = points_of(text, &n);
+    /* nscale: 2 x 3 = 6; sharp: 3, but (vanilla, n 64, score-std 4) is nscale's: 2 new;
+     * ffn: exact 1 + topk 2 (k applies to topk only) = 3 */
+    size_t ffn = 0, k_ffn = 0;
+    for (size_t i = 0; i < n; i++) {
+        CHECK(!strcmp(val(&p[i], SK_HEADS), p[i].command == SPEC_FFN ? "-" : "2"),
+              "point %zu: heads %s (defaults apply where the command takes them)", i, val(&p[i], SK_HEADS));
+        if (p[i].command == SPEC_FFN) {
+            ffn++;
+            CHECK(!p[i].value[SK_SCORE_STD], "ffn point %zu got score-std", i);
+            CHECK(!strcmp(val(&p[i], SK_N), "64"), "ffn point %zu inherits n 64: %s", i, val(&p[i], SK_N));
+            CHECK(!strcmp(p[i].group, "ffn-k"), "ffn point's group %s", p[i].group);
+            if (p[i].value[SK_K]) k_ffn++;
+        }
+    }
+    CHECK(n == 11, "%zu points, want 6 + 2 + 3 = 11", n);
+    CHECK(ffn == 3 && k_ffn == 2, "ffn points %zu (want 3), with k %zu (want 2)", ffn, k_ffn);
+    if (n == 11) {
+        CHECK(!strcmp(p[6].group, "sharp") && !strcmp(val(&p[6], SK_SCORE_STD), "1"), "sharp's first new point");
+        CHECK(!strcmp(p[0].group, "nscale"), "first group");
+    }
+    char *d = n ? spec_point_describe(&p[0]) : NULL;
+    CHECK(d && strstr(d, "vanilla") && strstr(d, "n=64"), "describe: %s", d ? d : "(null)");
+    free(d);
+    spec_points_free(p, n);
+}
+
+static void expect_error(const char *text, const char *want) {
+    sweep_spec s;
+    char err[512] = "";
+    int rc = parse(text, &s, err, sizeof err);
+    CHECK(rc == -1, "parsed, want error '%s'\n---\n%s", want, text);
+    if (rc == 0) { spec_free(&s); return; }
+    CHECK(strstr(err, want) != NULL, "error '%s', want it to contain '%s'", err, want);
+}
+
+static void test_errors(void) {
+    expect_error("[g]\nattention vanilla\n\n# c\nfoo 1 2\n", "t.sweep:5: unknown knob 'foo'");
+    expect_error("[g]\nattention vanilla\nn 64 12x\n", "t.sweep:3: n: '12x' is not a whole number");
+    expect_error("[g]\nattention vanilla\nn -4\n", "t.sweep:3: n: '-4' is not");
+    expect_error("[g]\nattention vanilla\nscore-std 1 nan\n", "t.sweep:3: score-std: 'nan' is not a finite number");
+    expect_error("[g]\nattention vanilla\ncausal 2\n", "t.sweep:3: causal: '2' is not 0 or 1");
+    expect_error("[g]\nattention vanilla\nn 64\nn 128\n", "t.sweep:4: knob 'n' given twice in group 'g' (first at line 3)");
+    expect_error("[g]\nattention vanilla\nn 64 64.0\n", "t.sweep:3: n: '64.0' is not a whole number");
+    expect_error("[g]\nattention vanilla\nn 64 064\n", "t.sweep:3: n: value '064' listed twice");
+    expect_error("[g]\nattention\n", "t.sweep:2: knob 'attention' has no values");
+    expect_error("[g]\nn 64\n", "t.sweep:1: group 'g' names no attention method");
+    expect_error("n 64\n", "no [group]");
+    expect_error("command ffn\n[g]\nattention vanilla\n", "t.sweep:1: 'command' belongs inside a [group]");
+    expect_error("[g]\ncommand walk\n", "t.sweep:2: command is 'run' or 'ffn'");
+    expect_error("[g]\nattention vanilla\n[g]\n", "t.sweep:3: group 'g' defined twice (first at line 1)");
+    expect_error("[a b]\n", "t.sweep:1: a group line is [NAME]");
+    expect_error("[]\n", "t.sweep:1: a group line is [NAME]");
+    expect_error("[f]\ncommand ffn\nscore-std 2\n", "t.sweep:3: knob 'score-std' does not apply to `attnbench ffn`");
+    expect_error("[g]\nattention vanilla\ninput a,b\n", "t.sweep:3: input: 'a,b' is not a name");
+    /* a cross product past SPEC_MAX_POINTS is refused before it is expanded */
+    {
+        sweep_spec big;
+        char e2[512];
+        const char *huge = "n 1 2 3 4 5 6 7 8 9 10\nk 1 2 3 4 5 6 7 8 9 10\nchunk 1 2 3 4 5 6 7 8 9 10\n"
+                           "seed 1 2 3 4 5 6 7 8 9 10\nreps 1 2 3 4 5 6 7 8 9 10 11\n[g]\nattention topk\n";
+        CHECK(parse(huge, &big, e2, sizeof e2) == 0, "huge spec parses: %s", e2);
+        sweep_point *hp = NULL;
+        size_t hn = 0;
+        CHECK(spec_expand(&big, &hp, &hn, e2, sizeof e2) == -1 && strstr(e2, "t.sweep:6: group 'g' takes the spec past"),
+              "huge spec expanded (%zu points): %s", hn, e2);
+        spec_free(&big);
+    }
+    /* and a spec that is fine: CRLF line ends, tabs, no final newline */
+    sweep_spec s;
+    char err[512];
+    CHECK(parse("[g]\r\nattention\tvanilla\r\nn 64", &s, err, sizeof err) == 0, "CRLF spec: %s", err);
+    spec_free(&s);
+}
+
+static void test_shards(void) {
+    size_t np;
+    sweep_point *p = points_of("[g]\nattention vanilla chunked\nn 64 128 256 512 1024\nchunk 32 64\n", &np);
+    CHECK(np == 15, "%zu points, want 5 + 10", np);
+    for (size_t nsh = 1; nsh <= np + 3; nsh++) {
+        for (size_t i = 0; i < np; i++) {
+            size_t owners = 0;
+            for (size_t sh = 1; sh <= nsh; sh++) owners += spec_in_shard(p[i].index, sh, nsh);
+            CHECK(owners == 1, "N=%zu: point %zu is in %zu shards", nsh, i, owners);
+        }
+        /* no shard is much bigger than another (round-robin) */
+        size_t lo = np, hi = 0;
+        for (size_t sh = 1; sh <= nsh; sh++) {
+            size_t c = 0;
+            for (size_t i = 0; i < np; i++) c += spec_in_shard(p[i].index, sh, nsh);
+            if (c < lo) lo = c;
+            if (c > hi) hi = c;
+        }
+        CHECK(hi - lo <= 1, "N=%zu: shard sizes %zu..%zu", nsh, lo, hi);
+    }
+    CHECK(spec_in_shard(3, 0, 0), "no --shard: every point");
+    spec_points_free(p, np);
+
+    size_t i, n;
+    char err[200];
+    CHECK(spec_parse_shard("2/5", &i, &n, err, sizeof err) == 0 && i == 2 && n == 5, "2/5");
+    CHECK(spec_parse_shard("7/7", &i, &n, err, sizeof err) == 0 && i == 7 && n == 7, "7/7");
+    static const char *const bad[] = {"0/3", "4/3", "1/0", "a/b", "1", "1/", "/2", "1/2x", "-1/2", ""};
+    for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++)
+        CHECK(spec_parse_shard(bad[b], &i, &n, err, sizeof err) == -1, "--shard '%s' accepted", bad[b]);
+}
+
+/* the specs in the repository parse (when the test runs from its root) */
+static void test_repo_specs(void) {
+    static const char *const files[] = {"bench/sweeps/default.sweep", "bench/sweeps/quick.sweep"};
+    for (size_t f = 0; f < 2; f++) {
+        if (access(files[f], R_OK) != 0) continue;
+        sweep_spec s;
+        char err[512];
+        CHECK(spec_load(files[f], &s, err, sizeof err) == 0, "%s", err);
+        if (check_failures) continue;
+        sweep_point *p;
+        size_t n;
+        CHECK(spec_expand(&s, &p, &n, err, sizeof err) == 0 && n > 0, "%s: %s", files[f], err);
+        spec_points_free(p, n);
+        spec_free(&s);
+    }
+    sweep_spec s;
+    char err[512];
+    CHECK(spec_load("/nonexistent/x.sweep", &s, err, sizeof err) == -1 && strstr(err, "x.sweep"),
+          "missing file: %s", err);
+}
+
+int main(void) {
+    test_crossing();
+    test_method_knobs();
+    test_groups();
+    test_errors();
+    test_shards();
+    test_repo_specs();
+    return check_summary("test_spec");
+}
