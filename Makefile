@@ -166,20 +166,25 @@ check-valgrind:
 #       runs every point of bench/sweeps/$(SWEEP).sweep, each in its own process,
 #       into $(OUT)/sweep.csv (+ sweep.env), then `attnbench analyze` writes
 #       $(OUT)/summary.md and $(OUT)/data/, and scripts/figures.sh draws
-#       $(OUT)/figures/*.svg and *.png. A sweep starts from an empty CSV;
-#       RESUME=1 keeps the rows of an interrupted one and runs only the
-#       missing points. SWEEP_FLAGS go to `attnbench sweep` (--mem-limit,
+#       $(OUT)/figures/*.svg and *.png. An interrupted sweep resumes (runs only
+#       the missing points) when its .env records the commit of this build and
+#       the tree is clean; otherwise it starts from an empty CSV, so rows of
+#       different code never mix. RESUME=1 always resumes, RESUME=0 never. SWEEP_FLAGS go to `attnbench sweep` (--mem-limit,
 #       --timeout, --jobs: timings are only comparable with --jobs 1).
 # =============================================================================
 SWEEP       ?= default
 OUT         ?= results
-RESUME      ?= 0
+RESUME      ?= auto
 SWEEP_FLAGS ?=
 
 sweep: deps
 	@$(MAKE) --no-print-directory all
 	@mkdir -p $(OUT)
-	@if [ "$(RESUME)" != 1 ]; then rm -f $(OUT)/sweep.csv $(OUT)/sweep.env; fi
+	@c=$$($(BUILD)/attnbench --version | sed -n 's/.*(commit \(.*\))/\1/p'); \
+	 if [ "$(RESUME)" = 1 ] || { [ "$(RESUME)" = auto ] && [ -f $(OUT)/sweep.csv ] && \
+	      case "$$c" in *-dirty|unknown) false;; esac && grep -qx "commit=$$c" $(OUT)/sweep.env 2>/dev/null; }; then \
+	   [ -f $(OUT)/sweep.csv ] && echo "make sweep: resuming $(OUT)/sweep.csv (same commit $$c); RESUME=0 starts afresh"; \
+	 else rm -f $(OUT)/sweep.csv $(OUT)/sweep.env; fi; true
 	$(BUILD)/attnbench sweep bench/sweeps/$(SWEEP).sweep --out $(OUT)/sweep.csv $(SWEEP_FLAGS)
 	$(BUILD)/attnbench analyze $(OUT)/sweep.csv --out $(OUT)
 	sh scripts/figures.sh $(OUT)

@@ -20,6 +20,17 @@ const char *blas_core_name(void) {
 
 void blas_set_threads(int threads) { openblas_set_num_threads(threads); }
 
+void blas_prime(void) {
+    enum { M = 1024, N = 1024, K = 512 };
+    float *a = calloc((size_t)M * K, sizeof(float)), *b = calloc((size_t)K * N, sizeof(float));
+    float *c = calloc((size_t)M * N, sizeof(float));
+    if (a && b && c) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, a, K, b, N, 0.0f, c, N);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, a, K, b, K, 0.0f, c, N);
+    }
+    free(a); free(b); free(c);
+}
+
 /* the cores OpenBLAS falls back to when it does not recognise a CPU */
 static int is_fallback_core(const char *core) {
     static const char *const generic[] = {"prescott", "katmai", "coppermine", "northwood",

@@ -15,6 +15,11 @@ void blas_ensure_native_core(char **argv);
 const char *blas_core_name(void);  /* openblas_get_corename() */
 int blas_core_is_fallback(void);   /* a generic core on a CPU OpenBLAS did not know */
 void blas_set_threads(int threads);
+/* One mid-sized sgemm on every BLAS thread, so OpenBLAS's packing buffers
+ * are resident before a measurement: kernel_peak_bytes then counts the
+ * kernel, not the library's first touch of its own buffers (which matters
+ * with --warmup 0). */
+void blas_prime(void);
 
 /* Writes NAME.env beside the results file NAME.csv (or PATH.env): CPU,
  * cores, memory, OpenBLAS version/core/threading, compiler and flags,

@@ -18,6 +18,11 @@ void rss_start(rss_probe *p);
 size_t rss_peak(const rss_probe *p);
 size_t rss_current(void);
 
+/* Writes every page of p[0..bytes) through a volatile pointer, so the block
+ * is resident before a measurement starts (a plain memset after malloc may
+ * be folded into calloc, which leaves fresh pages unmapped). */
+void make_resident(void *p, size_t bytes);
+
 /* One timed call: returns 0 or the kernel's error code. */
 typedef int (*timed_fn)(void *ctx);
 

@@ -191,6 +191,7 @@ int cmd_run(int argc, char **argv) {
     }
 
     blas_set_threads((int)o.threads);
+    blas_prime();
     if (blas_core_is_fallback())
         fprintf(stderr, "attnbench run: warning: OpenBLAS runs on its generic '%s' kernels; timings are not representative (set OPENBLAS_CORETYPE)\n", blas_core_name());
 
@@ -214,7 +215,7 @@ int cmd_run(int argc, char **argv) {
     }
     out = malloc(qn * sizeof(float));
     if (!out) { fprintf(stderr, "attnbench run: out of memory for the output\n"); goto done; }
-    memset(out, 0, qn * sizeof(float)); /* resident before the measurement starts */
+    make_resident(out, qn * sizeof(float)); /* resident before the measurement starts */
 
     /* ---- timed calls ---- */
     call_ctx c = {m, s, kn, q, k, v, out, mem_total_bytes(), 0, 0};

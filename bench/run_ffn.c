@@ -144,6 +144,8 @@ int cmd_ffn(int argc, char **argv) {
     if (!x || !w1 || !w2 || !out) { fprintf(stderr, "attnbench ffn: out of memory\n"); goto done; }
 
     blas_set_threads((int)o.threads);
+    blas_prime();
+    make_resident(out, nx * sizeof(float));
     if (blas_core_is_fallback())
         fprintf(stderr, "attnbench ffn: warning: OpenBLAS runs on its generic '%s' kernels; timings are not representative (set OPENBLAS_CORETYPE)\n", blas_core_name());
     ffn_ctx c = {topk, s, kk, o.chunk, x, w1, w2, out, mem_total_bytes(), 0};
