@@ -93,13 +93,12 @@ clean:
 # =============================================================================
 .PHONY: fuzz fuzz-build fuzz-replay check-valgrind
 
-FUZZ_CC      ?= clang
+FUZZ_CC      ?= $(firstword $(shell command -v clang clang-14 2>/dev/null) clang)
 FUZZ_SECONDS ?= 600
 FUZZ_DIR      = $(BUILD)/fuzz
 FUZZ_TARGETS := npy spec csv
-# the project code each target reaches (spec.c asks the method tables, so all kernels)
-FUZZ_SRCS    := $(KERNEL_SRCS) bench/npy.c bench/spec.c bench/options.c bench/results.c analysis/table.c
-FUZZ_OBJS     = $(FUZZ_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
+# all the project's code in one archive: each target links what it reaches
+FUZZ_OBJS     = $(LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
@@ -109,9 +108,10 @@ FUZZ_ENV     := OPENBLAS_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=1:abort_on_erro
                 LSAN_OPTIONS=suppressions=tests/lsan.supp:print_suppressions=0 \
                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-$(FUZZ_DIR)/obj/%.o: %.c $(HEADERS)
+# (clang's warnings on the project's files are the main build's business: no -Werror here)
+$(FUZZ_DIR)/obj/%.o: %.c $(HEADERS) | $(BUILD)/version.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(FUZZ_CC) $(filter-out -Werror,$(FUZZ_FLAGS)) -I$(BUILD) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ_DIR)/libattn-fuzz.a: $(FUZZ_OBJS)
 	@rm -f $@
@@ -142,50 +142,72 @@ fuzz-replay: fuzz-build
 
 # Valgrind 3.19 cannot execute AVX-512, which -march=native and OpenBLAS's
 # SkylakeX/Cooperlake kernels use on this class of machine: build for x86-64-v3
-# (AVX2) and pin OpenBLAS to its Haswell kernels, one thread.
+# (AVX2; -O2 as the main build, whose warnings -Werror must see the same way)
+# and pin OpenBLAS to its Haswell kernels, one thread.
 VALGRIND_BUILD = $(BUILD)/valgrind
 VALGRIND      ?= valgrind
-VALGRIND_OPTS := --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-                 --show-leak-kinds=definite,indirect --track-origins=yes --quiet
+# (add --track-origins=yes to VALGRIND_OPTS to trace an uninitialised value; it doubles the time)
+# No suppressions: with one OpenBLAS thread every block is freed by exit.
+VALGRIND_OPTS ?= --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
+                 --show-leak-kinds=definite,indirect,possible --quiet
 check-valgrind:
-	@$(MAKE) --no-print-directory BUILD=$(VALGRIND_BUILD) OPT="-O1 -march=x86-64-v3" tests
-	@fails=0; for t in $(VALGRIND_BUILD)/tests/test_*; do \
-	  start=$$(date +%s); \
+	@$(MAKE) --no-print-directory BUILD=$(VALGRIND_BUILD) OPT="-O2 -march=x86-64-v3" tests
+	@mkdir -p $(VALGRIND_BUILD)/logs
+	@fails=0; for t in $(TEST_SRCS:tests/%.c=%); do \
+	  start=$$(date +%s); log=$(VALGRIND_BUILD)/logs/$$t.log; \
 	  if OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=1 ATTNBENCH_NO_REEXEC=1 \
-	     $(VALGRIND) $(VALGRIND_OPTS) $$t > $$t.valgrind.log 2>&1; then \
-	    echo "PASS valgrind $$(basename $$t) ($$(( $$(date +%s) - start ))s)"; \
+	     $(VALGRIND) $(VALGRIND_OPTS) $(VALGRIND_BUILD)/tests/$$t > $$log 2>&1; then \
+	    echo "PASS valgrind $$t ($$(( $$(date +%s) - start ))s)"; \
 	  else \
-	    echo "FAIL valgrind $$(basename $$t) (exit $$?)"; sed -n '1,80p' $$t.valgrind.log | sed 's/^/    /'; \
+	    echo "FAIL valgrind $$t (exit $$?)"; sed -n '1,80p' $$log | sed 's/^/    /'; \
 	    fails=$$((fails + 1)); \
 	  fi; \
 	done; [ $$fails -eq 0 ]
 
 # =============================================================================
 # Sweep: the default study, its summary and its figures.
-#   make sweep [SWEEP=quick] [OUT=DIR] [RESUME=1] [SWEEP_FLAGS="--jobs 2 ..."]
-#       runs every point of bench/sweeps/$(SWEEP).sweep, each in its own process,
-#       into $(OUT)/sweep.csv (+ sweep.env), then `attnbench analyze` writes
-#       $(OUT)/summary.md and $(OUT)/data/, and scripts/figures.sh draws
+#   make sweep [SWEEP=quick] [OUT=DIR] [MODEL=CKPT] [RESUME=1] [SWEEP_FLAGS="--jobs 2 ..."]
+#       With a MODEL (a llama2.c checkpoint; default ../shared/data/stories260K.bin
+#       where it exists), first `attnbench capture` writes its q, k, v per
+#       layer into a fresh $(OUT)/real (n = the checkpoint's seq_len, CAPTURE_FLAGS),
+#       and the sweep gets `--capture $(OUT)/real`: the spec's real-attention
+#       groups run every captured layer and its synthetic twins (same shape,
+#       each layer's logit std). MODEL= (empty) leaves them out, with a note.
+#       Then every point of bench/sweeps/$(SWEEP).sweep runs, each in its own
+#       process, into $(OUT)/sweep.csv (+ sweep.env), `attnbench analyze`
+#       writes $(OUT)/summary.md and $(OUT)/data/, and scripts/figures.sh draws
 #       $(OUT)/figures/*.svg and *.png. An interrupted sweep resumes (runs only
-#       the missing points) when its .env records the commit of this build and
-#       the tree is clean; otherwise it starts from an empty CSV, so rows of
-#       different code never mix. RESUME=1 always resumes, RESUME=0 never. SWEEP_FLAGS go to `attnbench sweep` (--mem-limit,
-#       --timeout, --jobs: timings are only comparable with --jobs 1).
+#       the missing points) when its .env records the commit of this build, the
+#       tree is clean and the capture is the same; otherwise it starts from an
+#       empty CSV, so rows of different code or models never mix. RESUME=1
+#       always resumes, RESUME=0 never. SWEEP_FLAGS go to `attnbench sweep`
+#       (--mem-limit, --timeout, --jobs: timings are only comparable with --jobs 1).
 # =============================================================================
-SWEEP       ?= default
-OUT         ?= results
-RESUME      ?= auto
-SWEEP_FLAGS ?=
+SWEEP         ?= default
+OUT           ?= results
+RESUME        ?= auto
+SWEEP_FLAGS   ?=
+MODEL         ?= $(wildcard ../shared/data/stories260K.bin)
+CAPTURE_FLAGS ?= --seed 1
 
 sweep: deps
 	@$(MAKE) --no-print-directory all
 	@mkdir -p $(OUT)
-	@c=$$($(BUILD)/attnbench --version | sed -n 's/.*(commit \(.*\))/\1/p'); \
-	 if [ "$(RESUME)" = 1 ] || { [ "$(RESUME)" = auto ] && [ -f $(OUT)/sweep.csv ] && \
+	@set -e; changed=; \
+	 if [ -n "$(MODEL)" ]; then \
+	   old=$$(cat $(OUT)/real/capture.txt 2>/dev/null || true); \
+	   rm -rf $(OUT)/real; \
+	   $(BUILD)/attnbench capture --llama2c "$(MODEL)" --out $(OUT)/real $(CAPTURE_FLAGS); \
+	   [ -z "$$old" ] || [ "$$old" = "$$(cat $(OUT)/real/capture.txt)" ] || changed=1; \
+	 else \
+	   echo "make sweep: no MODEL: synthetic inputs only; add real attention with make sweep MODEL=path/to/llama2c.bin"; \
+	 fi; \
+	 c=$$($(BUILD)/attnbench --version | sed -n 's/.*(commit \(.*\))/\1/p'); \
+	 if [ "$(RESUME)" = 1 ] || { [ "$(RESUME)" = auto ] && [ -f $(OUT)/sweep.csv ] && [ -z "$$changed" ] && \
 	      case "$$c" in *-dirty|unknown) false;; esac && grep -qx "commit=$$c" $(OUT)/sweep.env 2>/dev/null; }; then \
-	   [ -f $(OUT)/sweep.csv ] && echo "make sweep: resuming $(OUT)/sweep.csv (same commit $$c); RESUME=0 starts afresh"; \
-	 else rm -f $(OUT)/sweep.csv $(OUT)/sweep.env; fi; true
-	$(BUILD)/attnbench sweep bench/sweeps/$(SWEEP).sweep --out $(OUT)/sweep.csv $(SWEEP_FLAGS)
+	   if [ -f $(OUT)/sweep.csv ]; then echo "make sweep: resuming $(OUT)/sweep.csv (same commit $$c); RESUME=0 starts afresh"; fi; \
+	 else rm -f $(OUT)/sweep.csv $(OUT)/sweep.env; fi
+	$(BUILD)/attnbench sweep bench/sweeps/$(SWEEP).sweep --out $(OUT)/sweep.csv $(if $(MODEL),--capture $(OUT)/real) $(SWEEP_FLAGS)
 	$(BUILD)/attnbench analyze $(OUT)/sweep.csv --out $(OUT)
 	sh scripts/figures.sh $(OUT)
 
@@ -206,3 +228,36 @@ $(BUILD)/peers/%: bench/peers/%.c $(BUILD)/libattn.a $(HEADERS)
 
 bench: $(BUILD)/attnbench $(PEER_BINS)
 	@sh scripts/bench.sh $(BUILD) $(OUT) $(BENCH)
+
+# =============================================================================
+# Slurm: the sweep as a job array on a cluster (scripts/slurm/).
+#   make sweep-slurm SHARDS=N [SWEEP=quick] [OUT=DIR] [INDICES=3,5] [PARTITION=P]
+#                    [TIME=04:00:00] [CPUS=1] [MEM=16G] [RESUME=auto|0|1] [WAIT=1]
+#                    [SWEEP_FLAGS="--timeout 1200 ..."]
+#       submits one job array of N tasks, task I running `attnbench sweep SPEC
+#       --shard I/N --out $(OUT)/shards/I-of-N.csv` (scripts/slurm/sweep.sbatch),
+#       and one job after it (--dependency=afterany, scripts/slurm/finish.sbatch)
+#       that merges the shards into $(OUT)/sweep.csv when all are complete, then
+#       analyzes and draws as `make sweep` does. Prints the job ids and how to
+#       watch them, and returns; WAIT=1 waits for the merge job and fails if the
+#       sweep is incomplete. A failed task keeps its rows: INDICES=3,5 resubmits
+#       only those tasks (sbatch --array=3,5), which run their missing points.
+#       CPUS is both --cpus-per-task and the sweep's `threads`; PARTITION (empty:
+#       the cluster's default), TIME and MEM (empty: the cluster's) go to sbatch,
+#       and MEM also bounds each point (--mem-limit). RESUME as for `make sweep`.
+#       On one machine: scripts/slurm/local-cluster.sh starts a private cluster.
+# =============================================================================
+SHARDS    ?=
+INDICES   ?=
+PARTITION ?=
+TIME      ?= 04:00:00
+CPUS      ?= 1
+MEM       ?= 16G
+WAIT      ?= 0
+
+.PHONY: sweep-slurm
+sweep-slurm: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/slurm/submit.sh --bin $(BUILD)/attnbench --spec bench/sweeps/$(SWEEP).sweep --out $(OUT) \
+	  --shards "$(SHARDS)" --indices "$(INDICES)" --partition "$(PARTITION)" --time "$(TIME)" \
+	  --cpus "$(CPUS)" --mem "$(MEM)" --resume "$(RESUME)" $(if $(filter 1,$(WAIT)),--wait) -- $(SWEEP_FLAGS)

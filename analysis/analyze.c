@@ -9,7 +9,15 @@
  * Rows whose status is not ok are kept to mark where a method stops, and
  * left out of every fit, front and line. Studies are found in the data, not
  * in the spec: a figure takes the largest slice of rows that agree on every
- * knob except the ones it plots, so a spec can lay its groups out freely. */
+ * knob except the ones it plots, so a spec can lay its groups out freely.
+ *
+ * Real attention: rows whose `input` is a directory (a captured layer) are
+ * the real study, each input one layer; synthetic rows of the same shape as
+ * a real row (n, heads, d_head, causal) are its twins, and the twin of a
+ * layer is the score std nearest its measured logit std. Both stay out of
+ * the synthetic figures and get a row of panels of their own in
+ * error_vs_memory, error_vs_k and error_vs_features, and a section of the
+ * summary. */
 #include "commands.h"
 #include "env.h"
 #include "figure.h"
@@ -48,6 +56,17 @@ static const char *const id_names[ID_COUNT] = {
 #undef ID_NAME
 };
 #define BIT(id) (1u << (id))
+/* the knobs that tell a real layer's rows from its synthetic twin's */
+#define INPUT_COLS (BIT(ID_INPUT) | BIT(ID_SCORE_STD) | BIT(ID_HEAD_SIM) | BIT(ID_D_MODEL))
+
+/* a twin is a synthetic score std within this factor of a layer's logit std */
+static const double TWIN_TOL = 1.25;
+/* the real study's table compares errors at these knob values (or the
+ * nearest the rows have) */
+static const double REAL_K = 32, REAL_FEATURES = 64;
+/* the real layers' lines and twins (Okabe-Ito and Tol), top-k's blue last */
+static const char *const layer_palette[] = {"#D55E00", "#009E73", "#CC79A7", "#56B4E9",
+                                            "#E69F00", "#882255", "#999933", "#0072B2"};
 
 /* errors within 5% of each other tie on a Pareto front (float32 rounding
  * separates the exact methods by less) */
@@ -59,11 +78,25 @@ static const char *const REF_PROJECTION = "mha";
 /* the quadratic-memory baseline the crossovers are measured against */
 static const char *const BASELINE = "vanilla";
 
+/* a captured layer: the rows of one input directory */
+typedef struct {
+    const char *input;          /* the rows' `input` */
+    char name[80];              /* for figures: the path's last part ("layer0") */
+    double logit_std, entropy;  /* as its rows measured them */
+    double twin_std;            /* its synthetic twin's score std; NAN: none near */
+} real_layer;
+
+/* which study a row belongs to */
+enum { STUDY_SYNTHETIC = 0, STUDY_REAL = 1, STUDY_TWIN = 2 };
+
 typedef struct {
     csv_table t;
     const char *path;
     int id[ID_COUNT];
-    int status, time, peak, ws, rel_err, topk_mass, note;
+    int status, time, peak, ws, rel_err, topk_mass, note, logit_std, entropy;
+    char *study;                /* STUDY_* per row */
+    real_layer *layers;         /* in natural order of their input */
+    size_t nlayers;
 } data;
 
 typedef struct {
@@ -100,6 +133,12 @@ static int is_attention(const data *d, size_t r) {
     return !strcmp(l, "attention") || (!*l && *fld(d, r, ID_ATTENTION));
 }
 static int is_ffn(const data *d, size_t r) { return !strcmp(fld(d, r, ID_LAYER), "ffn"); }
+/* a row of a real input: `input` names a directory */
+static int is_real(const data *d, size_t r) {
+    const char *in = fld(d, r, ID_INPUT);
+    return *in && strcmp(in, "synthetic");
+}
+static int in_study(const data *d, size_t r, int study) { return d->study && d->study[r] == study; }
 
 /* numbers as numbers ("4" is "4.0"), the rest as text */
 static int same_text(const char *a, const char *b) {
@@ -120,6 +159,99 @@ static int same_config(const data *d, size_t r, size_t q, unsigned skip, int len
         if (!same_text(fld(d, r, c), b)) return 0;
     }
     return 1;
+}
+
+/* ---- real inputs and their twins ------------------------------------------ */
+
+static int by_input(const void *a, const void *b) {
+    return strverscmp(((const real_layer *)a)->input, ((const real_layer *)b)->input);
+}
+
+static const real_layer *layer_of(const data *d, size_t r) {
+    for (size_t i = 0; i < d->nlayers; i++)
+        if (!strcmp(d->layers[i].input, fld(d, r, ID_INPUT))) return &d->layers[i];
+    return NULL;
+}
+
+/* "layer0" for a real row, else its input */
+static const char *input_name(const data *d, size_t r) {
+    const real_layer *l = layer_of(d, r);
+    return l ? l->name : fld(d, r, ID_INPUT);
+}
+
+/* a synthetic row with a real row's shape */
+static int real_shape(const data *d, size_t q, size_t r) {
+    static const int ids[] = {ID_N, ID_HEADS, ID_D_HEAD, ID_CAUSAL};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+        if (!same_text(fld(d, q, ids[i]), fld(d, r, ids[i]))) return 0;
+    return 1;
+}
+
+/* Marks each row's study, finds the layers (ok attention rows of a real
+ * input), their figures and their twins. 0, or -1 (memory). */
+static int find_real_study(data *d) {
+    size_t nr = d->t.nrows;
+    d->study = calloc(nr ? nr : 1, 1);
+    if (!d->study) return -1;
+    for (size_t r = 0; r < nr; r++) {
+        if (!is_attention(d, r) || !is_real(d, r)) continue;
+        d->study[r] = STUDY_REAL;
+        if (!is_ok(d, r)) continue;
+        real_layer *l = (real_layer *)layer_of(d, r);
+        if (!l) {
+            real_layer *grown = realloc(d->layers, (d->nlayers + 1) * sizeof *grown);
+            if (!grown) return -1;
+            d->layers = grown;
+            l = &d->layers[d->nlayers++];
+            *l = (real_layer){.input = fld(d, r, ID_INPUT), .logit_std = NAN, .entropy = NAN, .twin_std = NAN};
+        }
+        if (!isfinite(l->logit_std)) l->logit_std = num(d, r, d->logit_std);
+        if (!isfinite(l->entropy)) l->entropy = num(d, r, d->entropy);
+    }
+    if (!d->nlayers) return 0;
+    qsort(d->layers, d->nlayers, sizeof *d->layers, by_input);
+    for (size_t q = 0; q < nr; q++) {
+        if (d->study[q] || !is_attention(d, q) || is_real(d, q)) continue;
+        for (size_t r = 0; r < nr && !d->study[q]; r++)
+            if (d->study[r] == STUDY_REAL && is_ok(d, r) && real_shape(d, q, r)) d->study[q] = STUDY_TWIN;
+    }
+    for (size_t i = 0; i < d->nlayers; i++) {
+        real_layer *l = &d->layers[i];
+        /* the name: the path's last part, unless two layers share it */
+        const char *in = l->input, *end = in + strlen(in);
+        while (end > in + 1 && end[-1] == '/') end--;
+        const char *start = end;
+        while (start > in && start[-1] != '/') start--;
+        snprintf(l->name, sizeof l->name, "%.*s", (int)(end - start), start);
+        double best = log(TWIN_TOL);
+        for (size_t q = 0; q < nr && isfinite(l->logit_std) && l->logit_std > 0; q++) {
+            double sd = idnum(d, q, ID_SCORE_STD);
+            if (!in_study(d, q, STUDY_TWIN) || !is_ok(d, q) || !(sd > 0)) continue;
+            double dist = fabs(log(sd / l->logit_std));
+            if (dist <= best) { best = dist; l->twin_std = sd; }
+        }
+    }
+    for (size_t i = 0; i < d->nlayers; i++)
+        for (size_t j = 0; j < d->nlayers; j++)
+            if (i != j && !strcmp(d->layers[i].name, d->layers[j].name)) {
+                snprintf(d->layers[i].name, sizeof d->layers[i].name, "%s", d->layers[i].input);
+                break;
+            }
+    return 0;
+}
+
+/* r is a row of layer l's twin: the twin study at l's score std */
+static int is_twin_of(const data *d, size_t r, const real_layer *l) {
+    double sd = idnum(d, r, ID_SCORE_STD);
+    return in_study(d, r, STUDY_TWIN) && isfinite(l->twin_std) && fabs(sd - l->twin_std) <= 1e-9 * l->twin_std;
+}
+
+/* the ok twin row of real row r (same knobs, the layer's twin std), or -1 */
+static long twin_row(const data *d, size_t r) {
+    const real_layer *l = layer_of(d, r);
+    for (size_t q = 0; l && q < d->t.nrows; q++)
+        if (is_ok(d, q) && is_twin_of(d, q, l) && same_config(d, r, q, INPUT_COLS, 0)) return (long)q;
+    return -1;
 }
 
 /* ---- labels and colours ------------------------------------------------ */
@@ -363,103 +495,190 @@ static int write_fig(figure *f, const char *datadir, const data *d) {
     return rc;
 }
 
-/* the ok attention rows of a study, for a figure */
+/* the ok rows of the synthetic study that `keep` takes, for a figure */
 static void rows_where(const data *d, rowset *s, int (*keep)(const data *, size_t)) {
     for (size_t r = 0; r < d->t.nrows; r++)
-        if (is_ok(d, r) && keep(d, r)) rs_add(s, r);
+        if (is_ok(d, r) && in_study(d, r, STUDY_SYNTHETIC) && keep(d, r)) rs_add(s, r);
+}
+
+/* the ok rows of the real layers and of their twins that `keep` takes */
+static void real_rows_where(const data *d, rowset *s, int (*keep)(const data *, size_t)) {
+    for (size_t r = 0; r < d->t.nrows; r++) {
+        if (!is_ok(d, r) || !keep(d, r)) continue;
+        const real_layer *l = in_study(d, r, STUDY_REAL) ? layer_of(d, r) : NULL;
+        int twin = 0;
+        for (size_t i = 0; i < d->nlayers && !twin && !l; i++) twin = is_twin_of(d, r, &d->layers[i]);
+        if (l || twin) rs_add(s, r);
+    }
 }
 
 static int keep_attention_err(const data *d, size_t r) {
     return is_attention(d, r) && num(d, r, d->rel_err) >= 0;
 }
 
-/* error against kernel peak memory at one n, a panel per score std */
+/* the knob value that tells a method's points apart (k, else m), or "" */
+static const char *knob_of(const data *d, size_t r) {
+    return *fld(d, r, ID_K) ? fld(d, r, ID_K) : fld(d, r, ID_FEATURES);
+}
+
+/* the rank of r's knob value among the distinct values its method has in s:
+ * its point type, so one label has one point type in every panel */
+static int knob_rank(const data *d, const rowset *s, size_t r) {
+    const char *kv = knob_of(d, r);
+    if (!*kv) return 0;
+    char label[200], lq[200], lw[200];
+    method_label(d, r, label, sizeof label);
+    int rank = 0;
+    for (size_t j = 0; j < s->n; j++) {
+        size_t q = s->r[j];
+        const char *kq = knob_of(d, q);
+        if (!*kq || !(strtod(kq, NULL) < strtod(kv, NULL))) continue;
+        method_label(d, q, lq, sizeof lq);
+        if (strcmp(lq, label)) continue;
+        int dup = 0; /* count each smaller value once */
+        for (size_t z = 0; z < j && !dup; z++) {
+            method_label(d, s->r[z], lw, sizeof lw);
+            dup = !strcmp(lw, label) && same_text(knob_of(d, s->r[z]), kq);
+        }
+        rank += !dup;
+    }
+    return rank;
+}
+
+/* the hollow version of a filled point type: a synthetic twin beside its layer */
+static int hollow_point(int pt) { return pt == 5 || pt == 7 || pt == 9 || pt == 11 || pt == 13 || pt == 15 ? pt - 1 : pt; }
+
+/* One set of points in panel `panel` of error_vs_memory: rows[0..m) as
+ * points (hollow, lighter and out of the legend for a twin) and their
+ * Pareto front as a staircase out to `right`. mem, err, front: room for m. */
+static void memory_points(const data *d, figure *f, int panel, const rowset *all, const size_t *rows,
+                          size_t m, int twin, int mem_col, double right, double *mem, double *err, size_t *front) {
+    for (size_t i = 0; i < m; i++) {
+        size_t r = rows[i];
+        char label[200], knobs[100], full[320], color[8];
+        method_label(d, r, label, sizeof label);
+        knob_label(d, r, BIT(ID_K) | BIT(ID_FEATURES), knobs, sizeof knobs);
+        snprintf(full, sizeof full, "%s%s%s", label, knobs, twin ? " (twin)" : "");
+        color_tint(row_color(d, r), twin ? 0.3 : 0, color);
+        int pt = point_types[knob_rank(d, all, r) % NPT];
+        fig_series *se = fig_series_get(f, panel, full, color, twin ? hollow_point(pt) : pt, 1, 0);
+        if (se) {
+            se->order = method_order(d, r) * 1e9 + knob_value(d, r);
+            se->nokey = twin;
+        }
+        mem[i] = fmax(num(d, r, mem_col), mem_col == d->peak ? PAGE : 1);
+        err[i] = fmax(num(d, r, d->rel_err), 1e-12);
+        if (se) fig_add(se, mem[i], err[i]);
+    }
+    size_t nf = pareto_front(mem, err, m, ERR_TIE, front);
+    fig_series *fs = !nf ? NULL : twin ? fig_series_get(f, panel, "Pareto front of the synthetic twin", "#999999", 7, 3, 1)
+                                       : fig_series_get(f, panel, "Pareto front", "#555555", 7, 2, 1);
+    if (!fs) return;
+    fs->order = twin ? -0.5 : -1;
+    fs->ps = 0;
+    fs->lw = 1.2;
+    /* a staircase: what the least memory up to x buys, to the panel's right */
+    for (size_t i = 0; i < nf; i++) {
+        if (i) fig_add(fs, mem[front[i]], err[front[i - 1]]);
+        fig_add(fs, mem[front[i]], err[front[i]]);
+    }
+    if (right > mem[front[nf - 1]]) fig_add(fs, right, err[front[nf - 1]]);
+}
+
+/* error against kernel peak memory at one n: a panel per score std of the
+ * synthetic study, and below them a panel per real layer with its twin.
+ * The real study's memory is the counted workspace: at its small sizes
+ * (n = 512, d_head 8: tens of KiB) the measured peak is page noise, and a
+ * layer and its twin, which run the same kernel on the same shape, must sit
+ * at the same memory. */
 static int fig_error_vs_memory(const data *d, const char *datadir) {
     figure f;
     fig_init(&f, "error_vs_memory");
-    rowset s = {0};
+    unsigned method_cols = BIT(ID_ATTENTION) | BIT(ID_PROJECTION) | BIT(ID_KV_HEADS) | BIT(ID_K) |
+                           BIT(ID_CHUNK) | BIT(ID_FEATURES);
+    rowset s = {0}, real = {0}, all = {0};
     rows_where(d, &s, keep_attention_err);
     /* free: what tells the points apart; slice() fixes n, heads, head sim ... */
-    slice(d, &s, BIT(ID_ATTENTION) | BIT(ID_PROJECTION) | BIT(ID_KV_HEADS) | BIT(ID_K) |
-                     BIT(ID_CHUNK) | BIT(ID_FEATURES) | BIT(ID_SCORE_STD));
+    slice(d, &s, method_cols | BIT(ID_SCORE_STD));
+    real_rows_where(d, &real, keep_attention_err);
+    slice(d, &real, method_cols | INPUT_COLS);
+    for (size_t i = 0; i < s.n; i++) rs_add(&all, s.r[i]);
+    for (size_t i = 0; i < real.n; i++) rs_add(&all, real.r[i]);
     char ctx[300];
     study_text(d, &s, BIT(ID_SCORE_STD) | BIT(ID_PROJECTION) | BIT(ID_K) | BIT(ID_CHUNK) | BIT(ID_FEATURES), ctx, sizeof ctx);
-    snprintf(f.subtitle, sizeof f.subtitle, "%s; memory: measured kernel peak (at least one 4 KiB page)", ctx);
-    /* panels: distinct score std, ascending */
-    double stds[FIG_MAX_PANELS];
+    size_t len = (size_t)snprintf(f.subtitle, sizeof f.subtitle, "%s; memory: measured kernel peak (at least one 4 KiB page)", ctx);
+    /* the first row: distinct score std, ascending */
+    enum { ROW = FIG_MAX_PANELS / 2 };
+    double stds[ROW];
     int nstd = 0;
     for (size_t i = 0; i < s.n; i++) {
         double v = idnum(d, s.r[i], ID_SCORE_STD);
         int seen = 0;
         for (int j = 0; j < nstd; j++) seen |= stds[j] == v || (isnan(v) && isnan(stds[j]));
-        if (!seen && nstd < FIG_MAX_PANELS) stds[nstd++] = v;
+        if (!seen && nstd < ROW) stds[nstd++] = v;
     }
     for (int a = 0; a < nstd; a++)
         for (int b = a + 1; b < nstd; b++)
             if (stds[b] < stds[a]) { double t = stds[a]; stds[a] = stds[b]; stds[b] = t; }
-    f.npanels = nstd ? nstd : 1;
+    /* the second row: the layers with rows in the slice */
+    const real_layer *lay[ROW];
+    int nlay = 0;
+    for (size_t i = 0; i < d->nlayers && nlay < ROW; i++) {
+        int has = 0;
+        for (size_t j = 0; j < real.n && !has; j++) has = !strcmp(fld(d, real.r[j], ID_INPUT), d->layers[i].input);
+        if (has) lay[nlay++] = &d->layers[i];
+    }
+    int ncols = nstd > nlay ? nstd : nlay, below = nstd ? ncols : 0;
+    f.ncols = ncols ? ncols : 1;
+    f.npanels = nlay ? below + nlay : (nstd ? nstd : 1);
     for (int p = 0; p < nstd; p++) {
         if (isnan(stds[p])) snprintf(f.panel_title[p], sizeof f.panel_title[p], "input tensors");
         else snprintf(f.panel_title[p], sizeof f.panel_title[p], "score std %g", stds[p]);
     }
-    double *mem = malloc((s.n + 1) * sizeof *mem), *err = malloc((s.n + 1) * sizeof *err);
-    size_t *front = malloc((s.n + 1) * sizeof *front);
-    if (!mem || !err || !front) goto out;
+    if (nlay && len < sizeof f.subtitle) {
+        study_text(d, &real, method_cols | INPUT_COLS, ctx, sizeof ctx);
+        len += (size_t)snprintf(f.subtitle + len, sizeof f.subtitle - len, "%sreal layers (filled) and their "
+                                "synthetic twins (hollow, same logit std): %.200s; memory: counted workspace",
+                                nstd ? "\nbelow, " : "", ctx);
+    }
+    for (int i = 0; i < nlay; i++) {
+        char twin[64] = "no twin";
+        if (isfinite(lay[i]->twin_std)) snprintf(twin, sizeof twin, "twin: score std %g", lay[i]->twin_std);
+        snprintf(f.panel_title[below + i], sizeof f.panel_title[below + i], "%s: logit std %.3g; %s",
+                 lay[i]->name, lay[i]->logit_std, twin);
+        snprintf(f.panel_xlabel[below + i], sizeof f.panel_xlabel[below + i], "workspace (bytes counted, log)");
+    }
+    double *mem = malloc((all.n + 1) * sizeof *mem), *err = malloc((all.n + 1) * sizeof *err);
+    size_t *front = malloc((all.n + 1) * sizeof *front), *rows = malloc((all.n + 1) * sizeof *rows);
+    if (!mem || !err || !front || !rows) goto out;
     for (int p = 0; p < nstd; p++) {
         size_t m = 0;
-        for (size_t i = 0; i < s.n; i++) {
-            size_t r = s.r[i];
-            double v = idnum(d, r, ID_SCORE_STD);
-            if (!(v == stds[p] || (isnan(v) && isnan(stds[p])))) continue;
-            char label[200], knobs[100], full[320];
-            method_label(d, r, label, sizeof label);
-            knob_label(d, r, BIT(ID_K) | BIT(ID_FEATURES), knobs, sizeof knobs);
-            snprintf(full, sizeof full, "%s%s", label, knobs);
-            /* point type: the knob value's rank among the method's values */
-            int rank = 0;
-            const char *kv = *fld(d, r, ID_K) ? fld(d, r, ID_K) : fld(d, r, ID_FEATURES);
-            for (size_t j = 0; *kv && j < s.n; j++) {
-                size_t q = s.r[j];
-                const char *kq = *fld(d, q, ID_K) ? fld(d, q, ID_K) : fld(d, q, ID_FEATURES);
-                char lq[200];
-                method_label(d, q, lq, sizeof lq);
-                if (!strcmp(lq, label) && *kq && strtod(kq, NULL) < strtod(kv, NULL)) {
-                    int dup = 0; /* count each smaller value once */
-                    for (size_t z = 0; z < j && !dup; z++) {
-                        size_t w = s.r[z];
-                        const char *kw = *fld(d, w, ID_K) ? fld(d, w, ID_K) : fld(d, w, ID_FEATURES);
-                        char lw[200];
-                        method_label(d, w, lw, sizeof lw);
-                        dup = !strcmp(lw, label) && same_text(kw, kq);
-                    }
-                    rank += !dup;
-                }
-            }
-            fig_series *se = fig_series_get(&f, p + 1, full, row_color(d, r), point_types[rank % NPT], 1, 0);
-            if (se) se->order = method_order(d, r) * 1e9 + knob_value(d, r);
-            mem[m] = fmax(num(d, r, d->peak), PAGE);
-            err[m] = fmax(num(d, r, d->rel_err), 1e-12);
-            if (se) fig_add(se, mem[m], err[m]);
-            m++;
-        }
-        size_t nf = pareto_front(mem, err, m, ERR_TIE, front);
         double right = 0;
-        for (size_t i = 0; i < m; i++) right = fmax(right, mem[i]);
-        fig_series *fs = nf ? fig_series_get(&f, p + 1, "Pareto front", "#555555", 7, 2, 1) : NULL;
-        if (fs) {
-            fs->order = -1;
-            fs->ps = 0;
-            fs->lw = 1.2;
-            /* a staircase: what the least memory up to x buys, to the panel's right */
-            for (size_t i = 0; i < nf; i++) {
-                if (i) fig_add(fs, mem[front[i]], err[front[i - 1]]);
-                fig_add(fs, mem[front[i]], err[front[i]]);
+        for (size_t i = 0; i < s.n; i++) {
+            double v = idnum(d, s.r[i], ID_SCORE_STD);
+            if (!(v == stds[p] || (isnan(v) && isnan(stds[p])))) continue;
+            rows[m++] = s.r[i];
+            right = fmax(right, fmax(num(d, s.r[i], d->peak), PAGE));
+        }
+        memory_points(d, &f, p + 1, &all, rows, m, 0, d->peak, right, mem, err, front);
+    }
+    for (int i = 0; i < nlay; i++) {
+        double right = 0;
+        for (int twin = 0; twin < 2; twin++) {
+            size_t m = 0;
+            for (size_t j = 0; j < real.n; j++) {
+                size_t r = real.r[j];
+                if (twin ? !is_twin_of(d, r, lay[i]) : strcmp(fld(d, r, ID_INPUT), lay[i]->input)) continue;
+                rows[m++] = r;
             }
-            if (right > mem[front[nf - 1]]) fig_add(fs, right, err[front[nf - 1]]);
+            for (size_t j = 0; !twin && j < real.n; j++) /* both fronts run to the same right edge */
+                if (!strcmp(fld(d, real.r[j], ID_INPUT), lay[i]->input) || is_twin_of(d, real.r[j], lay[i]))
+                    right = fmax(right, fmax(num(d, real.r[j], d->ws), 1));
+            memory_points(d, &f, below + i + 1, &all, rows, m, twin, d->ws, right, mem, err, front);
         }
     }
 out:
-    free(mem); free(err); free(front); free(s.r);
+    free(mem); free(err); free(front); free(rows); free(s.r); free(real.r); free(all.r);
     return write_fig(&f, datadir, d);
 }
 
@@ -581,22 +800,66 @@ static void knob_lines(const data *d, const rowset *s, figure *f, int panel, int
     }
 }
 
+/* y against knob x for each real layer (solid, its own colour) and its
+ * synthetic twin (dashed, the same colour), from the real study's rows s */
+static void real_lines(const data *d, const rowset *s, figure *f, int panel, int x_id, int y_col, double floor) {
+    for (size_t i = 0; i < d->nlayers; i++) {
+        const real_layer *l = &d->layers[i];
+        const char *color = layer_palette[i % (sizeof layer_palette / sizeof layer_palette[0])];
+        char real_label[200], twin_label[200];
+        snprintf(real_label, sizeof real_label, "%s: real, logit std %.3g", l->name, l->logit_std);
+        snprintf(twin_label, sizeof twin_label, "%s: synthetic twin, score std %g", l->name, l->twin_std);
+        for (size_t j = 0; j < s->n; j++) {
+            size_t r = s->r[j];
+            int twin = is_twin_of(d, r, l);
+            if (!twin && strcmp(fld(d, r, ID_INPUT), l->input)) continue;
+            fig_series *se = fig_series_get(f, panel, twin ? twin_label : real_label, color, twin ? 6 : 7, twin ? 2 : 1, 1);
+            if (!se) continue;
+            se->order = 1e13 + 2.0 * (double)i + twin;
+            double y = num(d, r, y_col);
+            fig_add(se, idnum(d, r, x_id), floor > 0 ? fmax(y, floor) : y);
+        }
+    }
+}
+
+/* error (and the kept mass) against a method's knob: one line per score std
+ * of the synthetic study; below, the real layers beside their twins */
 static int fig_error_vs_knob(const data *d, const char *datadir, const char *name,
                              int (*keep)(const data *, size_t), int x_id, int mass_panel) {
     figure f;
     fig_init(&f, name);
-    rowset s = {0};
+    rowset s = {0}, real = {0};
     rows_where(d, &s, keep);
     slice(d, &s, BIT(ID_ATTENTION) | BIT(x_id) | BIT(ID_SCORE_STD));
     study_text(d, &s, BIT(x_id) | BIT(ID_SCORE_STD), f.subtitle, sizeof f.subtitle);
     knob_lines(d, &s, &f, 1, x_id, d->rel_err, ID_SCORE_STD, "score std", 1e-12);
     snprintf(f.panel_title[0], sizeof f.panel_title[0], "error");
+    int ncols = 1;
     if (mass_panel) {
         knob_lines(d, &s, &f, 2, x_id, d->topk_mass, ID_SCORE_STD, "score std", 0);
         snprintf(f.panel_title[1], sizeof f.panel_title[1], "mass of the kept keys");
-        f.npanels = 2;
+        ncols = 2;
+    }
+    f.npanels = f.ncols = ncols;
+    real_rows_where(d, &real, keep);
+    slice(d, &real, BIT(ID_ATTENTION) | BIT(x_id) | INPUT_COLS);
+    if (real.n) {
+        int below = s.n ? ncols : 0;
+        char ctx[300];
+        study_text(d, &real, BIT(x_id) | INPUT_COLS, ctx, sizeof ctx);
+        size_t len = strlen(f.subtitle);
+        len += (size_t)snprintf(f.subtitle + len, sizeof f.subtitle - len, "%sreal layers (solid) and their "
+                                "synthetic twins (dashed, same logit std): %.200s", s.n ? "\nbelow, " : "", ctx);
+        real_lines(d, &real, &f, below + 1, x_id, d->rel_err, 1e-12);
+        snprintf(f.panel_title[below], sizeof f.panel_title[below], "real layers: error");
+        if (mass_panel) {
+            real_lines(d, &real, &f, below + 2, x_id, d->topk_mass, 0);
+            snprintf(f.panel_title[below + 1], sizeof f.panel_title[below + 1], "real layers: mass of the kept keys");
+        }
+        f.npanels = below + ncols;
     }
     free(s.r);
+    free(real.r);
     return write_fig(&f, datadir, d);
 }
 
@@ -756,6 +1019,100 @@ static void summary_env(FILE *f, const char *csv) {
     free(path);
 }
 
+/* ---- the real study in the summary ------------------------------------------ */
+
+/* the value of knob `id` nearest `want` among the ok real rows of methods
+ * that read `mask`; NAN where there are none */
+static double real_knob_nearest(const data *d, unsigned mask, int id, double want) {
+    double best = NAN;
+    for (size_t r = 0; r < d->t.nrows; r++) {
+        double v = idnum(d, r, id);
+        if (!in_study(d, r, STUDY_REAL) || !is_ok(d, r) || !(method_knobs(fld(d, r, ID_ATTENTION)) & mask) || !(v > 0))
+            continue;
+        if (isnan(best) || fabs(log(v / want)) < fabs(log(best / want))) best = v;
+    }
+    return best;
+}
+
+/* an ok row of layer l for a method reading `mask` at knob id = v, one with
+ * a twin where there is one; -1 where there is none. *twin: its twin or -1 */
+static long real_row_at(const data *d, const real_layer *l, unsigned mask, int id, double v, long *twin) {
+    long found = -1;
+    *twin = -1;
+    for (size_t r = 0; r < d->t.nrows && isfinite(v); r++) {
+        if (!in_study(d, r, STUDY_REAL) || !is_ok(d, r) || strcmp(fld(d, r, ID_INPUT), l->input) ||
+            !(method_knobs(fld(d, r, ID_ATTENTION)) & mask) || idnum(d, r, id) != v)
+            continue;
+        if (found < 0) found = (long)r;
+        if ((*twin = twin_row(d, r)) >= 0) return (long)r;
+    }
+    return found;
+}
+
+/* "0.0606 / 0.0306 | 1.98" and the ratio for the geometric mean (NAN: none) */
+static double fmt_pair(const data *d, long r, long q, int col, char *out, size_t cap, int with_ratio) {
+    double a = r >= 0 ? num(d, (size_t)r, col) : NAN, b = q >= 0 ? num(d, (size_t)q, col) : NAN;
+    double ratio = a / b;
+    char sa[32] = "—", sb[32] = "—";
+    if (isfinite(a)) snprintf(sa, sizeof sa, "%.3g", a);
+    if (isfinite(b)) snprintf(sb, sizeof sb, "%.3g", b);
+    if (!with_ratio) snprintf(out, cap, "%s / %s", sa, sb);
+    else if (isfinite(ratio) && b > 0) snprintf(out, cap, "%s / %s | %.2f", sa, sb, ratio);
+    else snprintf(out, cap, "%s / %s | —", sa, sb);
+    return isfinite(ratio) && ratio > 0 ? ratio : NAN;
+}
+
+static void summary_real(FILE *f, const data *d) {
+    if (!d->nlayers) return;
+    double k = real_knob_nearest(d, KNOB_K, ID_K, REAL_K);
+    double m = real_knob_nearest(d, KNOB_FEATURES, ID_FEATURES, REAL_FEATURES);
+    size_t r0 = 0;
+    while (r0 < d->t.nrows && !(in_study(d, r0, STUDY_REAL) && is_ok(d, r0))) r0++;
+    const char *n = fld(d, r0, ID_N), *h = fld(d, r0, ID_HEADS), *dh = fld(d, r0, ID_D_HEAD);
+    fprintf(f, "\n## Real attention beside its synthetic twins\n\n"
+               "Each real layer (rows whose `input` is a directory of q, k, v, such as a layer that "
+               "`attnbench capture` wrote) beside its synthetic twin: synthetic input of the same shape "
+               "(n = %s, %s heads, d_head %s%s) at the score std nearest the layer's logit std. Logit std "
+               "(of q·k/√d over the causal pairs of sampled query rows) and entropy (mean exact-attention "
+               "row entropy, nats) are as `run` measured them, the same way for a layer and its twin; the "
+               "twin's score std is what the spec set (`make sweep`: the capture's logit std over all causal "
+               "pairs, 3 significant digits). Errors are top-k at k = %g and Performer at m = %g, real / twin, "
+               "and their ratio.\n\n"
+               "| layer | input | logit std | entropy | twin: score std (logit std, entropy) | "
+               "top-k rel_err real / twin | ratio | top-k kept mass real / twin | "
+               "Performer rel_err real / twin | ratio |\n"
+               "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+            n, h, dh, idnum(d, r0, ID_CAUSAL) == 1 ? ", causal" : "", k, m);
+    double log_k = 0, log_m = 0;
+    int count_k = 0, count_m = 0;
+    for (size_t i = 0; i < d->nlayers; i++) {
+        const real_layer *l = &d->layers[i];
+        long tk, tm;
+        long rk = real_row_at(d, l, KNOB_K, ID_K, k, &tk), rm = real_row_at(d, l, KNOB_FEATURES, ID_FEATURES, m, &tm);
+        char twin[120] = "none near", ek[80], mass[80], em[80];
+        if (isfinite(l->twin_std)) {
+            long q = rk >= 0 ? tk : rm >= 0 ? tm : -1;
+            if (q >= 0)
+                snprintf(twin, sizeof twin, "%g (%.3g, %.3g)", l->twin_std, num(d, (size_t)q, d->logit_std),
+                         num(d, (size_t)q, d->entropy));
+            else
+                snprintf(twin, sizeof twin, "%g", l->twin_std);
+        }
+        double a = fmt_pair(d, rk, tk, d->rel_err, ek, sizeof ek, 1);
+        fmt_pair(d, rk, tk, d->topk_mass, mass, sizeof mass, 0);
+        double b = fmt_pair(d, rm, tm, d->rel_err, em, sizeof em, 1);
+        if (isfinite(a)) { log_k += log(a); count_k++; }
+        if (isfinite(b)) { log_m += log(b); count_m++; }
+        fprintf(f, "| %s | `%s` | %.3g | %.3g | %s | %s | %s | %s |\n", l->name, l->input, l->logit_std, l->entropy,
+                twin, ek, mass, em);
+    }
+    fprintf(f, "\nGeometric mean of real / twin over the layers:");
+    if (count_k) fprintf(f, " top-k (k = %g) %.2f over %d layer(s);", k, exp(log_k / count_k), count_k);
+    if (count_m) fprintf(f, " Performer (m = %g) %.2f over %d layer(s);", m, exp(log_m / count_m), count_m);
+    if (!count_k && !count_m) fprintf(f, " no layer has both rows;");
+    fprintf(f, " above 1, the approximation loses more on the real layer than on synthetic input as peaked.\n");
+}
+
 static int write_summary(const data *d, const char *dir, const config *c, size_t nc,
                          const size_t *pick, size_t np) {
     char *path = NULL;
@@ -837,7 +1194,7 @@ static int write_summary(const data *d, const char *dir, const config *c, size_t
 
     /* Pareto fronts: ok attention rows grouped by everything but the method and its knobs */
     fprintf(f, "\n## Error / memory Pareto fronts\n\n"
-               "Per n and score std (and the other fixed knobs), the configurations that no other "
+               "Per n and score std, or real layer (and the other fixed knobs), the configurations that no other "
                "beats on both kernel peak memory and rel_err (errors within 5%% tie: float32 "
                "rounding separates the exact methods by less), in increasing memory.\n\n"
                "| n | score std | fixed | method | knobs | kernel peak | rel_err |\n"
@@ -876,13 +1233,15 @@ static int write_summary(const data *d, const char *dir, const config *c, size_t
             knob_label(d, q, BIT(ID_K) | BIT(ID_CHUNK) | BIT(ID_FEATURES), knobs, sizeof knobs);
             fmt_bytes(mem[front[i]], mb, sizeof mb);
             fprintf(f, "| %s | %s | %s | %s | %s | %s | %.3g |\n", fld(d, q, ID_N),
-                    *fld(d, q, ID_SCORE_STD) ? fld(d, q, ID_SCORE_STD) : "input", i ? "" : fixed, label,
+                    *fld(d, q, ID_SCORE_STD) ? fld(d, q, ID_SCORE_STD) : input_name(d, q), i ? "" : fixed, label,
                     *knobs ? knobs + 1 : "", mb, err[front[i]]);
         }
         shown++;
     }
     if (!shown) fprintf(f, "| (no n with 3 or more ok rows of 2 or more methods) | | | | | | |\n");
     free(done); free(grp); free(front); free(mem); free(err);
+
+    summary_real(f, d);
 
     /* what did not run */
     fprintf(f, "\n## Rows that did not run\n\n");
@@ -972,6 +1331,8 @@ int cmd_analyze(int argc, char **argv) {
     d.rel_err = table_col(&d.t, "rel_err");
     d.topk_mass = table_col(&d.t, "topk_mass");
     d.note = table_col(&d.t, "note");
+    d.logit_std = table_col(&d.t, "logit_std");
+    d.entropy = table_col(&d.t, "entropy");
     if (d.status < 0 || d.id[ID_N] < 0 || d.id[ID_ATTENTION] < 0) {
         table_free(&d.t);
         return bad_input(CMD, "%s: not a results CSV (no status, n or attention column)", csv);
@@ -985,7 +1346,7 @@ int cmd_analyze(int argc, char **argv) {
     size_t nc = 0, *pick = NULL;
     int rc = 1;
     if (make_dir(out) || make_dir(datadir)) goto done;
-    if (group_configs(&d, &c, &nc) || !(pick = malloc((nc + 1) * sizeof *pick))) {
+    if (find_real_study(&d) || group_configs(&d, &c, &nc) || !(pick = malloc((nc + 1) * sizeof *pick))) {
         fprintf(stderr, "attnbench analyze: out of memory\n");
         goto done;
     }
@@ -1007,6 +1368,8 @@ int cmd_analyze(int argc, char **argv) {
 done:
     free(pick);
     configs_free(c, nc);
+    free(d.study);
+    free(d.layers);
     table_free(&d.t);
     return rc;
 }

@@ -75,7 +75,10 @@ static int by_x(const void *a, const void *b) {
 /* a gnuplot string literal: double quotes inside become single ones */
 static void put_string(FILE *f, const char *s) {
     fputc('"', f);
-    for (; *s; s++) fputc(*s == '"' ? '\'' : *s == '\\' ? '/' : *s, f);
+    for (; *s; s++) {
+        if (*s == '\n') fputs("\\n", f); /* gnuplot reads \n in a double-quoted string as a line break */
+        else fputc(*s == '"' ? '\'' : *s == '\\' ? '/' : *s, f);
+    }
     fputc('"', f);
 }
 
@@ -113,9 +116,10 @@ int fig_write(const figure *f, const char *datadir, const char *source) {
             source, f->name);
     fprintf(meta, "subtitle = ");
     put_string(meta, f->subtitle);
-    fprintf(meta, "\nnpanels = %d\nnseries = %zu\n", f->npanels, no);
+    fprintf(meta, "\nnpanels = %d\nncols = %d\nnseries = %zu\n", f->npanels,
+            f->ncols > 0 && f->ncols < f->npanels ? f->ncols : f->npanels, no);
     int np = f->npanels > 0 ? f->npanels : 1;
-    fprintf(meta, "array p_title[%d]\narray p_first[%d]\narray p_last[%d]\n", np, np, np);
+    fprintf(meta, "array p_title[%d]\narray p_xlabel[%d]\narray p_first[%d]\narray p_last[%d]\n", np, np, np, np);
     for (int p = 1; p <= f->npanels; p++) {
         size_t first = 0, last = 0;
         for (size_t k = 0; k < no; k++)
@@ -125,6 +129,8 @@ int fig_write(const figure *f, const char *datadir, const char *source) {
             }
         fprintf(meta, "p_title[%d] = ", p);
         put_string(meta, f->panel_title[p - 1]);
+        fprintf(meta, "; p_xlabel[%d] = ", p);
+        put_string(meta, f->panel_xlabel[p - 1]);
         /* an empty panel gets first > last: the scripts draw "no data" there */
         fprintf(meta, "; p_first[%d] = %zu; p_last[%d] = %zu\n", p, first ? first : 1, p,
                 first ? last : 0);
@@ -134,8 +140,8 @@ int fig_write(const figure *f, const char *datadir, const char *source) {
                   "array s_dt[%zu]\narray s_lw[%zu]\narray s_key[%zu]\narray s_lines[%zu]\n", ns, ns, ns, ns, ns, ns, ns, ns);
     for (size_t k = 0; k < no; k++) {
         const fig_series *s = &f->s[order[k]];
-        int key = s->label[0] != '\0';
-        for (size_t j = 0; j < k && key; j++) key = strcmp(f->s[order[j]].label, s->label) != 0;
+        int key = s->label[0] != '\0' && !s->nokey;
+        for (size_t j = 0; j < k && key; j++) key = f->s[order[j]].nokey || strcmp(f->s[order[j]].label, s->label) != 0;
         fprintf(meta, "s_label[%zu] = ", k + 1);
         put_string(meta, s->label);
         fprintf(meta, "; s_color[%zu] = \"%s\"; s_pt[%zu] = %d; s_ps[%zu] = %.2f; s_dt[%zu] = %d; "
@@ -147,8 +153,8 @@ int fig_write(const figure *f, const char *datadir, const char *source) {
     size_t *leg = malloc(ns * sizeof *leg), nl = 0;
     for (size_t k = 0; leg && k < no; k++) {
         const fig_series *s = &f->s[order[k]];
-        int first = s->label[0] != '\0';
-        for (size_t j = 0; j < k && first; j++) first = strcmp(f->s[order[j]].label, s->label) != 0;
+        int first = s->label[0] != '\0' && !s->nokey;
+        for (size_t j = 0; j < k && first; j++) first = f->s[order[j]].nokey || strcmp(f->s[order[j]].label, s->label) != 0;
         if (!first) continue;
         size_t at = nl++;
         while (at > 0 && f->s[order[leg[at - 1] - 1]].order > s->order) {

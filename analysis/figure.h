@@ -7,10 +7,14 @@
  *   NAME.dat   one block per series (gnuplot `index i-1`), blocks separated
  *              by two blank lines; columns x y. Series drawn as separate
  *              points have a blank line after each point (no connecting line).
- *   NAME.meta  gnuplot statements: subtitle, npanels, p_title[p], p_first[p],
+ *   NAME.meta  gnuplot statements: subtitle, npanels, ncols (panels per row:
+ *              panel p sits in row (p-1)/ncols, column (p-1)%ncols; a panel
+ *              with no title and no series is not drawn), p_title[p], p_xlabel[p]
+ *              (empty: the script's x label), p_first[p],
  *              p_last[p] (the series of panel p), nseries, and per series
  *              s_label, s_color ("#rrggbb"), s_pt, s_ps, s_dt, s_lw, s_key
- *              (1: shown in the legend: the first series of each label),
+ *              (1: shown in the legend: the first series of each label,
+ *              unless the series asked to stay out of it),
  *              s_lines (1: joined points, 0: separate points); nlegend and
  *              l_series[j], the series of the j-th legend entry (each label
  *              once, in the order the analysis gave).
@@ -22,7 +26,7 @@
 
 #include <stddef.h>
 
-enum { FIG_MAX_PANELS = 12 };
+enum { FIG_MAX_PANELS = 24 };
 
 typedef struct {
     double x, y;
@@ -35,6 +39,7 @@ typedef struct {
     int pt, dt;           /* gnuplot point type, dash type */
     double ps, lw;        /* point size (0: no points), line width */
     int lines;            /* 1: points joined in increasing x; 0: separate points */
+    int nokey;            /* 1: never in the legend (explained by a panel title) */
     double order;         /* the legend lists labels by this, then by first use */
     fig_point *pts;
     size_t npts, cap;
@@ -44,7 +49,9 @@ typedef struct {
     const char *name;     /* file stem: error_vs_memory */
     char subtitle[400];
     int npanels;
+    int ncols;            /* panels per row; 0: all in one row */
     char panel_title[FIG_MAX_PANELS][160];
+    char panel_xlabel[FIG_MAX_PANELS][120];  /* "" : the script's */
     fig_series *s;
     size_t ns, cap;
 } figure;

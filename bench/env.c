@@ -1,5 +1,6 @@
 /* env.c — BLAS core selection and the .env sidecar. */
 #include "env.h"
+#include "spec_hash.h"
 #include "version.h"
 
 #include <cblas.h>
@@ -142,6 +143,7 @@ int env_write_sidecar(const char *csv_path) {
     fprintf(f, "blas_max_threads=%d\n", openblas_get_num_threads());
     fprintf(f, "compiler=%s\n", __VERSION__);
     fprintf(f, "cflags=%s\n", ATTNBENCH_CFLAGS);
+    env_write_sweep_lines(f); /* spec, its hash, the shard: when a sweep noted them */
     int rc = ferror(f) ? -1 : 0;
     if (fclose(f) != 0) rc = -1;
     return rc;

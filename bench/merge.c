@@ -18,7 +18,12 @@ static void usage(FILE *f) {
                "Writes OUT (atomically: a temporary file renamed into place) with the\n"
                "header of the shard files once and each distinct row once, in the order\n"
                "given. Files whose header differs from the first shard's are refused.\n"
-               "OUT.env gets the shards' .env sidecars (each distinct one once).\n");
+               "So are shards of different code or specs: each shard's .env sidecar must\n"
+               "record the first shard's commit=, spec_fnv1a64= and spec_points_fnv1a64=\n"
+               "(hashes of the spec's text and of its points) and the N of shard=I/N; a\n"
+               "shard without a sidecar is refused.\n"
+               "OUT.env gets the shards' .env sidecars (each distinct one once).\n"
+               "Exit status: 0 merged; 2 refused (one line naming the two files); 1 I/O.\n");
 }
 
 /* rows as CSV text, for finding the ones seen before */
@@ -66,6 +71,93 @@ static char *sidecar_text(const char *csv, char **path_out) {
     fclose(f);
     if (m) fclose(m);
     return text;
+}
+
+/* ---- shards of one sweep: same code, same spec, same split ------------------ */
+
+/* what a shard's sidecar says about where its rows came from */
+typedef struct {
+    char *env;                          /* the sidecar's path */
+    char *commit, *spec, *spec_hash, *points_hash, *shard;  /* NULL where it records none */
+} origin;
+
+static void origin_free(origin *o) {
+    free(o->env); free(o->commit); free(o->spec); free(o->spec_hash); free(o->points_hash); free(o->shard);
+}
+
+/* Reads the sidecar of csv. 0, or -1 when it cannot be read. */
+static int origin_read(const char *csv, origin *o) {
+    memset(o, 0, sizeof *o);
+    o->env = env_sidecar_path(csv);
+    FILE *f = o->env ? fopen(o->env, "r") : NULL;
+    if (!f) return -1;
+    static const char *const keys[] = {"commit=", "spec=", "spec_fnv1a64=", "spec_points_fnv1a64=", "shard="};
+    char **slots[] = {&o->commit, &o->spec, &o->spec_hash, &o->points_hash, &o->shard};
+    char line[8192];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        for (int k = 0; k < 5; k++) {
+            size_t kl = strlen(keys[k]);
+            if (!strncmp(line, keys[k], kl) && !*slots[k]) *slots[k] = strdup(line + kl);
+        }
+    }
+    fclose(f);
+    return 0;
+}
+
+static int same_text(const char *a, const char *b) { return a && b ? !strcmp(a, b) : a == b; }
+static const char *shown(const char *v) { return v ? v : "(none)"; }
+static const char *shard_n(const char *shard) { /* "2/3" -> "3" */
+    const char *slash = shard ? strchr(shard, '/') : NULL;
+    return slash ? slash + 1 : NULL;
+}
+
+/* Refuses (exit 2, one line naming both files) a shard whose sidecar is
+ * missing or records another commit, spec hash, points hash or shard count
+ * than the first shard's. Rows of different code or specs never mix. */
+static int check_same_origin(int nshards, char **shards) {
+    origin first, o;
+    if (origin_read(shards[0], &first)) {
+        int rc = bad_input(CMD, "%s: no readable sidecar %s: cannot tell which code and spec made it; refusing to merge",
+                           shards[0], shown(first.env));
+        origin_free(&first);
+        return rc;
+    }
+    int rc = 0;
+    for (int i = 1; i < nshards && !rc; i++) {
+        if (origin_read(shards[i], &o))
+            rc = bad_input(CMD, "%s: no readable sidecar %s: cannot tell which code and spec made it; refusing to merge",
+                           shards[i], shown(o.env));
+        else if (!same_text(first.commit, o.commit))
+            rc = bad_input(CMD, "%s was made by commit %s, %s by commit %s (commit= in their .env); "
+                                "refusing to merge rows of different code",
+                           shards[i], shown(o.commit), shards[0], shown(first.commit));
+        else if (!same_text(first.spec_hash, o.spec_hash))
+            rc = bad_input(CMD, "%s ran spec %s (spec_fnv1a64=%s), %s ran spec %s (spec_fnv1a64=%s); "
+                                "refusing to merge shards of different specs",
+                           shards[i], shown(o.spec), shown(o.spec_hash), shards[0], shown(first.spec),
+                           shown(first.spec_hash));
+        else if (!same_text(first.points_hash, o.points_hash))
+            rc = bad_input(CMD, "%s ran other points (spec_points_fnv1a64=%s) than %s (%s) of the same spec %s: "
+                                "other --define or --capture values?; refusing to merge",
+                           shards[i], shown(o.points_hash), shards[0], shown(first.points_hash), shown(o.spec));
+        else if (!same_text(shard_n(first.shard), shard_n(o.shard)))
+            rc = bad_input(CMD, "%s is shard %s, %s is shard %s (shard= in their .env): shards of different "
+                                "splits overlap; refusing to merge",
+                           shards[i], shown(o.shard), shards[0], shown(first.shard));
+        origin_free(&o);
+    }
+    if (!rc) {
+        const char *c = first.commit;
+        if (!c || !strcmp(c, "unknown") || (strlen(c) > 6 && !strcmp(c + strlen(c) - 6, "-dirty")))
+            fprintf(stderr, "attnbench merge: note: commit %s: built outside a clean git tree, so the commit "
+                            "cannot tell the shards' code apart\n", shown(c));
+        if (!first.spec_hash)
+            fprintf(stderr, "attnbench merge: note: %s records no spec hash: the shards' specs are not compared\n",
+                    first.env);
+    }
+    origin_free(&first);
+    return rc;
 }
 
 /* OUT.env: each distinct shard sidecar, under a comment naming its shard */
@@ -125,6 +217,7 @@ int cmd_merge(int argc, char **argv) {
     FILE *f = NULL;
     line_set seen = {0};
     size_t rows = 0, dups = 0;
+    if (!rc) rc = check_same_origin(nshards, shards);
     if (rc) goto done;
     if (asprintf(&tmp, "%s.tmp.%ld", out, (long)getpid()) < 0) { tmp = NULL; rc = 1; goto done; }
     if (!(f = fopen(tmp, "w"))) {

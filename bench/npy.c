@@ -13,15 +13,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+/* err = "PATH: MESSAGE" on one line: control bytes (from a file name or a
+ * header) are written as \xNN, so no file can split or forge an error line */
 static int fail(char *err, size_t errlen, const char *path, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    char msg[512];
+    char msg[512], raw[1024];
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    snprintf(err, errlen, "%s: %s", path, msg);
+    snprintf(raw, sizeof raw, "%s: %s", path, msg);
+    size_t o = 0;
+    for (const unsigned char *c = (const unsigned char *)raw; *c && o + 5 < errlen; c++) {
+        if (*c < 0x20 || *c == 0x7f) o += (size_t)snprintf(err + o, errlen - o, "\\x%02x", *c);
+        else err[o++] = (char)*c;
+    }
+    if (errlen) err[o < errlen ? o : errlen - 1] = '\0';
     return -1;
 }
 
@@ -107,13 +117,21 @@ static double element(const unsigned char *b, char kind, size_t sz) {
 
 int npy_read(const char *path, npy_array *a, char *err, size_t errlen) {
     memset(a, 0, sizeof *a);
-    FILE *f = fopen(path, "rb");
-    if (!f) return fail(err, errlen, path, "cannot open: %s", strerror(errno));
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; the check below
+     * refuses anything but a regular file before a byte is read */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return fail(err, errlen, path, "cannot open: %s", strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return fail(err, errlen, path, "not a regular file");
+    }
+    (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) { close(fd); return fail(err, errlen, path, "cannot open: %s", strerror(errno)); }
     char *hdr = NULL;
     unsigned char *buf = NULL;
     int rc = -1;
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) { fail(err, errlen, path, "not a regular file"); goto out; }
     unsigned char pre[12];
     if (fread(pre, 1, 8, f) != 8 || memcmp(pre, "\x93NUMPY", 6) != 0) { fail(err, errlen, path, "not a .npy file (bad magic)"); goto out; }
     unsigned major = pre[6], minor = pre[7];

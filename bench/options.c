@@ -42,7 +42,7 @@ static const opt_def defs[] = {
     {"seed", T_U64, OFF(seed), RUN | FFN | CAP, "seed of the synthetic input, random features, or sampler"},
     {"temperature", T_DOUBLE, OFF(temperature), CAP, "sampling temperature (default 1; 0: greedy argmax)"},
     {"tokens", T_STR, OFF(tokens), CAP, "use this 1-D integer .npy token sequence instead of sampling"},
-    {"threads", T_SIZE, OFF(threads), RUN | FFN | CAP, "BLAS threads"},
+    {"threads", T_SIZE, OFF(threads), RUN | FFN | CAP, "threads: of BLAS and of the kernels (default 1)"},
     {"warmup", T_SIZE, OFF(warmup), RUN | FFN, "untimed calls before timing"},
     {"reps", T_SIZE, OFF(reps), RUN | FFN, "timed calls (0: at least 3 and 1 s of work)"},
     {"ref-rows", T_SIZE, OFF(ref_rows), RUN | FFN, "error over R evenly spaced query rows (0: all)"},

@@ -43,7 +43,8 @@ int result_column_find(const char *name) {
 }
 
 /* Appends fields as one CSV line. A field is quoted (by libcsv's csv_write)
- * only when it holds a comma, quote, CR or LF, so numbers stay bare. */
+ * only when it holds a comma, quote, CR or LF, or begins or ends with a blank
+ * (readers that trim unquoted fields would lose it), so numbers stay bare. */
 static char *fields_to_line(const char *const *fields, int count) {
     size_t cap = 256, len = 0;
     char *line = malloc(cap);
@@ -59,7 +60,8 @@ static char *fields_to_line(const char *const *fields, int count) {
             line = grown;
         }
         if (c) line[len++] = ',';
-        if (strpbrk(f, ",\"\r\n"))
+        if (strpbrk(f, ",\"\r\n") || (flen && (f[0] == ' ' || f[0] == '\t' ||
+                                                f[flen - 1] == ' ' || f[flen - 1] == '\t')))
             len += csv_write(line + len, cap - len, f, flen);
         else {
             memcpy(line + len, f, flen);
@@ -112,6 +114,11 @@ int results_append(const char *path, const result_row *r, int *wrote_header) {
         if (wrote_header) *wrote_header = 1;
     }
     rc = write_all_once(fd, text);
+    if (rc != 0) { /* a short write (disk full): take the partial row back out */
+        int saved = errno;
+        if (ftruncate(fd, st.st_size) != 0) { /* the file keeps the fragment; errno says why we failed */ }
+        errno = saved;
+    }
 out:
     if (text != line) free(text);
     free(line);

@@ -9,12 +9,33 @@
  *                      a group's own line for a knob replaces the default.
  *   command ffn        (inside a group) its points use `attnbench ffn`;
  *                      the default is `attnbench run`
+ *   needs NAME...      (inside a group, before the lines that use them) the
+ *                      group is left out, not an error, when a variable it
+ *                      names is not defined: a study that needs a capture
  *
  * KNOB is an option of `attnbench run` / `ffn` without its "--" (attention,
  * projection, n, heads, kv-heads, d-head, d-model, d-ff, k, chunk, features,
  * causal, score-std, head-sim, seed, threads, warmup, reps, ref-rows, input).
  * `causal` takes 0 or 1 (1 passes --causal). Defaults that a group's command
  * does not take are not passed to it (score-std is not given to ffn).
+ *
+ * Variables: ${NAME} in a knob line's values (the knob's name is literal)
+ * is replaced by NAME's value before the values are split, so one variable
+ * can hold several values. Values come from `attnbench sweep --define
+ * NAME=VALUE` and `--capture DIR` (which defines CAPTURE, CAPTURE_N,
+ * CAPTURE_HEADS, CAPTURE_D_HEAD and CAPTURE_LOGIT_STDS from DIR/capture.txt;
+ * see spec_env_capture). A variable
+ * that is not defined is an error ("FILE:LINE: ${NAME} is not defined"),
+ * except in a group that `needs` it.
+ *
+ * Input directories: `input` values are directories of .npy tensors (run's
+ * --input), relative to where the sweep runs. When the sweep globs (spec_env
+ * .glob), a value with *, ? or [ is replaced by the paths it matches, in
+ * natural order (layer2 before layer10): `input ${CAPTURE}/layer*`; one that
+ * matches nothing is an error with FILE:LINE. A point with an input takes its
+ * sizes from the files: the knobs the files fix (n, heads, d-head, d-model,
+ * d-ff) and the synthetic input's (score-std, head-sim) are not passed to it
+ * when they come from the defaults, and are an error in the input's own group.
  *
  * Knobs a method may not read are crossed only where they apply, so one
  * group can list several methods:
@@ -28,7 +49,8 @@
  * Points that two groups share (same command and knob values) run once.
  *
  * The parser is pure: errors come back as text ("quick.sweep:12: unknown
- * knob 'foo'"), nothing is printed and nothing exits. */
+ * knob 'foo'"), nothing is printed and nothing exits; it reads the file
+ * system only to glob input values, and only when asked to. */
 #ifndef SPEC_H
 #define SPEC_H
 
@@ -71,14 +93,37 @@ typedef struct {
     int line;
     spec_list *lists;
     size_t nlists;
+    char *missing;    /* while parsing: the first variable it `needs` that is not defined */
 } spec_group;
 
 typedef struct {
     char *file;           /* name used in messages (basename of the path) */
     spec_group defaults;  /* knob lines before the first group */
-    spec_group *groups;
+    spec_group *groups;   /* the groups that run (left-out ones are not here) */
     size_t ngroups;
+    char **left_out;      /* "GROUP (needs NAME)" for each group left out */
+    size_t nleft_out;
 } sweep_spec;
+
+/* What a spec's text may refer to: variables (NAME -> VALUE) and whether
+ * input values are globbed against the file system. Zero-initialise. */
+typedef struct {
+    char **names, **values;
+    size_t count;
+    int glob;
+} spec_env;
+
+/* NAME=VALUE (NAME: letters, digits, '_', not starting with a digit; each
+ * name once). 0, or -1 with err. */
+int spec_env_define(spec_env *e, const char *assignment, char *err, size_t errlen);
+/* The variables of a capture (`attnbench capture --out DIR`), from
+ * DIR/capture.txt: CAPTURE (DIR), CAPTURE_N (its n), CAPTURE_HEADS,
+ * CAPTURE_D_HEAD (the model's heads and head size) and CAPTURE_LOGIT_STDS
+ * (each layer's logit std to 3 significant digits, each value once: the
+ * score stds of synthetic inputs as sharp as the layers). 0, or -1 with err. */
+int spec_env_capture(spec_env *e, const char *dir, char *err, size_t errlen);
+const char *spec_env_get(const spec_env *e, const char *name);  /* NULL: not defined */
+void spec_env_free(spec_env *e);
 
 /* One point: the arguments after `attnbench run|ffn`, and the knob values
  * that identify it (NULL where the point does not set the knob). */
@@ -91,15 +136,20 @@ typedef struct {
     char **argv;            /* "--attention", "topk", "--k", "64", ... NULL-terminated */
 } sweep_point;
 
-/* Parses spec text; `file` names it in messages. 0, or -1 with err filled. */
+/* Parses spec text; `file` names it in messages; env may be NULL (no
+ * variables, no globbing). 0, or -1 with err filled. */
+int spec_parse_env(const char *text, const char *file, const spec_env *env, sweep_spec *out,
+                   char *err, size_t errlen);
 int spec_parse(const char *text, const char *file, sweep_spec *out, char *err, size_t errlen);
 /* Reads and parses the file at path. */
+int spec_load_env(const char *path, const spec_env *env, sweep_spec *out, char *err, size_t errlen);
 int spec_load(const char *path, sweep_spec *out, char *err, size_t errlen);
 void spec_free(sweep_spec *s);
 
 /* Every point of the spec in order, duplicates removed; the points own
- * their strings (the spec may be freed first). 0, or -1 with err (also when
- * the cross products reach past SPEC_MAX_POINTS: a typo, not a study). */
+ * their strings (the spec may be freed first). 0; -2 with err when the cross
+ * products reach past SPEC_MAX_POINTS (a typo, not a study: bad input); -1
+ * with err when out of memory. */
 enum { SPEC_MAX_POINTS = 100000 };
 int spec_expand(const sweep_spec *s, sweep_point **points, size_t *count, char *err, size_t errlen);
 void spec_points_free(sweep_point *points, size_t count);

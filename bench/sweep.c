@@ -15,6 +15,7 @@
 #include "options.h"
 #include "results.h"
 #include "spec.h"
+#include "spec_hash.h"
 #include "table.h"
 
 #include <cblas.h>
@@ -60,6 +61,7 @@ typedef struct {
     size_t jobs;
     size_t shard_i, shard_n;
     int dry_run;
+    spec_env env;           /* --define, --capture; input values are globbed */
 } sweep_opts;
 
 static void usage(FILE *f) {
@@ -85,6 +87,14 @@ static void usage(FILE *f) {
         "  --shard I/N        run only the I-th of N disjoint slices of the points\n"
         "                     (1 <= I <= N, round-robin); join the files with\n"
         "                     `attnbench merge`\n"
+        "  --define NAME=VALUE  the value of ${NAME} in the spec (repeatable); a value may\n"
+        "                     hold several words: --define 'STDS=1 2 4'\n"
+        "  --capture DIR      a capture (`attnbench capture --out DIR`): defines CAPTURE\n"
+        "                     (DIR), CAPTURE_N, CAPTURE_HEADS, CAPTURE_D_HEAD and\n"
+        "                     CAPTURE_LOGIT_STDS (each layer's logit std, 3 digits) from\n"
+        "                     DIR/capture.txt, for `input ${CAPTURE}/layer*` and its\n"
+        "                     synthetic twins. Groups that `needs` a variable nobody\n"
+        "                     defined are left out, with a note\n"
         "  --dry-run          list the points and what would happen to each; run nothing\n\n"
         "Row status: ok, oom, timeout, crashed (the signal in note), invalid (the run's\n"
         "error in note), skipped (unknown method, or over --mem-limit).\n"
@@ -134,6 +144,7 @@ static int parse_args(int argc, char **argv, sweep_opts *o) {
     o->mem_limit = default_mem_limit();
     o->timeout_s = 600;
     o->jobs = 1;
+    o->env.glob = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -145,7 +156,8 @@ static int parse_args(int argc, char **argv, sweep_opts *o) {
             continue;
         }
         int known = !strcmp(a, "--out") || !strcmp(a, "--mem-limit") || !strcmp(a, "--timeout") ||
-                    !strcmp(a, "--jobs") || !strcmp(a, "--shard");
+                    !strcmp(a, "--jobs") || !strcmp(a, "--shard") || !strcmp(a, "--define") ||
+                    !strcmp(a, "--capture");
         if (!known) return bad_input(CMD, "unknown option '%s' (see attnbench sweep --help)", a);
         if (!val) return bad_input(CMD, "%s needs a value", a);
         i++;
@@ -166,6 +178,11 @@ static int parse_args(int argc, char **argv, sweep_opts *o) {
             unsigned long v = isdigit((unsigned char)*val) ? strtoul(val, &end, 10) : 0;
             if (!v || errno || *end || v > 1024) return bad_input(CMD, "--jobs '%s': expected 1..1024", val);
             o->jobs = v;
+        } else if (!strcmp(a, "--define") || !strcmp(a, "--capture")) {
+            char err[4400];
+            int bad = !strcmp(a, "--define") ? spec_env_define(&o->env, val, err, sizeof err)
+                                             : spec_env_capture(&o->env, val, err, sizeof err);
+            if (bad) return bad_input(CMD, "%s", err);
         } else {
             char err[200];
             if (spec_parse_shard(val, &o->shard_i, &o->shard_n, err, sizeof err)) return bad_input(CMD, "%s", err);
@@ -266,7 +283,8 @@ static void plan_point(const sweep_point *p, size_t mem_limit, size_t runtime, p
         size_t kv = ps->kv_heads_for(o->heads, o->kv_heads);
         if (!kv || kv > o->heads) kv = o->heads;
         attn_shape s = {o->heads, kv, o->n, o->d_head, o->causal};
-        attn_knobs kn = {.k = o->k, .chunk = o->chunk, .features = o->features, .seed = o->seed};
+        attn_knobs kn = {.k = o->k, .chunk = o->chunk, .features = o->features, .seed = o->seed,
+                         .threads = o->threads};
         size_t qn = size_mul_sat(o->heads, size_mul_sat(o->n, o->d_head));
         size_t kvn = size_mul_sat(kv, size_mul_sat(o->n, o->d_head));
         size_t xw = size_add_sat(size_mul_sat(o->n, d_model),
@@ -282,6 +300,11 @@ static void plan_point(const sweep_point *p, size_t mem_limit, size_t runtime, p
         pl->weight = fmax(calls * f, floor1s) + ref + 1e9;
     }
     if (o->input) return; /* the shapes are in the files */
+    /* each thread past the first: its stack (8 MiB) and, once it calls BLAS,
+     * an OpenBLAS buffer of its own (128 MiB) — without room for it OpenBLAS
+     * spins instead of failing */
+    if (o->threads > 1)
+        runtime = size_add_sat(runtime, size_mul_sat(o->threads - 1, (size_t)136 << 20));
     size_t tensors = size_add_sat(floats, ws > doubles ? 0 : doubles - ws);
     pl->need = size_add_sat(runtime, size_add_sat(tensors, ws));
     if (mem_limit && pl->need > mem_limit) {
@@ -302,14 +325,16 @@ static void point_row(const plan *pl, const char *status, const char *note, resu
     if (p->command == SPEC_FFN) {
         row_set(r, COL_layer, "ffn");
         row_set(r, COL_attention, "%s", o->attention);
-        row_set(r, COL_n, "%zu", o->n);
+        if (!o->input) row_set(r, COL_n, "%zu", o->n); /* else the files' */
     } else {
         row_set(r, COL_layer, "attention");
         row_set(r, COL_attention, "%s", o->attention);
         row_set(r, COL_projection, "%s", o->projection);
-        row_set(r, COL_n, "%zu", o->n);
-        row_set(r, COL_heads, "%zu", o->heads);
-        row_set(r, COL_d_head, "%zu", o->d_head);
+        if (!o->input) { /* else the sizes are the files', unknown here */
+            row_set(r, COL_n, "%zu", o->n);
+            row_set(r, COL_heads, "%zu", o->heads);
+            row_set(r, COL_d_head, "%zu", o->d_head);
+        }
         row_set(r, COL_causal, "%d", o->causal);
         if (!o->input) {
             row_set(r, COL_score_std, "%g", o->score_std);
@@ -757,19 +782,31 @@ static void dry_run_list(plan *pl, size_t np, const sweep_opts *so) {
 int cmd_sweep(int argc, char **argv) {
     sweep_opts so;
     int rc = parse_args(argc, argv, &so);
-    if (rc == 1) return 0;
-    if (rc) return rc;
+    if (rc) {
+        spec_env_free(&so.env);
+        return rc == 1 ? 0 : rc;
+    }
 
     sweep_spec spec;
-    char err[600];
-    if (spec_load(so.spec_path, &spec, err, sizeof err)) return bad_input(CMD, "%s", err);
+    char err[4400];
+    rc = spec_load_env(so.spec_path, &so.env, &spec, err, sizeof err);
+    spec_env_free(&so.env);
+    if (rc) return bad_input(CMD, "%s", err);
+    if (spec.nleft_out) { /* one line: what was left out and how to add it */
+        fprintf(stderr, "attnbench sweep: %s: left out", spec.file);
+        for (size_t i = 0; i < spec.nleft_out; i++) fprintf(stderr, "%s %s", i ? "," : "", spec.left_out[i]);
+        fprintf(stderr, "; give the variables with --define NAME=VALUE or --capture DIR\n");
+    }
     sweep_point *points;
     size_t npoints;
-    if (spec_expand(&spec, &points, &npoints, err, sizeof err)) {
+    rc = spec_expand(&spec, &points, &npoints, err, sizeof err);
+    if (rc) {
         spec_free(&spec);
+        if (rc == -2) return bad_input(CMD, "%s", err);
         fprintf(stderr, "attnbench sweep: %s\n", err);
         return 1;
     }
+    env_note_sweep(so.spec_path, points, npoints, so.shard_i, so.shard_n);
     plan *pl = calloc(npoints ? npoints : 1, sizeof *pl);
     slot *slots = calloc(so.jobs, sizeof *slots);
     if (!pl || !slots) {

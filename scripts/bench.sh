@@ -10,7 +10,7 @@
 #   n = 8192   chunked, chunked causal
 #   n = 16384  topk (k 64, C 1024), chunked, performer (M 256),
 #              torch-topk, torch-performer
-# (`quick`: n = 1024, 2048, 2048, for a smoke test in seconds.)
+# (`quick`: n = 1024, 2048, 4096, a smoke test of about a minute.)
 #
 # The peer (bench/peers/torch_attention.py, Debian's python3-torch) reads the
 # q, k, v of `attnbench run --dump DIR` and reports its error against the
@@ -25,7 +25,8 @@
 # BLAS and PyTorch threads. attnbench times at least 3 calls and 1 s after a
 # warm-up call and reports the median; the PyTorch peer likewise, except
 # torch-topk at n = 16384 (about 100 s a call here): 1 call after no warm-up.
-# The limit is sgemm at N = 2048 (peers/sgemm_rate), as a rate after warm-up.
+# The limit is sgemm at N = 2048 (peers/sgemm_rate), as a rate after warm-up,
+# measured before and after the kernels; the table uses the faster of the two.
 set -eu
 
 BUILD=${1:?usage: bench.sh BUILD OUT [full|quick]}
@@ -39,7 +40,7 @@ peer=$here/bench/peers/torch_attention.py
 
 case "$SIZE" in
   full)  N_EXACT=4096 N_CAUSAL=8192 N_LONG=16384 SLOW_PEER="--warmup 0 --reps 1" ;;
-  quick) N_EXACT=1024 N_CAUSAL=2048 N_LONG=2048 SLOW_PEER="" ;;
+  quick) N_EXACT=1024 N_CAUSAL=2048 N_LONG=4096 SLOW_PEER="" ;;
   *) echo "bench.sh: size '$SIZE': full or quick" >&2; exit 2 ;;
 esac
 K=64 CHUNK=1024 FEATURES=256 SEED=1 SCORE_STD=4 REF_ROWS=512
@@ -107,6 +108,7 @@ table() {
     return ""
   }
   function verdict(ok, have) { return !have ? "not measured" : ok ? "**yes**" : "**no**" }
+  function shown(fmt, x, have) { return have ? sprintf(fmt, x) : "-" }
   NR == 1 { split_csv($0, h); for (i in h) col[h[i]] = i; next }
   { nf = split_csv($0, f); rows++; for (i = 1; i <= nf; i++) cell[rows, i] = f[i] }
   END {
@@ -115,7 +117,8 @@ table() {
     printf "%s; %s, %d threads, OpenBLAS core %s; commit %s.\n", date, cpu, threads, core, commit
     printf "heads 8, d_head 64, synthetic input (seed 1, score-std 4), one run; times are medians\n"
     printf "(reps calls after a warm-up call). The limit: sgemm N = %d on the same core and\n", s[2]
-    printf "threads, **%.1f GFLOP/s**. `vs PyTorch`: the PyTorch peer'"'"'s median time / this one.\n\n", limit
+    printf "threads (the faster of a run before and one after the kernels), **%.1f GFLOP/s**.\n", limit
+    printf "`vs PyTorch`: the PyTorch peer'"'"'s median time / this one.\n\n"
     printf "| n | causal | method | knobs | median s | reps | GFLOP/s | %% of sgemm | vs PyTorch | rel_err | kernel peak MiB | workspace MiB |\n"
     printf "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
     for (r = 1; r <= rows; r++) {
@@ -134,27 +137,30 @@ table() {
     printf "\n## Targets (ratios from this run)\n\n| target | measured | met |\n| --- | --- | --- |\n"
     ch = find("chunked", nx, 0); va = find("vanilla", nx, 0); te = find("torch-exact", nx, 0)
     x = ch ? get(ch, "gflops") / limit : 0
-    printf "| chunked, n = %d: at least 50%% of the sgemm rate | %.0f%% | %s |\n", nx, 100 * x, verdict(x >= 0.5, ch)
+    printf "| chunked, n = %d: at least 50%% of the sgemm rate | %s | %s |\n", nx, shown("%.0f%%", 100 * x, ch), verdict(x >= 0.5, ch)
     x = (ch && te) ? get(te, "time_median_s") / get(ch, "time_median_s") : 0
-    printf "| chunked, n = %d: at least 3x PyTorch exact | %.2fx | %s |\n", nx, x, verdict(x >= 3, ch && te)
+    printf "| chunked, n = %d: at least 3x PyTorch exact | %s | %s |\n", nx, shown("%.2fx", x, ch && te), verdict(x >= 3, ch && te)
     x = (va && te) ? get(te, "time_median_s") / get(va, "time_median_s") : 0
-    printf "| vanilla, n = %d: at least 1.5x PyTorch exact | %.2fx | %s |\n", nx, x, verdict(x >= 1.5, va && te)
+    printf "| vanilla, n = %d: at least 1.5x PyTorch exact | %s | %s |\n", nx, shown("%.2fx", x, va && te), verdict(x >= 1.5, va && te)
     tk = find("topk", nl, 0); tt = find("torch-topk", nl, 0); cl = find("chunked", nl, 0)
     x = (tk && tt) ? get(tt, "time_median_s") / get(tk, "time_median_s") : 0
-    printf "| topk (k 64, C 1024), n = %d: at least 3x the PyTorch top-k recipe | %.2fx | %s |\n", nl, x, verdict(x >= 3, tk && tt)
+    printf "| topk (k 64, C 1024), n = %d: at least 3x the PyTorch top-k recipe | %s | %s |\n", nl, shown("%.2fx", x, tk && tt), verdict(x >= 3, tk && tt)
     x = (tk && cl) ? get(tk, "time_median_s") / get(cl, "time_median_s") : 0
-    printf "| topk, n = %d: at most 0.75x the time of chunked | %.2fx | %s |\n", nl, x, verdict(x <= 0.75, tk && cl)
+    printf "| topk, n = %d: at most 0.75x the time of chunked | %s | %s |\n", nl, shown("%.2fx", x, tk && cl), verdict(x <= 0.75, tk && cl)
     x = tk ? get(tk, "kernel_peak_bytes") / get(tk, "workspace_bytes") - 1 : 0
-    printf "| topk, n = %d: kernel_peak_bytes within 10%% of its formula (workspace_bytes) | %+.1f%% | %s |\n", nl, 100 * x, verdict(x <= 0.1 && x >= -0.1, tk)
+    printf "| topk, n = %d: kernel_peak_bytes within 10%% of its formula (workspace_bytes) | %s | %s |\n", nl, shown("%+.1f%%", 100 * x, tk), verdict(x <= 0.1 && x >= -0.1, tk)
     pf = find("performer", nl, 0); tp = find("torch-performer", nl, 0)
     x = (pf && tp) ? get(tp, "time_median_s") / get(pf, "time_median_s") : 0
-    printf "| performer (M 256), n = %d: at least 2x PyTorch FAVOR+ | %.2fx | %s |\n", nl, x, verdict(x >= 2, pf && tp)
+    printf "| performer (M 256), n = %d: at least 2x PyTorch FAVOR+ | %s | %s |\n", nl, shown("%.2fx", x, pf && tp), verdict(x >= 2, pf && tp)
     a = find("chunked", nc, 0); b = find("chunked", nc, 1)
     x = (a && b) ? get(b, "time_median_s") / get(a, "time_median_s") : 0
-    printf "| chunked, n = %d: causal time at most 0.6x non-causal | %.2fx | %s |\n", nc, x, verdict(x <= 0.6, a && b)
+    printf "| chunked, n = %d: causal time at most 0.6x non-causal | %s | %s |\n", nc, shown("%.2fx", x, a && b), verdict(x <= 0.6, a && b)
     if (have_torch != 1) printf "\nPyTorch was not found, so the PyTorch rows and ratios are missing (apt-get install python3-torch).\n"
   }' "$1"
 }
+
+sgemm_first=$("$BUILD/peers/sgemm_rate" 2048 "$THREADS" 2)
+echo "bench: $sgemm_first" >&2
 
 # ---- n = N_EXACT: exact attention ----------------------------------------------
 d1=$tmp/n$N_EXACT; mkdir -p "$d1"
@@ -177,9 +183,10 @@ if [ "$have_torch" = 1 ]; then
   torch_peer "$d2" --attention performer --features-file "$d2/w.npy"
 fi
 
-# ---- the limit --------------------------------------------------------------------
+# ---- the limit: the faster of the two sgemm runs -----------------------------------
 sgemm=$("$BUILD/peers/sgemm_rate" 2048 "$THREADS" 2)
 echo "bench: $sgemm" >&2
+sgemm=$(printf '%s\n%s\n' "$sgemm_first" "$sgemm" | sort -t, -k6 -g | tail -n 1)
 
 table "$csv" "$sgemm" > "$md"
 echo "bench: wrote $csv and $md" >&2

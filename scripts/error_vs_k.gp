@@ -1,23 +1,26 @@
 # error_vs_k.gp — top-k attention: relative error against k (left) and the
 # exact attention's probability mass on the k kept keys (right), one line per
-# score std (light: flat attention, dark: peaked), at one n.
+# score std (light: flat attention, dark: peaked), at one n. When the results
+# hold real layers, a second row: each layer (solid) beside its synthetic twin
+# of the same logit std (dashed, the same colour).
 # Drawn by scripts/figures.sh from DIR/data/error_vs_k.{dat,meta}.
 if (!exists("plotdir")) plotdir = "scripts/plot"
 load plotdir.'/common.gp'
 call plotdir.'/begin.gp' 'error_vs_k' 'Top-k attention: error and kept mass against k'
-set logscale x 2
-set logscale y
-set xlabel "k, keys kept per query (log)"
-set ylabel "relative error vs exact float64 (log)"
-@pow2_x
-set format y fmt_err
-call plotdir.'/panel.gp' 1
-set logscale x 2
-set xlabel "k, keys kept per query (log)"
-set ylabel "exact attention mass on the k kept keys"
-@pow2_x
-set format y "%.1f"
-set yrange [0:1.05]
-call plotdir.'/panel.gp' 2
+do for [p=1:npanels] {
+    set logscale x 2
+    set xlabel "k, keys kept per query (log)"
+    @pow2_x
+    if ((p - 1) % ncols == 0) {
+        set logscale y
+        set ylabel "relative error vs exact float64 (log)"
+        set format y fmt_err
+    } else {
+        set ylabel "exact attention mass on the k kept keys"
+        # the synthetic row spans flat to peaked attention; the real row zooms in
+        if (p <= ncols) { set yrange [0:1.05]; set format y "%.1f" } else { set yrange [*:1.02]; set format y "%.2f" }
+    }
+    call plotdir.'/panel.gp' p
+}
 call plotdir.'/legend.gp'
 call plotdir.'/end.gp'

@@ -1,6 +1,7 @@
 /* test_analysis.c — what `analyze`, `merge` and the sweep's resume rest on:
- * the log-log fit, the Pareto front, and the CSV reader (torn last line,
- * rows of the wrong width, quoted fields) with its writer. */
+ * the log-log fit, the Pareto front, the CSV reader (torn last line, rows of
+ * the wrong width, quoted fields) with its writer, and the figure data the
+ * gnuplot scripts read (panels in rows, series kept out of the legend). */
 #include "check.h"
 #include "figure.h"
 #include "fit.h"
@@ -101,10 +102,73 @@ static void test_tint(void) {
     CHECK(!strcmp(c, "#808080"), "tint 0.5: %s", c);
 }
 
+/* the whole of a small file, or NULL */
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) return NULL;
+    char *buf = calloc(1, 65536);
+    if (buf) buf[fread(buf, 1, 65535, f)] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static void test_figure_meta(void) {
+    char dir[] = "/tmp/test_analysis_XXXXXX";
+    if (!mkdtemp(dir)) { CHECK(0, "mkdtemp"); return; }
+    figure f;
+    fig_init(&f, "t");
+    snprintf(f.subtitle, sizeof f.subtitle, "top: synthetic\nbelow, \"real\" layers");
+    f.ncols = 2;
+    snprintf(f.panel_title[0], sizeof f.panel_title[0], "score std 4");
+    snprintf(f.panel_title[2], sizeof f.panel_title[2], "layer0");
+    snprintf(f.panel_xlabel[2], sizeof f.panel_xlabel[2], "workspace");
+    fig_series *a = fig_series_get(&f, 1, "topk k=8", "#0072B2", 7, 1, 0);
+    fig_series *b = fig_series_get(&f, 3, "topk k=8", "#0072B2", 7, 1, 0);
+    fig_series *c = fig_series_get(&f, 3, "topk k=8 (twin)", "#4c9cc9", 6, 1, 0);
+    CHECK(a && b && c && a != b, "series");
+    if (a && b && c) {
+        c->nokey = 1;
+        fig_add(a, 1, 2);
+        fig_add(b, 1, 3);
+        fig_add(c, 1, 1);
+    }
+    CHECK(f.npanels == 3, "npanels %d", f.npanels);
+    CHECK(fig_write(&f, dir, "x.csv") == 0, "fig_write");
+    fig_free(&f);
+    char path[128];
+    snprintf(path, sizeof path, "%s/t.meta", dir);
+    char *meta = slurp(path);
+    CHECK(meta != NULL, "no %s", path);
+    if (meta) {
+        CHECK(strstr(meta, "npanels = 3\nncols = 2\n"), "ncols: %s", meta);
+        CHECK(strstr(meta, "subtitle = \"top: synthetic\\nbelow, 'real' layers\"\n"), "subtitle's line break: %s", meta);
+        CHECK(strstr(meta, "p_title[2] = \"\"; p_xlabel[2] = \"\"; p_first[2] = 1; p_last[2] = 0"), "a hole: %s", meta);
+        CHECK(strstr(meta, "p_title[3] = \"layer0\"; p_xlabel[3] = \"workspace\""), "x label: %s", meta);
+        /* series 3 (the twin) is out of the legend; series 2 repeats series 1's label */
+        CHECK(strstr(meta, "s_key[1] = 1") && strstr(meta, "s_key[2] = 0") && strstr(meta, "s_key[3] = 0"), "keys: %s", meta);
+        CHECK(strstr(meta, "nlegend = 1\n") && strstr(meta, "l_series[1] = 1\n"), "legend: %s", meta);
+        free(meta);
+    }
+    /* one row: ncols is the number of panels */
+    fig_init(&f, "u");
+    fig_series *d = fig_series_get(&f, 2, "x", "#000000", 7, 1, 1);
+    if (d) fig_add(d, 1, 1);
+    CHECK(fig_write(&f, dir, "x.csv") == 0, "fig_write");
+    fig_free(&f);
+    snprintf(path, sizeof path, "%s/u.meta", dir);
+    meta = slurp(path);
+    CHECK(meta && strstr(meta, "npanels = 2\nncols = 2\n"), "one row: %s", meta ? meta : "(none)");
+    free(meta);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0, "%s", cmd);
+}
+
 int main(void) {
     test_fit();
     test_pareto();
     test_table();
     test_tint();
+    test_figure_meta();
     return check_summary("test_analysis");
 }

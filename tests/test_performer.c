@@ -2,7 +2,8 @@
  * the same estimator (same random features), its error against exact
  * attention falling as M grows, causal = non-causal on every prefix, the
  * workspace formula, the feature map (positive, unbiased, orthogonal rows),
- * and the seed (same seed same bytes, other seed other output). */
+ * the seed (same seed same bytes, other seed other output), and several
+ * threads (the same output, each thread's scratch counted). */
 #include "check.h"
 #include "methods.h"
 
@@ -217,6 +218,34 @@ static void check_features(void) {
     free(w); free(phi); free(g); free(x); free(wq); free(xs); free(gg);
 }
 
+/* threads: one task per K/V head, each thread with its own scratch; the
+ * output is the one thread's (to rounding: BLAS may block its products
+ * differently when it runs single-threaded inside a task) */
+static void check_threads(int causal) {
+    attn_shape s = {6, 3, 200, 16, causal};
+    const size_t nq = 6 * 200 * 16, nkv = 3 * 200 * 16;
+    float *q = test_alloc(nq, 0.7), *k = test_alloc(nkv, 0.7), *v = test_alloc(nkv, 1.0);
+    float *one = malloc(nq * sizeof(float)), *many = malloc(nq * sizeof(float));
+    run(&s, 40, 9, q, k, v, one);
+    for (size_t threads = 2; threads <= 4; threads++) {
+        attn_knobs kn = {.features = 40, .seed = 9, .threads = threads};
+        workspace ws;
+        ws_init(&ws, 0);
+        CHECK(performer_forward(&s, &kn, q, k, v, many, &ws) == ATTN_OK, "threads %zu", threads);
+        CHECK(ws.live == 0 && ws.peak == performer_workspace(&s, &kn),
+              "threads %zu: counted %zu, formula %zu", threads, ws.peak, performer_workspace(&s, &kn));
+        double *oned = test_to_double(one, nq);
+        const double diff = test_rel_err(many, oned, nq);
+        CHECK(diff < 1e-6, "threads %zu causal %d: rel diff %.3g from one thread", threads, causal, diff);
+        free(oned);
+    }
+    attn_knobs t1 = {.features = 40, .threads = 1}, t2 = {.features = 40, .threads = 2}, t9 = {.features = 40, .threads = 9};
+    CHECK(performer_workspace(&s, &t2) == 2 * performer_workspace(&s, &t1) &&
+          performer_workspace(&s, &t9) == 3 * performer_workspace(&s, &t1),
+          "formula: per-thread scratch, at most one thread per K/V head");
+    free(q); free(k); free(v); free(one); free(many);
+}
+
 static void check_seeds(void) {
     attn_shape s = {2, 2, 100, 16, 0};
     size_t count = 2 * 100 * 16;
@@ -244,5 +273,7 @@ int main(void) {
     check_workspace();
     check_features();
     check_seeds();
+    check_threads(0);
+    check_threads(1);
     return check_summary("test_performer");
 }

@@ -76,6 +76,15 @@ int main(void) {
     char *line = row_to_line(&r);
     CHECK(strstr(line, "attention,,,1024,") == line, "numbers stay bare: %s", line);
     free(line);
+    /* leading and trailing blanks survive readers that trim unquoted fields */
+    row_set(&r, COL_note, " padded ");
+    line = row_to_line(&r);
+    CHECK(strstr(line, ",\" padded \"") != NULL, "a field with blanks at its ends is quoted: %s", line);
+    free(line);
+    row_set(&r, COL_note, "inner blank");
+    line = row_to_line(&r);
+    CHECK(strstr(line, ",inner blank") != NULL, "inner blanks need no quotes: %s", line);
+    free(line);
     /* a full disk: an error, nothing claimed written */
     errno = 0;
     CHECK(results_append("/dev/full", &r, &hdr) == -1, "append to /dev/full must fail");

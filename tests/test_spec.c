@@ -1,9 +1,11 @@
 /* test_spec.c — the sweep spec parser: crossing, knobs crossed only for the
  * methods that read them, groups and defaults, errors with line numbers,
- * and shards that are disjoint and cover the spec. */
+ * shards that are disjoint and cover the spec; variables (--define,
+ * --capture, `needs`), input globs, and the sizes an input's files fix. */
 #include "check.h"
 #include "spec.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int parse(const char *text, sweep_spec *s, char *err, size_t errlen) {
@@ -194,7 +196,7 @@ static void test_errors(void) {
         CHECK(parse(huge, &big, e2, sizeof e2) == 0, "huge spec parses: %s", e2);
         sweep_point *hp = NULL;
         size_t hn = 0;
-        CHECK(spec_expand(&big, &hp, &hn, e2, sizeof e2) == -1 && strstr(e2, "t.sweep:6: group 'g' takes the spec past"),
+        CHECK(spec_expand(&big, &hp, &hn, e2, sizeof e2) == -2 && strstr(e2, "t.sweep:6: group 'g' takes the spec past"),
               "huge spec expanded (%zu points): %s", hn, e2);
         spec_free(&big);
     }
@@ -237,6 +239,195 @@ static void test_shards(void) {
         CHECK(spec_parse_shard(bad[b], &i, &n, err, sizeof err) == -1, "--shard '%s' accepted", bad[b]);
 }
 
+/* ---- variables, needs, input globs -------------------------------------- */
+
+static sweep_point *points_env(const char *text, const spec_env *env, size_t *n, sweep_spec *keep) {
+    sweep_spec s;
+    char err[512];
+    sweep_point *p = NULL;
+    *n = 0;
+    if (spec_parse_env(text, "t.sweep", env, &s, err, sizeof err)) {
+        CHECK(0, "parse failed: %s\n---\n%s", err, text);
+        return NULL;
+    }
+    CHECK(spec_expand(&s, &p, n, err, sizeof err) == 0, "expand: %s", err);
+    if (keep) *keep = s;
+    else spec_free(&s);
+    return p;
+}
+
+static void expect_env_error(const char *text, const spec_env *env, const char *want) {
+    sweep_spec s;
+    char err[512] = "";
+    int rc = spec_parse_env(text, "t.sweep", env, &s, err, sizeof err);
+    CHECK(rc == -1, "parsed, want error '%s'\n---\n%s", want, text);
+    if (rc == 0) { spec_free(&s); return; }
+    CHECK(strstr(err, want) != NULL, "error '%s', want it to contain '%s'", err, want);
+    CHECK(strchr(err, '\n') == NULL, "error is not one line: '%s'", err);
+}
+
+static void test_variables(void) {
+    spec_env env = {0};
+    char err[300];
+    CHECK(spec_env_define(&env, "N=64 128", err, sizeof err) == 0, "%s", err);
+    CHECK(spec_env_define(&env, "STDS=1  4.0", err, sizeof err) == 0, "%s", err);
+    CHECK(spec_env_define(&env, "EMPTY=", err, sizeof err) == 0, "%s", err);
+    CHECK(spec_env_get(&env, "N") && !strcmp(spec_env_get(&env, "N"), "64 128"), "N");
+    CHECK(spec_env_get(&env, "NOPE") == NULL, "NOPE");
+    CHECK(spec_env_define(&env, "N=1", err, sizeof err) == -1 && strstr(err, "N defined twice"), "twice: %s", err);
+    CHECK(spec_env_define(&env, "novalue", err, sizeof err) == -1 && strstr(err, "NAME=VALUE"), "no '=': %s", err);
+    CHECK(spec_env_define(&env, "1X=2", err, sizeof err) == -1 && strstr(err, "'1X'"), "digit first: %s", err);
+    CHECK(spec_env_define(&env, "A-B=2", err, sizeof err) == -1, "'-' in a name");
+    CHECK(spec_env_define(&env, "=2", err, sizeof err) == -1, "empty name");
+
+    /* a variable may hold several values, beside values written out */
+    size_t n;
+    sweep_point *p = points_env("[g]\nattention vanilla\nn ${N} 256   # a comment with ${UNDEFINED}\nscore-std ${STDS}\n", &env, &n, NULL);
+    CHECK(n == 6, "${N} 256 x ${STDS}: %zu points, want 6", n);
+    if (n == 6) CHECK(!strcmp(val(&p[1], SK_N), "128") && !strcmp(val(&p[2], SK_N), "256") &&
+                      !strcmp(val(&p[3], SK_SCORE_STD), "4"), "values %s %s %s", val(&p[1], SK_N), val(&p[2], SK_N), val(&p[3], SK_SCORE_STD));
+    spec_points_free(p, n);
+
+    expect_env_error("[g]\nattention vanilla\nn ${M}\n", &env, "t.sweep:3: ${M} is not defined (attnbench sweep --define M=VALUE)");
+    expect_env_error("[g]\nattention vanilla\ninput ${CAPTURE}/layer*\n", &env, "t.sweep:3: ${CAPTURE} is not defined");
+    expect_env_error("[g]\nattention vanilla\ninput ${CAPTURE}\n", &env, "--capture DIR");
+    expect_env_error("[g]\nattention vanilla\nn $N\n", &env, "t.sweep:3: '$' starts a variable");
+    expect_env_error("[g]\nattention vanilla\nn ${N\n", &env, "t.sweep:3: '$' starts a variable");
+    expect_env_error("[g]\nattention vanilla\nn ${1N}\n", &env, "t.sweep:3: '$' starts a variable");
+    expect_env_error("[g]\nattention vanilla\nn ${EMPTY}\n", &env, "t.sweep:3: knob 'n' has no values");
+    /* a knob's name is literal: a line of variables alone is no knob line (nor a crash) */
+    expect_env_error("${EMPTY}\n[g]\nattention vanilla\n", &env, "t.sweep:1: unknown knob '${EMPTY}'");
+    expect_env_error("[g]\nattention vanilla\n${N}\n", &env, "t.sweep:3: unknown knob '${N}'");
+    expect_env_error("[g]\nattention vanilla\nn ${N} 64\n", &env, "t.sweep:3: n: value '64' listed twice");
+    expect_env_error("[g]\nattention vanilla\nn ${N}\n", NULL, "${N} is not defined");
+
+    /* needs: the group is left out, and said so; the rest runs */
+    const char *text = "[real]\nneeds CAPTURE N\ninput ${CAPTURE}/layer*\nattention topk\nk ${K}\n"
+                       "[syn]\nattention vanilla\nn ${N}\n";
+    sweep_spec s;
+    p = points_env(text, &env, &n, &s);
+    CHECK(n == 2 && s.ngroups == 1 && !strcmp(s.groups[0].name, "syn"), "needs: %zu points, %zu groups", n, s.ngroups);
+    CHECK(s.nleft_out == 1 && !strcmp(s.left_out[0], "real (needs CAPTURE)"), "left out: %s",
+          s.nleft_out ? s.left_out[0] : "(none)");
+    spec_points_free(p, n);
+    spec_free(&s);
+    spec_env capture = {0};
+    CHECK(spec_env_define(&capture, "CAPTURE=/data/run1", err, sizeof err) == 0 &&
+          spec_env_define(&capture, "N=64", err, sizeof err) == 0 && spec_env_define(&capture, "K=4 8", err, sizeof err) == 0, "%s", err);
+    p = points_env(text, &capture, &n, &s); /* globbing off: the pattern is taken as written */
+    CHECK(n == 3 && s.ngroups == 2 && s.nleft_out == 0, "needs met: %zu points, %zu groups", n, s.ngroups);
+    CHECK(n && !strcmp(val(&p[0], SK_INPUT), "/data/run1/layer*") && argv_has(&p[0], "--input", "/data/run1/layer*"),
+          "input %s", n ? val(&p[0], SK_INPUT) : "-");
+    spec_points_free(p, n);
+    spec_free(&s);
+    spec_env_free(&capture);
+
+    expect_env_error("needs N\n[g]\nattention vanilla\n", &env, "t.sweep:1: 'needs' belongs inside a [group]");
+    expect_env_error("[g]\nneeds\nattention vanilla\n", &env, "t.sweep:2: needs: name the variables");
+    expect_env_error("[g]\nneeds a-b\nattention vanilla\n", &env, "t.sweep:2: needs: 'a-b' is not a variable name");
+    expect_env_error("[g]\nneeds X\nattention vanilla\n", &env, "t.sweep: every group is left out: g (needs X)");
+    /* a line that uses the variable before `needs` names it: an error */
+    expect_env_error("[g]\nn ${X}\nneeds X\nattention vanilla\n[h]\nattention vanilla\n", &env, "t.sweep:2: ${X} is not defined");
+    /* a left-out group's knob names are still checked */
+    expect_env_error("[g]\nneeds X\nattention vanilla\nsocre-std ${X}\n[h]\nattention vanilla\n", &env, "t.sweep:4: unknown knob 'socre-std'");
+    spec_env_free(&env);
+    CHECK(env.count == 0 && env.names == NULL, "spec_env_free");
+}
+
+static char tmpdir[64];
+
+static void make_dir_at(const char *name) {
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    CHECK(mkdir(path, 0755) == 0, "mkdir %s", path);
+}
+
+static void test_input_glob(void) {
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_spec_XXXXXX");
+    if (!mkdtemp(tmpdir)) { CHECK(0, "mkdtemp"); return; }
+    static const char *const dirs[] = {"layer10", "layer2", "layer0", "layer1", "other"};
+    for (size_t i = 0; i < 5; i++) make_dir_at(dirs[i]);
+    spec_env env = {.glob = 1};
+    char err[300];
+    CHECK(spec_env_define(&env, "D", err, sizeof err) == -1, "a define without '='");
+    char assign[128];
+    snprintf(assign, sizeof assign, "CAPTURE=%s", tmpdir);
+    CHECK(spec_env_define(&env, assign, err, sizeof err) == 0, "%s", err);
+
+    /* defaults that fix sizes are not passed to a point with an input */
+    size_t n;
+    sweep_point *p = points_env("heads 4\nd-head 16\nn 64\nd-model 64\nscore-std 2\nhead-sim 0.5\nk 4\n"
+                                "[real]\ninput ${CAPTURE}/layer*\nattention topk\ncausal 1\n"
+                                "[syn]\nattention topk\n", &env, &n, NULL);
+    CHECK(n == 5, "4 layers + 1 synthetic: %zu points", n);
+    static const char *const order[] = {"layer0", "layer1", "layer2", "layer10"};
+    for (size_t i = 0; i < 4 && i < n; i++) {
+        char want[128];
+        snprintf(want, sizeof want, "%s/%s", tmpdir, order[i]);
+        CHECK(!strcmp(val(&p[i], SK_INPUT), want), "point %zu: input %s, want %s (natural order)", i, val(&p[i], SK_INPUT), want);
+        CHECK(argv_has(&p[i], "--input", want) && argv_has(&p[i], "--k", "4") && argv_has(&p[i], "--causal", NULL),
+              "point %zu argv lacks --input/--k/--causal", i);
+        static const char *const fixed[] = {"--n", "--heads", "--d-head", "--d-model", "--score-std", "--head-sim"};
+        for (size_t f = 0; f < 6; f++) CHECK(!argv_has(&p[i], fixed[f], NULL), "point %zu (an input) got %s", i, fixed[f]);
+        CHECK(!p[i].value[SK_N] && !p[i].value[SK_SCORE_STD], "point %zu identifies by n/score-std", i);
+    }
+    if (n == 5) CHECK(argv_has(&p[4], "--n", "64") && argv_has(&p[4], "--score-std", "2") && !p[4].value[SK_INPUT],
+                      "the synthetic point keeps its sizes");
+    spec_points_free(p, n);
+
+    /* a pattern that matches nothing: FILE:LINE */
+    expect_env_error("[real]\nattention topk\ninput ${CAPTURE}/nothing* ${CAPTURE}/layer0\n", &env, "t.sweep:3: input: '");
+    expect_env_error("[real]\nattention topk\ninput ${CAPTURE}/nothing*\n", &env, "/nothing*' matches nothing");
+    /* the same directory twice, by a pattern and by name */
+    expect_env_error("[real]\nattention topk\ninput ${CAPTURE}/layer? ${CAPTURE}/layer1\n", &env, "listed twice");
+    /* an input's own group may not set what its files fix */
+    expect_env_error("[real]\nattention topk\ninput ${CAPTURE}/layer0\nn 64\n", &env,
+                     "t.sweep:4: knob 'n' does not go with 'input' (line 3)");
+    expect_env_error("[real]\nattention topk\ninput ${CAPTURE}/layer0\nscore-std 4\n", &env, "t.sweep:4: knob 'score-std' does not go with 'input'");
+    expect_env_error("input x\n[g]\nattention topk\nheads 2\n", &env, "t.sweep:4: knob 'heads' does not go with 'input' (line 1)");
+    expect_env_error("input x\nd-head 8\n[g]\nattention topk\n", &env, "t.sweep:2: knob 'd-head' does not go with 'input'");
+    /* ffn: its sizes too */
+    expect_env_error("[f]\ncommand ffn\ninput x\nd-ff 64\n", &env, "t.sweep:4: knob 'd-ff' does not go with 'input'");
+    spec_env_free(&env);
+
+    /* --capture: the variables from DIR/capture.txt */
+    char path[256];
+    snprintf(path, sizeof path, "%s/capture.txt", tmpdir);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fprintf(f, "# attnbench capture: q, k, v of a llama2.c checkpoint\ncheckpoint x.bin\n"
+                   "config dim 64 hidden_dim 172 n_layers 3 n_heads 8 n_kv_heads 4 vocab_size 512 seq_len 512 shared_classifier 1\n"
+                   "n 512\nnll_nats_per_token 2.979447\n"
+                   "layer 0 logit_std 4.540038 entropy 1.945531\nlayer 1 logit_std 2.297716 entropy 3.366840\n"
+                   "layer 2 logit_std 4.541 entropy 1.9\n");
+        fclose(f);
+    }
+    spec_env cap = {0};
+    CHECK(spec_env_capture(&cap, tmpdir, err, sizeof err) == 0, "capture: %s", err);
+    static const char *const want[][2] = {{"CAPTURE_N", "512"}, {"CAPTURE_HEADS", "8"}, {"CAPTURE_D_HEAD", "8"},
+                                          {"CAPTURE_LOGIT_STDS", "4.54 2.3"}};
+    CHECK(spec_env_get(&cap, "CAPTURE") && !strcmp(spec_env_get(&cap, "CAPTURE"), tmpdir), "CAPTURE");
+    for (size_t i = 0; i < 4; i++) {
+        const char *v = spec_env_get(&cap, want[i][0]);
+        CHECK(v && !strcmp(v, want[i][1]), "%s = '%s', want '%s'", want[i][0], v ? v : "(undefined)", want[i][1]);
+    }
+    CHECK(spec_env_capture(&cap, tmpdir, err, sizeof err) == -1 && strstr(err, "defined twice"), "capture twice: %s", err);
+    spec_env_free(&cap);
+    snprintf(path, sizeof path, "%s/layer0", tmpdir);
+    CHECK(spec_env_capture(&cap, path, err, sizeof err) == -1 && strstr(err, "layer0/capture.txt") && strstr(err, "cannot open"),
+          "not a capture: %s", err);
+    snprintf(path, sizeof path, "%s/other/capture.txt", tmpdir);
+    f = fopen(path, "w");
+    if (f) { fprintf(f, "n 512\n"); fclose(f); }
+    snprintf(path, sizeof path, "%s/other", tmpdir);
+    CHECK(spec_env_capture(&cap, path, err, sizeof err) == -1 && strstr(err, "lacks the n, config or layer lines"),
+          "a capture.txt without layers: %s", err);
+    spec_env_free(&cap);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    CHECK(system(cmd) == 0, "%s", cmd);
+}
+
 /* the specs in the repository parse (when the test runs from its root) */
 static void test_repo_specs(void) {
     static const char *const files[] = {"bench/sweeps/default.sweep", "bench/sweeps/quick.sweep"};
@@ -251,6 +442,18 @@ static void test_repo_specs(void) {
         CHECK(spec_expand(&s, &p, &n, err, sizeof err) == 0 && n > 0, "%s: %s", files[f], err);
         spec_points_free(p, n);
         spec_free(&s);
+        /* and with a capture's variables (globbing off): the real study joins */
+        spec_env env = {0};
+        static const char *const defs[] = {"CAPTURE=results/real", "CAPTURE_N=512", "CAPTURE_HEADS=8",
+                                           "CAPTURE_D_HEAD=8", "CAPTURE_LOGIT_STDS=2.3 4.54"};
+        for (size_t i = 0; i < 5; i++) CHECK(spec_env_define(&env, defs[i], err, sizeof err) == 0, "%s", err);
+        CHECK(spec_load_env(files[f], &env, &s, err, sizeof err) == 0 && s.nleft_out == 0, "%s with a capture: %s", files[f], err);
+        if (check_failures) { spec_env_free(&env); continue; }
+        size_t with;
+        CHECK(spec_expand(&s, &p, &with, err, sizeof err) == 0 && with > n, "%s: %zu points with a capture, %zu without", files[f], with, n);
+        spec_points_free(p, with);
+        spec_free(&s);
+        spec_env_free(&env);
     }
     sweep_spec s;
     char err[512];
@@ -264,6 +467,8 @@ int main(void) {
     test_groups();
     test_errors();
     test_shards();
+    test_variables();
+    test_input_glob();
     test_repo_specs();
     return check_summary("test_spec");
 }

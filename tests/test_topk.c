@@ -1,7 +1,8 @@
 /* test_topk.c — top-k attention: k = n against the exact float64 reference;
- * any k against a plain sort-based top-k in float64; ties (the lower key index
- * wins); the row selection on its own; the stated workspace formula against
- * the allocator's count; the FLOP count; bad knobs. */
+ * any k against a plain sort-based top-k in float64 (rows long enough for the
+ * lane bound too, one and several threads); ties (the lower key index wins);
+ * the row selection on its own, short and long rows; the stated workspace
+ * formula against the allocator's count; the FLOP count; bad knobs. */
 #include "check.h"
 #include "methods.h"
 
@@ -74,19 +75,25 @@ static double rel_err_clear_rows(const float *got, const double *ref, const unsi
     return den > 0 ? sqrt(num / den) : sqrt(num);
 }
 
-/* runs topk_forward, checking the workspace count against the formula */
-static float *run_topk(const attn_shape *s, size_t K, size_t chunk, const float *q,
-                       const float *k, const float *v) {
-    attn_knobs kn = {.k = K, .chunk = chunk, .features = 0, .seed = 1};
+/* runs topk_forward on `threads` threads (0: the default, one), checking the
+ * workspace count against the formula */
+static float *run_topk_threads(const attn_shape *s, size_t K, size_t chunk, const float *q,
+                               const float *k, const float *v, size_t threads) {
+    attn_knobs kn = {.k = K, .chunk = chunk, .features = 0, .seed = 1, .threads = threads};
     float *out = malloc(s->heads * s->n * s->d_head * sizeof(float));
     workspace ws;
     ws_init(&ws, 0);
     int rc = topk_forward(s, &kn, q, k, v, out, &ws);
     CHECK(rc == ATTN_OK, "topk forward: %s", attn_strerror(rc));
     CHECK(ws.live == 0, "topk leaves %zu workspace bytes held", ws.live);
-    CHECK(ws.peak == topk_workspace(s, &kn), "topk workspace n=%zu k=%zu chunk=%zu: counted %zu, formula %zu",
-          s->n, K, chunk, ws.peak, topk_workspace(s, &kn));
+    CHECK(ws.peak == topk_workspace(s, &kn), "topk workspace n=%zu k=%zu chunk=%zu threads=%zu: counted %zu, formula %zu",
+          s->n, K, chunk, threads, ws.peak, topk_workspace(s, &kn));
     return out;
+}
+
+static float *run_topk(const attn_shape *s, size_t K, size_t chunk, const float *q,
+                       const float *k, const float *v) {
+    return run_topk_threads(s, K, chunk, q, k, v, 0);
 }
 
 static void make_inputs(const attn_shape *s, float **q, float **k, float **v) {
@@ -112,21 +119,26 @@ static void check_k_equals_n(size_t heads, size_t kv_heads, size_t n, size_t d, 
 
 /* any k against the plain sort-based top-k, rows with a near-tie at the k
  * boundary left out (and required to be rare) */
-static void check_against_sort(size_t heads, size_t kv_heads, size_t n, size_t d, size_t K,
-                               size_t chunk, int causal) {
+static void check_against_sort_threads(size_t heads, size_t kv_heads, size_t n, size_t d, size_t K,
+                                       size_t chunk, int causal, size_t threads) {
     attn_shape s = {heads, kv_heads, n, d, causal};
     float *q, *k, *v;
     make_inputs(&s, &q, &k, &v);
-    float *out = run_topk(&s, K, chunk, q, k, v);
+    float *out = run_topk_threads(&s, K, chunk, q, k, v, threads);
     size_t rows = heads * n, skipped = 0;
     unsigned char *unclear = malloc(rows);
     double *ref = plain_topk(&s, K, q, k, v, 0, 1e-4, unclear);
     for (size_t r = 0; r < rows; r++) skipped += unclear[r];
     double re = rel_err_clear_rows(out, ref, unclear, rows, d);
-    CHECK(re <= 1e-5, "vs sort heads=%zu kv=%zu n=%zu d=%zu k=%zu chunk=%zu causal=%d: rel_err %.3g",
-          heads, kv_heads, n, d, K, chunk, causal, re);
+    CHECK(re <= 1e-5, "vs sort heads=%zu kv=%zu n=%zu d=%zu k=%zu chunk=%zu causal=%d threads=%zu: rel_err %.3g",
+          heads, kv_heads, n, d, K, chunk, causal, threads, re);
     CHECK(skipped * 50 <= rows, "%zu of %zu rows have a near-tie at the k boundary", skipped, rows);
     free(q); free(k); free(v); free(out); free(ref); free(unclear);
+}
+
+static void check_against_sort(size_t heads, size_t kv_heads, size_t n, size_t d, size_t K,
+                               size_t chunk, int causal) {
+    check_against_sort_threads(heads, kv_heads, n, d, K, chunk, causal, 0);
 }
 
 /* Integer-valued q and k with d = 16 (so 1/sqrt(d) = 1/4): every score is
@@ -204,6 +216,59 @@ static void check_select_row(void) {
     }
 }
 
+/* the row selection on long rows, where small k takes the lane bound: random
+ * values with many repeats, all equal, ascending and descending (every
+ * score beats the ones before it, or none does), against a sort */
+static void check_select_long_rows(void) {
+    const size_t lens[] = {2048, 2049, 3001, 8192};
+    const size_t ks[] = {1, 2, 63, 64, 127, 128, 129, 700};
+    float *s = malloc(8192 * sizeof(float)), *scratch = malloc(8192 * sizeof(float));
+    uint32_t *idx = malloc(8192 * sizeof(uint32_t));
+    scored *srt = malloc(8192 * sizeof(scored));
+    unsigned char *want = malloc(8192);
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        const size_t len = lens[li];
+        for (int kind = 0; kind < 6; kind++) {
+            for (size_t j = 0; j < len; j++) {
+                switch (kind) {
+                case 0: s[j] = (float)(8.0 * test_normal()); break;         /* continuous */
+                case 1: s[j] = (float)(int)(test_uniform() * 10); break;    /* heavy ties */
+                case 2: s[j] = (float)(int)(test_uniform() * 1000); break;  /* some ties */
+                case 3: s[j] = 0.25f; break;                                /* all equal */
+                case 4: s[j] = (float)j * 1e-3f; break;                     /* ascending */
+                default: s[j] = -(float)j * 1e-3f; break;                   /* descending */
+                }
+            }
+            for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++) {
+                const size_t K = ks[ki];
+                size_t m = topk_select_row(s, len, K, scratch, idx);
+                CHECK(m == K, "select len=%zu k=%zu kind=%d: wrote %zu", len, K, kind, m);
+                for (size_t j = 0; j < len; j++) { srt[j].s = s[j]; srt[j].j = j; }
+                qsort(srt, len, sizeof(scored), by_score_lower_first);
+                memset(want, 0, len);
+                for (size_t j = 0; j < K; j++) want[srt[j].j] = 1;
+                size_t w = 0, bad = 0;
+                for (size_t j = 0; j < len; j++)
+                    if (want[j]) bad += w >= m || idx[w++] != j;
+                CHECK(bad == 0, "select len=%zu k=%zu kind=%d: %zu indices differ from the sort", len, K,
+                      kind, bad);
+            }
+        }
+    }
+    free(s); free(scratch); free(idx); free(srt); free(want);
+}
+
+/* the formula counts one selection row per thread */
+static void check_thread_formula(void) {
+    attn_shape s = {8, 8, 4096, 64, 0};
+    attn_knobs one = {.k = 64, .chunk = 1024, .threads = 1}, two = {.k = 64, .chunk = 1024, .threads = 2};
+    CHECK(topk_workspace(&s, &two) == topk_workspace(&s, &one) + 4 * 4096,
+          "2 threads: one more selection row (%zu vs %zu)", topk_workspace(&s, &two), topk_workspace(&s, &one));
+    attn_knobs tiny = {.k = 4, .chunk = 16, .threads = 8}; /* one task: one thread */
+    attn_knobs tiny1 = {.k = 4, .chunk = 16, .threads = 1};
+    CHECK(topk_workspace(&s, &tiny) == topk_workspace(&s, &tiny1), "threads beyond the tasks are not counted");
+}
+
 /* formula = counted peak is checked on every run; here: linear in n, and the FLOP count */
 static void check_formulas(void) {
     attn_shape a = {8, 8, 4096, 64, 1}, b = {8, 8, 16384, 64, 1};
@@ -256,6 +321,15 @@ static void check_bad_input(void) {
 
 int main(void) {
     check_select_row();
+    check_select_long_rows();
+    check_thread_formula();
+    for (int causal = 0; causal <= 1; causal++) {
+        /* rows of 2048 keys and more: the lane bound inside the kernel */
+        check_against_sort(1, 1, 2600, 16, 64, 300, causal);
+        check_against_sort_threads(2, 1, 2300, 16, 100, 1000, causal, 2);
+        check_against_sort_threads(3, 3, 333, 32, 7, 50, causal, 3); /* more tasks than rows per task */
+        check_against_sort_threads(2, 2, 1000, 16, 32, 96, causal, 2);
+    }
     check_formulas();
     check_bad_input();
     for (int causal = 0; causal <= 1; causal++) {

@@ -1,5 +1,5 @@
 # plot/common.gp — what every figure (scripts/NAME.gp) shares: the terminal, the page layout (panels
-# in a row, the legend in a column on the right) and the helpers the figure
+# in rows of ncols, the legend in a column on the right) and the helpers the figure
 # scripts call:
 #   call plotdir.'/begin.gp' 'NAME' 'TITLE'   load DATA/NAME.meta, open the page
 #   call plotdir.'/panel.gp' 'P'              draw panel P with the axes set now
@@ -14,9 +14,13 @@ if (!exists("outbase")) outbase = "figure"
 set encoding utf8
 set termoption noenhanced
 
-# the page: panel_px wide panels, a legend_px column; pixels for PNG,
-# the same numbers as points for SVG
+# the page: panel_px wide, plot_px high panels in rows, row_gap_px between
+# rows (the upper row's x axis, the lower row's title), a legend_px column;
+# pixels for PNG, the same numbers as points for SVG. top_px holds the title
+# (and grows 16 per extra subtitle line), bottom_px the last x axis.
 panel_px = 460
+plot_px = 360
+row_gap_px = 96
 legend_px = 330
 top_px = 92
 bottom_px = 62

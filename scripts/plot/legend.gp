@@ -1,7 +1,7 @@
 # plot/legend.gp — the legend column at the right of the page (see common.gp):
 # each label once, in the order the analysis gave (lines, then the series
 # of separate points).
-x0 = npanels * panel_px
+x0 = ncols * panel_px
 set lmargin at screen (x0 + 4.0) / page_w
 set rmargin at screen 1.0 - 4.0 / page_w
 set tmargin at screen 1.0 - top_px * 1.0 / page_h

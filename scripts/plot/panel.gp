@@ -1,27 +1,32 @@
 # plot/panel.gp 'P' — draws panel P of the page with the axes the figure set
-# (see common.gp); an empty panel says "no data".
+# (see common.gp): row (P-1)/ncols, column (P-1)%ncols. An empty panel says
+# "no data"; one with neither title nor series (a hole in the grid) is left out.
 p = int(ARG1)
-x0 = (p - 1) * panel_px
-set lmargin at screen (x0 + 96.0) / page_w
-set rmargin at screen (x0 + panel_px - 18.0) / page_w
-set tmargin at screen 1.0 - top_px * 1.0 / page_h
-set bmargin at screen bottom_px * 1.0 / page_h
-set title p_title[p]
-if (nseries > 0 && p_last[p] >= p_first[p]) {
-    # room around the data, so no point sits on the frame
-    set offsets graph 0.04, graph 0.04, graph 0.06, graph 0.06
-    plot for [i=p_first[p]:p_last[p]] datafile index (i - 1) using 1:2 with linespoints \
-         lc rgb s_color[i] pt s_pt[i] ps s_ps[i] dt s_dt[i] lw s_lw[i] notitle
-} else {
-    # keep the frame and the axis labels, say why it is empty
-    unset logscale
-    set xrange [0:1]
-    set yrange [0:1]
-    set format x ""
-    set format y ""
-    set label 99 "no data\n(no rows of this study in the results yet)" at graph 0.5, 0.5 center tc rgb "#777777"
-    plot 2 notitle
-    unset label 99
+if (p <= npanels && (p_title[p] ne "" || (nseries > 0 && p_last[p] >= p_first[p]))) {
+    x0 = ((p - 1) % ncols) * panel_px
+    y0 = top_px + ((p - 1) / ncols) * (plot_px + row_gap_px)
+    set lmargin at screen (x0 + 96.0) / page_w
+    set rmargin at screen (x0 + panel_px - 18.0) / page_w
+    set tmargin at screen 1.0 - y0 * 1.0 / page_h
+    set bmargin at screen 1.0 - (y0 + plot_px) * 1.0 / page_h
+    set title p_title[p]
+    if (exists("p_xlabel") && p_xlabel[p] ne "") { set xlabel p_xlabel[p] }
+    if (nseries > 0 && p_last[p] >= p_first[p]) {
+        # room around the data, so no point sits on the frame
+        set offsets graph 0.04, graph 0.04, graph 0.06, graph 0.06
+        plot for [i=p_first[p]:p_last[p]] datafile index (i - 1) using 1:2 with linespoints \
+             lc rgb s_color[i] pt s_pt[i] ps s_ps[i] dt s_dt[i] lw s_lw[i] notitle
+    } else {
+        # keep the frame and the axis labels, say why it is empty
+        unset logscale
+        set xrange [0:1]
+        set yrange [0:1]
+        set format x ""
+        set format y ""
+        set label 99 "no data\n(no rows of this study in the results yet)" at graph 0.5, 0.5 center tc rgb "#777777"
+        plot 2 notitle
+        unset label 99
+    }
 }
 # the next panel starts from plain axes
 set autoscale
@@ -29,3 +34,5 @@ set offsets 0, 0, 0, 0
 unset logscale
 set xtics autofreq
 set ytics autofreq
+set format x "% h"
+set format y "% h"

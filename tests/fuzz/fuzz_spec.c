@@ -1,9 +1,11 @@
 /* fuzz_spec.c — libFuzzer target for the sweep-spec parser (bench/spec.c).
- * Parses the input as spec text; on failure the message must be one line; on
- * success the spec is expanded (when its cross product is small enough to
- * expand in a moment) and every point must be well formed and accepted by
- * the option parser of its command, as the sweep's child will be. The input
- * is also tried as a --shard value. */
+ * Parses the input as spec text with a few variables defined (globbing off:
+ * the target never touches the file system); on failure the message must be
+ * one line; on success the spec is expanded (when its cross product is small
+ * enough to expand in a moment) and every point must be well formed and
+ * accepted by the option parser of its command, as the sweep's child will
+ * be. The input's first line is also tried as a --shard value and as a
+ * --define NAME=VALUE. */
 #include "options.h"
 #include "spec.h"
 
@@ -69,6 +71,43 @@ static void check_point(const sweep_point *p, size_t i) {
     EXPECT(rc == 0, "point %zu: the spec accepted values `attnbench %s` refuses (rc %d)", i, args[0], rc);
 }
 
+/* the variables a spec may use here: one value, several, a path */
+static spec_env env;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+    (void)argc; (void)argv;
+    /* EMPTY: a knob line that expands to nothing (once a heap use after free,
+     * tests/fuzz/spec/bad-empty-expansion.sweep) */
+    static const char *const defs[] = {"N=64 128", "K=4", "STDS=1 4.0 8", "CAPTURE=/nonexistent/capture",
+                                       "CAPTURE_N=32", "EMPTY=", NULL};
+    char err[300];
+    for (int i = 0; defs[i]; i++)
+        EXPECT(spec_env_define(&env, defs[i], err, sizeof err) == 0, "define %s: %s", defs[i], err);
+    env.glob = 0;
+    return 0;
+}
+
+/* the first line as a --define: accepted ones must be found again */
+static void check_define(const char *text) {
+    char line[256];
+    size_t len = strcspn(text, "\n");
+    if (len >= sizeof line) return;
+    memcpy(line, text, len);
+    line[len] = '\0';
+    spec_env e = {0};
+    char err[300] = "";
+    if (spec_env_define(&e, line, err, sizeof err) == 0) {
+        char *eq = strchr(line, '=');
+        EXPECT(eq != NULL, "'%s' accepted without '='", line);
+        *eq = '\0';
+        const char *v = spec_env_get(&e, line);
+        EXPECT(v != NULL && !strcmp(v, eq + 1), "'%s' defined but not found", line);
+    } else {
+        EXPECT(err[0] && !strchr(err, '\n'), "define: message '%s'", err);
+    }
+    spec_env_free(&e);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *text = malloc(size + 1);
     if (!text) return 0;
@@ -79,10 +118,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char err[600] = "";
     if (spec_parse_shard(text, &si, &sn, err, sizeof err) == 0)
         EXPECT(si >= 1 && si <= sn, "shard %zu/%zu", si, sn);
+    check_define(text);
 
     sweep_spec s;
     err[0] = '\0';
-    if (spec_parse(text, "fuzz.sweep", &s, err, sizeof err) != 0) {
+    if (spec_parse_env(text, "fuzz.sweep", &env, &s, err, sizeof err) != 0) {
         EXPECT(err[0] != '\0', "no message");
         EXPECT(strchr(err, '\n') == NULL, "message is not one line: '%s'", err);
         EXPECT(s.groups == NULL && s.file == NULL, "spec left allocated after an error");

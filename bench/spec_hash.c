@@ -1,0 +1,69 @@
+/* spec_hash.c — the spec a sweep ran, by path, FNV-1a/64 of its text and
+ * of its points, and its shard, for the .env sidecar (see spec_hash.h). */
+#include "spec_hash.h"
+
+#include <errno.h>
+#include <string.h>
+
+uint64_t spec_hash_bytes(uint64_t hash, const void *data, size_t len) {
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        hash ^= p[i];
+        hash *= 0x100000001b3ull; /* the 64-bit FNV prime */
+    }
+    return hash;
+}
+
+int spec_hash_file(const char *path, uint64_t *hash) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    uint64_t h = SPEC_HASH_INIT;
+    unsigned char buf[8192];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0) h = spec_hash_bytes(h, buf, got);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) { errno = EIO; return -1; }
+    *hash = h;
+    return 0;
+}
+
+uint64_t spec_points_hash(const sweep_point *points, size_t count) {
+    uint64_t h = SPEC_HASH_INIT;
+    for (size_t i = 0; i < count; i++) {
+        const char *cmd = points[i].command == SPEC_FFN ? "ffn" : "run";
+        h = spec_hash_bytes(h, cmd, strlen(cmd) + 1); /* each string with its NUL: no two lists run together */
+        for (int a = 0; a < points[i].argc; a++) h = spec_hash_bytes(h, points[i].argv[a], strlen(points[i].argv[a]) + 1);
+        h = spec_hash_bytes(h, "\n", 1);
+    }
+    return h;
+}
+
+/* One sweep per process: what it noted, for the sidecar it writes later. */
+static struct {
+    int noted, hashed;
+    char path[4096];
+    uint64_t hash, points_hash;
+    size_t shard_i, shard_n;
+} sweep_note;
+
+void env_note_sweep(const char *spec_path, const sweep_point *points, size_t npoints,
+                    size_t shard_i, size_t shard_n) {
+    sweep_note.noted = 1;
+    sweep_note.points_hash = spec_points_hash(points, npoints);
+    snprintf(sweep_note.path, sizeof sweep_note.path, "%s", spec_path);
+    /* one key=value a line: a newline in the path must not start another */
+    for (char *c = sweep_note.path; *c; c++)
+        if (*c == '\n' || *c == '\r') *c = '?';
+    sweep_note.hashed = spec_hash_file(spec_path, &sweep_note.hash) == 0;
+    sweep_note.shard_i = shard_i;
+    sweep_note.shard_n = shard_n;
+}
+
+void env_write_sweep_lines(FILE *f) {
+    if (!sweep_note.noted) return;
+    fprintf(f, "spec=%s\n", sweep_note.path);
+    if (sweep_note.hashed) fprintf(f, "spec_fnv1a64=%016llx\n", (unsigned long long)sweep_note.hash);
+    fprintf(f, "spec_points_fnv1a64=%016llx\n", (unsigned long long)sweep_note.points_hash);
+    if (sweep_note.shard_n) fprintf(f, "shard=%zu/%zu\n", sweep_note.shard_i, sweep_note.shard_n);
+}
