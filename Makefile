@@ -27,7 +27,7 @@ TEST_SRCS     := $(sort $(wildcard tests/test_*.c))
 TEST_BINS     := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 HEADERS       := $(wildcard kernels/*.h bench/*.h analysis/*.h tests/*.h)
 
-.PHONY: all deps deps-test test test-fast sweep bench clean FORCE
+.PHONY: all deps deps-test test test-fast test-slurm sweep bench clean FORCE
 all: $(BUILD)/attnbench
 
 # the commit and flags the program records in every .env sidecar
@@ -73,6 +73,12 @@ test: deps-test
 	@sh tests/run.sh $(BUILD) $(BUILD)/asan
 
 # one build only, for quick iteration
+# the Slurm end-to-end test alone, with the quick sweep as 3 shards through a
+# private one-node Slurm checked against the same sweep run here (as root,
+# Debian's slurm-wlm and munge; .ci/run)
+test-slurm: all
+	ATTNBENCH=$(BUILD)/attnbench SLURM_QUICK=1 sh tests/e2e_slurm.sh
+
 test-fast:
 	@$(MAKE) --no-print-directory tests
 	@sh tests/run.sh $(BUILD)
@@ -190,18 +196,23 @@ SWEEP_FLAGS   ?=
 MODEL         ?= $(wildcard ../shared/data/stories260K.bin)
 CAPTURE_FLAGS ?= --seed 1
 
+# The real-attention capture both sweeps share: MODEL's q, k, v into
+# $(OUT)/real, kept as it is when a new capture says the same (capture.txt:
+# model, tokens, logit stds); sets changed=1 when it replaced another capture.
+CAPTURE_REAL = \
+	 if [ -n "$(MODEL)" ]; then \
+	   rm -rf $(OUT)/real.new; \
+	   $(BUILD)/attnbench capture --llama2c "$(MODEL)" --out $(OUT)/real.new $(CAPTURE_FLAGS); \
+	   if cmp -s $(OUT)/real.new/capture.txt $(OUT)/real/capture.txt; then rm -rf $(OUT)/real.new; \
+	   else [ ! -d $(OUT)/real ] || changed=1; rm -rf $(OUT)/real; mv $(OUT)/real.new $(OUT)/real; fi; \
+	 else \
+	   echo "make: no MODEL: synthetic inputs only; add real attention with MODEL=path/to/llama2c.bin"; \
+	 fi;
+
 sweep: deps
 	@$(MAKE) --no-print-directory all
 	@mkdir -p $(OUT)
-	@set -e; changed=; \
-	 if [ -n "$(MODEL)" ]; then \
-	   old=$$(cat $(OUT)/real/capture.txt 2>/dev/null || true); \
-	   rm -rf $(OUT)/real; \
-	   $(BUILD)/attnbench capture --llama2c "$(MODEL)" --out $(OUT)/real $(CAPTURE_FLAGS); \
-	   [ -z "$$old" ] || [ "$$old" = "$$(cat $(OUT)/real/capture.txt)" ] || changed=1; \
-	 else \
-	   echo "make sweep: no MODEL: synthetic inputs only; add real attention with make sweep MODEL=path/to/llama2c.bin"; \
-	 fi; \
+	@set -e; changed=; $(CAPTURE_REAL) \
 	 c=$$($(BUILD)/attnbench --version | sed -n 's/.*(commit \(.*\))/\1/p'); \
 	 if [ "$(RESUME)" = 1 ] || { [ "$(RESUME)" = auto ] && [ -f $(OUT)/sweep.csv ] && [ -z "$$changed" ] && \
 	      case "$$c" in *-dirty|unknown) false;; esac && grep -qx "commit=$$c" $(OUT)/sweep.env 2>/dev/null; }; then \
@@ -210,6 +221,7 @@ sweep: deps
 	$(BUILD)/attnbench sweep bench/sweeps/$(SWEEP).sweep --out $(OUT)/sweep.csv $(if $(MODEL),--capture $(OUT)/real) $(SWEEP_FLAGS)
 	$(BUILD)/attnbench analyze $(OUT)/sweep.csv --out $(OUT)
 	sh scripts/figures.sh $(OUT)
+	@[ "$(OUT)" != results ] || sh scripts/readme_update.sh results
 
 # =============================================================================
 # Bench: the suite's kernels and PyTorch side by side (scripts/bench.sh).
@@ -228,6 +240,7 @@ $(BUILD)/peers/%: bench/peers/%.c $(BUILD)/libattn.a $(HEADERS)
 
 bench: $(BUILD)/attnbench $(PEER_BINS)
 	@sh scripts/bench.sh $(BUILD) $(OUT) $(BENCH)
+	@[ "$(OUT)" != results ] || sh scripts/readme_update.sh results
 
 # =============================================================================
 # Slurm: the sweep as a job array on a cluster (scripts/slurm/).
@@ -258,6 +271,9 @@ WAIT      ?= 0
 .PHONY: sweep-slurm
 sweep-slurm: deps
 	@$(MAKE) --no-print-directory all
-	@sh scripts/slurm/submit.sh --bin $(BUILD)/attnbench --spec bench/sweeps/$(SWEEP).sweep --out $(OUT) \
+	@mkdir -p $(OUT)
+	@set -e; changed=; $(CAPTURE_REAL) \
+	 sh scripts/slurm/submit.sh --bin $(BUILD)/attnbench --spec bench/sweeps/$(SWEEP).sweep --out $(OUT) \
 	  --shards "$(SHARDS)" --indices "$(INDICES)" --partition "$(PARTITION)" --time "$(TIME)" \
-	  --cpus "$(CPUS)" --mem "$(MEM)" --resume "$(RESUME)" $(if $(filter 1,$(WAIT)),--wait) -- $(SWEEP_FLAGS)
+	  --cpus "$(CPUS)" --mem "$(MEM)" --resume "$(RESUME)" $(if $(filter 1,$(WAIT)),--wait) -- \
+	  $(if $(MODEL),--capture $(abspath $(OUT))/real) $(SWEEP_FLAGS)

@@ -262,6 +262,37 @@ echo "9 shards: array $(sed -n 's/.*job array \([0-9]*\) .*/\1/p' sub3.txt): tas
 [ -f out9/sweep.csv ] && [ "$(rows out9/sweep.csv)" = 7 ] || fail "9 shards: out9/sweep.csv is not 7 rows"
 [ "$(ls out9/shards/*.csv | wc -l)" = 7 ] || fail "9 shards: $(ls out9/shards/*.csv | wc -l) shard files, want 7"
 
+# SLURM_QUICK=1 (make test-slurm): the quick sweep as 3 shards through Slurm
+# beside the same sweep run here: the merged rows are the local run's points,
+# each once. A point is its knob columns (the rows' measurements differ).
+if [ "${SLURM_QUICK:-0}" = 1 ]; then
+  quick="$repo/bench/sweeps/quick.sweep"
+  pointkeys() {
+    awk -F, 'NR == 1 { n = split("layer attention projection n heads kv_heads d_head d_model d_ff k chunk features causal score_std head_sim input seed", w, " ")
+                       for (i = 1; i <= NF; i++) c[$i] = i; next }
+             { s = ""; for (j = 1; j <= n; j++) s = s "|" $c[w[j]]; print s }' "$1" | sort
+  }
+  t0=$(date +%s)
+  "$bin" sweep "$quick" --out local/sweep.csv > /dev/null 2> local.err || fail "quick sweep here: $(tail -n 1 local.err)"
+  t1=$(date +%s)
+  timeout 600 sh "$repo/scripts/slurm/submit.sh" --bin "$bin" --spec "$quick" --time 10 --mem "$mem" --poll 1 \
+    --out quick --shards 3 --cpus 1 --wait > subq.txt 2>&1 || { fail "quick sweep through Slurm: $(tail -n 5 subq.txt)"; }
+  t2=$(date +%s)
+  echo "quick sweep: $((t1 - t0)) s here, $((t2 - t1)) s as 3 shards through Slurm (tasks $(states subq.txt))"
+  if [ -f quick/sweep.csv ]; then
+    pointkeys local/sweep.csv > local.keys
+    pointkeys quick/sweep.csv > quick.keys
+    [ "$(wc -l < local.keys)" -gt 10 ] || fail "the local quick sweep has $(wc -l < local.keys) rows"
+    cmp -s local.keys quick.keys || { fail "the merged quick sweep's points differ from the local run's"; diff local.keys quick.keys | head; }
+    [ "$(uniq -d quick.keys | wc -l)" = 0 ] || fail "the merged quick sweep repeats a point"
+    [ "$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "status") c = i; next } $c == "ok"' quick/sweep.csv | wc -l)" = \
+      "$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "status") c = i; next } $c == "ok"' local/sweep.csv | wc -l)" ] ||
+      fail "the merged quick sweep has another number of ok rows than the local run"
+  else
+    fail "no quick/sweep.csv"
+  fi
+fi
+
 # every job finished and recorded; then nothing of the cluster may be left running
 echo "jobs (id, state, array task):"
 awk '{ for (f = 1; f <= NF; f++) if ($f ~ /^(JobId|JobState|ArrayTaskId)=/) printf " %s", $f; print "" }' "$cluster/jobcomp.txt"
