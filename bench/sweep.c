@@ -364,6 +364,66 @@ static int same_value(const char *a, const char *b) {
     return strcmp(a, b) == 0;
 }
 
+/* Two points are one configuration when the options they run with are the
+ * same, whatever their spelling: one leaves score-std to the default 4 and
+ * another says 4 (or 4.0). The key: the row point_row builds from the parsed
+ * options, plus the knobs no column shows. */
+typedef struct {
+    char *key;
+    size_t at;
+} point_key;
+
+static int point_key_cmp(const void *a, const void *b) {
+    const point_key *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+/* Keeps the first of each set of equivalent points, in order, at the front;
+ * moves the others behind them (still owned by the array: free all `count`).
+ * Done before shards are cut, so every shard drops the same points. Returns
+ * the points kept, or count when out of memory (nothing dropped). */
+static size_t drop_equivalent_points(sweep_point *points, size_t count) {
+    point_key *keys = calloc(count ? count : 1, sizeof *keys);
+    unsigned char *drop = calloc(count ? count : 1, 1);
+    size_t kept = count;
+    if (!keys || !drop) goto out;
+    for (size_t i = 0; i < count; i++) {
+        plan pl;
+        plan_point(&points[i], 0, 0, &pl);
+        result_row r;
+        point_row(&pl, "", "", &r);
+        char *line = row_to_line(&r);
+        row_free(&r);
+        size_t len = line ? strlen(line) + 96 : 0;
+        keys[i].key = line ? malloc(len) : NULL;
+        keys[i].at = i;
+        if (!keys[i].key) { free(line); goto out; }
+        snprintf(keys[i].key, len, "%d|%zu|%zu|%zu|%s", (int)points[i].command, pl.o.warmup, pl.o.reps,
+                 pl.o.ref_rows, line);
+        free(line);
+    }
+    qsort(keys, count, sizeof *keys, point_key_cmp);
+    for (size_t i = 1; i < count; i++)
+        if (!strcmp(keys[i].key, keys[i - 1].key)) drop[keys[i].at] = 1;
+    /* stable partition: kept points first, in their order */
+    sweep_point *tmp = malloc(count * sizeof *tmp);
+    if (!tmp) goto out;
+    size_t a = 0;
+    for (size_t i = 0; i < count; i++)
+        if (!drop[i]) tmp[a++] = points[i];
+    kept = a;
+    for (size_t i = 0; i < count; i++)
+        if (drop[i]) tmp[a++] = points[i];
+    memcpy(points, tmp, count * sizeof *tmp);
+    free(tmp);
+out:
+    for (size_t i = 0; keys && i < count; i++) free(keys[i].key);
+    free(keys);
+    free(drop);
+    return kept;
+}
+
 /* The point's knobs that the row shows: each knob the point sets must be in
  * the row with its value; knobs the point leaves to the defaults match any
  * value. Returns how many knobs matched (the more, the better the match),
@@ -806,6 +866,8 @@ int cmd_sweep(int argc, char **argv) {
         fprintf(stderr, "attnbench sweep: %s\n", err);
         return 1;
     }
+    size_t nall = npoints;
+    npoints = drop_equivalent_points(points, nall);
     env_note_sweep(so.spec_path, points, npoints, so.shard_i, so.shard_n);
     plan *pl = calloc(npoints ? npoints : 1, sizeof *pl);
     slot *slots = calloc(so.jobs, sizeof *slots);
@@ -956,7 +1018,7 @@ int cmd_sweep(int argc, char **argv) {
 done:
     free(slots);
     free(pl);
-    spec_points_free(points, npoints);
+    spec_points_free(points, nall);
     spec_free(&spec);
     return rc;
 }

@@ -58,6 +58,11 @@ k       64      # k > n: run refuses it, the row says invalid
 EOF
 want=$(points tiny.sweep)
 [ "$want" = 11 ] || fail "tiny.sweep has $want points, want 11"
+
+# one configuration spelled three ways (the default left out, said, said as
+# 4.0) runs once; another value does not merge with it
+printf 'heads 1\nd-head 8\n[a]\nattention vanilla\nn 32\n[b]\nattention vanilla\nn 32\nscore-std 4\n[c]\nattention vanilla\nn 32\nscore-std 4.0 2\n' > same.sweep
+[ "$(points same.sweep)" = 2 ] || fail "same.sweep: $(points same.sweep) points, want 2 (score std 4 once, 2 once)"
 "$bin" sweep tiny.sweep --out a.csv 2>err.txt || { fail "sweep exit $?"; cat err.txt; }
 [ "$(rows a.csv)" = "$want" ] || fail "a.csv has $(rows a.csv) rows, want $want"
 [ "$(headers a.csv)" = 1 ] || fail "a.csv has $(headers a.csv) headers"
