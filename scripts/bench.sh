@@ -62,6 +62,8 @@ if ! "$PYTHON" -c 'import torch, numpy' >/dev/null 2>&1; then
   have_torch=0
   echo "bench: PyTorch not found for $PYTHON (apt-get install python3-torch); running the suite's methods without the peer" >&2
 fi
+torch_version=none
+[ "$have_torch" = 0 ] || torch_version=$("$PYTHON" -c 'import torch; print(torch.__version__)' 2>/dev/null)
 header=$("$AB" run --n 16 --heads 1 --d-head 8 --reps 1 | head -n 1)
 
 common="--heads 8 --d-head 64 --threads $THREADS --seed $SEED --score-std $SCORE_STD"
@@ -79,7 +81,7 @@ torch_peer() { # torch_peer DIR ARGS...: one PyTorch row into the CSV
 
 # table CSV SGEMM_LINE: the Markdown report of the rows in CSV
 table() {
-  awk -v sgemm="$2" -v threads="$THREADS" -v core="$core" -v have_torch="$have_torch" \
+  awk -v sgemm="$2" -v threads="$THREADS" -v core="$core" -v have_torch="$have_torch" -v torch="$torch_version" \
       -v nx="$N_EXACT" -v nc="$N_CAUSAL" -v nl="$N_LONG" -v cpu="$(grep -m1 '^model name' /proc/cpuinfo | sed 's/.*: //')" \
       -v date="$(date -u '+%Y-%m-%d %H:%M UTC')" -v commit="$(git -C "$here" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)" '
   # split a CSV line (libcsv / Python csv: quotes only around fields that need them)
@@ -114,7 +116,7 @@ table() {
   END {
     split(sgemm, s, ","); limit = s[6] + 0
     printf "# make bench: attnbench kernels and PyTorch, side by side\n\n"
-    printf "%s; %s, %d threads, OpenBLAS core %s; commit %s.\n", date, cpu, threads, core, commit
+    printf "%s; %s, %d threads, OpenBLAS core %s, PyTorch %s; commit %s.\n", date, cpu, threads, core, torch, commit
     printf "heads 8, d_head 64, synthetic input (seed 1, score-std 4), one run; times are medians\n"
     printf "(reps calls after a warm-up call). The limit: sgemm N = %d on the same core and\n", s[2]
     printf "threads (the faster of a run before and one after the kernels), **%.1f GFLOP/s**.\n", limit
@@ -189,5 +191,6 @@ echo "bench: $sgemm" >&2
 sgemm=$(printf '%s\n%s\n' "$sgemm_first" "$sgemm" | sort -t, -k6 -g | tail -n 1)
 
 table "$csv" "$sgemm" > "$md"
+[ ! -f "$OUT/bench.env" ] || echo "torch=$torch_version" >> "$OUT/bench.env"
 echo "bench: wrote $csv and $md" >&2
 cat "$md"
