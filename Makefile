@@ -197,14 +197,15 @@ MODEL         ?= $(wildcard ../shared/data/stories260K.bin)
 CAPTURE_FLAGS ?= --seed 1
 
 # The real-attention capture both sweeps share: MODEL's q, k, v into
-# $(OUT)/real, kept as it is when a new capture says the same (capture.txt:
-# model, tokens, logit stds); sets changed=1 when it replaced another capture.
+# $(OUT)/real (a clean clone holds only its capture.txt: the tensors are not
+# in git); sets changed=1 when the new capture.txt (model, tokens, logit
+# stds) differs from the one it replaced.
 CAPTURE_REAL = \
 	 if [ -n "$(MODEL)" ]; then \
 	   rm -rf $(OUT)/real.new; \
 	   $(BUILD)/attnbench capture --llama2c "$(MODEL)" --out $(OUT)/real.new $(CAPTURE_FLAGS); \
-	   if cmp -s $(OUT)/real.new/capture.txt $(OUT)/real/capture.txt; then rm -rf $(OUT)/real.new; \
-	   else [ ! -d $(OUT)/real ] || changed=1; rm -rf $(OUT)/real; mv $(OUT)/real.new $(OUT)/real; fi; \
+	   [ ! -f $(OUT)/real/capture.txt ] || cmp -s $(OUT)/real.new/capture.txt $(OUT)/real/capture.txt || changed=1; \
+	   rm -rf $(OUT)/real; mv $(OUT)/real.new $(OUT)/real; \
 	 else \
 	   echo "make: no MODEL: synthetic inputs only; add real attention with MODEL=path/to/llama2c.bin"; \
 	 fi;
