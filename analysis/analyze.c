@@ -917,8 +917,12 @@ static int fig_error_vs_head_sim(const data *d, const char *datadir) {
             snprintf(label, sizeof label, "%s G=%s", p, fld(d, r, ID_KV_HEADS));
         else
             snprintf(label, sizeof label, "%s", p);
-        int pt = point_types[(size_t)idnum(d, r, ID_KV_HEADS) % NPT];
-        fig_series *se = fig_series_get(&f, 1, label, row_color(d, r), pt, 1, 1);
+        /* a marker per scheme and K/V head count, and a dash per scheme, so
+         * schemes whose errors coincide (mhe-add, mhe-mul) stay visible */
+        const proj_scheme *ps = proj_scheme_find(p);
+        size_t scheme = ps ? (size_t)(ps - proj_schemes) : 0;
+        int pt = point_types[((size_t)idnum(d, r, ID_KV_HEADS) + 3 * scheme) % NPT];
+        fig_series *se = fig_series_get(&f, 1, label, row_color(d, r), pt, 1 + (int)(scheme % 3), 1);
         if (se) se->order = method_order(d, r) * 1e3 + knob_value(d, r);
         if (se) fig_add(se, idnum(d, r, ID_HEAD_SIM), fmax(num(d, r, d->rel_err), 1e-12));
     }
