@@ -222,7 +222,7 @@ sweep: deps
 	$(BUILD)/attnbench sweep bench/sweeps/$(SWEEP).sweep --out $(OUT)/sweep.csv $(if $(MODEL),--capture $(OUT)/real) $(SWEEP_FLAGS)
 	$(BUILD)/attnbench analyze $(OUT)/sweep.csv --out $(OUT)
 	sh scripts/figures.sh $(OUT)
-	@[ "$(OUT)" != results ] || sh scripts/readme_update.sh results
+	@[ "$(OUT)" != results ] || [ "$(SWEEP)" != default ] || sh scripts/readme_update.sh results
 
 # =============================================================================
 # Bench: the suite's kernels and PyTorch side by side (scripts/bench.sh).
@@ -241,7 +241,7 @@ $(BUILD)/peers/%: bench/peers/%.c $(BUILD)/libattn.a $(HEADERS)
 
 bench: $(BUILD)/attnbench $(PEER_BINS)
 	@sh scripts/bench.sh $(BUILD) $(OUT) $(BENCH)
-	@[ "$(OUT)" != results ] || sh scripts/readme_update.sh results
+	@[ "$(OUT)" != results ] || [ "$(BENCH)" != full ] || sh scripts/readme_update.sh results
 
 # =============================================================================
 # Slurm: the sweep as a job array on a cluster (scripts/slurm/).
