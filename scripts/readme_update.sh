@@ -10,7 +10,7 @@
 #   bench:   DIR/bench.md from its second line on (its title dropped).
 # A block whose file is missing, or a README without the block, is left as it
 # is. `make sweep` and `make bench` run it when OUT is results/ (and the
-# sweep is the default one, the bench the full one)..
+# sweep is the default one, the bench the full one).
 set -u
 dir=${1:?usage: readme_update.sh DIR [README]} readme=${2:-README.md}
 [ -f "$readme" ] || exit 0
