@@ -14,6 +14,7 @@ case "$bin" in /*) ;; *) bin="$(pwd)/$bin" ;; esac
 "$bin" sweep --help >/dev/null 2>&1 || { echo "this attnbench has no sweep command"; exit 77; }
 "$bin" run --help 2>/dev/null | grep -q -- '--row-only' || { echo "run has no --row-only yet"; exit 77; }
 
+scripts=$(cd "$(dirname "$0")/../scripts" && pwd)
 tmp=$(mktemp -d)
 sweep_pid=""
 cleanup() {
@@ -169,6 +170,18 @@ for f in error_vs_memory memory_vs_n time_vs_n error_vs_k chunk_tradeoff error_v
   [ -f "an/data/$f.dat" ] && [ -f "an/data/$f.meta" ] || fail "no data for $f"
 done
 grep -q '| skipped | not-landed-yet |' an/summary.md || fail "summary does not list the skipped rows"
+# every figure drawn, as a real SVG and a real PNG (a study without rows is
+# drawn with a "no data" note, so all of them exist)
+if command -v gnuplot > /dev/null 2>&1; then
+  sh "$scripts/figures.sh" an > /dev/null 2> err.txt || fail "figures.sh: $(cat err.txt)"
+  for gp in "$scripts"/*.gp; do
+    f=$(basename "$gp" .gp)
+    grep -q '<svg' "an/figures/$f.svg" 2>/dev/null && grep -q '</svg>' "an/figures/$f.svg" || fail "an/figures/$f.svg is not an SVG"
+    [ "$(head -c 8 "an/figures/$f.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "an/figures/$f.png is not a PNG"
+  done
+else
+  echo "note: no gnuplot; the figures are not drawn" >&2
+fi
 
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "e2e_sweep: ok"
