@@ -16,25 +16,13 @@
 #     disk that fills mid-sweep, --out on a device, a point that really runs
 #     out of --mem-limit (oom) among ok, invalid and skipped ones, a crashed
 #     point followed by one that runs, and a hung point killed at --timeout.
-# Known bugs (reported, see README "Bad input and faults") are listed in
-# KNOWN_BUGS: their checks print "known bug" instead of failing, and say so
-# when the bug is gone. Remove a name from the list once its fix lands.
 . "$(dirname "$0")/lib.sh"
 A=$ATTNBENCH
-KNOWN_BUGS=""
 export OPENBLAS_NUM_THREADS=1
 
 [ -x "$A" ] || { echo "no $A"; exit 77; }
 t0=$(date +%s)
 section() { echo "[$(( $(date +%s) - t0 ))s] $1" >&2; }
-
-known() { case " $KNOWN_BUGS " in *" $1 "*) return 0 ;; esac; return 1; }
-# bug NAME MESSAGE: a failed check that may be a known bug
-bug() {
-  if known "$1"; then echo "known bug $1: $2" >&2; else fail "$2"; fi
-}
-# fixed NAME: the check passed; note it if the bug was listed as known
-fixed() { known "$1" && echo "note: known bug $1 no longer shows; remove it from KNOWN_BUGS" >&2; return 0; }
 
 asan=0
 grep -q AddressSanitizer "$A" 2>/dev/null && asan=1
@@ -89,8 +77,8 @@ if [ "$(wc -c < "$tmp/full.csv")" -lt 1024 ]; then # the next row crosses the 10
   rc=$?
   [ $rc -ne 0 ] || fail "run --csv on a full file: exit 0"
   grep -q "$tmp/full.csv" "$tmp/err" || fail "run --csv on a full file: message does not name it: $(cat "$tmp/err")"
-  if cmp -s "$tmp/full.csv" "$tmp/full.before"; then fixed results-partial-row
-  else bug results-partial-row "run --csv on a full disk left a partial row ($(( $(wc -c < "$tmp/full.csv") - $(wc -c < "$tmp/full.before") )) bytes) in the file"; fi
+  cmp -s "$tmp/full.csv" "$tmp/full.before" ||
+    fail "run --csv on a full disk left a partial row ($(( $(wc -c < "$tmp/full.csv") - $(wc -c < "$tmp/full.before") )) bytes) in the file"
 fi
 
 section 'input files'
@@ -170,10 +158,8 @@ if command -v mkfifo > /dev/null && command -v timeout > /dev/null; then
   opform "$tmp/fifo"; rm "$tmp/fifo/q.npy"; mkfifo "$tmp/fifo/q.npy"
   timeout 3 "$A" run --input "$tmp/fifo" --reps 1 --warmup 0 > "$tmp/out" 2> "$tmp/err"
   rc=$?
-  if [ $rc -eq 124 ]; then bug npy-fifo "--input with a FIFO for q.npy waits forever in open()"
-  else
-    fixed npy-fifo
-    [ $rc -eq 2 ] && grep -q "q.npy" "$tmp/err" || fail "--input with a FIFO: exit $rc, $(cat "$tmp/err")"
+  if [ $rc -eq 124 ]; then fail "--input with a FIFO for q.npy waits forever in open()"
+  else [ $rc -eq 2 ] && grep -q "q.npy" "$tmp/err" || fail "--input with a FIFO: exit $rc, $(cat "$tmp/err")"
   fi
 fi
 # a header key holding a newline: the message must still be one line
@@ -182,8 +168,7 @@ opform "$tmp/nlkey"
 "$A" run --input "$tmp/nlkey" --reps 1 --warmup 0 > "$tmp/out" 2> "$tmp/err"
 rc=$?
 [ $rc -eq 2 ] || fail "--input with a newline in a header key: exit $rc"
-if [ "$(wc -l < "$tmp/err")" -eq 1 ]; then fixed npy-echo-newline
-else bug npy-echo-newline "a header key holding a newline gives a $(wc -l < "$tmp/err")-line message"; fi
+[ "$(wc -l < "$tmp/err")" -eq 1 ] || fail "a header key holding a newline gives a $(wc -l < "$tmp/err")-line message"
 # the feed-forward layer's input
 mkdir -p "$tmp/ffn"; npy "$tmp/ffn/x.npy" '<f4' '32, 8' 1024; npy "$tmp/ffn/w1.npy" '<f4' '8, 16' 512; npy "$tmp/ffn/w2.npy" '<f4' '16, 8' 512
 "$A" ffn --input "$tmp/ffn" --reps 1 --warmup 0 > /dev/null 2> "$tmp/err" || fail "ffn --input: $(cat "$tmp/err")"
@@ -228,29 +213,24 @@ fi
 # --out on a device: /dev/full must be refused, not read forever into memory
 printf '[g]\nattention vanilla\nn 16\nheads 1\nd-head 8\nreps 1\nwarmup 0\n' > "$tmp/one.sweep"
 if command -v timeout > /dev/null; then
-  # (bounded, while the bug lasts: 600 MB of address space, or ASan's allocator capped)
+  # (bounded, should it come back: 600 MB of address space, or ASan's allocator capped)
   ( [ $asan -eq 0 ] && ulimit -v 600000
     ASAN_OPTIONS="$ASAN_OPTIONS:max_allocation_size_mb=512:allocator_may_return_null=1" exec timeout 20 "$A" sweep "$tmp/one.sweep" --out /dev/full ) > "$tmp/out" 2> "$tmp/err"
   rc=$?
   if [ $rc -eq 0 ]; then fail "sweep --out /dev/full: exit 0"
   elif [ $rc -eq 124 ] || grep -qi "out of memory" "$tmp/err"; then
-    bug sweep-out-device "sweep --out /dev/full reads the device until memory runs out (exit $rc: $(tail -n 1 "$tmp/err"))"
+    fail "sweep --out /dev/full reads the device until memory runs out (exit $rc: $(tail -n 1 "$tmp/err"))"
   else
-    fixed sweep-out-device
     grep -q "/dev/full" "$tmp/err" || fail "sweep --out /dev/full: message does not name it: $(cat "$tmp/err")"
   fi
 fi
 
 # a spec line that is empty once its variables are replaced: one line, exit 2 (or accepted)
-if "$A" sweep --help | grep -q -- '--define'; then
-  printf '${EMPTY}\n[g]\nattention vanilla\nn 16\n' > "$tmp/empty.sweep"
-  "$A" sweep "$tmp/empty.sweep" --define EMPTY= --out "$tmp/none.csv" --dry-run > /dev/null 2> "$tmp/err"
-  rc=$?
-  if [ $rc -gt 2 ]; then bug spec-empty-line "a spec line that expands to nothing: exit $rc (crash)"
-  else
-    fixed spec-empty-line
-    [ $rc -eq 0 ] || [ "$(wc -l < "$tmp/err")" -eq 1 ] || fail "a spec line that expands to nothing: $(cat "$tmp/err")"
-  fi
+printf '${EMPTY}\n[g]\nattention vanilla\nn 16\n' > "$tmp/empty.sweep"
+"$A" sweep "$tmp/empty.sweep" --define EMPTY= --out "$tmp/none.csv" --dry-run > /dev/null 2> "$tmp/err"
+rc=$?
+if [ $rc -gt 2 ]; then fail "a spec line that expands to nothing: exit $rc (crash)"
+else [ $rc -eq 0 ] || [ "$(wc -l < "$tmp/err")" -eq 1 ] || fail "a spec line that expands to nothing: $(cat "$tmp/err")"
 fi
 
 # a spec whose cross products run past 100,000 points: a typo, bad input

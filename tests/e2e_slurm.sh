@@ -37,13 +37,9 @@ rows() { tail -n +2 "$1" | wc -l | tr -d ' '; }
 keys() {
   awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } { print $c["attention"] "|" $c["n"] }' "$1"
 }
-# a sweep whose spec has variables gets NB from the command line (SWEEP_FLAGS)
-if "$bin" sweep --help 2>/dev/null | grep -q -- '--define'; then has_define=1; else has_define=0; fi
-# a dry run's listing of SPEC [OPTIONS], and the point indices in it
-dry() {
-  if [ $has_define = 1 ]; then set -- "$@" --define "NB=32 64"; fi
-  "$bin" sweep "$@" --dry-run --out "$tmp/none.csv" 2>/dev/null
-}
+# a dry run's listing of SPEC [OPTIONS], and the point indices in it; the
+# spec's variable NB comes from the command line, as SWEEP_FLAGS give it
+dry() { "$bin" sweep "$@" --define "NB=32 64" --dry-run --out "$tmp/none.csv" 2>/dev/null; }
 indices() { dry "$@" | awk '$1 ~ /^[0-9]+$/ { print $1 }'; }
 # FNV-1a/64 of a file, where python3 is at hand
 fnv() {
@@ -83,7 +79,6 @@ n        ${NB}
 k        4
 chunk    16
 EOF
-[ $has_define = 1 ] || sed -i 's/\${NB}/32 64/' tiny.sweep
 npoints=$(indices tiny.sweep | wc -l | tr -d ' ')
 [ "$npoints" = 7 ] || fail "tiny.sweep has $npoints points, want 7"
 
@@ -106,17 +101,12 @@ printf 'heads 1\nd-head 8\nwarmup 0\nreps 1\n[g]\nattention vanilla chunked\nn 3
 for i in 1 2; do "$bin" sweep fast.sweep --shard $i/2 --out m$i.csv 2>/dev/null || fail "shard $i/2 exit $?"; done
 "$bin" merge ok.csv m1.csv m2.csv 2>err.txt || fail "merge of two shards of one sweep: exit $?: $(cat err.txt)"
 [ "$(rows ok.csv)" = 4 ] || fail "merged ok.csv has $(rows ok.csv) rows, want 4"
-if grep -q '^spec_fnv1a64=' m1.env; then
-  grep -qx "spec=fast.sweep" m1.env || fail "m1.env: no spec=fast.sweep: $(grep '^spec' m1.env)"
-  grep -qx "shard=1/2" m1.env || fail "m1.env: no shard=1/2"
-  want=$(fnv fast.sweep) && { grep -qx "spec_fnv1a64=$want" m1.env || fail "m1.env: spec_fnv1a64 is not FNV-1a/64 of the spec ($want)"; }
-  grep -q '^spec_points_fnv1a64=[0-9a-f]\{16\}$' m1.env || fail "m1.env: no spec_points_fnv1a64"
-  [ "$(grep '^spec_points' m1.env)" = "$(grep '^spec_points' m2.env)" ] || fail "two shards of one sweep record different points hashes"
-elif grep -q env_note_sweep "$repo/bench/sweep.c"; then
-  fail "the sweep notes its spec (bench/sweep.c) but m1.env records no spec_fnv1a64"
-else
-  echo "note: the sweep does not record its spec yet (bench/sweep.c: env_note_sweep); merge is checked on edited sidecars"
-fi
+grep -q '^spec_fnv1a64=' m1.env || fail "m1.env records no spec_fnv1a64"
+grep -qx "spec=fast.sweep" m1.env || fail "m1.env: no spec=fast.sweep: $(grep '^spec' m1.env)"
+grep -qx "shard=1/2" m1.env || fail "m1.env: no shard=1/2"
+want=$(fnv fast.sweep) && { grep -qx "spec_fnv1a64=$want" m1.env || fail "m1.env: spec_fnv1a64 is not FNV-1a/64 of the spec ($want)"; }
+grep -q '^spec_points_fnv1a64=[0-9a-f]\{16\}$' m1.env || fail "m1.env: no spec_points_fnv1a64"
+[ "$(grep '^spec_points' m1.env)" = "$(grep '^spec_points' m2.env)" ] || fail "two shards of one sweep record different points hashes"
 refused() { # WHAT EXPECTED-WORD SHARD...: merge must exit 2, name the files and the word, write nothing
   what=$1 word=$2
   shift 2
@@ -177,7 +167,7 @@ mem=$(( $(sinfo -h -o %m | head -n 1) / 2 - 24 ))M   # two tasks at a time; also
 # submit OPTIONS: scripts/slurm/submit.sh on tiny.sweep, with --define "NB=$nb" in SWEEP_FLAGS
 nb="32 64"
 submit() {
-  [ $has_define = 1 ] && set -- "$@" -- --define "NB=$nb"
+  set -- "$@" -- --define "NB=$nb"
   timeout 120 sh "$repo/scripts/slurm/submit.sh" --bin "$bin" --spec tiny.sweep --time 10 --mem "$mem" --poll 1 "$@"
 }
 # the array tasks' states that submit --wait printed: "1 COMPLETED, 2 FAILED, ..."
@@ -214,13 +204,11 @@ cp saved.env out/shards/1-of-3.env
 submit --out out --shards 3 --cpus $cpus --indices 4 > bad3.txt 2>&1
 rc=$?
 [ $rc = 2 ] || fail "INDICES=4 of 3 shards: exit $rc, want 2"
-if [ $has_define = 1 ]; then
-  nb="32 128"
-  submit --out out --shards 3 --cpus $cpus --indices 2 > bad4.txt 2>&1
-  rc=$?
-  nb="32 64"
-  [ $rc = 2 ] && grep -q 'points differ' bad4.txt || fail "resubmission with other --define values: exit $rc, want 2: $(cat bad4.txt)"
-fi
+nb="32 128"
+submit --out out --shards 3 --cpus $cpus --indices 2 > bad4.txt 2>&1
+rc=$?
+nb="32 64"
+[ $rc = 2 ] && grep -q 'points differ' bad4.txt || fail "resubmission with other --define values: exit $rc, want 2: $(cat bad4.txt)"
 
 # resubmit index 2 only: the sweep completes
 submit --out out --shards 3 --cpus $cpus --indices 2 --wait > sub2.txt 2>&1
@@ -250,9 +238,7 @@ else
 fi
 
 # the merge refuses the Slurm shards beside a shard of another sweep
-if grep -q '^spec_fnv1a64=' out/shards/1-of-3.env; then
-  refused "shards of two specs" spec out/shards/1-of-3.csv m1.csv
-fi
+refused "shards of two specs" spec out/shards/1-of-3.csv m1.csv
 
 # more shards than points: the empty shards have no file, the merge does not mind
 submit --out out9 --shards 9 --cpus 1 --wait > sub3.txt 2>&1
