@@ -4,6 +4,7 @@
 #include "attention.h"
 #include "options.h"
 #include "results.h"
+#include "spec_hash.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -723,11 +724,12 @@ typedef struct {
 
 /* FNV-1a over the command and the knob values */
 static uint64_t point_hash(int command, const char *const *value) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    h = (h ^ (unsigned)command) * 0x100000001b3ull;
+    unsigned char mark = (unsigned char)command;
+    uint64_t h = spec_hash_bytes(SPEC_HASH_INIT, &mark, 1);
     for (int k = 0; k < SK_COUNT; k++) {
-        h = (h ^ (value[k] ? 1u + (unsigned)k : 0xffu)) * 0x100000001b3ull;
-        for (const char *c = value[k] ? value[k] : ""; *c; c++) h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+        mark = value[k] ? (unsigned char)(1 + k) : 0xff; /* which knob, or none */
+        h = spec_hash_bytes(h, &mark, 1);
+        if (value[k]) h = spec_hash_bytes(h, value[k], strlen(value[k]));
     }
     return h;
 }

@@ -28,15 +28,11 @@ int spec_hash_file(const char *path, uint64_t *hash) {
     return 0;
 }
 
-uint64_t spec_points_hash(const sweep_point *points, size_t count) {
-    uint64_t h = SPEC_HASH_INIT;
-    for (size_t i = 0; i < count; i++) {
-        const char *cmd = points[i].command == SPEC_FFN ? "ffn" : "run";
-        h = spec_hash_bytes(h, cmd, strlen(cmd) + 1); /* each string with its NUL: no two lists run together */
-        for (int a = 0; a < points[i].argc; a++) h = spec_hash_bytes(h, points[i].argv[a], strlen(points[i].argv[a]) + 1);
-        h = spec_hash_bytes(h, "\n", 1);
-    }
-    return h;
+uint64_t spec_point_hash(uint64_t h, const sweep_point *p) {
+    const char *cmd = p->command == SPEC_FFN ? "ffn" : "run";
+    h = spec_hash_bytes(h, cmd, strlen(cmd) + 1); /* each string with its NUL: no two lists run together */
+    for (int a = 0; a < p->argc; a++) h = spec_hash_bytes(h, p->argv[a], strlen(p->argv[a]) + 1);
+    return spec_hash_bytes(h, "\n", 1);
 }
 
 /* One sweep per process: what it noted, for the sidecar it writes later. */
@@ -47,10 +43,9 @@ static struct {
     size_t shard_i, shard_n;
 } sweep_note;
 
-void env_note_sweep(const char *spec_path, const sweep_point *points, size_t npoints,
-                    size_t shard_i, size_t shard_n) {
+void env_note_sweep(const char *spec_path, uint64_t points_hash, size_t shard_i, size_t shard_n) {
     sweep_note.noted = 1;
-    sweep_note.points_hash = spec_points_hash(points, npoints);
+    sweep_note.points_hash = points_hash;
     snprintf(sweep_note.path, sizeof sweep_note.path, "%s", spec_path);
     /* one key=value a line: a newline in the path must not start another */
     for (char *c = sweep_note.path; *c; c++)

@@ -17,20 +17,20 @@ uint64_t spec_hash_bytes(uint64_t hash, const void *data, size_t len);
 /* The hash of the file's bytes. 0, or -1 with errno. */
 int spec_hash_file(const char *path, uint64_t *hash);
 
-/* The hash of every point's command and arguments, in order: what the
- * rows are of, after --define, --capture and input globs. */
-uint64_t spec_points_hash(const sweep_point *points, size_t count);
+/* `hash` fed with one point's command and arguments. Fed every point the
+ * sweep runs, in order, from SPEC_HASH_INIT: the hash of what the rows are
+ * of, after --define, --capture and input globs. */
+uint64_t spec_point_hash(uint64_t hash, const sweep_point *point);
 
-/* The sweep notes its spec, all of its points and its shard once, after
- * spec_expand (shard_n 0: not sharded); env_write_sidecar then writes, after
- * the machine's facts:
+/* The sweep notes its spec, the hash of all of its points (every shard's)
+ * and its shard once (shard_n 0: not sharded); env_write_sidecar then
+ * writes, after the machine's facts:
  *   spec=PATH
  *   spec_fnv1a64=16 hex digits          (of the spec file's text)
- *   spec_points_fnv1a64=16 hex digits   (spec_points_hash of all the points)
+ *   spec_points_fnv1a64=16 hex digits   (the points' hash)
  *   shard=I/N                           (only for --shard)
  * Nothing is written when no spec was noted (`attnbench run --csv`). */
-void env_note_sweep(const char *spec_path, const sweep_point *points, size_t npoints,
-                    size_t shard_i, size_t shard_n);
+void env_note_sweep(const char *spec_path, uint64_t points_hash, size_t shard_i, size_t shard_n);
 void env_write_sweep_lines(FILE *f);
 
 #endif

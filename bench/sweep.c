@@ -227,6 +227,7 @@ typedef struct {
     size_t need;            /* least bytes the point needs; 0 unknown */
     double weight;          /* estimated work, for the ETA */
     int done;               /* the results file already holds it */
+    int dup;                /* runs with the options of an earlier point: left out */
 } plan;
 
 static double ffn_weight(const run_options *o, size_t d_model, size_t d_ff) {
@@ -367,8 +368,8 @@ static int same_value(const char *a, const char *b) {
 
 /* Two points are one configuration when the options they run with are the
  * same, whatever their spelling: one leaves score-std to the default 4 and
- * another says 4 (or 4.0). The key: the row point_row builds from the parsed
- * options, plus the knobs no column shows. */
+ * another says 4 (or 4.0). The key: the row point_row builds from the
+ * plan's parsed options, plus the knobs no column shows. */
 typedef struct {
     char *key;
     size_t at;
@@ -380,49 +381,33 @@ static int point_key_cmp(const void *a, const void *b) {
     return c ? c : (x->at > y->at) - (x->at < y->at);
 }
 
-/* Keeps the first of each set of equivalent points, in order, at the front;
- * moves the others behind them (still owned by the array: free all `count`).
- * Done before shards are cut, so every shard drops the same points. Returns
- * the points kept, or count when out of memory (nothing dropped). */
-static size_t drop_equivalent_points(sweep_point *points, size_t count) {
+/* Marks .dup on every plan but the first of each set of equivalent ones.
+ * 0, or -1 when out of memory (nothing marked). */
+static int mark_equivalent(plan *pl, size_t count) {
     point_key *keys = calloc(count ? count : 1, sizeof *keys);
-    unsigned char *drop = calloc(count ? count : 1, 1);
-    size_t kept = count;
-    if (!keys || !drop) goto out;
+    int rc = -1;
+    if (!keys) return -1;
     for (size_t i = 0; i < count; i++) {
-        plan pl;
-        plan_point(&points[i], 0, 0, &pl);
         result_row r;
-        point_row(&pl, "", "", &r);
+        point_row(&pl[i], "", "", &r);
         char *line = row_to_line(&r);
         row_free(&r);
         size_t len = line ? strlen(line) + 96 : 0;
         keys[i].key = line ? malloc(len) : NULL;
         keys[i].at = i;
         if (!keys[i].key) { free(line); goto out; }
-        snprintf(keys[i].key, len, "%d|%zu|%zu|%zu|%s", (int)points[i].command, pl.o.warmup, pl.o.reps,
-                 pl.o.ref_rows, line);
+        snprintf(keys[i].key, len, "%d|%zu|%zu|%zu|%s", (int)pl[i].pt->command, pl[i].o.warmup, pl[i].o.reps,
+                 pl[i].o.ref_rows, line);
         free(line);
     }
     qsort(keys, count, sizeof *keys, point_key_cmp);
     for (size_t i = 1; i < count; i++)
-        if (!strcmp(keys[i].key, keys[i - 1].key)) drop[keys[i].at] = 1;
-    /* stable partition: kept points first, in their order */
-    sweep_point *tmp = malloc(count * sizeof *tmp);
-    if (!tmp) goto out;
-    size_t a = 0;
-    for (size_t i = 0; i < count; i++)
-        if (!drop[i]) tmp[a++] = points[i];
-    kept = a;
-    for (size_t i = 0; i < count; i++)
-        if (drop[i]) tmp[a++] = points[i];
-    memcpy(points, tmp, count * sizeof *tmp);
-    free(tmp);
+        if (!strcmp(keys[i].key, keys[i - 1].key)) pl[keys[i].at].dup = 1;
+    rc = 0;
 out:
-    for (size_t i = 0; keys && i < count; i++) free(keys[i].key);
+    for (size_t i = 0; i < count; i++) free(keys[i].key);
     free(keys);
-    free(drop);
-    return kept;
+    return rc;
 }
 
 /* The point's knobs that the row shows: each knob the point sets must be in
@@ -867,9 +852,6 @@ int cmd_sweep(int argc, char **argv) {
         fprintf(stderr, "attnbench sweep: %s\n", err);
         return 1;
     }
-    size_t nall = npoints;
-    npoints = drop_equivalent_points(points, nall);
-    env_note_sweep(so.spec_path, points, npoints, so.shard_i, so.shard_n);
     plan *pl = calloc(npoints ? npoints : 1, sizeof *pl);
     slot *slots = calloc(so.jobs, sizeof *slots);
     if (!pl || !slots) {
@@ -878,9 +860,17 @@ int cmd_sweep(int argc, char **argv) {
         goto done;
     }
     size_t np = 0, runtime = runtime_bytes();
-    for (size_t i = 0; i < npoints; i++)
-        if (spec_in_shard(points[i].index, so.shard_i, so.shard_n))
-            plan_point(&points[i], so.mem_limit, runtime, &pl[np++]);
+    for (size_t i = 0; i < npoints; i++) plan_point(&points[i], so.mem_limit, runtime, &pl[i]);
+    /* equivalent points are left out before the shards are cut, so every
+     * shard leaves out the same ones; then the shard keeps its own */
+    (void)mark_equivalent(pl, npoints); /* out of memory: run them all */
+    uint64_t points_hash = SPEC_HASH_INIT;
+    for (size_t i = 0; i < npoints; i++) {
+        if (pl[i].dup) continue;
+        points_hash = spec_point_hash(points_hash, pl[i].pt);
+        if (spec_in_shard(pl[i].pt->index, so.shard_i, so.shard_n)) pl[np++] = pl[i];
+    }
+    env_note_sweep(so.spec_path, points_hash, so.shard_i, so.shard_n);
     if (load_existing(so.out, pl, np, so.dry_run)) { rc = 1; goto done; }
     if (!so.dry_run && make_parent_dir(so.out)) { rc = 1; goto done; }
     if (so.dry_run) {
@@ -1019,7 +1009,7 @@ int cmd_sweep(int argc, char **argv) {
 done:
     free(slots);
     free(pl);
-    spec_points_free(points, nall);
+    spec_points_free(points, npoints);
     spec_free(&spec);
     return rc;
 }
