@@ -115,36 +115,40 @@ static const char *shard_n(const char *shard) { /* "2/3" -> "3" */
 /* Refuses (exit 2, one line naming both files) a shard whose sidecar is
  * missing or records another commit, spec hash, points hash or shard count
  * than the first shard's. Rows of different code or specs never mix. */
+static int origin_read_or_refuse(const char *csv, origin *o) {
+    if (!origin_read(csv, o)) return 0;
+    return bad_input(CMD, "%s: no readable sidecar %s: cannot tell which code and spec made it; refusing to merge",
+                     csv, shown(o->env));
+}
+
+/* 0, or refuses (exit 2) shard o, whose sidecar disagrees with the first's */
+static int compare_origin(const origin *first, const char *first_csv, const origin *o, const char *csv) {
+    if (!same_text(first->commit, o->commit))
+        return bad_input(CMD, "%s was made by commit %s, %s by commit %s (commit= in their .env); "
+                              "refusing to merge rows of different code",
+                         csv, shown(o->commit), first_csv, shown(first->commit));
+    if (!same_text(first->spec_hash, o->spec_hash))
+        return bad_input(CMD, "%s ran spec %s (spec_fnv1a64=%s), %s ran spec %s (spec_fnv1a64=%s); "
+                              "refusing to merge shards of different specs",
+                         csv, shown(o->spec), shown(o->spec_hash), first_csv, shown(first->spec),
+                         shown(first->spec_hash));
+    if (!same_text(first->points_hash, o->points_hash))
+        return bad_input(CMD, "%s ran other points (spec_points_fnv1a64=%s) than %s (%s) of the same spec %s: "
+                              "other --define or --capture values?; refusing to merge",
+                         csv, shown(o->points_hash), first_csv, shown(first->points_hash), shown(o->spec));
+    if (!same_text(shard_n(first->shard), shard_n(o->shard)))
+        return bad_input(CMD, "%s is shard %s, %s is shard %s (shard= in their .env): shards of different "
+                              "splits overlap; refusing to merge",
+                         csv, shown(o->shard), first_csv, shown(first->shard));
+    return 0;
+}
+
 static int check_same_origin(int nshards, char **shards) {
     origin first, o;
-    if (origin_read(shards[0], &first)) {
-        int rc = bad_input(CMD, "%s: no readable sidecar %s: cannot tell which code and spec made it; refusing to merge",
-                           shards[0], shown(first.env));
-        origin_free(&first);
-        return rc;
-    }
-    int rc = 0;
+    int rc = origin_read_or_refuse(shards[0], &first);
     for (int i = 1; i < nshards && !rc; i++) {
-        if (origin_read(shards[i], &o))
-            rc = bad_input(CMD, "%s: no readable sidecar %s: cannot tell which code and spec made it; refusing to merge",
-                           shards[i], shown(o.env));
-        else if (!same_text(first.commit, o.commit))
-            rc = bad_input(CMD, "%s was made by commit %s, %s by commit %s (commit= in their .env); "
-                                "refusing to merge rows of different code",
-                           shards[i], shown(o.commit), shards[0], shown(first.commit));
-        else if (!same_text(first.spec_hash, o.spec_hash))
-            rc = bad_input(CMD, "%s ran spec %s (spec_fnv1a64=%s), %s ran spec %s (spec_fnv1a64=%s); "
-                                "refusing to merge shards of different specs",
-                           shards[i], shown(o.spec), shown(o.spec_hash), shards[0], shown(first.spec),
-                           shown(first.spec_hash));
-        else if (!same_text(first.points_hash, o.points_hash))
-            rc = bad_input(CMD, "%s ran other points (spec_points_fnv1a64=%s) than %s (%s) of the same spec %s: "
-                                "other --define or --capture values?; refusing to merge",
-                           shards[i], shown(o.points_hash), shards[0], shown(first.points_hash), shown(o.spec));
-        else if (!same_text(shard_n(first.shard), shard_n(o.shard)))
-            rc = bad_input(CMD, "%s is shard %s, %s is shard %s (shard= in their .env): shards of different "
-                                "splits overlap; refusing to merge",
-                           shards[i], shown(o.shard), shards[0], shown(first.shard));
+        rc = origin_read_or_refuse(shards[i], &o);
+        if (!rc) rc = compare_origin(&first, shards[0], &o, shards[i]);
         origin_free(&o);
     }
     if (!rc) {
