@@ -504,6 +504,13 @@ static int parse_group_line(const char *file, int lineno, char **words, size_t n
     return 0;
 }
 
+/* 1 with err when split_words found more words than a line may hold */
+static int too_many_words(size_t nw, const char *file, int lineno, char *err, size_t errlen) {
+    if (nw <= MAX_WORDS) return 0;
+    set_err(err, errlen, "%s:%d: more than %d values on one line", file, lineno, MAX_WORDS - 1);
+    return 1;
+}
+
 /* One line (comment already cut) into the spec. 0, or -1 with err. */
 static int parse_line(char *line, const char *file, int lineno, const spec_env *env, sweep_spec *out,
                       spec_group **g, char *err, size_t errlen) {
@@ -527,21 +534,13 @@ static int parse_line(char *line, const char *file, int lineno, const spec_env *
         if (strchr(values, '$') && !expanded) return -1;
         words[0] = first;
         size_t nw = 1 + split_words(expanded ? expanded : values, words + 1, MAX_WORDS - 1);
-        int rc;
-        if (nw > MAX_WORDS) {
-            set_err(err, errlen, "%s:%d: more than %d values on one line", file, lineno, MAX_WORDS - 1);
-            rc = -1;
-        } else {
-            rc = parse_knob_line(file, lineno, words, nw, *g, env, err, errlen);
-        }
+        int rc = too_many_words(nw, file, lineno, err, errlen) ? -1
+                 : parse_knob_line(file, lineno, words, nw, *g, env, err, errlen);
         free(expanded);
         return rc;
     }
     size_t nw = split_words(line, words, MAX_WORDS);
-    if (nw > MAX_WORDS) {
-        set_err(err, errlen, "%s:%d: more than %d values on one line", file, lineno, MAX_WORDS - 1);
-        return -1;
-    }
+    if (too_many_words(nw, file, lineno, err, errlen)) return -1;
     if (is_group) return parse_group_line(file, lineno, words, nw, out, g, err, errlen);
     if (is_needs) return parse_needs(file, lineno, words, nw, *g, env, err, errlen);
     if (*g == &out->defaults) {
