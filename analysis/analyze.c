@@ -64,6 +64,8 @@ static const double TWIN_TOL = 1.25;
 /* the real study's table compares errors at these knob values (or the
  * nearest the rows have) */
 static const double REAL_K = 32, REAL_FEATURES = 64;
+/* and top-k's error and kept mass against k at these k (or the nearest) */
+static const double REAL_KS[] = {8, 32, 64};
 /* the real layers' lines and twins (Okabe-Ito and Tol), top-k's blue last */
 static const char *const layer_palette[] = {"#D55E00", "#009E73", "#CC79A7", "#56B4E9",
                                             "#E69F00", "#882255", "#999933", "#0072B2"};
@@ -1066,6 +1068,40 @@ static double fmt_pair(const data *d, long r, long q, int col, char *out, size_t
     return isfinite(ratio) && ratio > 0 ? ratio : NAN;
 }
 
+/* "0.177 (0.834)": rel_err and kept mass of row r, or "—" */
+static void fmt_err_mass(const data *d, long r, char *out, size_t cap) {
+    if (r < 0) snprintf(out, cap, "—");
+    else snprintf(out, cap, "%.3g (%.3g)", num(d, (size_t)r, d->rel_err), num(d, (size_t)r, d->topk_mass));
+}
+
+/* top-k's rel_err (kept mass) on each layer and its twin at REAL_KS */
+static void summary_real_k(FILE *f, const data *d) {
+    double ks[sizeof REAL_KS / sizeof REAL_KS[0]];
+    size_t nk = 0;
+    for (size_t i = 0; i < sizeof REAL_KS / sizeof REAL_KS[0]; i++) {
+        double k = real_knob_nearest(d, KNOB_K, ID_K, REAL_KS[i]);
+        if (isfinite(k) && (!nk || ks[nk - 1] != k)) ks[nk++] = k;
+    }
+    if (!nk) return;
+    fprintf(f, "\nTop-k rel_err (kept mass) against k, real / twin:\n\n| layer (logit std) |");
+    for (size_t i = 0; i < nk; i++) fprintf(f, " k = %g |", ks[i]);
+    fprintf(f, "\n| --- |");
+    for (size_t i = 0; i < nk; i++) fprintf(f, " --- |");
+    fprintf(f, "\n");
+    for (size_t i = 0; i < d->nlayers; i++) {
+        const real_layer *l = &d->layers[i];
+        fprintf(f, "| %s (%.3g) |", l->name, l->logit_std);
+        for (size_t j = 0; j < nk; j++) {
+            long twin, r = real_row_at(d, l, KNOB_K, ID_K, ks[j], &twin);
+            char a[64], b[64];
+            fmt_err_mass(d, r, a, sizeof a);
+            fmt_err_mass(d, twin, b, sizeof b);
+            fprintf(f, " %s / %s |", a, b);
+        }
+        fprintf(f, "\n");
+    }
+}
+
 static void summary_real(FILE *f, const data *d) {
     if (!d->nlayers) return;
     double k = real_knob_nearest(d, KNOB_K, ID_K, REAL_K);
@@ -1115,6 +1151,7 @@ static void summary_real(FILE *f, const data *d) {
     if (count_m) fprintf(f, " Performer (m = %g) %.2f over %d layer(s);", m, exp(log_m / count_m), count_m);
     if (!count_k && !count_m) fprintf(f, " no layer has both rows;");
     fprintf(f, " above 1, the approximation loses more on the real layer than on synthetic input as peaked.\n");
+    summary_real_k(f, d);
 }
 
 static int write_summary(const data *d, const char *dir, const config *c, size_t nc,

@@ -150,6 +150,11 @@ done
 grep -q 'top-k at k = 16 and Performer at m = 8' real.md || fail "summary: the fixed k and m: $(sed -n 3p real.md)"
 grep -q '^Geometric mean of real / twin over the layers: top-k (k = 16) [0-9.]* over 3 layer(s)' real.md ||
   fail "summary: no geometric mean over 3 layers: $(grep Geometric real.md)"
+grep -q '^Top-k rel_err (kept mass) against k, real / twin:' real.md || fail "summary: no table of top-k against k"
+for l in 0 1 2; do
+  grep -q "^| layer$l ([0-9.]*) | [0-9.e-]* ([0-9.]*) / [0-9.e-]* ([0-9.]*) |" real.md ||
+    fail "summary: no top-k-against-k line for layer$l: $(grep "^| layer$l (" real.md)"
+done
 grep -q '| invalid | topk | k=4 |  | .*notcap/layer0: holds neither' an/summary.md || fail "summary does not list the invalid row"
 grep -q 'layer0: real, logit std' an/data/error_vs_k.meta && grep -q 'layer2: synthetic twin, score std' an/data/error_vs_k.meta ||
   fail "error_vs_k has no real lines: $(grep s_label an/data/error_vs_k.meta | head -3)"
