@@ -15,7 +15,15 @@
     X(workspace_bytes) X(params) X(rel_err) X(max_abs_err) X(cos_err)          \
     X(entropy) X(topk_mass)                                                    \
     /* extensions */                                                          \
-    X(logit_std) X(err_rows) X(blas_core) X(note)
+    X(logit_std) X(err_rows) X(blas_core) X(note)                              \
+    /* the window operator's knobs */                                         \
+    X(sink) X(window)                                                         \
+    /* regime: prefill (run, ffn), decode, model (eval); decode rows */       \
+    X(regime) X(context) X(steps) X(batch) X(cache_bytes) X(step_time_s)      \
+    X(tokens_per_s) X(read_bytes_per_step) X(read_gbps)                       \
+    /* eval rows (the model level) */                                         \
+    X(sequences) X(layers) X(nll) X(dnll) X(dnll_se) X(kl) X(top1)             \
+    X(layer_rel_err) X(gen_tokens) X(gen_first_diff) X(gen_match)
 
 enum {
 #define RESULT_ENUM(name) COL_##name,
