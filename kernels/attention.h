@@ -78,13 +78,16 @@ typedef struct {
     size_t k;         /* top-k: keys kept per query */
     size_t chunk;     /* query (and key) block size */
     size_t features;  /* Performer: random features M */
+    size_t sink;      /* window: the first `sink` keys every query sees */
+    size_t window;    /* window: the `window` nearest keys (most recent when causal) */
     uint64_t seed;    /* for methods that draw random numbers */
     size_t threads;   /* threads the kernel may use (0 or 1: the calling thread
                        * only); workspace formulas count per-thread scratch */
 } attn_knobs;
 
 /* which knobs a method reads: the harness validates, records and sweeps only these */
-enum { KNOB_K = 1u << 0, KNOB_CHUNK = 1u << 1, KNOB_FEATURES = 1u << 2 };
+enum { KNOB_K = 1u << 0, KNOB_CHUNK = 1u << 1, KNOB_FEATURES = 1u << 2, KNOB_SINK = 1u << 3,
+       KNOB_WINDOW = 1u << 4 };
 
 /* q: (heads, n, d_head); k, v: (kv_heads, n, d_head); out: (heads, n, d_head) */
 typedef int (*attn_forward_fn)(const attn_shape *s, const attn_knobs *kn,
