@@ -105,6 +105,12 @@ typedef struct {
      * from ws. A test checks it against the counted peak; the sweep uses it
      * to skip points that cannot fit. */
     size_t (*workspace_bytes)(const attn_shape *s, const attn_knobs *kn);
+    /* conformance (tests/test_methods.c): sets *kn to the method's exact
+     * limit (top-k k = n, window = n) and returns 1, or returns 0 if it has
+     * none (approximate only); at that limit rel_err against the float64
+     * reference must be at most exact_tol */
+    int (*exact_limit)(const attn_shape *s, attn_knobs *kn);
+    double exact_tol;
 } attn_method;
 
 extern const attn_method attn_methods[];   /* terminated by a {NULL} entry */
@@ -130,6 +136,11 @@ typedef struct {
     size_t (*kv_heads_for)(size_t heads, size_t kv_heads_opt);
     /* parameters of the Q, K, V projections (and head embeddings) */
     size_t (*params)(const proj_shape *s);
+    /* conformance: sets *kv_heads_opt to the --kv-heads value that makes the
+     * scheme MHA (gqa: heads) and returns 1, or returns 0 if none does; there
+     * q, k, v must be within exact_tol (rel_err; 0: bitwise) of mha's */
+    int (*exact_limit)(size_t heads, size_t *kv_heads_opt);
+    double exact_tol;
 } proj_scheme;
 
 extern const proj_scheme proj_schemes[];   /* terminated by a {NULL} entry */

@@ -7,6 +7,15 @@
 
 /* exact attention: 4 * heads * n^2 * d_head (QK^T and PV), halved for causal */
 double exact_flops(const attn_shape *s, const attn_knobs *kn);
+/* exact_limit hooks (attention.h) of the table entries without a file's own:
+ * exact as they are (1, knobs unchanged); approximate only (0); top-k k = n;
+ * projections: mha (any --kv-heads), gqa (--kv-heads = heads), none (0) */
+int exact_as_is(const attn_shape *s, attn_knobs *kn);
+int exact_none(const attn_shape *s, attn_knobs *kn);
+int topk_exact_limit(const attn_shape *s, attn_knobs *kn);
+int proj_exact_as_is(size_t heads, size_t *kv_heads_opt);
+int proj_exact_all_heads(size_t heads, size_t *kv_heads_opt);
+int proj_exact_none(size_t heads, size_t *kv_heads_opt);
 
 /* vanilla.c */
 int vanilla_forward(const attn_shape *s, const attn_knobs *kn, const float *q,
