@@ -10,6 +10,7 @@ const attn_method attn_methods[] = {
     {"chunked", "exact; query x key blocks, online softmax, linear memory", KNOB_CHUNK, chunked_forward, exact_flops, chunked_workspace, exact_as_is, 1e-6},
     {"topk", "per query the k largest scores only; queries in chunks, linear memory", KNOB_K | KNOB_CHUNK, topk_forward, topk_flops, topk_workspace, topk_exact_limit, 1e-6},
     {"performer", "FAVOR+; M positive orthogonal random features, linear memory", KNOB_FEATURES, performer_forward, performer_flops, performer_workspace, exact_none, 0},
+    {"window", "attention sinks + sliding window: the first sink keys and the window nearest; linear memory", KNOB_SINK | KNOB_WINDOW, window_forward, window_flops, window_workspace, window_exact_limit, 1e-6},
     {NULL, NULL, 0, NULL, NULL, NULL, NULL, 0},
 };
 

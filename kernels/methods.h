@@ -52,6 +52,20 @@ size_t topk_workspace(const attn_shape *s, const attn_knobs *kn);
  * (fewer only if s holds NaN) */
 size_t topk_select_row(const float *s, size_t len, size_t k, float *scratch, uint32_t *idx);
 
+/* window.c: sink + sliding window (the kept set is defined at the top of window.c) */
+enum { WINDOW_DEFAULT_SINK = 4, WINDOW_DEFAULT_WINDOW = 256 };
+int window_forward(const attn_shape *s, const attn_knobs *kn, const float *q,
+                   const float *k, const float *v, float *out, workspace *ws);
+double window_flops(const attn_shape *s, const attn_knobs *kn);
+size_t window_workspace(const attn_shape *s, const attn_knobs *kn);
+int window_exact_limit(const attn_shape *s, attn_knobs *kn);
+/* the reference statistic, float64: q (heads, n, d_head); k (kv_heads, n,
+ * d_head); rows (nrows) ascending, NULL for all n; mass (heads, nrows) <- the
+ * exact attention's probability on each row's kept set (1 at window >= n) */
+int window_kept_mass(const attn_shape *s, const attn_knobs *kn, const double *q,
+                     const double *k, const size_t *rows, size_t nrows, double *mass,
+                     workspace *ws);
+
 /* ffn.c — the feed-forward layer out = ReLU(x w1) w2, exact and top-k over
  * the d_ff hidden units (keys: columns of w1, values: rows of w2), rows in
  * chunks of C = min(chunk, n). For every function:
