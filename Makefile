@@ -30,12 +30,17 @@ HEADERS       := $(wildcard kernels/*.h bench/*.h analysis/*.h tests/*.h)
 .PHONY: all deps deps-test test test-fast test-slurm sweep bench clean FORCE
 all: $(BUILD)/attnbench
 
-# the commit and flags the program records in every .env sidecar
+# the commit, flags and source hash the program records in every .env
+# sidecar; the source hash (SHA-256 of the sources that make the rows, and
+# the flags) is what a sweep resumes by, clean tree or not
+RESULT_SRCS := $(sort $(wildcard kernels/*.c kernels/*.h bench/*.c bench/*.h))
 $(BUILD)/version.h: FORCE
 	@mkdir -p $(BUILD)
 	@c=$$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown); \
 	 git diff --quiet HEAD -- 2>/dev/null || c="$$c-dirty"; \
-	 printf '#define ATTNBENCH_COMMIT "%s"\n#define ATTNBENCH_CFLAGS "%s"\n' "$$c" "$(strip $(ALL_CFLAGS))" > $@.tmp; \
+	 h=$$( { cat $(RESULT_SRCS); echo "$(strip $(ALL_CFLAGS))"; } | sha256sum | cut -c1-16); \
+	 printf '#define ATTNBENCH_COMMIT "%s"\n#define ATTNBENCH_CFLAGS "%s"\n#define ATTNBENCH_SOURCE_HASH "%s"\n' \
+	   "$$c" "$(strip $(ALL_CFLAGS))" "$$h" > $@.tmp; \
 	 cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 $(BUILD)/obj/%.o: %.c $(HEADERS) | $(BUILD)/version.h
@@ -182,16 +187,23 @@ check-valgrind:
 #       Then every point of bench/sweeps/$(SWEEP).sweep runs, each in its own
 #       process, into $(OUT)/sweep.csv (+ sweep.env), `attnbench analyze`
 #       writes $(OUT)/summary.md and $(OUT)/data/, and scripts/figures.sh draws
-#       $(OUT)/figures/*.svg and *.png. An interrupted sweep resumes (runs only
-#       the missing points) when its .env records the commit of this build, the
-#       tree is clean and the capture is the same; otherwise it starts from an
-#       empty CSV, so rows of different code or models never mix. RESUME=1
-#       always resumes, RESUME=0 never. SWEEP_FLAGS go to `attnbench sweep`
-#       (--mem-limit, --timeout, --jobs: timings are only comparable with --jobs 1).
+#       $(OUT)/figures/*.svg and *.png. The spec is checked first (a typo in
+#       SWEEP exits 2 with OUT untouched). No row is ever deleted: an
+#       interrupted sweep resumes (runs only the missing points) when the
+#       .env beside the CSV records this build's source_hash (a hash of
+#       kernels/ and bench/ and the flags, whatever the git tree's state),
+#       the same spec points and the same capture; otherwise the old CSV and
+#       its .env are moved aside to sweep.old-N.csv / .env, with one line
+#       saying so. RESUME=1 always resumes, RESUME=0 always moves aside.
+#       SWEEP_FLAGS go to `attnbench sweep` (--mem-limit, --timeout, --jobs:
+#       timings are only comparable with --jobs 1). SPEC=path overrides
+#       bench/sweeps/$(SWEEP).sweep. `make sweep` writes under OUT only;
+#       `make readme` (maintainers) puts results/'s tables into README.md.
 # =============================================================================
 SWEEP         ?= default
 OUT           ?= results
 RESUME        ?= auto
+SPEC          ?= bench/sweeps/$(SWEEP).sweep
 SWEEP_FLAGS   ?=
 MODEL         ?= $(wildcard ../shared/data/stories260K.bin)
 CAPTURE_FLAGS ?= --seed 1
@@ -210,19 +222,21 @@ CAPTURE_REAL = \
 	   echo "make: no MODEL: synthetic inputs only; add real attention with MODEL=path/to/llama2c.bin"; \
 	 fi;
 
+SWEEP_RESUME = $(if $(filter 1,$(RESUME)),always,$(if $(filter 0,$(RESUME)),never,auto))
+
 sweep: deps
 	@$(MAKE) --no-print-directory all
+	@$(BUILD)/attnbench sweep $(SPEC) --check > /dev/null
 	@mkdir -p $(OUT)
-	@set -e; changed=; $(CAPTURE_REAL) \
-	 c=$$($(BUILD)/attnbench --version | sed -n 's/.*(commit \(.*\))/\1/p'); \
-	 if [ "$(RESUME)" = 1 ] || { [ "$(RESUME)" = auto ] && [ -f $(OUT)/sweep.csv ] && [ -z "$$changed" ] && \
-	      case "$$c" in *-dirty|unknown) false;; esac && grep -qx "commit=$$c" $(OUT)/sweep.env 2>/dev/null; }; then \
-	   if [ -f $(OUT)/sweep.csv ]; then echo "make sweep: resuming $(OUT)/sweep.csv (same commit $$c); RESUME=0 starts afresh"; fi; \
-	 else rm -f $(OUT)/sweep.csv $(OUT)/sweep.env; fi
-	$(BUILD)/attnbench sweep bench/sweeps/$(SWEEP).sweep --out $(OUT)/sweep.csv $(if $(MODEL),--capture $(OUT)/real) $(SWEEP_FLAGS)
+	@set -e; changed=; $(CAPTURE_REAL) :
+	$(BUILD)/attnbench sweep $(SPEC) --out $(OUT)/sweep.csv --resume $(SWEEP_RESUME) $(if $(MODEL),--capture $(OUT)/real) $(SWEEP_FLAGS)
 	$(BUILD)/attnbench analyze $(OUT)/sweep.csv --out $(OUT)
 	sh scripts/figures.sh $(OUT)
-	@[ "$(OUT)" != results ] || [ "$(SWEEP)" != default ] || sh scripts/readme_update.sh results
+
+# Maintainers: results/'s summary (and bench) tables into README.md.
+.PHONY: readme
+readme:
+	sh scripts/readme_update.sh results
 
 # =============================================================================
 # Bench: the suite's kernels and PyTorch side by side (scripts/bench.sh).

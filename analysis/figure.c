@@ -16,8 +16,29 @@ void fig_init(figure *f, const char *name) {
 void fig_free(figure *f) {
     for (size_t i = 0; i < f->ns; i++) free(f->s[i].pts);
     free(f->s);
+    free(f->marks);
     f->s = NULL;
-    f->ns = f->cap = 0;
+    f->marks = NULL;
+    f->ns = f->cap = f->nmarks = f->mcap = 0;
+}
+
+int fig_mark(figure *f, int panel, double x, const char *text, const char *color, int pt) {
+    if (panel < 1 || panel > FIG_MAX_PANELS || !isfinite(x)) return 0;
+    if (f->nmarks == f->mcap) {
+        size_t cap = f->mcap ? 2 * f->mcap : 8;
+        fig_edge_mark *grown = realloc(f->marks, cap * sizeof *grown);
+        if (!grown) return -1;
+        f->marks = grown;
+        f->mcap = cap;
+    }
+    fig_edge_mark *m = &f->marks[f->nmarks++];
+    m->panel = panel;
+    m->x = x;
+    snprintf(m->text, sizeof m->text, "%s", text);
+    snprintf(m->color, sizeof m->color, "%s", color);
+    m->pt = pt;
+    if (panel > f->npanels) f->npanels = panel;
+    return 0;
 }
 
 fig_series *fig_series_get(figure *f, int panel, const char *label, const char *color, int pt,
@@ -82,6 +103,7 @@ static void put_string(FILE *f, const char *s) {
     fputc('"', f);
 }
 
+/* Long: the .dat and the .meta are one format, written side by side. */
 int fig_write(const figure *f, const char *datadir, const char *source) {
     /* series in panel order, each panel's in the order they were made */
     size_t *order = malloc((f->ns ? f->ns : 1) * sizeof *order), no = 0;
@@ -167,6 +189,15 @@ int fig_write(const figure *f, const char *datadir, const char *source) {
     for (size_t j = 0; j < nl; j++) fprintf(meta, "l_series[%zu] = %zu\n", j + 1, leg[j]);
     free(leg);
     free(order);
+    size_t nm = f->nmarks ? f->nmarks : 1;
+    fprintf(meta, "nmarks = %zu\narray mk_panel[%zu]\narray mk_x[%zu]\narray mk_text[%zu]\narray mk_color[%zu]\n"
+                  "array mk_pt[%zu]\n", f->nmarks, nm, nm, nm, nm, nm);
+    for (size_t k = 0; k < f->nmarks; k++) {
+        const fig_edge_mark *m = &f->marks[k];
+        fprintf(meta, "mk_panel[%zu] = %d; mk_x[%zu] = %.9g; mk_text[%zu] = ", k + 1, m->panel, k + 1, m->x, k + 1);
+        put_string(meta, m->text);
+        fprintf(meta, "; mk_color[%zu] = \"%s\"; mk_pt[%zu] = %d\n", k + 1, m->color, k + 1, m->pt);
+    }
     int bad = ferror(dat) | ferror(meta);
     bad |= fclose(dat) != 0;
     bad |= fclose(meta) != 0;

@@ -17,7 +17,10 @@
  *              unless the series asked to stay out of it),
  *              s_lines (1: joined points, 0: separate points); nlegend and
  *              l_series[j], the series of the j-th legend entry (each label
- *              once, in the order the analysis gave).
+ *              once, in the order the analysis gave); nmarks and per mark
+ *              mk_panel, mk_x, mk_text, mk_color, mk_pt: a marker on the
+ *              top edge of its panel at x, with its text below it (a point
+ *              that did not run: where it would be, never a value).
  *
  * The scripts (scripts/NAME.gp) choose axes, scales and layout; a figure
  * with nseries = 0 is drawn with a "no data" note. */
@@ -45,6 +48,15 @@ typedef struct {
     size_t npts, cap;
 } fig_series;
 
+/* a marker on a panel's top edge (fig_mark) */
+typedef struct {
+    int panel;
+    double x;
+    char text[48];
+    char color[8];
+    int pt;
+} fig_edge_mark;
+
 typedef struct {
     const char *name;     /* file stem: error_vs_memory */
     char subtitle[400];
@@ -54,6 +66,8 @@ typedef struct {
     char panel_xlabel[FIG_MAX_PANELS][120];  /* "" : the script's */
     fig_series *s;
     size_t ns, cap;
+    fig_edge_mark *marks;
+    size_t nmarks, mcap;
 } figure;
 
 void fig_init(figure *f, const char *name);
@@ -64,6 +78,8 @@ void fig_free(figure *f);
 fig_series *fig_series_get(figure *f, int panel, const char *label, const char *color, int pt,
                            int dt, int lines);
 int fig_add(fig_series *s, double x, double y);  /* 0, or -1 */
+/* a marker at x on the top edge of panel `panel`, `text` below it; 0, or -1 */
+int fig_mark(figure *f, int panel, double x, const char *text, const char *color, int pt);
 
 /* DIR/data/NAME.dat and NAME.meta; 0, or -1 with errno */
 int fig_write(const figure *f, const char *datadir, const char *source);

@@ -10,12 +10,13 @@
  * Order of work: every option, the checkpoint and the tokens are validated
  * before anything is written (bad input: one line, exit 2, no output). */
 #include "attention.h" /* size_mul */
+#include "capture_layer.h"
 #include "commands.h"
 #include "env.h"
 #include "llama2c.h"
 #include "npy.h"
 #include "options.h"
-#include "rng.h"
+#include "report.h"
 
 #include <cblas.h>
 #include <errno.h>
@@ -26,11 +27,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const cmd = "capture";
 
-enum { BOS_TOKEN = 1, STATS_BLOCK = 64 };
-#define SAMPLING_STREAM 0x6361707475726500ull /* "capture": the rng stream of the sampler */
+enum { STATS_BLOCK = 64 };
 
 typedef struct {
     const char *ckpt, *out, *tokens;
@@ -49,7 +50,9 @@ static void usage(void) {
            "entropy, negative log-likelihood of the sequence). A layer directory is\n"
            "what `attnbench run --input DIR/layerL` reads.\n\noptions:\n");
     options_usage(stdout, OPTS_CAPTURE);
-    printf("\nexit status: 0 ok; 2 bad input (nothing written); 1 any other failure.\n");
+    printf("\nexit status: 0 ok; 2 bad input (nothing written), a checkpoint whose activations\n"
+           "overflow float32 included; 3 out of memory (the address-space limit, checked\n"
+           "before the checkpoint is read); 1 any other failure.\n");
 }
 
 /* ---- options --------------------------------------------------------------- */
@@ -84,7 +87,8 @@ static int parse_options(capture_options *o, int argc, char **argv) {
 static int load_tokens(const char *path, int vocab, int seq_len, int **tokens, size_t *n) {
     char err[1024];
     npy_array a;
-    if (npy_read(path, &a, err, sizeof err)) return bad_input(cmd, "--tokens %s", err);
+    /* the header and shape first: a huge or wrong file is refused unread */
+    if (npy_open(path, &a, err, sizeof err)) return bad_input(cmd, "--tokens %s", err);
     int rc = 0;
     if (a.descr[1] != 'i' && a.descr[1] != 'u')
         rc = bad_input(cmd, "--tokens %s: dtype %s, expected integers", path, a.descr);
@@ -92,6 +96,8 @@ static int load_tokens(const char *path, int vocab, int seq_len, int **tokens, s
         rc = bad_input(cmd, "--tokens %s: %d dimensions, expected a 1-D array", path, a.ndim);
     else if (a.count < 2 || a.count > (size_t)seq_len)
         rc = bad_input(cmd, "--tokens %s: %zu tokens; the checkpoint takes 2 to seq_len %d", path, a.count, seq_len);
+    else if (npy_load(path, &a, err, sizeof err))
+        rc = bad_input(cmd, "--tokens %s", err);
     for (size_t i = 0; !rc && i < a.count; i++)
         if (!(a.data[i] >= 0 && a.data[i] < vocab))
             rc = bad_input(cmd, "--tokens %s: token %zu is %.0f, outside the vocabulary 0..%d", path, i, a.data[i], vocab - 1);
@@ -105,53 +111,41 @@ static int load_tokens(const char *path, int vocab, int seq_len, int **tokens, s
     return rc;
 }
 
-/* DIR exists as a directory afterwards; 0 or 2 after a message */
-static int make_dir(const char *dir, const char *what) {
+/* DIR exists as a directory afterwards (*created: made here, if not NULL);
+ * 0 or 2 after a message */
+static int make_dir(const char *dir, const char *what, int *created) {
     struct stat st;
+    if (created) *created = 0;
     if (stat(dir, &st) == 0) {
         if (S_ISDIR(st.st_mode)) return 0;
         return bad_input(cmd, "%s %s: not a directory", what, dir);
     }
     if (mkdir(dir, 0777) != 0) return bad_input(cmd, "%s %s: cannot create: %s", what, dir, strerror(errno));
+    if (created) *created = 1;
     return 0;
 }
 
-/* ---- sampling ---------------------------------------------------------------- */
-
-/* a token from logits (vocab): argmax at temperature 0, else softmax(logits / T) */
-static int sample_token(const float *logits, int vocab, double temperature, rng *r) {
-    int best = 0;
-    for (int j = 1; j < vocab; j++) if (logits[j] > logits[best]) best = j;
-    if (temperature == 0) return best;
-    double mx = logits[best], z = 0;
-    for (int j = 0; j < vocab; j++) z += exp(((double)logits[j] - mx) / temperature);
-    double u = rng_uniform(r) * z, cum = 0;
-    for (int j = 0; j < vocab; j++) {
-        cum += exp(((double)logits[j] - mx) / temperature);
-        if (u < cum) return j;
-    }
-    return best; /* u within rounding of z */
+/* index of the first non-finite of a[0..count), or count */
+static size_t first_bad(const float *a, size_t count) {
+    for (size_t i = 0; i < count; i++)
+        if (!isfinite(a[i])) return i;
+    return count;
 }
 
-/* tokens[0] = BOS, tokens[1..n) drawn one at a time from the model (a BOS
- * drawn mid-sequence starts a new story; unlike llama2.c's run.c it does not
- * stop the sampling, so there are always n tokens); 0 or -1 with err */
-static int sample_sequence(const llama_model *md, int *tokens, size_t n, uint64_t seed, double temperature,
-                           char *err, size_t errlen) {
-    llama_state s;
-    if (llama_state_init(&s, &md->c, n, 1, 0, err, errlen)) return -1;
-    float *logits = malloc((size_t)md->c.vocab_size * sizeof(float));
-    if (!logits) { llama_state_free(&s); snprintf(err, errlen, "out of memory for the logits"); return -1; }
-    rng r;
-    rng_seed(&r, seed, SAMPLING_STREAM);
-    tokens[0] = BOS_TOKEN;
-    for (size_t t = 0; t + 1 < n; t++) {
-        llama_forward(md, &s, tokens + t, t, 1);
-        llama_logits(md, s.x, 1, logits);
-        tokens[t + 1] = sample_token(logits, md->c.vocab_size, temperature, &r);
-    }
-    free(logits);
-    llama_state_free(&s);
+/* the activations the capture writes, all finite: the recorded q, the K/V
+ * caches and the final hidden states; 0, or 1 with err naming the first bad */
+static int activations_finite(const llama_config *c, const llama_state *s, size_t n, char *err, size_t cap) {
+    const struct { const char *name; const float *a; size_t width; } t[3] = {
+        {"q", s->q_record, (size_t)c->dim}, {"k", s->k_cache, (size_t)c->kv_dim}, {"v", s->v_cache, (size_t)c->kv_dim}};
+    for (int l = 0; l < c->n_layers; l++)
+        for (int i = 0; i < 3; i++) {
+            const size_t cnt = n * t[i].width, at = first_bad(t[i].a + (size_t)l * s->max_n * t[i].width, cnt);
+            if (at < cnt) {
+                snprintf(err, cap, "layer %d's %s is not finite at position %zu: the checkpoint's values overflow float32", l,
+                         t[i].name, at / t[i].width);
+                return 1;
+            }
+        }
     return 0;
 }
 
@@ -236,7 +230,7 @@ static int write_layers(const llama_model *md, const llama_state *s, size_t n, c
         }
         char dir[4096], path[4200], err[1024];
         snprintf(dir, sizeof dir, "%s/layer%d", out, l);
-        if (make_dir(dir, "layer directory")) { rc = 1; break; }
+        if (make_dir(dir, "layer directory", NULL)) { rc = 1; break; }
         size_t shape[3] = {(size_t)c->n_heads, n, (size_t)c->head_size};
         const char *names[3] = {"q.npy", "k.npy", "v.npy"};
         const float *data[3] = {q, k, v};
@@ -287,6 +281,14 @@ int cmd_capture(int argc, char **argv) {
     if (rc) return rc;
 
     char err[1024];
+    /* the address-space limit, before the checkpoint is read: its size and
+     * OpenBLAS's buffers must fit (not exit(): OpenBLAS may be stuck) */
+    struct stat cst;
+    if (stat(o.ckpt, &cst) == 0 && S_ISREG(cst.st_mode) &&
+        mem_fits_as_limit(size_add_sat((size_t)cst.st_size, (size_t)64 << 20), o.threads, err, sizeof err)) {
+        fprintf(stderr, "attnbench capture: out of memory: %s\n", err);
+        exit_now(3);
+    }
     llama_model md;
     if (llama_load(o.ckpt, &md, err, sizeof err)) return bad_input(cmd, "--llama2c %s", err);
     const llama_config *c = &md.c;
@@ -306,8 +308,9 @@ int cmd_capture(int argc, char **argv) {
     } else if (n > (size_t)c->seq_len) {
         rc = bad_input(cmd, "--n %zu exceeds the checkpoint's seq_len %d", n, c->seq_len);
     }
+    int out_created = 0;
     if (!rc) {
-        rc = make_dir(o.out, "--out");
+        rc = make_dir(o.out, "--out", &out_created);
         if (rc) free(tokens);
     }
     if (rc) { llama_free(&md); return rc; }
@@ -318,7 +321,7 @@ int cmd_capture(int argc, char **argv) {
     double *stats = malloc(2 * (size_t)c->n_layers * sizeof(double)), nll = 0;
     if (!tokens) tokens = malloc(n * sizeof(int));
     if (!tokens || !stats) { fprintf(stderr, "attnbench capture: out of memory\n"); goto done; }
-    if (!o.tokens && sample_sequence(&md, tokens, n, o.seed, o.temperature, err, sizeof err)) {
+    if (!o.tokens && llama_sample(&md, tokens, n, o.seed, o.temperature, err, sizeof err)) {
         fprintf(stderr, "attnbench capture: sampling: %s\n", err);
         goto done;
     }
@@ -328,9 +331,17 @@ int cmd_capture(int argc, char **argv) {
     if (llama_state_init(&s, c, n, n, 1, err, sizeof err) != 0) { fprintf(stderr, "attnbench capture: %s\n", err); goto done; }
     llama_forward(&md, &s, tokens, 0, n);
     if (llama_nll(&md, s.x, tokens, n, &nll, err, sizeof err)) { fprintf(stderr, "attnbench capture: %s\n", err); goto done; }
+    err[0] = '\0';
+    if (activations_finite(c, &s, n, err, sizeof err) || !isfinite(nll)) {
+        /* nothing is written yet: the --out this run made goes too */
+        if (out_created) rmdir(o.out);
+        rc = bad_input(cmd, "--llama2c %s: %s", o.ckpt, err[0] ? err : "the likelihood is not finite");
+        goto done;
+    }
 
     char path[4200];
     if (write_layers(&md, &s, n, o.out, stats, stats + c->n_layers)) goto done;
+    if (capture_layer_forms(&md, tokens, n, o.out)) goto done; /* DIR/layerL/layer/: x, wq, wk, wv */
     snprintf(path, sizeof path, "%s/tokens.npy", o.out);
     if (write_tokens_npy(path, tokens, n)) { fprintf(stderr, "attnbench capture: %s: %s\n", path, strerror(errno)); goto done; }
     snprintf(path, sizeof path, "%s/capture.txt", o.out);

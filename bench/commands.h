@@ -9,5 +9,7 @@ int cmd_sweep(int argc, char **argv);    /* bench/sweep.c */
 int cmd_merge(int argc, char **argv);    /* bench/merge.c */
 int cmd_analyze(int argc, char **argv);  /* analysis/analyze.c */
 int cmd_capture(int argc, char **argv);  /* bench/capture.c */
+int cmd_decode(int argc, char **argv);   /* bench/decode.c */
+int cmd_eval(int argc, char **argv);     /* bench/eval.c */
 
 #endif

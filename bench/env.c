@@ -3,8 +3,14 @@
 #include "spec_hash.h"
 #include "version.h"
 
+/* builds from before the source hash (a version.h of an older Makefile) */
+#ifndef ATTNBENCH_SOURCE_HASH
+#define ATTNBENCH_SOURCE_HASH "unknown"
+#endif
+
 #include <cblas.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,11 +111,20 @@ static long long meminfo_kb(const char *key) {
 }
 
 int env_write_sidecar(const char *csv_path) {
-    char *path = env_sidecar_path(csv_path);
+    /* atomically: a temporary file beside it, renamed over it once whole, so
+     * a full disk leaves the old sidecar (or none), never a 0-byte one */
+    char *path = env_sidecar_path(csv_path), *tmp = NULL;
     if (!path) return -1;
-    FILE *f = fopen(path, "w");
-    free(path);
-    if (!f) return -1;
+    if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0) { free(path); errno = ENOMEM; return -1; }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        int saved = errno;
+        if (fd >= 0) { close(fd); unlink(tmp); }
+        free(path); free(tmp);
+        errno = saved;
+        return -1;
+    }
     char model[256], flags[8192];
     cpuinfo_value("model name", model, sizeof model);
     cpuinfo_value("flags", flags, sizeof flags);
@@ -131,6 +146,7 @@ int env_write_sidecar(const char *csv_path) {
     fprintf(f, "date=%s\n", date);
     fprintf(f, "attnbench_version=%s\n", ATTNBENCH_VERSION);
     fprintf(f, "commit=%s\n", ATTNBENCH_COMMIT);
+    fprintf(f, "source_hash=%s\n", ATTNBENCH_SOURCE_HASH);
     fprintf(f, "cpu_model=%s\n", model);
     fprintf(f, "cpu_simd=%s\n", simd);
     fprintf(f, "cores_online=%ld\n", sysconf(_SC_NPROCESSORS_ONLN));
@@ -145,6 +161,17 @@ int env_write_sidecar(const char *csv_path) {
     fprintf(f, "cflags=%s\n", ATTNBENCH_CFLAGS);
     env_write_sweep_lines(f); /* spec, its hash, the shard: when a sweep noted them */
     int rc = ferror(f) ? -1 : 0;
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0) rc = -1;
     if (fclose(f) != 0) rc = -1;
+    if (rc == 0 && rename(tmp, path) != 0) rc = -1;
+    if (rc != 0) {
+        int saved = errno ? errno : EIO;
+        unlink(tmp);
+        errno = saved;
+    }
+    free(path);
+    free(tmp);
     return rc;
 }
+
+const char *env_source_hash(void) { return ATTNBENCH_SOURCE_HASH; }

@@ -5,6 +5,10 @@
 #define ATTNBENCH_VERSION "0.1.0"
 
 const char *env_commit(void);
+/* SHA-256 of the sources that make the rows (kernels/ and bench/ *.c *.h)
+ * and the compiler flags, computed by the Makefile into version.h: resume
+ * goes on from rows of the same source_hash, whatever the git tree's state */
+const char *env_source_hash(void);
 
 /* OpenBLAS falls back to a generic core ("Prescott") on CPUs it does not
  * know. Where that happened on a CPU with AVX-512 or AVX2, and the user did
@@ -23,7 +27,8 @@ void blas_prime(void);
 
 /* Writes NAME.env beside the results file NAME.csv (or PATH.env): CPU,
  * cores, memory, OpenBLAS version/core/threading, compiler and flags,
- * commit, date. Returns 0, or -1 with errno. */
+ * commit, source hash, date; atomically (temporary file + rename). Returns
+ * 0, or -1 with errno. */
 int env_write_sidecar(const char *csv_path);
 char *env_sidecar_path(const char *csv_path); /* caller frees */
 

@@ -7,6 +7,7 @@
 #include "rng.h"
 
 #include <cblas.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,12 +115,13 @@ int input_synthetic(layer_input *in, size_t n, size_t heads, size_t d_head, size
     return 0;
 }
 
-/* reads DIR/NAME into slot i as float (and its float64 original if f8) */
+/* the data of the npy_open'ed DIR/NAME into slot i as float (and its
+ * float64 original if f8); values beyond float32's range refused */
 static int load_one(layer_input *in, const char *dir, const char *name, int i, npy_array *arr,
                     char *err, size_t errlen) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (npy_read(path, arr, err, errlen)) return -1;
+    if (npy_load(path, arr, err, errlen) || npy_f32_range(path, arr, err, errlen)) return -1;
     in->t[i] = malloc(arr->count ? arr->count * sizeof(float) : 1);
     if (!in->t[i]) { snprintf(err, errlen, "%s: out of memory", path); return -1; }
     for (size_t e = 0; e < arr->count; e++) in->t[i][e] = (float)arr->data[e];
@@ -128,11 +130,22 @@ static int load_one(layer_input *in, const char *dir, const char *name, int i, n
     return 0;
 }
 
-static int exists(const char *dir, const char *name) {
+/* 1 if DIR/NAME exists, 0 if it does not (ENOENT, not even a dangling
+ * link), -1 with err naming the real cause otherwise: a symlink loop
+ * (ELOOP), an unsearchable directory (EACCES), a dangling link */
+static int exists(const char *dir, const char *name, char *err, size_t errlen) {
     char path[4096];
     struct stat st;
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    return stat(path, &st) == 0;
+    if (stat(path, &st) == 0) return 1;
+    const int e = errno;
+    if (e == ENOENT && lstat(path, &st) == 0) {
+        snprintf(err, errlen, "%s: a dangling symbolic link (%s)", path, strerror(e));
+        return -1;
+    }
+    if (e == ENOENT) return 0;
+    snprintf(err, errlen, "%s: %s", path, strerror(e));
+    return -1;
 }
 
 static void shape_str(const npy_array *a, char *out, size_t cap) {
@@ -145,21 +158,28 @@ static void shape_str(const npy_array *a, char *out, size_t cap) {
 int input_load(layer_input *in, const char *dir, char *err, size_t errlen) {
     memset(in, 0, sizeof *in);
     struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) { snprintf(err, errlen, "--input %s: not a directory", dir); return -1; }
-    in->layer_form = exists(dir, "x.npy");
+    if (stat(dir, &st) != 0) { snprintf(err, errlen, "--input %s: %s", dir, strerror(errno)); return -1; }
+    if (!S_ISDIR(st.st_mode)) { snprintf(err, errlen, "--input %s: not a directory", dir); return -1; }
+    int has_x = exists(dir, "x.npy", err, errlen), has_q = has_x ? 0 : exists(dir, "q.npy", err, errlen);
+    if (has_x < 0 || has_q < 0) return -1;
+    in->layer_form = has_x;
     static const char *const layer_names[4] = {"x.npy", "wq.npy", "wk.npy", "wv.npy"};
     static const char *const op_names[3] = {"q.npy", "k.npy", "v.npy"};
     const char *const *names = in->layer_form ? layer_names : op_names;
     int count = in->layer_form ? 4 : 3;
-    if (!in->layer_form && !exists(dir, "q.npy")) {
+    if (!in->layer_form && !has_q) {
         snprintf(err, errlen, "--input %s: holds neither x.npy (layer form) nor q.npy (operator form)", dir);
         return -1;
     }
+    /* every header and shape first, the data only once they agree */
     npy_array arr[4];
     memset(arr, 0, sizeof arr);
     int rc = -1;
-    for (int i = 0; i < count; i++)
-        if (load_one(in, dir, names[i], i, &arr[i], err, errlen)) goto out;
+    char path[4096];
+    for (int i = 0; i < count; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (npy_open(path, &arr[i], err, errlen)) goto out;
+    }
     char s0[128], s1[128];
     if (in->layer_form) {
         if (arr[0].ndim != 2) { shape_str(&arr[0], s0, sizeof s0); snprintf(err, errlen, "%s/x.npy: shape %s, expected [n, d_model]", dir, s0); goto out; }
@@ -190,6 +210,8 @@ int input_load(layer_input *in, const char *dir, char *err, size_t errlen) {
         snprintf(err, errlen, "--input %s: a dimension is zero", dir);
         goto out;
     }
+    for (int i = 0; i < count; i++)
+        if (load_one(in, dir, names[i], i, &arr[i], err, errlen)) goto out;
     rc = 0;
 out:
     for (int i = 0; i < count; i++) npy_free(&arr[i]);

@@ -3,6 +3,7 @@
  * incremental steps that sampling needs (m = 1 against the K/V cache). */
 #include "llama2c.h"
 #include "attention.h" /* size_mul */
+#include "rng.h"
 
 #include <cblas.h>
 #include <errno.h>
@@ -14,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 enum { HEADER_BYTES = 7 * 4, QUERY_BLOCK = 64, LOGIT_BLOCK = 64 };
 #define RMS_EPS 1e-5
@@ -57,39 +60,53 @@ static int weight_floats(const llama_config *c, int with_classifier, size_t *out
     return 0;
 }
 
-/* the header's fields, checked one by one; 0 or -1 with err */
+/* the header's fields, checked one by one; 0 or -1 with err. A header that
+ * fails here is not a checkpoint at all (a text file read as 7 int32 gives
+ * fields in the billions), so the message says so first. */
+#define NOT_CKPT "not a llama2.c checkpoint: "
+enum { MAX_DIM = 1 << 20, MAX_LAYERS = 4096, MAX_VOCAB = 1 << 24, MAX_SEQ = 1 << 24 };
 static int check_config(const char *path, llama_config *c, char *err, size_t errlen) {
     const char *names[7] = {"dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len"};
     const int vals[7] = {c->dim, c->hidden_dim, c->n_layers, c->n_heads, c->n_kv_heads, c->vocab_size, c->seq_len};
     for (int i = 0; i < 7; i++) {
         if (i == 5) {
-            if (vals[i] == 0 || vals[i] == INT_MIN) return fail(err, errlen, "%s: header field vocab_size is %d", path, vals[i]);
+            if (vals[i] == 0 || vals[i] == INT_MIN) return fail(err, errlen, "%s: " NOT_CKPT "header field vocab_size is %d", path, vals[i]);
         } else if (vals[i] <= 0) {
-            return fail(err, errlen, "%s: header field %s is %d, must be positive", path, names[i], vals[i]);
+            return fail(err, errlen, "%s: " NOT_CKPT "header field %s is %d, must be positive", path, names[i], vals[i]);
         }
     }
+    const int limits[7] = {MAX_DIM, MAX_DIM, MAX_LAYERS, MAX_DIM, MAX_DIM, MAX_VOCAB, MAX_SEQ};
+    for (int i = 0; i < 7; i++)
+        if ((vals[i] < 0 ? -(long long)vals[i] : vals[i]) > limits[i])
+            return fail(err, errlen, "%s: " NOT_CKPT "header field %s is %d, beyond the plausible %d", path, names[i],
+                        vals[i], limits[i]);
     c->shared_classifier = c->vocab_size > 0;
     if (c->vocab_size < 0) c->vocab_size = -c->vocab_size;
     if (c->n_kv_heads > c->n_heads || c->n_heads % c->n_kv_heads)
-        return fail(err, errlen, "%s: n_heads %d is not a multiple of n_kv_heads %d", path, c->n_heads, c->n_kv_heads);
+        return fail(err, errlen, "%s: " NOT_CKPT "n_heads %d is not a multiple of n_kv_heads %d", path, c->n_heads, c->n_kv_heads);
     if (c->dim % c->n_heads)
-        return fail(err, errlen, "%s: dim %d is not a multiple of n_heads %d", path, c->dim, c->n_heads);
+        return fail(err, errlen, "%s: " NOT_CKPT "dim %d is not a multiple of n_heads %d", path, c->dim, c->n_heads);
     c->head_size = c->dim / c->n_heads;
     c->kv_dim = c->head_size * c->n_kv_heads;
     if (c->head_size % 2)
-        return fail(err, errlen, "%s: head size %d (dim / n_heads) is odd; rotary embeddings need pairs", path, c->head_size);
+        return fail(err, errlen, "%s: " NOT_CKPT "head size %d (dim / n_heads) is odd; rotary embeddings need pairs", path, c->head_size);
     return 0;
 }
 
 int llama_load(const char *path, llama_model *m, char *err, size_t errlen) {
     memset(m, 0, sizeof *m);
-    FILE *f = fopen(path, "rb");
-    if (!f) return fail(err, errlen, "%s: %s", path, strerror(errno));
+    /* O_NONBLOCK: a FIFO must not block the open; anything but a regular
+     * file (FIFO, /dev/zero, a directory) is refused before a byte is read */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return fail(err, errlen, "%s: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
         return fail(err, errlen, "%s: not a regular file", path);
     }
+    (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) { close(fd); return fail(err, errlen, "%s: %s", path, strerror(errno)); }
     size_t bytes = (size_t)st.st_size;
     unsigned char head[HEADER_BYTES];
     if (bytes < HEADER_BYTES || fread(head, 1, HEADER_BYTES, f) != HEADER_BYTES) {
@@ -269,6 +286,11 @@ static void attention_rows(const llama_config *c, llama_state *s, const float *k
 }
 
 void llama_forward(const llama_model *md, llama_state *s, const int *tokens, size_t pos, size_t m) {
+    (void)llama_forward_with(md, s, tokens, pos, m, NULL);
+}
+
+int llama_forward_with(const llama_model *md, llama_state *s, const int *tokens, size_t pos, size_t m,
+                       const llama_override *ov) {
     const llama_config *c = &md->c;
     const size_t d = (size_t)c->dim, hid = (size_t)c->hidden_dim, kvd = (size_t)c->kv_dim;
     for (size_t r = 0; r < m; r++) memcpy(s->x + r * d, md->token_embedding + (size_t)tokens[r] * d, d * sizeof(float));
@@ -278,13 +300,17 @@ void llama_forward(const llama_model *md, llama_state *s, const int *tokens, siz
         float *kc = s->k_cache + l * s->max_n * kvd, *vc = s->v_cache + l * s->max_n * kvd;
         /* attention: x += wo . attention(rope(wq xb), rope(wk xb), wv xb) */
         rmsnorm_rows(s->xb, s->x, md->rms_att + l * d, m, d);
-        matmul_wt(s->q, s->xb, md->wq + l * d * d, m, c->dim, c->dim, 0.0f);
-        matmul_wt(kc + pos * kvd, s->xb, md->wk + l * kvd * d, m, c->kv_dim, c->dim, 0.0f);
-        matmul_wt(vc + pos * kvd, s->xb, md->wv + l * kvd * d, m, c->kv_dim, c->dim, 0.0f);
-        rope_rows(s->q, m, d, c->dim, c->head_size, s->rope);
-        rope_rows(kc + pos * kvd, m, kvd, c->kv_dim, c->head_size, s->rope);
-        if (s->q_record) memcpy(s->q_record + (l * s->max_n + pos) * d, s->q, m * d * sizeof(float));
-        attention_rows(c, s, kc, vc, pos, m);
+        int sub = ov && ov->attention ? ov->attention(ov->ctx, (int)l, s->xb, pos, m, s->att) : 0;
+        if (sub < 0) return -1;
+        if (!sub) {
+            matmul_wt(s->q, s->xb, md->wq + l * d * d, m, c->dim, c->dim, 0.0f);
+            matmul_wt(kc + pos * kvd, s->xb, md->wk + l * kvd * d, m, c->kv_dim, c->dim, 0.0f);
+            matmul_wt(vc + pos * kvd, s->xb, md->wv + l * kvd * d, m, c->kv_dim, c->dim, 0.0f);
+            rope_rows(s->q, m, d, c->dim, c->head_size, s->rope);
+            rope_rows(kc + pos * kvd, m, kvd, c->kv_dim, c->head_size, s->rope);
+            if (s->q_record) memcpy(s->q_record + (l * s->max_n + pos) * d, s->q, m * d * sizeof(float));
+            attention_rows(c, s, kc, vc, pos, m);
+        }
         matmul_wt(s->x, s->att, md->wo + l * d * d, m, c->dim, c->dim, 1.0f);
 
         /* feed-forward: x += w2 . (silu(w1 xb) * w3 xb) */
@@ -295,9 +321,11 @@ void llama_forward(const llama_model *md, llama_state *s, const int *tokens, siz
             float a = s->h1[i];
             s->h1[i] = a / (1.0f + expf(-a)) * s->h3[i];
         }
+        if (ov && ov->ffn && ov->ffn(ov->ctx, (int)l, s->h1, m) < 0) return -1;
         matmul_wt(s->x, s->h1, md->w2 + l * d * hid, m, c->dim, c->hidden_dim, 1.0f);
     }
     rmsnorm_rows(s->x, s->x, md->rms_final, m, d);
+    return 0;
 }
 
 void llama_logits(const llama_model *md, const float *x, size_t m, float *logits) {
@@ -339,4 +367,75 @@ void llama_layer_qkv(const llama_config *c, const llama_state *s, int layer, siz
             memcpy(k + o, s->k_cache + kvo, hs * sizeof(float));
             memcpy(v + o, s->v_cache + kvo, hs * sizeof(float));
         }
+}
+
+/* ---- for `attnbench eval` and `capture` ---------------------------------- */
+
+void llama_rope_heads(const llama_config *c, float *x, size_t heads, size_t n, size_t pos) {
+    const size_t hs = (size_t)c->head_size;
+    for (size_t t = 0; t < n; t++)
+        for (int i = 0; i < c->head_size / 2; i++) {
+            /* the same expressions as rope_table, so the rotation is bit for bit the model's */
+            double angle = (double)(pos + t) * pow(ROPE_THETA, -2.0 * i / c->head_size);
+            float co = (float)cos(angle), si = (float)sin(angle);
+            for (size_t h = 0; h < heads; h++) {
+                float *xr = x + (h * n + t) * hs + 2 * (size_t)i, a = xr[0], b = xr[1];
+                xr[0] = a * co - b * si;
+                xr[1] = a * si + b * co;
+            }
+        }
+}
+
+void llama_layer_mha_weights(const llama_model *md, int layer, float *wq, float *wk, float *wv) {
+    const llama_config *c = &md->c;
+    const size_t d = (size_t)c->dim, hs = (size_t)c->head_size, kvd = (size_t)c->kv_dim, L = (size_t)layer;
+    const size_t kv_mul = (size_t)(c->n_heads / c->n_kv_heads);
+    const float *src[3] = {md->wq + L * d * d, md->wk + L * kvd * d, md->wv + L * kvd * d};
+    float *dst[3] = {wq, wk, wv};
+    for (int t = 0; t < 3; t++) {
+        if (!dst[t]) continue;
+        /* checkpoint rows are outputs: row (g * hs + j) of head group g, column i */
+        for (size_t h = 0; h < (size_t)c->n_heads; h++) {
+            size_t g = t == 0 ? h : h / kv_mul;
+            for (size_t i = 0; i < d; i++)
+                for (size_t j = 0; j < hs; j++)
+                    dst[t][(h * d + i) * hs + j] = src[t][(g * hs + j) * d + i];
+        }
+    }
+}
+
+#define SAMPLING_STREAM 0x6361707475726500ull /* "capture": the rng stream of the sampler */
+
+/* a token from logits (vocab): argmax at temperature 0, else softmax(logits / T) */
+static int sample_token(const float *logits, int vocab, double temperature, rng *r) {
+    int best = 0;
+    for (int j = 1; j < vocab; j++) if (logits[j] > logits[best]) best = j;
+    if (temperature == 0) return best;
+    double mx = logits[best], z = 0;
+    for (int j = 0; j < vocab; j++) z += exp(((double)logits[j] - mx) / temperature);
+    double u = rng_uniform(r) * z, cum = 0;
+    for (int j = 0; j < vocab; j++) {
+        cum += exp(((double)logits[j] - mx) / temperature);
+        if (u < cum) return j;
+    }
+    return best; /* u within rounding of z */
+}
+
+int llama_sample(const llama_model *md, int *tokens, size_t n, uint64_t seed, double temperature,
+                 char *err, size_t errlen) {
+    llama_state s;
+    if (llama_state_init(&s, &md->c, n, 1, 0, err, errlen)) return -1;
+    float *logits = malloc((size_t)md->c.vocab_size * sizeof(float));
+    if (!logits) { llama_state_free(&s); return fail(err, errlen, "out of memory for the logits"); }
+    rng r;
+    rng_seed(&r, seed, SAMPLING_STREAM);
+    tokens[0] = 1; /* BOS */
+    for (size_t t = 0; t + 1 < n; t++) {
+        llama_forward(md, &s, tokens + t, t, 1);
+        llama_logits(md, s.x, 1, logits);
+        tokens[t + 1] = sample_token(logits, md->c.vocab_size, temperature, &r);
+    }
+    free(logits);
+    llama_state_free(&s);
+    return 0;
 }

@@ -24,6 +24,7 @@
 #define LLAMA2C_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct {
     int dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len;
@@ -65,6 +66,26 @@ void llama_state_free(llama_state *s);
  * RMS-normed hidden states in s->x (m, dim). Token ids must be < vocab. */
 void llama_forward(const llama_model *md, llama_state *s, const int *tokens, size_t pos, size_t m);
 
+/* A caller's substitutes inside the forward pass (`attnbench eval`), each
+ * NULL for the model's own computation:
+ *   attention: given xb (m, dim), the RMS-normed input of `layer` at
+ *     positions pos..pos+m-1, writes att (m, dim), the heads' outputs before
+ *     wo, and returns 1; or returns 0 (the model's own attention for this
+ *     layer) or -1 (an error the caller keeps in ctx). A substituted layer
+ *     leaves the K/V cache (and q_record) of those positions unfilled.
+ *   ffn: may change h (m, hidden_dim), the SwiGLU's gated hidden units
+ *     silu(w1 x) * w3 x of `layer`, in place before w2; 0, or -1 (error). */
+typedef struct {
+    int (*attention)(void *ctx, int layer, const float *xb, size_t pos, size_t m, float *att);
+    int (*ffn)(void *ctx, int layer, float *h, size_t m);
+    void *ctx;
+} llama_override;
+
+/* llama_forward with substitutes (ov NULL: the same as llama_forward);
+ * 0, or -1 when a substitute failed */
+int llama_forward_with(const llama_model *md, llama_state *s, const int *tokens, size_t pos, size_t m,
+                       const llama_override *ov);
+
 /* logits (m, vocab) = the classifier applied to x (m, dim) */
 void llama_logits(const llama_model *md, const float *x, size_t m, float *logits);
 
@@ -79,5 +100,22 @@ int llama_nll(const llama_model *md, const float *x, const int *tokens, size_t n
  * heads. q needs a state with record_q. */
 void llama_layer_qkv(const llama_config *c, const llama_state *s, int layer, size_t n, float *q,
                      float *k, float *v);
+
+/* Rotary embeddings on x (heads, n, head_size), row t at position pos + t,
+ * as the forward pass applies them to its q and k. */
+void llama_rope_heads(const llama_config *c, float *x, size_t heads, size_t n, size_t pos);
+
+/* Layer L's projection weights in the layout of kernels/ (heads, dim,
+ * head_size), y = x w per head: wq per query head, and wk, wv with each
+ * K/V head repeated for the n_heads / n_kv_heads query heads that read it.
+ * Any of wq, wk, wv may be NULL. */
+void llama_layer_mha_weights(const llama_model *md, int layer, float *wq, float *wk, float *wv);
+
+/* tokens[0] = BOS (1), tokens[1..n) drawn one at a time from the model at
+ * `temperature` (0: greedy argmax) with the seeded generator (a BOS drawn
+ * mid-sequence starts a new story and the sampling goes on, so there are
+ * always n tokens). n >= 1, n <= seq_len. 0, or -1 with err (memory). */
+int llama_sample(const llama_model *md, int *tokens, size_t n, uint64_t seed, double temperature,
+                 char *err, size_t errlen);
 
 #endif

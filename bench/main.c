@@ -18,6 +18,8 @@ static const command commands[] = {
     {"merge", cmd_merge, "merge OUT SHARD...       one results CSV from shard files"},
     {"analyze", cmd_analyze, "analyze CSV [options]    summary and plot data from a results CSV"},
     {"capture", cmd_capture, "capture --llama2c CKPT --out DIR   real q, k, v from a llama2.c checkpoint"},
+    {"eval", cmd_eval, "eval --llama2c CKPT [options]   one model-level configuration, one CSV row"},
+    {"decode", cmd_decode, "decode [options]         one decoding configuration, one CSV row"},
     {NULL, NULL, NULL},
 };
 

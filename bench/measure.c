@@ -27,6 +27,14 @@ static size_t status_kb(const char *key) {
 
 size_t rss_current(void) { return status_kb("VmRSS"); }
 
+size_t mem_mapped_bytes(void) { return status_kb("VmSize"); }
+
+size_t mem_as_limit(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 0;
+    return (size_t)rl.rlim_cur;
+}
+
 void make_resident(void *p, size_t bytes) {
     volatile char *c = p;
     for (size_t i = 0; i < bytes; i += 4096) c[i] = 0;

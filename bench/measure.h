@@ -18,6 +18,11 @@ void rss_start(rss_probe *p);
 size_t rss_peak(const rss_probe *p);
 size_t rss_current(void);
 
+/* VmSize: bytes of address space mapped now (0 if unknown) */
+size_t mem_mapped_bytes(void);
+/* the address-space limit (RLIMIT_AS, `ulimit -v`) in bytes, or 0 if none */
+size_t mem_as_limit(void);
+
 /* Writes every page of p[0..bytes) through a volatile pointer, so the block
  * is resident before a measurement starts (a plain memset after malloc may
  * be folded into calloc, which leaves fresh pages unmapped). */

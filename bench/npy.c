@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -115,7 +116,7 @@ static double element(const unsigned char *b, char kind, size_t sz) {
     }
 }
 
-int npy_read(const char *path, npy_array *a, char *err, size_t errlen) {
+int npy_open(const char *path, npy_array *a, char *err, size_t errlen) {
     memset(a, 0, sizeof *a);
     /* O_NONBLOCK: opening a FIFO must not wait for a writer; the check below
      * refuses anything but a regular file before a byte is read */
@@ -124,13 +125,13 @@ int npy_read(const char *path, npy_array *a, char *err, size_t errlen) {
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return fail(err, errlen, path, "not a regular file");
+        return fail(err, errlen, path, "not a regular file (%s)", S_ISDIR(st.st_mode) ? "a directory" :
+                    S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISCHR(st.st_mode) ? "a character device" : "not a plain file");
     }
     (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     FILE *f = fdopen(fd, "rb");
     if (!f) { close(fd); return fail(err, errlen, path, "cannot open: %s", strerror(errno)); }
     char *hdr = NULL;
-    unsigned char *buf = NULL;
     int rc = -1;
     unsigned char pre[12];
     if (fread(pre, 1, 8, f) != 8 || memcmp(pre, "\x93NUMPY", 6) != 0) { fail(err, errlen, path, "not a .npy file (bad magic)"); goto out; }
@@ -196,6 +197,24 @@ int npy_read(const char *path, npy_array *a, char *err, size_t errlen) {
     size_t have = (size_t)st.st_size - prelen - hlen;
     if (have < bytes) { fail(err, errlen, path, "truncated: the header's shape needs %zu data bytes, the file holds %zu", bytes, have); goto out; }
     if (have > bytes) { fail(err, errlen, path, "%zu bytes after the data the header describes", have - bytes); goto out; }
+    a->file = f;
+    a->item = item;
+    a->kind = kind;
+    f = NULL;
+    rc = 0;
+out:
+    free(hdr);
+    if (f) fclose(f);
+    if (rc) npy_free(a);
+    return rc;
+}
+
+int npy_load(const char *path, npy_array *a, char *err, size_t errlen) {
+    FILE *f = a->file;
+    const size_t item = a->item;
+    unsigned char *buf = NULL;
+    int rc = -1;
+    if (!f) return fail(err, errlen, path, "not open");
     a->data = malloc(a->count ? a->count * sizeof(double) : 1);
     if (!a->data) { fail(err, errlen, path, "out of memory for %zu values", a->count); goto out; }
     enum { BUF = 1 << 16 };
@@ -205,23 +224,38 @@ int npy_read(const char *path, npy_array *a, char *err, size_t errlen) {
         size_t m = a->count - i0 < BUF ? a->count - i0 : BUF;
         if (fread(buf, item, m, f) != m) { fail(err, errlen, path, "read error"); goto out; }
         for (size_t i = 0; i < m; i++) {
-            double x = element(buf + i * item, kind, item);
+            double x = element(buf + i * item, a->kind, item);
             if (!isfinite(x)) { fail(err, errlen, path, "holds %s at element %zu", isnan(x) ? "NaN" : "Inf", i0 + i); goto out; }
             a->data[i0 + i] = x;
         }
     }
     rc = 0;
 out:
-    free(hdr);
     free(buf);
     fclose(f);
+    a->file = NULL;
     if (rc) npy_free(a);
     return rc;
+}
+
+int npy_read(const char *path, npy_array *a, char *err, size_t errlen) {
+    if (npy_open(path, a, err, errlen)) return -1;
+    return npy_load(path, a, err, errlen);
+}
+
+int npy_f32_range(const char *path, const npy_array *a, char *err, size_t errlen) {
+    for (size_t i = 0; i < a->count; i++)
+        if (fabs(a->data[i]) > FLT_MAX)
+            return fail(err, errlen, path, "element %zu is %g, beyond float32's range (%g): it would become Inf",
+                        i, a->data[i], (double)FLT_MAX);
+    return 0;
 }
 
 void npy_free(npy_array *a) {
     free(a->data);
     a->data = NULL;
+    if (a->file) fclose(a->file);
+    a->file = NULL;
 }
 
 static int write_npy(const char *path, const void *data, size_t item, const char *descr,

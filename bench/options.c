@@ -21,35 +21,58 @@ typedef struct {
 #define RUN (1u << OPTS_RUN)
 #define FFN (1u << OPTS_FFN)
 #define CAP (1u << OPTS_CAPTURE)
+#define DEC (1u << OPTS_DECODE)
+#define EVAL (1u << OPTS_EVAL)
 #define OFF(f) offsetof(run_options, f)
 static const opt_def defs[] = {
-    {"attention", T_STR, OFF(attention), RUN | FFN, "run: attention operator; ffn: topk or exact (see below)"},
-    {"projection", T_STR, OFF(projection), RUN, "projection scheme (see below)"},
-    {"llama2c", T_STR, OFF(llama2c), CAP, "the llama2.c checkpoint (required)"},
+    {"attention", T_STR, OFF(attention), RUN | FFN | EVAL | DEC, "run: attention operator; ffn: topk or exact (see below)"},
+    {"projection", T_STR, OFF(projection), RUN | EVAL | DEC, "projection scheme (see below)"},
+    {"llama2c", T_STR, OFF(llama2c), CAP | EVAL, "the llama2.c checkpoint (required)"},
     {"out", T_STR, OFF(out), CAP, "where to write (created if missing; required)"},
-    {"n", T_SIZE, OFF(n), RUN | FFN | CAP, "sequence length (capture: default the checkpoint's seq_len)"},
-    {"heads", T_SIZE, OFF(heads), RUN, "query heads"},
-    {"kv-heads", T_SIZE, OFF(kv_heads), RUN, "key/value heads for gqa (divides heads)"},
-    {"d-head", T_SIZE, OFF(d_head), RUN, "head size"},
-    {"d-model", T_SIZE, OFF(d_model), RUN | FFN, "model width (default heads*d_head; ffn 768)"},
+    {"n", T_SIZE, OFF(n), RUN | FFN | CAP | EVAL, "sequence length (capture: default the checkpoint's seq_len)"},
+    {"heads", T_SIZE, OFF(heads), RUN | DEC, "query heads"},
+    {"kv-heads", T_SIZE, OFF(kv_heads), RUN | EVAL | DEC, "key/value heads for gqa (divides heads)"},
+    {"d-head", T_SIZE, OFF(d_head), RUN | DEC, "head size"},
+    {"d-model", T_SIZE, OFF(d_model), RUN | FFN | DEC, "model width (default heads*d_head; ffn 768)"},
     {"d-ff", T_SIZE, OFF(d_ff), FFN, "feed-forward hidden units (default 4*d_model)"},
-    {"k", T_SIZE, OFF(k), RUN | FFN, "top-k: keys kept per query (default min(64, n))"},
+    {"k", T_SIZE, OFF(k), RUN | FFN | DEC, "top-k: keys kept per query (default min(64, n))"},
     {"chunk", T_SIZE, OFF(chunk), RUN | FFN, "query (and key) block size"},
-    {"features", T_SIZE, OFF(features), RUN, "Performer random features (default ceil(d_head ln d_head))"},
+    {"features", T_SIZE, OFF(features), RUN | DEC, "Performer random features (default ceil(d_head ln d_head))"},
     {"causal", T_FLAG, OFF(causal), RUN, "causal mask (--causal, or --causal=0|1)"},
-    {"score-std", T_DOUBLE, OFF(score_std), RUN, "synthetic: std of the logits q.k/sqrt(d) (1 flat .. 8 peaked)"},
-    {"head-sim", T_DOUBLE, OFF(head_sim), RUN, "synthetic: similarity of the heads' weights, 0..1"},
-    {"seed", T_U64, OFF(seed), RUN | FFN | CAP, "seed of the synthetic input, random features, or sampler"},
-    {"temperature", T_DOUBLE, OFF(temperature), CAP, "sampling temperature (default 1; 0: greedy argmax)"},
-    {"tokens", T_STR, OFF(tokens), CAP, "use this 1-D integer .npy token sequence instead of sampling"},
-    {"threads", T_SIZE, OFF(threads), RUN | FFN | CAP, "threads: of BLAS and of the kernels (default 1)"},
-    {"warmup", T_SIZE, OFF(warmup), RUN | FFN, "untimed calls before timing"},
+    {"score-std", T_DOUBLE, OFF(score_std), RUN | DEC, "synthetic: std of the logits q.k/sqrt(d) (1 flat .. 8 peaked)"},
+    {"head-sim", T_DOUBLE, OFF(head_sim), RUN | DEC, "synthetic: similarity of the heads' weights, 0..1"},
+    {"seed", T_U64, OFF(seed), RUN | FFN | CAP | EVAL | DEC, "seed of the synthetic input, random features, or sampler"},
+    {"temperature", T_DOUBLE, OFF(temperature), CAP | EVAL, "sampling temperature (default 1; 0: greedy argmax)"},
+    {"tokens", T_STR, OFF(tokens), CAP | EVAL, "use this 1-D integer .npy token sequence instead of sampling"},
+    {"threads", T_SIZE, OFF(threads), RUN | FFN | CAP | EVAL | DEC, "threads: of BLAS and of the kernels (default 1)"},
+    {"warmup", T_SIZE, OFF(warmup), RUN | FFN | DEC, "untimed calls before timing"},
     {"reps", T_SIZE, OFF(reps), RUN | FFN, "timed calls (0: at least 3 and 1 s of work)"},
     {"ref-rows", T_SIZE, OFF(ref_rows), RUN | FFN, "error over R evenly spaced query rows (0: all)"},
-    {"input", T_STR, OFF(input), RUN | FFN, "read .npy tensors from DIR instead of synthetic"},
+    {"input", T_STR, OFF(input), RUN | FFN | DEC, "read .npy tensors from DIR instead of synthetic"},
     {"dump", T_STR, OFF(dump), RUN | FFN, "write q/k/v, out.npy and ref.npy into DIR"},
-    {"csv", T_STR, OFF(csv), RUN | FFN, "append the row to FILE (header if new; FILE.env sidecar)"},
-    {"row-only", T_FLAG, OFF(row_only), RUN | FFN, "print only the data line (for the sweep runner)"},
+    {"csv", T_STR, OFF(csv), RUN | FFN | EVAL | DEC, "append the row to FILE (header if new); sidecar: FILE with .csv replaced by .env"},
+    {"row-only", T_FLAG, OFF(row_only), RUN | FFN | EVAL | DEC, "print only the data line (for the sweep runner)"},
+    /* eval: knobs as one value or one per substituted layer ("8,16,32") */
+    {"layers", T_STR, OFF(layers), EVAL, "eval: substituted layers: all (default) or a list, e.g. 0,2,4"},
+    {"k", T_STR, OFF(eval_k), EVAL, "eval: top-k keys kept, one value or one per layer (default min(64, n))"},
+    {"chunk", T_STR, OFF(eval_chunk), EVAL, "eval: query block size, one value or one per layer (default 256)"},
+    {"features", T_STR, OFF(eval_features), EVAL, "eval: Performer features, one value or one per layer"},
+    {"sink", T_STR, OFF(eval_sink), EVAL, "eval: window sink keys, one value or one per layer (default 4)"},
+    {"window", T_STR, OFF(eval_window), EVAL, "eval: window keys, one value or one per layer (default min(64, n))"},
+    {"ffn", T_STR, OFF(ffn), EVAL, "eval: topk: also the SwiGLU of the substituted layers (--ffn-k)"},
+    {"ffn-k", T_SIZE, OFF(ffn_k), EVAL, "eval: gated hidden units kept per token by --ffn topk"},
+    {"sequences", T_SIZE, OFF(sequences), EVAL, "eval: sequences sampled from BOS (default 8) or taken"},
+    {"text", T_STR, OFF(text), EVAL, "eval: tokenize this text file (with --tokenizer) into sequences"},
+    {"tokenizer", T_STR, OFF(tokenizer), EVAL, "eval: a llama2.c tokenizer file (tokenizer.bin)"},
+    {"generate", T_SIZE, OFF(generate), EVAL, "eval: greedy-generate G tokens after the first n-G, both models"},
+    {"target-dnll", T_DOUBLE, OFF(target_dnll), EVAL, "eval: plan per-layer top-k k for this dnll (nats/token)"},
+    {"target-kl", T_DOUBLE, OFF(target_kl), EVAL, "eval: plan per-layer top-k k for this KL (nats/token)"},
+    {"context", T_SIZE, OFF(context), DEC, "tokens in the cache before the timed steps (default 4096)"},
+    {"steps", T_SIZE, OFF(steps), DEC, "tokens generated one at a time, timed (default 64)"},
+    {"batch", T_SIZE, OFF(batch), DEC, "sequences decoded together, a cache each (default 1)"},
+    {"sink", T_SIZE, OFF(sink), DEC, "window: the first keys every query sees (default 4)"},
+    {"window", T_SIZE, OFF(window), DEC, "window: the most recent keys a query sees (default 256)"},
+    {"probe", T_FLAG, OFF(probe), DEC, "print the read-bandwidth probe (1 and --threads threads) instead"},
 };
 enum { NDEFS = sizeof defs / sizeof defs[0] };
 
@@ -119,7 +142,10 @@ static int parse_value(const char *cmd, const opt_def *d, const char *val, run_o
     }
     case T_DOUBLE: {
         double v = strtod(val, &end);
-        if (!*val || *end || errno == ERANGE || !isfinite(v))
+        if (*val && !*end && errno == ERANGE) /* strtod: beyond double's range, or below its smallest normal */
+            return bad_input(cmd, "--%s '%s': out of range (%s)", d->name, val,
+                             fabs(v) < 1 ? "too small: it underflows a double" : "too large for a double");
+        if (!*val || *end || !isfinite(v))
             return bad_input(cmd, "--%s '%s': expected a finite number", d->name, val);
         *(double *)p = v;
         return 0;

@@ -19,10 +19,17 @@ typedef struct {
     const char *llama2c, *out, *tokens;  /* capture */
     double temperature;                  /* capture */
     uint64_t set; /* bit i: option i of the table was given */
+    /* eval: per-layer lists are text ("8,16,32"), parsed by bench/eval.c */
+    const char *layers, *eval_k, *eval_chunk, *eval_features, *eval_sink, *eval_window;
+    const char *ffn, *text, *tokenizer;
+    size_t ffn_k, sequences, generate;
+    double target_dnll, target_kl;
+    size_t context, steps, batch, sink, window;  /* decode */
+    int probe;                                   /* decode */
 } run_options;
 
 /* which command parses: the options differ a little */
-typedef enum { OPTS_RUN, OPTS_FFN, OPTS_CAPTURE } opts_kind;
+typedef enum { OPTS_RUN, OPTS_FFN, OPTS_CAPTURE, OPTS_EVAL, OPTS_DECODE } opts_kind;
 
 void options_defaults(run_options *o, opts_kind kind);
 /* 0; 1 if --help was asked (usage printed); 2 after printing a one-line error */

@@ -1,6 +1,8 @@
 /* report.c — see report.h. */
 #include "report.h"
+#include "attention.h"
 #include "env.h"
+#include "measure.h"
 #include "npy.h"
 
 #include <errno.h>
@@ -105,4 +107,69 @@ int dump_npy(const char *cmd, const char *dir, const char *name, const float *f,
 size_t mem_total_bytes(void) {
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     return pages > 0 && page > 0 ? (size_t)pages * (size_t)page : 0;
+}
+
+int mem_fits_as_limit(size_t need, size_t threads, char *note, size_t cap) {
+    const size_t limit = mem_as_limit();
+    if (!limit) return 0;
+    const size_t mapped = mem_mapped_bytes(), blas = size_mul_sat(threads, BLAS_THREAD_BYTES);
+    const size_t total = size_add_sat(size_add_sat(mapped, blas), need);
+    if (total <= limit) return 0;
+    snprintf(note, cap, "the address-space limit (ulimit -v) of %zu MiB is below the %zu MiB this point needs: "
+             "%zu MiB mapped now, %zu MiB of OpenBLAS buffers (%zu thread(s)), %zu MiB of data and workspace",
+             limit >> 20, total >> 20, mapped >> 20, blas >> 20, threads, need >> 20);
+    return 1;
+}
+
+size_t first_nonfinite(const float *a, size_t count) {
+    for (size_t i = 0; i < count; i++)
+        if (!isfinite(a[i])) return i;
+    return count;
+}
+
+size_t first_nonfinite_f64(const double *a, size_t count) {
+    for (size_t i = 0; i < count; i++)
+        if (!isfinite(a[i])) return i;
+    return count;
+}
+
+double max_abs(const float *a, size_t count) {
+    float m = 0.0f;
+    for (size_t i = 0; i < count; i++) m = fabsf(a[i]) > m ? fabsf(a[i]) : m;
+    return m;
+}
+
+int check_range(const char *cmd, const char *name, size_t v, size_t lo, size_t hi) {
+    if (v >= lo && v <= hi) return 0;
+    return bad_input(cmd, "--%s %zu: must be %zu..%zu", name, v, lo, hi);
+}
+
+int make_dirs(const char *path, char *err, size_t cap) {
+    char buf[4096];
+    size_t len = strlen(path);
+    if (!len || len >= sizeof buf) { snprintf(err, cap, "%s: path too long", path); return -1; }
+    memcpy(buf, path, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (buf[i] != '/' && buf[i] != '\0') continue;
+        const char saved = buf[i];
+        buf[i] = '\0';
+        struct stat st;
+        if (stat(buf, &st) != 0) {
+            if (errno != ENOENT || (mkdir(buf, 0777) != 0 && errno != EEXIST)) {
+                snprintf(err, cap, "%s: %s", buf, strerror(errno));
+                return -1;
+            }
+        } else if (!S_ISDIR(st.st_mode)) {
+            snprintf(err, cap, "%s: not a directory", buf);
+            return -1;
+        }
+        buf[i] = saved;
+    }
+    return 0;
+}
+
+void exit_now(int status) {
+    fflush(stdout);
+    fflush(stderr);
+    _exit(status);
 }

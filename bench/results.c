@@ -90,19 +90,45 @@ static int write_all_once(int fd, const char *text) {
     return 0;
 }
 
-int results_append(const char *path, const result_row *r, int *wrote_header) {
+const char *const result_status_names[ST_COUNT] = {
+#define RESULT_STATUS_NAME(name) #name,
+    RESULT_STATUSES(RESULT_STATUS_NAME)
+#undef RESULT_STATUS_NAME
+};
+
+int result_status_find(const char *name) {
+    for (int i = 0; i < ST_COUNT; i++)
+        if (!strcmp(result_status_names[i], name)) return i;
+    return -1;
+}
+
+/* 1 when the file's size bytes are all blanks and line ends (a file that
+ * holds no header yet); read only when small */
+static int only_whitespace(int fd, off_t size) {
+    if (size <= 0 || size > 65536) return size == 0;
+    char buf[65536];
+    ssize_t got = pread(fd, buf, (size_t)size, 0);
+    if (got != (ssize_t)size) return 0;
+    for (ssize_t i = 0; i < got; i++)
+        if (!buf[i] || !strchr(" \t\r\n", buf[i])) return 0;
+    return 1;
+}
+
+int results_append_fd(int fd, const result_row *r, int *wrote_header) {
     if (wrote_header) *wrote_header = 0;
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) return -1;
     char *line = row_to_line(r);
     char *text = line;
     int rc = -1;
-    if (!line) { errno = ENOMEM; goto out; }
+    if (!line) { errno = ENOMEM; return -1; }
     /* the header and the row go out in one write when the file is new, so a
      * crash cannot leave a header without its first row or a row without header */
-    if (flock(fd, LOCK_EX) == 0) { /* --jobs: writers to one file take turns */ }
+    if (flock(fd, LOCK_EX) == 0) { /* writers to one file take turns (a no-op where fd holds it) */ }
     struct stat st;
     if (fstat(fd, &st) != 0) goto out;
+    if (st.st_size > 0 && only_whitespace(fd, st.st_size)) {
+        if (ftruncate(fd, 0) != 0) goto out;
+        st.st_size = 0;
+    }
     if (st.st_size == 0) {
         char *head = results_header_line();
         if (!head) { errno = ENOMEM; goto out; }
@@ -122,6 +148,18 @@ int results_append(const char *path, const result_row *r, int *wrote_header) {
 out:
     if (text != line) free(text);
     free(line);
+    return rc;
+}
+
+int results_append(const char *path, const result_row *r, int *wrote_header) {
+    if (wrote_header) *wrote_header = 0;
+    /* read access too, to tell a blank file from one with rows */
+    int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EACCES) fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int rc = results_append_fd(fd, r, wrote_header);
+    int saved = errno;
     if (close(fd) != 0 && rc == 0) rc = -1;
+    else errno = saved;
     return rc;
 }

@@ -54,6 +54,25 @@ char *row_to_line(const result_row *r);
  * header first when the file is new or empty. Returns 0, or -1 with errno. */
 int results_append(const char *path, const result_row *r, int *wrote_header);
 
+/* The same on an open descriptor (O_RDWR|O_APPEND: read access tells a
+ * blank file from one with rows): the sweep holds its
+ * output open, and locked, for the whole sweep. A file holding only blank
+ * lines or whitespace counts as empty: it is emptied and gets the header. */
+int results_append_fd(int fd, const result_row *r, int *wrote_header);
+
+/* A row's status: one list of names, shared by run, sweep and analyze. Every
+ * status is a finished point that resume does not run again (nonfinite too:
+ * the output held NaN or Inf). */
+#define RESULT_STATUSES(X) X(ok) X(oom) X(timeout) X(crashed) X(invalid) X(skipped) X(nonfinite)
+enum {
+#define RESULT_STATUS_ENUM(name) ST_##name,
+    RESULT_STATUSES(RESULT_STATUS_ENUM)
+#undef RESULT_STATUS_ENUM
+    ST_COUNT
+};
+extern const char *const result_status_names[ST_COUNT];
+int result_status_find(const char *name); /* ST_*, or -1 */
+
 /* column index by name, or -1 */
 int result_column_find(const char *name);
 

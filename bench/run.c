@@ -16,6 +16,7 @@
 #include "report.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,12 +30,24 @@ static void usage(void) {
            "unless --csv or --row-only). Error figures are against exact attention in\n"
            "float64 with the MHA projection.\n\noptions:\n");
     options_usage(stdout, OPTS_RUN);
+    printf("\ndefaults and ranges: --n 1024 (1..2^31-1), --heads 8 (1..65536), --d-head 64\n"
+           "(1..65536), --d-model heads*d_head, --attention vanilla, --projection mha,\n"
+           "--k min(64, n) (1..n), --chunk 256 (1..2^31-1), --features ceil(d_head ln d_head)\n"
+           "(1..1048576), --score-std 4 (> 0), --head-sim 0 (0..1), --seed 1, --threads 1\n"
+           "(1..1024), --warmup 1 (0..100000), --reps 0 (0..100000; 0: at least 3 and 1 s),\n"
+           "--ref-rows 0 (all). An option the chosen --attention does not read (--k,\n"
+           "--chunk, --features) is an error. --dump DIR is created if missing. --csv FILE:\n"
+           "the sidecar is FILE with a final .csv replaced by .env (results/sweep.csv ->\n"
+           "results/sweep.env; a FILE without .csv gets FILE.env).\n");
     printf("\nattention operators (--attention):\n");
     for (const attn_method *m = attn_methods; m->name; m++) printf("  %-12s %s\n", m->name, m->summary);
     printf("\nprojection schemes (--projection):\n");
     for (const proj_scheme *p = proj_schemes; p->name; p++) printf("  %-12s %s\n", p->name, p->summary);
-    printf("\nexit status: 0 ok; 2 bad input (no row); 3 the kernel ran out of memory\n"
-           "(row with status oom); 1 any other failure.\n");
+    printf("\nexit status: 0 a measured row: ok, or nonfinite (the output held NaN or Inf;\n"
+           "the first bad element in note); 2 bad input (no row), inputs whose values\n"
+           "overflow float32 included; 3 out of memory (row with status oom: the kernel's\n"
+           "workspace, or the point's stated memory over the machine or the address-space\n"
+           "limit, refused before allocating); 1 any other failure.\n");
 }
 
 static void list_names(char *out, size_t cap, int attention) {
@@ -71,12 +84,99 @@ static int one_call(void *p) {
 
 /* Test-only fault injection, so the sweep's handling of a point that dies or
  * hangs can be tested: ATTNBENCH_FAULT=crash aborts, =hang sleeps forever,
- * right after the timed calls. Nothing but the tests sets it. */
-static void fault_point(void) {
+ * =nan poisons the output (the `nonfinite` status), right after the timed
+ * calls. Nothing but the tests sets it. */
+static void fault_point(float *out, size_t count) {
     const char *f = getenv("ATTNBENCH_FAULT");
     if (!f) return;
     if (!strcmp(f, "crash")) abort();
     if (!strcmp(f, "hang")) for (;;) pause();
+    if (!strcmp(f, "nan") && count) out[count / 2] = NAN;
+}
+
+/* the columns that name the point, known before anything is run */
+static void set_point_columns(result_row *row, const run_options *o, const attn_method *m,
+                              const proj_scheme *ps, const attn_shape *s, const attn_knobs *kn,
+                              int layer_form) {
+    row_set(row, COL_layer, "attention");
+    row_set(row, COL_regime, "prefill");
+    row_set(row, COL_attention, "%s", m->name);
+    row_set(row, COL_projection, "%s", ps->name);
+    row_set(row, COL_n, "%zu", o->n);
+    row_set(row, COL_heads, "%zu", o->heads);
+    row_set(row, COL_kv_heads, "%zu", s->kv_heads);
+    row_set(row, COL_d_head, "%zu", o->d_head);
+    if (layer_form) row_set(row, COL_d_model, "%zu", o->d_model);
+    if (m->knobs & KNOB_K) row_set(row, COL_k, "%zu", kn->k);
+    if (m->knobs & KNOB_CHUNK) row_set(row, COL_chunk, "%zu", kn->chunk);
+    if (m->knobs & KNOB_FEATURES) row_set(row, COL_features, "%zu", kn->features);
+    row_set(row, COL_causal, "%d", o->causal);
+    if (!o->input) {
+        row_set(row, COL_score_std, "%g", o->score_std);
+        row_set(row, COL_head_sim, "%g", o->head_sim);
+    }
+    row_set_common(row, o);
+}
+
+/* Values float32 cannot carry through attention are bad input, not a row:
+ * a q, k or v that is not finite (a projection that overflowed), scores
+ * q.k that could overflow (|x|^2 d_head over FLT_MAX for the largest |q| or
+ * |k|), or output sums that could (n |v|max over FLT_MAX: Performer sums
+ * up to n values before it divides). 0, or 1 with one line in err. */
+static int qkv_overflow(const float *q, const float *k, const float *v, size_t qn, size_t kvn,
+                        size_t n, size_t d, const char *what, char *err, size_t cap) {
+    const float *t[3] = {q, k, v};
+    const char *names[3] = {"q", "k", "v"};
+    for (int i = 0; i < 3; i++) {
+        const size_t cnt = i ? kvn : qn, at = first_nonfinite(t[i], cnt);
+        if (at < cnt) {
+            snprintf(err, cap, "%s: %s holds %s at element %zu (its values overflow float32)", what, names[i],
+                     isnan(t[i][at]) ? "NaN" : "Inf", at);
+            return 1;
+        }
+    }
+    const double mq = max_abs(q, qn), mk = max_abs(k, kvn), mv = max_abs(v, kvn), mx = mq > mk ? mq : mk;
+    if (mx * mx * (double)d > FLT_MAX) {
+        snprintf(err, cap, "%s: the largest |q| or |k| is %g; %g^2 x d_head %zu = %g overflows float32 (max %g): "
+                 "the scores q.k would not be finite", what, mx, mx, d, mx * mx * (double)d, (double)FLT_MAX);
+        return 1;
+    }
+    if (mv * (double)n > FLT_MAX) {
+        snprintf(err, cap, "%s: the largest |v| is %g; x n %zu = %g overflows float32 (max %g): the output sums "
+                 "would not be finite", what, mv, n, mv * (double)n, (double)FLT_MAX);
+        return 1;
+    }
+    return 0;
+}
+
+/* the knobs a method may read, by option name: table-driven, so a knob
+ * given to a method that does not read it is an error naming both */
+static const struct { const char *name; unsigned bit; } knob_options[] = {
+    {"k", KNOB_K}, {"chunk", KNOB_CHUNK}, {"features", KNOB_FEATURES}, {"sink", KNOB_SINK}, {"window", KNOB_WINDOW},
+};
+
+/* option checks that need no input: knobs the method reads, every numeric
+ * option's range, --dump's directory (created); 0, or 2 after one line */
+static int check_run_options(const run_options *o, const attn_method *m) {
+    const char *cmd = "run";
+    for (size_t i = 0; i < sizeof knob_options / sizeof *knob_options; i++)
+        if (options_given(o, knob_options[i].name) && !(m->knobs & knob_options[i].bit))
+            return bad_input(cmd, "--%s is not read by --attention %s", knob_options[i].name, m->name);
+    const size_t big = (size_t)INT32_MAX;
+    int rc = check_range(cmd, "n", o->n, 1, big);
+    if (!rc) rc = check_range(cmd, "heads", o->heads, 1, 65536);
+    if (!rc) rc = check_range(cmd, "d-head", o->d_head, 1, 65536);
+    if (!rc && options_given(o, "d-model")) rc = check_range(cmd, "d-model", o->d_model, 1, big);
+    if (!rc && options_given(o, "kv-heads")) rc = check_range(cmd, "kv-heads", o->kv_heads, 1, o->heads);
+    if (!rc && (m->knobs & KNOB_CHUNK)) rc = check_range(cmd, "chunk", o->chunk, 1, big);
+    if (!rc && options_given(o, "features")) rc = check_range(cmd, "features", o->features, 1, (size_t)1 << 20);
+    if (!rc) rc = check_range(cmd, "threads", o->threads, 1, 1024);
+    if (!rc) rc = check_range(cmd, "warmup", o->warmup, 0, 100000);
+    if (!rc) rc = check_range(cmd, "reps", o->reps, 0, 100000);
+    if (rc) return rc;
+    char err[600];
+    if (o->dump && make_dirs(o->dump, err, sizeof err)) return bad_input(cmd, "--dump %s", err);
+    return 0;
 }
 
 int cmd_run(int argc, char **argv) {
@@ -92,10 +192,8 @@ int cmd_run(int argc, char **argv) {
     if (!m) { list_names(names, sizeof names, 1); return bad_input(cmd, "unknown --attention '%s' (one of: %s)", o.attention, names); }
     const proj_scheme *ps = proj_scheme_find(o.projection);
     if (!ps) { list_names(names, sizeof names, 0); return bad_input(cmd, "unknown --projection '%s' (one of: %s)", o.projection, names); }
-    if (o.dump) {
-        struct stat st;
-        if (stat(o.dump, &st) != 0 || !S_ISDIR(st.st_mode)) return bad_input(cmd, "--dump %s: not a directory", o.dump);
-    }
+    int orc = check_run_options(&o, m);
+    if (orc) return orc;
 
     /* ---- the input ---- */
     char err[1024];
@@ -127,6 +225,9 @@ int cmd_run(int argc, char **argv) {
             return bad_input(cmd, "--%s must be at least 1", !o.n ? "n" : !o.heads ? "heads" : !o.d_head ? "d-head" : "d-model");
         if (!(o.score_std > 0)) return bad_input(cmd, "--score-std %g: must be positive", o.score_std);
         if (o.head_sim < 0 || o.head_sim > 1) return bad_input(cmd, "--head-sim %g: must be in [0, 1]", o.head_sim);
+        /* the logit scale is calibrated on query-key pairs: one pair has no spread */
+        if (o.n * o.heads < 2)
+            return bad_input(cmd, "synthetic input with --n 1 needs --heads 2 or more (--score-std is calibrated over query-key pairs)");
     }
     if (o.n > (size_t)INT32_MAX || o.d_head > (size_t)INT32_MAX || o.d_model > (size_t)INT32_MAX)
         { if (o.input) input_free(&in); return bad_input(cmd, "sizes beyond 2^31-1 are not supported by BLAS"); }
@@ -184,9 +285,32 @@ int cmd_run(int argc, char **argv) {
         if (o.input) input_free(&in);
         return bad_input(cmd, "inputs and reference need %.3g GiB, more than this machine's %.3g GiB", need / 1073741824.0, total / 1073741824.0);
     }
+    result_row row;
+    row_init(&row);
+    set_point_columns(&row, &o, m, ps, &s, &kn, in.layer_form);
+    /* the stated workspace formula, and the address-space limit, before
+     * anything large is made: an oom row at once, not after the input */
+    {
+        const size_t wsb = m->workspace_bytes(&s, &kn);
+        char note[400] = "";
+        if (total && wsb > total)
+            snprintf(note, sizeof note, "the workspace formula gives %zu bytes, more than this machine's %zu", wsb, total);
+        else
+            (void)mem_fits_as_limit(size_add_sat(need, wsb), o.threads, note, sizeof note);
+        if (note[0]) {
+            row_set(&row, COL_status, "oom");
+            row_set(&row, COL_workspace_bytes, "%zu", wsb);
+            row_set(&row, COL_note, "%s", note);
+            int erc = row_emit(cmd, &o, &row) ? 1 : 3;
+            row_free(&row);
+            if (o.input) input_free(&in);
+            exit_now(erc); /* not exit(): OpenBLAS may be stuck on a refused buffer */
+        }
+    }
 
     if (!o.input && input_synthetic(&in, o.n, o.heads, o.d_head, o.d_model, o.score_std, o.head_sim, o.seed, err, sizeof err)) {
         fprintf(stderr, "attnbench run: %s\n", err);
+        row_free(&row);
         return 1;
     }
 
@@ -198,8 +322,6 @@ int cmd_run(int argc, char **argv) {
     /* ---- q, k, v as the method sees them ---- */
     float *q = NULL, *k = NULL, *v = NULL, *out = NULL;
     int rc = 1;
-    result_row row;
-    row_init(&row);
     size_t params = 0;
     if (in.layer_form) {
         q = malloc(qn * sizeof(float)); k = malloc(kvn * sizeof(float)); v = malloc(kvn * sizeof(float));
@@ -213,6 +335,10 @@ int cmd_run(int argc, char **argv) {
     } else {
         q = in.t[IN_Q]; k = in.t[IN_K]; v = in.t[IN_V];
     }
+    if (qkv_overflow(q, k, v, qn, kvn, o.n, o.d_head, o.input ? o.input : "synthetic input", err, sizeof err)) {
+        rc = bad_input(cmd, "%s", err);
+        goto done;
+    }
     out = malloc(qn * sizeof(float));
     if (!out) { fprintf(stderr, "attnbench run: out of memory for the output\n"); goto done; }
     make_resident(out, qn * sizeof(float)); /* resident before the measurement starts */
@@ -221,25 +347,8 @@ int cmd_run(int argc, char **argv) {
     call_ctx c = {m, s, kn, q, k, v, out, mem_total_bytes(), 0, 0};
     timing t;
     measure(one_call, &c, o.warmup, o.reps, &t);
-    fault_point();
+    fault_point(out, qn);
 
-    row_set(&row, COL_layer, "attention");
-    row_set(&row, COL_attention, "%s", m->name);
-    row_set(&row, COL_projection, "%s", ps->name);
-    row_set(&row, COL_n, "%zu", o.n);
-    row_set(&row, COL_heads, "%zu", o.heads);
-    row_set(&row, COL_kv_heads, "%zu", kv);
-    row_set(&row, COL_d_head, "%zu", o.d_head);
-    if (in.layer_form) row_set(&row, COL_d_model, "%zu", o.d_model);
-    if (m->knobs & KNOB_K) row_set(&row, COL_k, "%zu", kn.k);
-    if (m->knobs & KNOB_CHUNK) row_set(&row, COL_chunk, "%zu", kn.chunk);
-    if (m->knobs & KNOB_FEATURES) row_set(&row, COL_features, "%zu", kn.features);
-    row_set(&row, COL_causal, "%d", o.causal);
-    if (!o.input) {
-        row_set(&row, COL_score_std, "%g", o.score_std);
-        row_set(&row, COL_head_sim, "%g", o.head_sim);
-    }
-    row_set_common(&row, &o);
     if (in.layer_form) row_set(&row, COL_params, "%zu", params);
     row_set(&row, COL_logit_std, "%.4g", input_logit_std(&in, o.causal));
     if (!t.rss_exact) row_set(&row, COL_note, "peak RSS from getrusage (clear_refs refused)");
@@ -254,7 +363,8 @@ int cmd_run(int argc, char **argv) {
     if (t.error) { fprintf(stderr, "attnbench run: %s: %s\n", m->name, attn_strerror(t.error)); rc = 1; goto done; }
     if (c.ws_leak) { fprintf(stderr, "attnbench run: %s returned holding workspace memory\n", m->name); goto done; }
 
-    row_set(&row, COL_status, "ok");
+    const size_t bad = first_nonfinite(out, qn);
+    row_set(&row, COL_status, bad < qn ? "nonfinite" : "ok");
     row_set(&row, COL_time_median_s, "%.6g", t.median_s);
     row_set(&row, COL_time_min_s, "%.6g", t.min_s);
     row_set(&row, COL_reps, "%zu", t.reps);
@@ -262,6 +372,14 @@ int cmd_run(int argc, char **argv) {
     row_set(&row, COL_peak_rss_bytes, "%zu", t.peak_rss);
     row_set(&row, COL_kernel_peak_bytes, "%zu", t.kernel_peak);
     row_set(&row, COL_workspace_bytes, "%zu", c.ws_peak);
+    if (bad < qn) {
+        /* a measured row without error figures: they would be NaN */
+        const size_t per_head = o.n * o.d_head;
+        row_set(&row, COL_note, "output element (head %zu, row %zu, col %zu) is %s", bad / per_head,
+                bad % per_head / o.d_head, bad % o.d_head, isnan(out[bad]) ? "NaN" : "Inf");
+        rc = row_emit(cmd, &o, &row);
+        goto done;
+    }
 
     /* ---- the reference, after the measurement ---- */
     {
@@ -281,6 +399,11 @@ int cmd_run(int argc, char **argv) {
         free(rq); free(rk); free(rv);
         if (rrc) {
             fprintf(stderr, "attnbench run: reference: %s\n", attn_strerror(rrc));
+            free(rows); free(ref); free(ent); free(mass);
+            goto done;
+        }
+        if (first_nonfinite_f64(ref, o.heads * nrows * o.d_head) < o.heads * nrows * o.d_head) {
+            rc = bad_input(cmd, "the float64 reference is not finite: the input's values are too large");
             free(rows); free(ref); free(ent); free(mass);
             goto done;
         }

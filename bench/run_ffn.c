@@ -23,8 +23,26 @@ static void usage(void) {
            "W2 (d_ff, d_model), exact (--attention exact, rows in chunks) or top-k\n"
            "(--attention topk: per row the k largest pre-activations, their ReLU, the k\n"
            "matching rows of W2), and prints one CSV row; error against the exact layer\n"
-           "in float64. --input DIR reads x.npy, w1.npy, w2.npy.\n\noptions:\n");
-    options_usage(stdout, OPTS_FFN);
+           "in float64.\n\noptions (default; range):\n"
+           "  --attention NAME     topk (default) or exact\n"
+           "  --n N                rows of X (4096; 1..2^31-1)\n"
+           "  --d-model N          model width (768; 1..2^31-1)\n"
+           "  --d-ff N             hidden units (4*d_model; 1..2^31-1)\n"
+           "  --k N                topk only: hidden units kept per row (min(256, d_ff); 1..d_ff)\n"
+           "  --chunk N            rows per block (256; 1..2^31-1)\n"
+           "  --seed N             seed of the synthetic X, W1, W2 (1)\n"
+           "  --threads N          threads of BLAS and the kernels (1; 1..1024)\n"
+           "  --warmup N           untimed calls before timing (1; 0..100000)\n"
+           "  --reps N             timed calls (0: at least 3 and 1 s of work; 0..100000)\n"
+           "  --ref-rows N         error over N evenly spaced rows (0: all)\n"
+           "  --input DIR          read DIR/x.npy, w1.npy, w2.npy instead of synthetic\n"
+           "  --dump DIR           write out.npy and ref.npy into DIR (created if missing)\n"
+           "  --csv FILE           append the row to FILE (header if new); the sidecar is\n"
+           "                       FILE with a final .csv replaced by .env\n"
+           "  --row-only           print only the data line (for the sweep runner)\n"
+           "\nexit status: 0 a measured row (ok, or nonfinite: the output held NaN or Inf,\n"
+           "the first bad element in note); 2 bad input (no row); 3 out of memory (row\n"
+           "with status oom); 1 any other failure.\n");
 }
 
 typedef struct {
@@ -46,11 +64,12 @@ static int ffn_call(void *p) {
     return rc;
 }
 
-/* DIR/NAME as a 2-D tensor; 0, or 2 after printing the problem */
-static int load2(const char *dir, const char *name, npy_array *a) {
+/* the header of DIR/NAME, a 2-D tensor (data not read yet); 0, or 2 after
+ * printing the problem */
+static int open2(const char *dir, const char *name, npy_array *a) {
     char path[4096], err[600];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (npy_read(path, a, err, sizeof err)) return bad_input("ffn", "%s", err);
+    if (npy_open(path, a, err, sizeof err)) return bad_input("ffn", "%s", err);
     if (a->ndim != 2 || !a->shape[0] || !a->shape[1]) { npy_free(a); return bad_input("ffn", "%s: expected a non-empty 2-D array", path); }
     return 0;
 }
@@ -59,6 +78,33 @@ static float *to_float(const double *d, size_t count) {
     float *f = malloc(count ? count * sizeof(float) : 1);
     if (f) for (size_t i = 0; i < count; i++) f[i] = (float)d[i];
     return f;
+}
+
+/* x, w1, w2 from DIR: every header and shape first, then the data (float64
+ * values beyond float32's range refused); 0, or 2 after one line */
+static int load_inputs(const run_options *o, npy_array in[3], ffn_shape *s) {
+    static const char *const names[3] = {"x.npy", "w1.npy", "w2.npy"};
+    int rc = 0;
+    for (int i = 0; i < 3 && !rc; i++) rc = open2(o->input, names[i], &in[i]);
+    if (!rc) {
+        *s = (ffn_shape){in[0].shape[0], in[0].shape[1], in[1].shape[1]};
+        if (in[1].shape[0] != s->d_model || in[2].shape[0] != s->d_ff || in[2].shape[1] != s->d_model)
+            rc = bad_input("ffn", "%s: shapes disagree: x (%zu, %zu), w1 (%zu, %zu), w2 (%zu, %zu); want (n, d_model), (d_model, d_ff), (d_ff, d_model)",
+                           o->input, in[0].shape[0], in[0].shape[1], in[1].shape[0], in[1].shape[1], in[2].shape[0], in[2].shape[1]);
+    }
+    static const char *const fixed[3] = {"n", "d-model", "d-ff"};
+    size_t have[3] = {s->n, s->d_model, s->d_ff}, want[3] = {o->n, o->d_model, o->d_ff};
+    for (int i = 0; i < 3 && !rc; i++)
+        if (options_given(o, fixed[i]) && have[i] != want[i])
+            rc = bad_input("ffn", "--%s %zu disagrees with the input's %zu in %s", fixed[i], want[i], have[i], o->input);
+    char path[4096], err[600];
+    for (int i = 0; i < 3 && !rc; i++) {
+        snprintf(path, sizeof path, "%s/%s", o->input, names[i]);
+        if (npy_load(path, &in[i], err, sizeof err) || npy_f32_range(path, &in[i], err, sizeof err))
+            rc = bad_input("ffn", "%s", err);
+    }
+    if (rc) for (int j = 0; j < 3; j++) npy_free(&in[j]);
+    return rc;
 }
 
 int cmd_ffn(int argc, char **argv) {
@@ -70,35 +116,26 @@ int cmd_ffn(int argc, char **argv) {
     if (prc) return prc;
     int topk = !strcmp(o.attention, "topk");
     if (!topk && strcmp(o.attention, "exact")) return bad_input(cmd, "unknown --attention '%s' (one of: topk, exact)", o.attention);
-    if (o.dump) {
-        struct stat st;
-        if (stat(o.dump, &st) != 0 || !S_ISDIR(st.st_mode)) return bad_input(cmd, "--dump %s: not a directory", o.dump);
-    }
-    if (o.threads < 1 || o.threads > 1024) return bad_input(cmd, "--threads %zu: must be 1..1024", o.threads);
+    if (!topk && options_given(&o, "k")) return bad_input(cmd, "--k is not read by --attention exact");
+    const size_t big = (size_t)INT32_MAX;
+    int vrc = check_range(cmd, "n", o.n, 1, big);
+    if (!vrc) vrc = check_range(cmd, "d-model", o.d_model, 1, big);
+    if (!vrc && options_given(&o, "d-ff")) vrc = check_range(cmd, "d-ff", o.d_ff, 1, big);
+    if (!vrc) vrc = check_range(cmd, "chunk", o.chunk, 1, big);
+    if (!vrc) vrc = check_range(cmd, "threads", o.threads, 1, 1024);
+    if (!vrc) vrc = check_range(cmd, "warmup", o.warmup, 0, 100000);
+    if (!vrc) vrc = check_range(cmd, "reps", o.reps, 0, 100000);
+    if (vrc) return vrc;
+    char derr[600];
+    if (o.dump && make_dirs(o.dump, derr, sizeof derr)) return bad_input(cmd, "--dump %s", derr);
 
     /* float64 originals (x, w1, w2); the kernels see float copies */
     npy_array in[3];
     memset(in, 0, sizeof in);
     ffn_shape s;
     if (o.input) {
-        static const char *const names[3] = {"x.npy", "w1.npy", "w2.npy"};
-        for (int i = 0; i < 3; i++) {
-            int rc = load2(o.input, names[i], &in[i]);
-            if (rc) { for (int j = 0; j < i; j++) npy_free(&in[j]); return rc; }
-        }
-        s = (ffn_shape){in[0].shape[0], in[0].shape[1], in[1].shape[1]};
-        if (in[1].shape[0] != s.d_model || in[2].shape[0] != s.d_ff || in[2].shape[1] != s.d_model) {
-            for (int j = 0; j < 3; j++) npy_free(&in[j]);
-            return bad_input(cmd, "%s: shapes disagree: x (%zu, %zu), w1 (%zu, %zu), w2 (%zu, %zu); want (n, d_model), (d_model, d_ff), (d_ff, d_model)",
-                             o.input, in[0].shape[0], in[0].shape[1], in[1].shape[0], in[1].shape[1], in[2].shape[0], in[2].shape[1]);
-        }
-        static const char *const fixed[3] = {"n", "d-model", "d-ff"};
-        size_t have[3] = {s.n, s.d_model, s.d_ff}, want[3] = {o.n, o.d_model, o.d_ff};
-        for (int i = 0; i < 3; i++)
-            if (options_given(&o, fixed[i]) && have[i] != want[i]) {
-                for (int j = 0; j < 3; j++) npy_free(&in[j]);
-                return bad_input(cmd, "--%s %zu disagrees with the input's %zu in %s", fixed[i], want[i], have[i], o.input);
-            }
+        int lrc = load_inputs(&o, in, &s);
+        if (lrc) return lrc;
     } else {
         if (!o.d_ff && size_mul(4, o.d_model, &o.d_ff)) return bad_input(cmd, "--d-model too large");
         s = (ffn_shape){o.n, o.d_model, o.d_ff};
@@ -121,6 +158,26 @@ int cmd_ffn(int argc, char **argv) {
     int rc = 1;
     result_row row;
     row_init(&row);
+    row_set(&row, COL_layer, "ffn");
+    row_set(&row, COL_regime, "prefill");
+    row_set(&row, COL_attention, "%s", topk ? "topk" : "exact");
+    row_set(&row, COL_n, "%zu", s.n);
+    row_set(&row, COL_d_model, "%zu", s.d_model);
+    row_set(&row, COL_d_ff, "%zu", s.d_ff);
+    if (topk) row_set(&row, COL_k, "%zu", kk);
+    row_set(&row, COL_chunk, "%zu", o.chunk);
+    row_set(&row, COL_causal, "0");
+    row_set(&row, COL_params, "%zu", 2 * nw);
+    row_set_common(&row, &o);
+    {
+        char note[400];
+        if (mem_fits_as_limit(need, o.threads, note, sizeof note)) {
+            row_set(&row, COL_status, "oom");
+            row_set(&row, COL_note, "%s", note);
+            int erc = row_emit(cmd, &o, &row) ? 1 : 3;
+            exit_now(erc); /* not exit(): OpenBLAS may be stuck on a refused buffer */
+        }
+    }
     float *x = NULL, *w1 = NULL, *w2 = NULL, *out = NULL;
     double *ref = NULL, *share = NULL;
     size_t *rows = NULL;
@@ -151,17 +208,9 @@ int cmd_ffn(int argc, char **argv) {
     ffn_ctx c = {topk, s, kk, o.chunk, x, w1, w2, out, mem_total_bytes(), 0};
     timing t;
     measure(ffn_call, &c, o.warmup, o.reps, &t);
+    const char *fault = getenv("ATTNBENCH_FAULT"); /* tests only: as run's =nan */
+    if (fault && !strcmp(fault, "nan")) out[nx / 2] = NAN;
 
-    row_set(&row, COL_layer, "ffn");
-    row_set(&row, COL_attention, "%s", topk ? "topk" : "exact");
-    row_set(&row, COL_n, "%zu", s.n);
-    row_set(&row, COL_d_model, "%zu", s.d_model);
-    row_set(&row, COL_d_ff, "%zu", s.d_ff);
-    if (topk) row_set(&row, COL_k, "%zu", kk);
-    row_set(&row, COL_chunk, "%zu", o.chunk);
-    row_set(&row, COL_causal, "0");
-    row_set(&row, COL_params, "%zu", 2 * nw);
-    row_set_common(&row, &o);
     if (t.error == ATTN_ENOMEM) {
         row_set(&row, COL_status, "oom");
         row_set(&row, COL_note, "workspace could not be allocated");
@@ -169,7 +218,8 @@ int cmd_ffn(int argc, char **argv) {
         goto done;
     }
     if (t.error) { fprintf(stderr, "attnbench ffn: %s\n", attn_strerror(t.error)); goto done; }
-    row_set(&row, COL_status, "ok");
+    const size_t bad = first_nonfinite(out, nx);
+    row_set(&row, COL_status, bad < nx ? "nonfinite" : "ok");
     row_set(&row, COL_time_median_s, "%.6g", t.median_s);
     row_set(&row, COL_time_min_s, "%.6g", t.min_s);
     row_set(&row, COL_reps, "%zu", t.reps);
@@ -178,6 +228,13 @@ int cmd_ffn(int argc, char **argv) {
     row_set(&row, COL_kernel_peak_bytes, "%zu", t.kernel_peak);
     row_set(&row, COL_workspace_bytes, "%zu", c.ws_peak);
     if (!t.rss_exact) row_set(&row, COL_note, "peak RSS from getrusage (clear_refs refused)");
+    if (bad < nx) {
+        /* a measured row without error figures: they would be NaN */
+        row_set(&row, COL_note, "output element (row %zu, col %zu) is %s", bad / s.d_model, bad % s.d_model,
+                isnan(out[bad]) ? "NaN" : "Inf");
+        rc = row_emit(cmd, &o, &row);
+        goto done;
+    }
 
     size_t nrows;
     rows = error_rows(s.n, o.dump ? 0 : o.ref_rows, &nrows);
@@ -187,6 +244,10 @@ int cmd_ffn(int argc, char **argv) {
     ws_init(&rws, 0);
     if (!ref || !share || ffn_reference(&s, topk ? kk : 0, in[0].data, in[1].data, in[2].data, rows, nrows, ref, NULL, topk ? share : NULL, &rws)) {
         fprintf(stderr, "attnbench ffn: the float64 reference failed (out of memory)\n");
+        goto done;
+    }
+    if (first_nonfinite_f64(ref, nrows * s.d_model) < nrows * s.d_model) {
+        rc = bad_input(cmd, "the float64 reference is not finite: the input's values are too large");
         goto done;
     }
     error_stats es;

@@ -3,6 +3,7 @@
 
 #include "attention.h"
 #include "options.h"
+#include "readfile.h"
 #include "results.h"
 #include "spec_hash.h"
 
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { KIND_INT, KIND_REAL, KIND_BOOL, KIND_NAME };
 enum { FOR_RUN = 1u << SPEC_RUN, FOR_FFN = 1u << SPEC_FFN, FOR_BOTH = FOR_RUN | FOR_FFN };
@@ -191,12 +193,14 @@ void spec_env_free(spec_env *e) {
 }
 
 int spec_env_capture(spec_env *e, const char *dir, char *err, size_t errlen) {
-    char path[4096], line[1024];
+    char path[4096], line[1024], why[4200];
     snprintf(path, sizeof path, "%s/capture.txt", dir);
-    FILE *f = fopen(path, "r");
+    int fd = readfile_open(path, READFILE_SPEC_MAX, why, sizeof why);
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
     if (!f) {
-        set_err(err, errlen, "--capture %s: cannot open %s: %s (not a directory written by attnbench capture?)",
-                dir, path, strerror(errno));
+        if (fd >= 0) close(fd);
+        set_err(err, errlen, "--capture %s: cannot read %s (not a directory written by attnbench capture?)",
+                dir, fd >= 0 ? path : why);
         return -1;
     }
     unsigned long long n = 0;
@@ -637,31 +641,10 @@ int spec_load(const char *path, sweep_spec *out, char *err, size_t errlen) {
 }
 
 int spec_load_env(const char *path, const spec_env *env, sweep_spec *out, char *err, size_t errlen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    size_t cap = 4096, len = 0;
-    char *text = malloc(cap);
-    while (text) {
-        if (len + 1 >= cap) {
-            char *grown = realloc(text, cap *= 2);
-            if (!grown) { free(text); text = NULL; break; }
-            text = grown;
-        }
-        size_t got = fread(text + len, 1, cap - len - 1, f);
-        len += got;
-        if (got == 0) break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!text || bad) {
-        free(text);
-        set_err(err, errlen, "%s: %s", path, bad ? "read error" : "out of memory");
-        return -1;
-    }
-    text[len] = '\0';
+    char *text;
+    size_t len;
+    /* a regular file of at most 1 MiB: a FIFO or /dev/zero is refused at once */
+    if (readfile_all(path, READFILE_SPEC_MAX, &text, &len, err, errlen)) return -1;
     if (strlen(text) != len) {
         free(text);
         set_err(err, errlen, "%s: not a text file (NUL byte)", path);

@@ -31,6 +31,11 @@ uint64_t spec_point_hash(uint64_t hash, const sweep_point *point);
  *   shard=I/N                           (only for --shard)
  * Nothing is written when no spec was noted (`attnbench run --csv`). */
 void env_note_sweep(const char *spec_path, uint64_t points_hash, size_t shard_i, size_t shard_n);
+/* The capture (--capture DIR) the sweep's points read: the sidecar then adds
+ *   capture=DIR
+ *   capture_fnv1a64=16 hex digits       (of DIR/capture.txt: model, tokens, stds)
+ * Returns the hash text ("" when DIR/capture.txt cannot be read). */
+const char *env_note_capture(const char *dir);
 void env_write_sweep_lines(FILE *f);
 
 #endif

@@ -8,6 +8,7 @@
  * (oom, timeout, crashed, invalid, skipped) with the reason in `note`. Rows
  * go out with one write(2) each (results_append), so an interrupted sweep
  * leaves whole rows only, and a rerun skips the points the file holds. */
+#include "cli.h"
 #include "commands.h"
 #include "env.h"
 #include "measure.h"
@@ -16,7 +17,10 @@
 #include "results.h"
 #include "spec.h"
 #include "spec_hash.h"
-#include "table.h"
+#include "sweep_out.h"
+#include "point_id.h"
+#include "readfile.h"
+#include "csv_table.h"
 
 #include <cblas.h>
 #include <ctype.h>
@@ -60,9 +64,39 @@ typedef struct {
     double timeout_s;
     size_t jobs;
     size_t shard_i, shard_n;
-    int dry_run;
+    int dry_run, check;
+    resume_mode resume;
+    const char *capture;    /* --capture DIR, or NULL */
     spec_env env;           /* --define, --capture; input values are globbed */
 } sweep_opts;
+
+enum { O_OUT, O_MEM, O_TIMEOUT, O_JOBS, O_SHARD, O_DEFINE, O_CAPTURE, O_RESUME, O_DRY, O_CHECK, NOPTS };
+static const cli_opt opts[NOPTS] = {
+    [O_OUT] = {"out", "FILE", 0, "results CSV to append to (default results/sweep.csv; not a directory);\n"
+               "                       its .env sidecar beside it records what made the rows"},
+    [O_MEM] = {"mem-limit", "BYTES", 0, "address-space limit of each point (suffix K, M, G, T; default 80%\n"
+               "                       of MemTotal). Points whose formula (workspace, tensors, and the\n"
+               "                       program with OpenBLAS's per-thread buffers) exceeds it are\n"
+               "                       recorded as skipped, unrun; points that run out of it as oom"},
+    [O_TIMEOUT] = {"timeout", "S", 0, "seconds a point may run before it is killed and recorded as\n"
+                   "                       timeout (default 600)"},
+    [O_JOBS] = {"jobs", "J", 0, "points run in parallel (default 1). Timings are only comparable\n"
+                "                       when points run one at a time: J > 1 is for error and memory studies"},
+    [O_SHARD] = {"shard", "I/N", 0, "run only the I-th of N disjoint slices of the points (1 <= I <= N,\n"
+                 "                       round-robin; default: all); join the files with `attnbench merge`"},
+    [O_DEFINE] = {"define", "NAME=VALUE", 1, "the value of ${NAME} in the spec (repeatable; default none); a\n"
+                  "                       value may hold several words: --define 'STDS=1 2 4'"},
+    [O_CAPTURE] = {"capture", "DIR", 0, "a capture (`attnbench capture --out DIR`; default none): defines\n"
+                   "                       CAPTURE, CAPTURE_N, CAPTURE_HEADS, CAPTURE_D_HEAD and\n"
+                   "                       CAPTURE_LOGIT_STDS from DIR/capture.txt. Groups that `needs` a\n"
+                   "                       variable nobody defined are left out, with a note"},
+    [O_RESUME] = {"resume", "MODE", 0, "auto (default): go on from the rows --out holds when its .env\n"
+                  "                       records this build's source_hash, the same spec points and capture,\n"
+                  "                       else move the file and its .env aside to NAME.old-N.csv and start\n"
+                  "                       afresh; always: go on from any rows; never: always move aside"},
+    [O_DRY] = {"dry-run", NULL, 0, "list the points and what would happen to each; run nothing"},
+    [O_CHECK] = {"check", NULL, 0, "check the spec (parse and expand it) and the options; touch nothing"},
+};
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -71,36 +105,20 @@ static void usage(FILE *f) {
         "described at the top of bench/sweeps/default.sweep), each in its own process\n"
         "(`attnbench run ... --row-only`), and appends one CSV row per point to --out.\n"
         "Rerunning the same command skips the points the file already holds, so an\n"
-        "interrupted sweep resumes where it stopped. Points that run with the same\n"
-        "options (a default left out in one group and given in another) run once.\n\n"
-        "options:\n"
-        "  --out FILE         results CSV to append to (default results/sweep.csv);\n"
-        "                     the .env sidecar beside it is written once\n"
-        "  --mem-limit BYTES  address-space limit of each point (suffix K, M, G, T;\n"
-        "                     default 80%% of MemTotal). Points whose workspace formula\n"
-        "                     plus tensors exceed it are recorded as skipped, unrun;\n"
-        "                     points that run out of it are recorded as oom\n"
-        "  --timeout S        seconds a point may run before it is killed and recorded\n"
-        "                     as timeout (default 600)\n"
-        "  --jobs J           points run in parallel (default 1). Timings are only\n"
-        "                     comparable when points run one at a time: J > 1 is for\n"
-        "                     error and memory studies\n"
-        "  --shard I/N        run only the I-th of N disjoint slices of the points\n"
-        "                     (1 <= I <= N, round-robin); join the files with\n"
-        "                     `attnbench merge`\n"
-        "  --define NAME=VALUE  the value of ${NAME} in the spec (repeatable); a value may\n"
-        "                     hold several words: --define 'STDS=1 2 4'\n"
-        "  --capture DIR      a capture (`attnbench capture --out DIR`): defines CAPTURE\n"
-        "                     (DIR), CAPTURE_N, CAPTURE_HEADS, CAPTURE_D_HEAD and\n"
-        "                     CAPTURE_LOGIT_STDS (each layer's logit std, 3 digits) from\n"
-        "                     DIR/capture.txt, for `input ${CAPTURE}/layer*` and its\n"
-        "                     synthetic twins. Groups that `needs` a variable nobody\n"
-        "                     defined are left out, with a note\n"
-        "  --dry-run          list the points and what would happen to each; run nothing\n\n"
-        "Row status: ok, oom, timeout, crashed (the signal in note), invalid (the run's\n"
-        "error in note), skipped (unknown method, or over --mem-limit).\n"
+        "interrupted sweep resumes where it stopped. A point is its method and the knobs\n"
+        "it runs with, defaults resolved (features left to the default is the features\n"
+        "the default gives for that shape); points two groups share run once. The file\n"
+        "is locked while the sweep runs: a second sweep on it is refused (exit 2).\n"
+        "No row is ever deleted or overwritten.\n\n"
+        "options:\n");
+    cli_usage(f, opts, NOPTS);
+    fprintf(f,
+        "\nRow status: ok, nonfinite (the output held NaN or Inf), oom (the run exited 3:\n"
+        "memory refused), timeout, crashed (the signal or exit in note), invalid (the\n"
+        "run's error in note), skipped (unknown method, or over --mem-limit).\n"
         "Exit status: 0 the sweep went through (whatever the rows' status); 2 bad\n"
-        "spec or options; 1 the results file could not be read or written.\n");
+        "spec or options, or --out is locked by another sweep; 1 the results file\n"
+        "could not be read or written.\n");
 }
 
 /* "16G", "512M", "1.5G", "123456" -> bytes */
@@ -139,6 +157,56 @@ static size_t default_mem_limit(void) {
     return (size_t)(kb * 1024ull / 10 * 8);
 }
 
+static int on_option(void *ctx, int opt, const char *val) {
+    sweep_opts *o = ctx;
+    char err[4400];
+    switch (opt) {
+    case -1:
+        if (o->spec_path) return bad_input(CMD, "unexpected argument '%s' (one SPEC only)", val);
+        o->spec_path = val;
+        return 0;
+    case O_OUT: o->out = val; return 0;
+    case O_DRY: o->dry_run = 1; return 0;
+    case O_CHECK: o->check = 1; return 0;
+    case O_MEM:
+        if (parse_bytes(val, &o->mem_limit)) return bad_input(CMD, "--mem-limit '%s': expected bytes, e.g. 4G or 500M", val);
+        return 0;
+    case O_TIMEOUT: {
+        char *end;
+        errno = 0;
+        o->timeout_s = strtod(val, &end);
+        if (errno || *end || !(o->timeout_s > 0) || o->timeout_s > 1e7)
+            return bad_input(CMD, "--timeout '%s': expected seconds in (0, 1e7]", val);
+        return 0;
+    }
+    case O_JOBS: {
+        char *end;
+        errno = 0;
+        unsigned long v = isdigit((unsigned char)*val) ? strtoul(val, &end, 10) : 0;
+        if (!v || errno || *end || v > 1024) return bad_input(CMD, "--jobs '%s': expected 1..1024", val);
+        o->jobs = v;
+        return 0;
+    }
+    case O_SHARD:
+        if (spec_parse_shard(val, &o->shard_i, &o->shard_n, err, sizeof err)) return bad_input(CMD, "%s", err);
+        return 0;
+    case O_DEFINE:
+        if (spec_env_define(&o->env, val, err, sizeof err)) return bad_input(CMD, "%s", err);
+        return 0;
+    case O_CAPTURE:
+        if (spec_env_capture(&o->env, val, err, sizeof err)) return bad_input(CMD, "%s", err);
+        o->capture = val;
+        return 0;
+    case O_RESUME:
+        if (!strcmp(val, "auto")) o->resume = RESUME_AUTO;
+        else if (!strcmp(val, "always") || !strcmp(val, "1")) o->resume = RESUME_ALWAYS;
+        else if (!strcmp(val, "never") || !strcmp(val, "0")) o->resume = RESUME_NEVER;
+        else return bad_input(CMD, "--resume '%s': expected auto, always or never", val);
+        return 0;
+    }
+    return 2;
+}
+
 static int parse_args(int argc, char **argv, sweep_opts *o) {
     memset(o, 0, sizeof *o);
     o->out = "results/sweep.csv";
@@ -146,50 +214,14 @@ static int parse_args(int argc, char **argv, sweep_opts *o) {
     o->timeout_s = 600;
     o->jobs = 1;
     o->env.glob = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 1; }
-        if (!strcmp(a, "--dry-run")) { o->dry_run = 1; continue; }
-        if (a[0] != '-' || a[1] != '-') {
-            if (o->spec_path) return bad_input(CMD, "unexpected argument '%s' (one SPEC only)", a);
-            o->spec_path = a;
-            continue;
-        }
-        int known = !strcmp(a, "--out") || !strcmp(a, "--mem-limit") || !strcmp(a, "--timeout") ||
-                    !strcmp(a, "--jobs") || !strcmp(a, "--shard") || !strcmp(a, "--define") ||
-                    !strcmp(a, "--capture");
-        if (!known) return bad_input(CMD, "unknown option '%s' (see attnbench sweep --help)", a);
-        if (!val) return bad_input(CMD, "%s needs a value", a);
-        i++;
-        if (!strcmp(a, "--out")) {
-            if (!*val) return bad_input(CMD, "--out: empty file name");
-            o->out = val;
-        } else if (!strcmp(a, "--mem-limit")) {
-            if (parse_bytes(val, &o->mem_limit)) return bad_input(CMD, "--mem-limit '%s': expected bytes, e.g. 4G or 500M", val);
-        } else if (!strcmp(a, "--timeout")) {
-            char *end;
-            errno = 0;
-            o->timeout_s = strtod(val, &end);
-            if (errno || *end || !(o->timeout_s > 0) || o->timeout_s > 1e7)
-                return bad_input(CMD, "--timeout '%s': expected positive seconds", val);
-        } else if (!strcmp(a, "--jobs")) {
-            char *end;
-            errno = 0;
-            unsigned long v = isdigit((unsigned char)*val) ? strtoul(val, &end, 10) : 0;
-            if (!v || errno || *end || v > 1024) return bad_input(CMD, "--jobs '%s': expected 1..1024", val);
-            o->jobs = v;
-        } else if (!strcmp(a, "--define") || !strcmp(a, "--capture")) {
-            char err[4400];
-            int bad = !strcmp(a, "--define") ? spec_env_define(&o->env, val, err, sizeof err)
-                                             : spec_env_capture(&o->env, val, err, sizeof err);
-            if (bad) return bad_input(CMD, "%s", err);
-        } else {
-            char err[200];
-            if (spec_parse_shard(val, &o->shard_i, &o->shard_n, err, sizeof err)) return bad_input(CMD, "%s", err);
-        }
-    }
+    int rc = cli_parse(CMD, opts, NOPTS, argc, argv, on_option, o);
+    if (rc == 1) { usage(stdout); return 1; }
+    if (rc) return rc;
     if (!o->spec_path) return bad_input(CMD, "no SPEC given (e.g. bench/sweeps/quick.sweep)");
+    struct stat st;
+    if (o->dry_run && stat(o->out, &st) == 0 && !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+        return 0; /* a dry run with --out /dev/null: no rows to read, nothing opened */
+    if (!o->check && cli_out_file(CMD, "--out", o->out)) return 2;
     return 0;
 }
 
@@ -208,14 +240,17 @@ static size_t vm_peak_bytes(void) {
 }
 
 /* The address space any point needs before its tensors: this program, its
- * libraries, OpenBLAS's threads and its buffer (allocated on the first BLAS
- * call: 128 MiB on common builds). Measured here, in the same program, after
- * one small sgemm — a lower bound of every child's (RLIMIT_AS counts it). */
+ * libraries, and OpenBLAS's threads with their buffers. Debian's pthread
+ * OpenBLAS starts its threads when the library loads and gives each a buffer
+ * of about 128 MiB on the first large call (the run's blas_prime): measured
+ * with `ulimit -v`, a tiny `run` needs ~330 MiB on 2 cores, 42 MiB with
+ * OPENBLAS_NUM_THREADS=1. So it is measured here, in the same program after
+ * the same priming call, before the spec is read: every child starts from
+ * at least this (RLIMIT_AS counts it), and a limit below it is a `skipped`
+ * row at once, not a child spinning on a refused buffer. */
 static size_t runtime_bytes(void) {
     if (UNDER_ASAN) return 0; /* its shadow memory is address space no child is limited by */
-    float a[32 * 32], c[32 * 32];
-    for (int i = 0; i < 32 * 32; i++) a[i] = 1.0f;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 32, 32, 32, 1.0f, a, 32, a, 32, 0.0f, c, 32);
+    blas_prime();
     return vm_peak_bytes();
 }
 
@@ -228,6 +263,7 @@ typedef struct {
     double weight;          /* estimated work, for the ETA */
     int done;               /* the results file already holds it */
     int dup;                /* runs with the options of an earlier point: left out */
+    char *key;              /* its identity (point_id), made once by plan_key */
 } plan;
 
 static double ffn_weight(const run_options *o, size_t d_model, size_t d_ff) {
@@ -251,18 +287,19 @@ static void plan_point(const sweep_point *p, size_t mem_limit, size_t runtime, p
     args[argc++] = (char *)(kind == OPTS_FFN ? "ffn" : "run");
     for (int i = 0; i < p->argc && argc < 511; i++) args[argc++] = p->argv[i];
     args[argc] = NULL;
-    /* spec values are checked already; a refusal here is for the child to report */
-    int saved = dup(2), devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    if (saved >= 0 && devnull >= 0) dup2(devnull, 2);
+    /* spec values are checked already; a refusal here is for the child to
+     * report (the caller sends stderr to /dev/null meanwhile) */
     int prc = options_parse(&pl->o, kind, argc, args);
-    if (saved >= 0 && devnull >= 0) dup2(saved, 2);
-    if (saved >= 0) close(saved);
-    if (devnull >= 0) close(devnull);
     const run_options *o = &pl->o;
     if (prc) { pl->weight = 1e9; return; }
 
     size_t floats, doubles, ws;
     size_t rows = o->ref_rows && o->ref_rows < o->n ? o->ref_rows : o->n;
+    if (kind == OPTS_FFN && strcmp(o->attention, "topk") && strcmp(o->attention, "exact")) {
+        pl->skip = "skipped";
+        snprintf(pl->why, sizeof pl->why, "unknown method: ffn attention '%s' is not in this build", o->attention);
+        return;
+    }
     if (kind == OPTS_FFN) {
         size_t d_model = o->d_model ? o->d_model : 768;
         size_t d_ff = o->d_ff ? o->d_ff : size_mul_sat(4, d_model);
@@ -302,11 +339,15 @@ static void plan_point(const sweep_point *p, size_t mem_limit, size_t runtime, p
         pl->weight = fmax(calls * f, floor1s) + ref + 1e9;
     }
     if (o->input) return; /* the shapes are in the files */
-    /* each thread past the first: its stack (8 MiB) and, once it calls BLAS,
-     * an OpenBLAS buffer of its own (128 MiB) — without room for it OpenBLAS
-     * spins instead of failing */
+    /* each kernel thread past the first: its stack (8 MiB); each BLAS thread
+     * beyond the pool OpenBLAS started (measured in runtime): its stack and
+     * buffer (128 MiB) — without room for it OpenBLAS spins instead of failing */
+    int nt = openblas_get_num_threads();
+    size_t pool = nt > 1 ? (size_t)nt : 1;
     if (o->threads > 1)
-        runtime = size_add_sat(runtime, size_mul_sat(o->threads - 1, (size_t)136 << 20));
+        runtime = size_add_sat(runtime, size_mul_sat(o->threads - 1, (size_t)8 << 20));
+    if (o->threads > pool)
+        runtime = size_add_sat(runtime, size_mul_sat(o->threads - pool, (size_t)128 << 20));
     size_t tensors = size_add_sat(floats, ws > doubles ? 0 : doubles - ws);
     pl->need = size_add_sat(runtime, size_add_sat(tensors, ws));
     if (mem_limit && pl->need > mem_limit) {
@@ -318,208 +359,202 @@ static void plan_point(const sweep_point *p, size_t mem_limit, size_t runtime, p
     }
 }
 
+/* The shape knobs of an input point, from its files' headers (0 where the
+ * headers cannot be read: the child then says why, and the row leaves them
+ * empty as run would) */
+static void input_sizes(const sweep_point *p, run_options *o, size_t *kv, int *layer_form) {
+    input_shape sh;
+    *kv = 0;
+    *layer_form = 0;
+    if (point_id_peek_input(o->input, p->command == SPEC_FFN, &sh)) {
+        o->n = o->heads = o->d_head = o->d_model = o->d_ff = 0;
+        return;
+    }
+    o->n = sh.n, o->heads = sh.heads, o->d_head = sh.d_head, o->d_model = sh.d_model, o->d_ff = sh.d_ff;
+    *kv = sh.kv_heads;
+    *layer_form = sh.layer_form;
+}
+
+static void set_size(result_row *r, int col, size_t v) {
+    if (v) row_set(r, col, "%zu", v);
+}
+
+/* an ffn point's knobs as run_ffn resolves them */
+static void ffn_knobs(const sweep_point *p, run_options *o, result_row *r) {
+    int topk = !strcmp(o->attention, "topk");
+    if (o->input) input_sizes(p, o, &(size_t){0}, &(int){0});
+    else if (!o->d_ff) o->d_ff = size_mul_sat(4, o->d_model);
+    set_size(r, COL_n, o->n);
+    set_size(r, COL_d_model, o->d_model);
+    set_size(r, COL_d_ff, o->d_ff);
+    if (topk && (o->d_ff || options_given(o, "k")))
+        row_set(r, COL_k, "%zu", options_given(o, "k") ? o->k : o->d_ff < 256 ? o->d_ff : 256);
+    row_set(r, COL_chunk, "%zu", o->chunk);
+    row_set(r, COL_causal, "0");
+}
+
+/* an attention point's knobs as run resolves them: kv_heads from the
+ * projection, d_model, and the method's k, chunk, features defaults */
+static void attention_knobs(const sweep_point *p, run_options *o, result_row *r) {
+    const attn_method *m = attn_method_find(o->attention);
+    const proj_scheme *ps = proj_scheme_find(o->projection);
+    size_t kv = 0;
+    int layer_form = 1;
+    if (o->input) input_sizes(p, o, &kv, &layer_form);
+    else if (!o->d_model) o->d_model = size_mul_sat(o->heads, o->d_head);
+    if (ps && layer_form && o->heads) kv = ps->kv_heads_for(o->heads, o->kv_heads);
+    set_size(r, COL_n, o->n);
+    set_size(r, COL_heads, o->heads);
+    set_size(r, COL_kv_heads, kv);
+    set_size(r, COL_d_head, o->d_head);
+    if (layer_form) set_size(r, COL_d_model, o->d_model);
+    if (m && (m->knobs & KNOB_K) && (o->n || options_given(o, "k")))
+        row_set(r, COL_k, "%zu", options_given(o, "k") ? o->k : o->n < 64 ? o->n : 64);
+    if (m && (m->knobs & KNOB_CHUNK)) row_set(r, COL_chunk, "%zu", o->chunk);
+    if (m && (m->knobs & KNOB_FEATURES) && (o->d_head || options_given(o, "features"))) {
+        double f = ceil((double)o->d_head * log((double)o->d_head));
+        row_set(r, COL_features, "%zu", options_given(o, "features") ? o->features : f < 1 ? 1 : (size_t)f);
+    }
+    row_set(r, COL_causal, "%d", o->causal);
+    if (!o->input) {
+        row_set(r, COL_score_std, "%g", o->score_std);
+        row_set(r, COL_head_sim, "%g", o->head_sim);
+    }
+}
+
 /* A row built here, for a point whose child gave none (or never ran): the
- * point's knobs over the command's defaults, as run would have recorded them. */
+ * point's knobs over the command's defaults, resolved as run and ffn resolve
+ * them, so its identity (point_id) is the one the child's row would have. */
 static void point_row(const plan *pl, const char *status, const char *note, result_row *r) {
     const sweep_point *p = pl->pt;
-    const run_options *o = &pl->o;
+    run_options o = pl->o;
     row_init(r);
+    row_set(r, COL_layer, p->command == SPEC_FFN ? "ffn" : "attention");
+    row_set(r, COL_attention, "%s", o.attention);
     if (p->command == SPEC_FFN) {
-        row_set(r, COL_layer, "ffn");
-        row_set(r, COL_attention, "%s", o->attention);
-        if (!o->input) row_set(r, COL_n, "%zu", o->n); /* else the files' */
+        ffn_knobs(p, &o, r);
     } else {
-        row_set(r, COL_layer, "attention");
-        row_set(r, COL_attention, "%s", o->attention);
-        row_set(r, COL_projection, "%s", o->projection);
-        if (!o->input) { /* else the sizes are the files', unknown here */
-            row_set(r, COL_n, "%zu", o->n);
-            row_set(r, COL_heads, "%zu", o->heads);
-            row_set(r, COL_d_head, "%zu", o->d_head);
-        }
-        row_set(r, COL_causal, "%d", o->causal);
-        if (!o->input) {
-            row_set(r, COL_score_std, "%g", o->score_std);
-            row_set(r, COL_head_sim, "%g", o->head_sim);
-        }
+        row_set(r, COL_projection, "%s", o.projection);
+        attention_knobs(p, &o, r);
     }
-    row_set(r, COL_seed, "%llu", (unsigned long long)o->seed);
-    row_set(r, COL_threads, "%zu", o->threads);
-    row_set(r, COL_input, "%s", o->input ? o->input : "synthetic");
-    /* the knobs not set above, as the spec gave them */
-    for (int k = 0; k < SK_COUNT; k++) {
-        int col = spec_knob_column(k);
-        if (col >= 0 && p->value[k] && !*row_get(r, col)) row_set(r, col, "%s", p->value[k]);
-    }
+    row_set(r, COL_seed, "%llu", (unsigned long long)o.seed);
+    row_set(r, COL_threads, "%zu", o.threads);
+    row_set(r, COL_input, "%s", o.input ? o.input : "synthetic");
+    /* a method not in this build: the knobs as the spec gave them */
+    if (p->command != SPEC_FFN && (!attn_method_find(o.attention) || !proj_scheme_find(o.projection)))
+        for (int k = 0; k < SK_COUNT; k++) {
+            int col = spec_knob_column(k);
+            if (col >= 0 && p->value[k] && !*row_get(r, col)) row_set(r, col, "%s", p->value[k]);
+        }
     row_set(r, COL_status, "%s", status);
     if (note && *note) row_set(r, COL_note, "%s", note);
 }
 
 /* ---- the points a results file already holds ---------------------------- */
 
-/* numbers compare as numbers ("4" is "4.0"), the rest as text */
-static int same_value(const char *a, const char *b) {
-    char *ea, *eb;
-    double x = strtod(a, &ea), y = strtod(b, &eb);
-    /* rows print reals with %g: six significant digits */
-    if (*a && *b && !*ea && !*eb) return x == y || fabs(x - y) <= 1e-5 * fmax(fabs(x), fabs(y));
-    return strcmp(a, b) == 0;
-}
-
-/* Two points are one configuration when the options they run with are the
- * same, whatever their spelling: one leaves score-std to the default 4 and
- * another says 4 (or 4.0). The key: the row point_row builds from the
- * plan's parsed options, plus the knobs no column shows. */
-typedef struct {
-    char *key;
-    size_t at;
-} point_key;
-
-static int point_key_cmp(const void *a, const void *b) {
-    const point_key *x = a, *y = b;
-    int c = strcmp(x->key, y->key);
-    return c ? c : (x->at > y->at) - (x->at < y->at);
-}
-
-/* Marks .dup on every plan but the first of each set of equivalent ones.
- * 0, or -1 when out of memory (nothing marked). */
-static int mark_equivalent(plan *pl, size_t count) {
-    point_key *keys = calloc(count ? count : 1, sizeof *keys);
-    int rc = -1;
-    if (!keys) return -1;
-    for (size_t i = 0; i < count; i++) {
+/* The identity key of a plan (point_id of the row point_row builds), made
+ * once; NULL when out of memory. */
+static const char *plan_key(plan *pl) {
+    if (!pl->key) {
         result_row r;
-        point_row(&pl[i], "", "", &r);
-        char *line = row_to_line(&r);
+        point_row(pl, "", "", &r);
+        pl->key = point_id_row(&r);
         row_free(&r);
-        size_t len = line ? strlen(line) + 96 : 0;
-        keys[i].key = line ? malloc(len) : NULL;
-        keys[i].at = i;
-        if (!keys[i].key) { free(line); goto out; }
-        snprintf(keys[i].key, len, "%d|%zu|%zu|%zu|%s", (int)pl[i].pt->command, pl[i].o.warmup, pl[i].o.reps,
-                 pl[i].o.ref_rows, line);
-        free(line);
     }
-    qsort(keys, count, sizeof *keys, point_key_cmp);
-    for (size_t i = 1; i < count; i++)
-        if (!strcmp(keys[i].key, keys[i - 1].key)) pl[keys[i].at].dup = 1;
-    rc = 0;
-out:
-    for (size_t i = 0; i < count; i++) free(keys[i].key);
-    free(keys);
-    return rc;
+    return pl->key;
 }
 
-/* The point's knobs that the row shows: each knob the point sets must be in
- * the row with its value; knobs the point leaves to the defaults match any
- * value. Returns how many knobs matched (the more, the better the match),
- * or -1 when the row is not this point. */
-static int row_match(const csv_table *t, size_t r, const int *colmap, int layer_col,
-                     const sweep_point *p) {
-    const char *layer = table_get(t, r, layer_col);
-    if (layer_col >= 0 && strcmp(layer, p->command == SPEC_FFN ? "ffn" : "attention")) return -1;
-    int score = 0;
-    for (int k = 0; k < SK_COUNT; k++) {
-        if (!p->value[k] || colmap[k] == -2) continue;
-        if (colmap[k] < 0) return -1; /* the file lacks a column the point sets */
-        if (!same_value(table_get(t, r, colmap[k]), p->value[k])) return -1;
-        score++;
+/* Marks .dup on every plan but the first of each set with one identity: two
+ * groups that share a point (one leaves score-std to the default 4, another
+ * says 4.0) run it once. 0, or -1 when out of memory (nothing marked). */
+static int mark_equivalent(plan *pl, size_t count) {
+    point_set set = {0};
+    for (size_t i = 0; i < count; i++) {
+        const char *k = plan_key(&pl[i]);
+        char *copy = k ? strdup(k) : NULL;
+        int added = point_set_add(&set, copy, i, NULL);
+        if (added < 0) { point_set_free(&set); return -1; }
+        if (added == 0) pl[i].dup = 1;
     }
-    return score;
+    point_set_free(&set);
+    return 0;
 }
 
-/* Marks pl[i].done for the points FILE holds. A row counts for the unmatched
- * point it matches best, so two points that differ only in a knob one of them
- * leaves to its default each find their own row. Rows skipped as "unknown
- * method" whose method this build has do not count: those points run now. */
-static void mark_done(const csv_table *t, plan *pl, size_t np) {
-    int colmap[SK_COUNT];
-    for (int k = 0; k < SK_COUNT; k++) {
-        int col = spec_knob_column(k);
-        colmap[k] = col < 0 ? -2 : table_col(t, result_column_names[col]);
-    }
-    int layer_col = table_col(t, "layer"), status_col = table_col(t, "status"), note_col = table_col(t, "note");
-    int att_col = table_col(t, "attention"), proj_col = table_col(t, "projection");
+/* Marks pl[i].done for the points the table holds (any status: every row is
+ * a finished point), in time linear in rows + points; counts the points the
+ * table holds more than once into *doubled. Rows skipped as "unknown method"
+ * whose method this build has do not count: those points run now. */
+static int mark_done(const csv_table *t, plan *pl, size_t np, size_t *doubled) {
+    int colmap[COL_COUNT];
+    point_id_colmap(t, colmap);
+    int status_col = colmap[COL_status], note_col = colmap[COL_note];
+    point_set rows = {0};
+    *doubled = 0;
     for (size_t r = 0; r < t->nrows; r++) {
         if (!strcmp(table_get(t, r, status_col), "skipped") &&
             !strncmp(table_get(t, r, note_col), "unknown method", 14)) {
-            const char *a = table_get(t, r, att_col), *pr = table_get(t, r, proj_col);
+            const char *a = table_get(t, r, colmap[COL_attention]), *pr = table_get(t, r, colmap[COL_projection]);
             if ((!*a || attn_method_find(a)) && (!*pr || proj_scheme_find(pr))) continue;
         }
-        int best = -1;
-        size_t bi = 0;
-        for (size_t i = 0; i < np; i++) {
-            if (pl[i].done) continue;
-            int s = row_match(t, r, colmap, layer_col, pl[i].pt);
-            if (s > best) { best = s; bi = i; }
-        }
-        if (best >= 0) pl[bi].done = 1;
+        int added = point_set_add(&rows, point_id_table_row(t, r, colmap), r, NULL);
+        if (added < 0) { point_set_free(&rows); return -1; }
+        if (added == 0) ++*doubled;
     }
+    for (size_t i = 0; i < np; i++) {
+        const char *k = plan_key(&pl[i]);
+        if (!k) { point_set_free(&rows); return -1; }
+        if (point_set_find(&rows, k, NULL)) pl[i].done = 1;
+    }
+    point_set_free(&rows);
+    return 0;
 }
 
-/* Reads FILE for the resume: checks its header, drops a torn last line
- * (truncating it away unless dry), and marks the points it holds.
- * 0 (also when FILE does not exist), or -1 after a message. */
-static int load_existing(const char *path, plan *pl, size_t np, int dry) {
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        if (errno == ENOENT) return 0;
-        fprintf(stderr, "attnbench sweep: %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    /* a device or a pipe holds no rows to resume from (and /dev/zero never ends) */
-    if (!S_ISREG(st.st_mode)) return 0;
-    int fd = -1;
-    if (!dry) { /* hold the lock while reading and repairing: other writers append whole rows */
-        fd = open(path, O_RDWR | O_CLOEXEC);
-        if (fd < 0 || flock(fd, LOCK_EX) != 0) {
-            fprintf(stderr, "attnbench sweep: %s: %s\n", path, strerror(errno));
-            if (fd >= 0) close(fd);
-            return -1;
-        }
-    }
+/* 1 when the table's header is this attnbench's columns */
+static int header_is_ours(const csv_table *t) {
+    if (t->ncols != COL_COUNT) return 0;
+    for (size_t c = 0; c < t->ncols; c++)
+        if (strcmp(t->header[c], result_column_names[c])) return 0;
+    return 1;
+}
+
+/* Reads the results file for the resume: checks its header, drops a torn
+ * last line (truncating it away through fd, the locked output; fd < 0: a dry
+ * run, which only says so), and marks the points it holds. 0 (also when the
+ * file does not exist), or -1 after a message. */
+static int load_existing(const char *path, int fd, plan *pl, size_t np) {
+    if (fd < 0 && access(path, F_OK) != 0 && errno == ENOENT) return 0;
     csv_table t;
-    char err[512];
-    int rc = -1;
+    char err[4400];
     if (table_read(path, &t, err, sizeof err)) {
         fprintf(stderr, "attnbench sweep: %s\n", err);
-        goto out;
+        return -1;
     }
-    if (t.ncols) {
-        char *head = results_header_line();
-        int same = head != NULL;
-        if (same) {
-            size_t len = strlen(head) - 1, pos = 0;
-            same = t.ncols == COL_COUNT;
-            for (size_t c = 0; same && c < t.ncols; c++) {
-                size_t cl = strlen(t.header[c]);
-                same = pos + cl <= len && !strncmp(head + pos, t.header[c], cl);
-                pos += cl + 1;
-            }
-        }
-        free(head);
-        if (!same) {
-            fprintf(stderr, "attnbench sweep: %s: its header is not this attnbench's columns; write to a new --out\n", path);
-            table_free(&t);
-            goto out;
-        }
+    int rc = -1;
+    if (t.ncols && !header_is_ours(&t)) {
+        fprintf(stderr, "attnbench sweep: %s: its header is not this attnbench's columns; write to a new --out\n", path);
+        goto out;
     }
     if (t.torn_bytes) {
         fprintf(stderr, "attnbench sweep: %s: %s a torn last line (%zu bytes, no newline)\n", path,
-                dry ? "would drop" : "dropped", t.torn_bytes);
-        if (!dry && ftruncate(fd, (off_t)t.whole_bytes) != 0) {
+                fd < 0 ? "would drop" : "dropped", t.torn_bytes);
+        if (fd >= 0 && ftruncate(fd, (off_t)t.whole_bytes) != 0) {
             fprintf(stderr, "attnbench sweep: %s: cannot truncate the torn line: %s\n", path, strerror(errno));
-            table_free(&t);
             goto out;
         }
     }
     if (t.bad_rows)
         fprintf(stderr, "attnbench sweep: %s: ignored %zu malformed row(s)\n", path, t.bad_rows);
-    mark_done(&t, pl, np);
-    table_free(&t);
+    size_t doubled;
+    if (mark_done(&t, pl, np, &doubled)) {
+        fprintf(stderr, "attnbench sweep: out of memory\n");
+        goto out;
+    }
+    if (doubled)
+        fprintf(stderr, "attnbench sweep: %s: warning: %zu row(s) repeat a point an earlier row holds "
+                        "(`attnbench analyze` lists them)\n", path, doubled);
     rc = 0;
 out:
-    if (fd >= 0) close(fd);
+    table_free(&t);
     return rc;
 }
 
@@ -628,14 +663,6 @@ static const char *last_line(char *text) {
     return nl ? nl + 1 : text;
 }
 
-static int mentions_memory(const char *text) {
-    static const char *const words[] = {"out of memory", "cannot allocate", "enomem", "memory allocation",
-                                        "bad_alloc", "allocate too many", "mmap", NULL};
-    for (int i = 0; words[i]; i++)
-        if (strcasestr(text, words[i])) return 1;
-    return 0;
-}
-
 /* The CSV line the child printed (its last line), as a row; -1 when there is none. */
 static int parse_child_row(char *text, result_row *r) {
     const char *line = last_line(text);
@@ -662,12 +689,13 @@ static int parse_child_row(char *text, result_row *r) {
     return rc;
 }
 
-/* The row for a finished child, from its exit and its output. */
+/* The row for a finished child, from its exit status and its row, never
+ * from the words of its stderr (which only fills `note`): its own row when
+ * it printed one (ok, nonfinite, oom, ...); else exit 3 is oom (run's status
+ * for memory refused), exit 2 invalid, a signal or any other exit crashed. */
 static void child_row(slot *s, result_row *r, char *status_out, size_t cap) {
     char note[600];
-    char *errtext = s->err.data ? s->err.data : "";
-    int mem = mentions_memory(errtext);
-    const char *line = last_line(errtext);
+    const char *line = last_line(s->err.data);
     int code = WIFEXITED(s->wstatus) ? WEXITSTATUS(s->wstatus) : -1;
     const char *status = NULL;
     if (s->timed_out) {
@@ -677,27 +705,28 @@ static void child_row(slot *s, result_row *r, char *status_out, size_t cap) {
         int sig = WTERMSIG(s->wstatus);
         snprintf(note, sizeof note, "signal %d (%s)%s%s%s", sig, strsignal(sig),
                  sig == SIGKILL ? "; the kernel's OOM killer?" : "", *line ? ": " : "", line);
-        status = mem ? "oom" : "crashed";
+        status = "crashed";
     } else if ((code == 0 || code == 3) && parse_child_row(s->out.data, r) == 0) {
         snprintf(status_out, cap, "%s", row_get(r, COL_status));
+        char *got = point_id_row(r);
+        const char *want = plan_key(s->pl);
+        if (got && want && strcmp(got, want))
+            fprintf(stderr, "\nattnbench sweep: warning: point %zu's row records other knobs than the sweep "
+                            "resolved for it; a resume will not find it\n", s->pl->pt->index);
+        free(got);
         return;
     } else if (code == 3) {
-        snprintf(note, sizeof note, "out of memory%s%s", *line ? ": " : "", line);
+        snprintf(note, sizeof note, "out of memory (exit 3)%s%s", *line ? ": " : "", line);
         status = "oom";
     } else if (code == 2) {
         snprintf(note, sizeof note, "%s", *line ? line : "exit 2 (bad input)");
         status = "invalid";
-        if (strstr(line, "unknown --attention") || strstr(line, "unknown --projection") ||
-            strstr(line, "unknown command")) {
-            snprintf(note, sizeof note, "unknown method: %s", line);
-            status = "skipped";
-        }
     } else if (code == 0) {
         snprintf(note, sizeof note, "exit 0 without a CSV row on stdout");
         status = "crashed";
     } else {
         snprintf(note, sizeof note, "exit %d%s%s", code, *line ? ": " : "", line);
-        status = mem ? "oom" : "crashed";
+        status = "crashed";
     }
     point_row(s->pl, status, note, r);
     snprintf(status_out, cap, "%s", status);
@@ -711,17 +740,14 @@ typedef struct {
     size_t total, finished;
     double weight_total, weight_done;
     char shown[256];       /* current point's description */
-    size_t counts[8];      /* rows by status */
+    size_t counts[ST_COUNT + 1]; /* rows by status (ST_*; the last: any other) */
     char **warnings;       /* child warnings already shown */
     size_t nwarnings;
 } progress;
 
-static const char *const statuses[] = {"ok", "oom", "timeout", "crashed", "invalid", "skipped", "other"};
-
 static void count_status(progress *pg, const char *st) {
-    int i = 0;
-    while (i < 6 && strcmp(statuses[i], st)) i++;
-    pg->counts[i]++;
+    int i = result_status_find(st);
+    pg->counts[i < 0 ? ST_COUNT : i]++;
 }
 
 static void fmt_duration(double s, char *out, size_t cap) {
@@ -781,23 +807,12 @@ static void show_warnings(progress *pg, const char *errtext) {
 
 /* ---- the sweep ------------------------------------------------------------- */
 
-/* Appends the row; writes the .env sidecar with the file's first row. */
-static int append_row(const char *out, const result_row *r, int *sidecar_done) {
-    int wrote_header = 0;
-    if (results_append(out, r, &wrote_header) != 0) {
+/* Appends the row through the locked output (its sidecar was written when
+ * it was opened). */
+static int append_row(int fd, const char *out, const result_row *r) {
+    if (results_append_fd(fd, r, NULL) != 0) {
         fprintf(stderr, "attnbench sweep: cannot append to %s: %s\n", out, strerror(errno));
         return -1;
-    }
-    if (!*sidecar_done) {
-        char *envp = env_sidecar_path(out);
-        struct stat st;
-        int need = envp && (wrote_header || stat(envp, &st) != 0);
-        free(envp);
-        if (need && env_write_sidecar(out) != 0) {
-            fprintf(stderr, "attnbench sweep: cannot write the .env sidecar of %s: %s\n", out, strerror(errno));
-            return -1;
-        }
-        *sidecar_done = 1;
     }
     return 0;
 }
@@ -825,6 +840,37 @@ static void dry_run_list(plan *pl, size_t np, const sweep_opts *so) {
            so->shard_n ? " in this shard" : "", run, skip, done, so->out);
 }
 
+/* The points of the shard, equivalent ones left out: pl[0..*np). Frees
+ * the keys of the plans it drops. Returns the hash of every shard's points. */
+static uint64_t keep_shard(plan *pl, size_t npoints, const sweep_opts *so, size_t *np) {
+    /* equivalent points are left out before the shards are cut, so every
+     * shard leaves out the same ones; then the shard keeps its own */
+    (void)mark_equivalent(pl, npoints); /* out of memory: run them all */
+    uint64_t points_hash = SPEC_HASH_INIT;
+    *np = 0;
+    for (size_t i = 0; i < npoints; i++) {
+        if (!pl[i].dup) points_hash = spec_point_hash(points_hash, pl[i].pt);
+        if (!pl[i].dup && spec_in_shard(pl[i].pt->index, so->shard_i, so->shard_n)) pl[(*np)++] = pl[i];
+        else free(pl[i].key);
+    }
+    return points_hash;
+}
+
+/* --dry-run: what the sweep would do with the file as it is; touches nothing */
+static int dry_run(plan *pl, size_t np, const sweep_opts *so, const sweep_origin *origin) {
+    char why[400];
+    if (readfile_check_regular_or_absent(so->out, why, sizeof why)) { /* /dev/null: holds no rows */
+        dry_run_list(pl, np, so);
+        return 0;
+    }
+    if (!sweep_out_may_resume(so->out, so->resume, origin, why, sizeof why))
+        printf("# %s: %s: would be moved aside, every point run\n", so->out, why);
+    else if (load_existing(so->out, -1, pl, np))
+        return 1;
+    dry_run_list(pl, np, so);
+    return 0;
+}
+
 int cmd_sweep(int argc, char **argv) {
     sweep_opts so;
     int rc = parse_args(argc, argv, &so);
@@ -832,7 +878,10 @@ int cmd_sweep(int argc, char **argv) {
         spec_env_free(&so.env);
         return rc == 1 ? 0 : rc;
     }
+    /* before anything else is allocated: the program's own footprint */
+    size_t runtime = so.check ? 0 : runtime_bytes();
 
+    /* the spec is read, parsed and expanded before any file is touched */
     sweep_spec spec;
     char err[4400];
     rc = spec_load_env(so.spec_path, &so.env, &spec, err, sizeof err);
@@ -852,32 +901,45 @@ int cmd_sweep(int argc, char **argv) {
         fprintf(stderr, "attnbench sweep: %s\n", err);
         return 1;
     }
+    int fd = -1;
     plan *pl = calloc(npoints ? npoints : 1, sizeof *pl);
     slot *slots = calloc(so.jobs, sizeof *slots);
+    size_t np = 0;
     if (!pl || !slots) {
         fprintf(stderr, "attnbench sweep: out of memory\n");
         rc = 1;
         goto done;
     }
-    size_t np = 0, runtime = runtime_bytes();
-    for (size_t i = 0; i < npoints; i++) plan_point(&points[i], so.mem_limit, runtime, &pl[i]);
-    /* equivalent points are left out before the shards are cut, so every
-     * shard leaves out the same ones; then the shard keeps its own */
-    (void)mark_equivalent(pl, npoints); /* out of memory: run them all */
-    uint64_t points_hash = SPEC_HASH_INIT;
-    for (size_t i = 0; i < npoints; i++) {
-        if (pl[i].dup) continue;
-        points_hash = spec_point_hash(points_hash, pl[i].pt);
-        if (spec_in_shard(pl[i].pt->index, so.shard_i, so.shard_n)) pl[np++] = pl[i];
-    }
-    env_note_sweep(so.spec_path, points_hash, so.shard_i, so.shard_n);
-    if (load_existing(so.out, pl, np, so.dry_run)) { rc = 1; goto done; }
-    if (!so.dry_run && make_parent_dir(so.out)) { rc = 1; goto done; }
-    if (so.dry_run) {
-        dry_run_list(pl, np, &so);
+    if (so.check) {
+        printf("%s: %zu point(s)\n", spec.file, npoints);
         rc = 0;
         goto done;
     }
+    int saved = dup(2), devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (saved >= 0 && devnull >= 0) dup2(devnull, 2);
+    for (size_t i = 0; i < npoints; i++) plan_point(&points[i], so.mem_limit, runtime, &pl[i]);
+    if (saved >= 0 && devnull >= 0) dup2(saved, 2);
+    if (saved >= 0) close(saved);
+    if (devnull >= 0) close(devnull);
+    uint64_t points_hash = keep_shard(pl, npoints, &so, &np);
+    env_note_sweep(so.spec_path, points_hash, so.shard_i, so.shard_n);
+    char points_hex[17];
+    snprintf(points_hex, sizeof points_hex, "%016llx", (unsigned long long)points_hash);
+    sweep_origin origin = {env_source_hash(), env_commit(), points_hex,
+                           so.capture ? env_note_capture(so.capture) : ""};
+    if (so.dry_run) {
+        rc = dry_run(pl, np, &so, &origin);
+        goto done;
+    }
+    if (np == 0) { /* a shard beyond the points: no file to write */
+        fprintf(stderr, "attnbench sweep: %s: 0 point(s)%s: nothing to do; %s not written\n", spec.file,
+                so.shard_n ? " in this shard" : "", so.out);
+        rc = 0;
+        goto done;
+    }
+    if (make_parent_dir(so.out)) { rc = 1; goto done; }
+    if ((fd = sweep_out_open(so.out, so.resume, &origin, &rc)) < 0) goto done;
+    if (load_existing(so.out, fd, pl, np)) { rc = 1; goto done; }
 
     progress pg = {.tty = isatty(2), .t0 = now_seconds()};
     size_t already = 0;
@@ -891,7 +953,7 @@ int cmd_sweep(int argc, char **argv) {
     fprintf(stderr, "attnbench sweep: %s: %zu point(s)%s, %zu already in %s, %zu to go\n", spec.file, np,
             so.shard_n ? " in this shard" : "", already, so.out, pg.total);
 
-    int sidecar_done = 0, io_failed = 0;
+    int io_failed = 0;
     size_t next = 0, running = 0;
     while (!io_failed) {
         /* start points while slots are free; skipped ones are recorded at once */
@@ -901,7 +963,7 @@ int cmd_sweep(int argc, char **argv) {
             if (p->skip) {
                 result_row r;
                 point_row(p, p->skip, p->why, &r);
-                if (append_row(so.out, &r, &sidecar_done)) io_failed = 1;
+                if (append_row(fd, so.out, &r)) io_failed = 1;
                 else record(&pg, p, "skipped");
                 row_free(&r);
                 continue;
@@ -975,7 +1037,7 @@ int cmd_sweep(int argc, char **argv) {
             row_init(&r);
             child_row(s, &r, status, sizeof status);
             show_warnings(&pg, s->err.data);
-            if (append_row(so.out, &r, &sidecar_done)) io_failed = 1;
+            if (append_row(fd, so.out, &r)) io_failed = 1;
             else record(&pg, s->pl, status);
             row_free(&r);
             free(s->out.data);
@@ -999,14 +1061,16 @@ int cmd_sweep(int argc, char **argv) {
     fmt_duration(now_seconds() - pg.t0, el, sizeof el);
     fprintf(stderr, "attnbench sweep: %s%zu of %zu point(s) in %s:", io_failed ? "stopped after " : "",
             pg.finished, pg.total, el);
-    for (int i = 0; i < 7; i++)
-        if (pg.counts[i]) fprintf(stderr, " %zu %s", pg.counts[i], statuses[i]);
+    for (int i = 0; i <= ST_COUNT; i++)
+        if (pg.counts[i]) fprintf(stderr, " %zu %s", pg.counts[i], i < ST_COUNT ? result_status_names[i] : "other");
     fprintf(stderr, "%s -> %s%s\n", pg.finished ? "" : " nothing done", so.out,
             io_failed ? " (the same command resumes)" : "");
     for (size_t i = 0; i < pg.nwarnings; i++) free(pg.warnings[i]);
     free(pg.warnings);
     rc = io_failed ? 1 : 0;
 done:
+    if (fd >= 0) close(fd); /* and with it the lock */
+    for (size_t i = 0; pl && i < np; i++) free(pl[i].key);
     free(slots);
     free(pl);
     spec_points_free(points, npoints);

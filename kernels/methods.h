@@ -111,6 +111,8 @@ int gqa_project(const proj_shape *s, const float *x, const float *wq, const floa
 size_t gqa_kv_heads(size_t heads, size_t kv_heads_opt);
 size_t mqa_kv_heads(size_t heads, size_t kv_heads_opt);
 size_t gqa_params(const proj_shape *s);
+/* w: (heads, d_model, d_head) -> wg: (groups, d_model, d_head), each group's mean (per_head = d_model * d_head) */
+void gqa_group_mean(size_t heads, size_t groups, size_t per_head, const float *w, float *wg);
 
 /* proj_mhe.c */
 int mhe_add_project(const proj_shape *s, const float *x, const float *wq, const float *wk,
@@ -119,5 +121,9 @@ int mhe_mul_project(const proj_shape *s, const float *x, const float *wq, const 
                     const float *wv, float *q, float *k, float *v, workspace *ws);
 size_t mhe_kv_heads(size_t heads, size_t kv_heads_opt);
 size_t mhe_params(const proj_shape *s);
+/* the conversion alone (multiply 0: mhe-add, 1: mhe-mul), so a decode cache can hold the
+ * shared K, V: wm (3, d_model, d_head) shared Q, K, V weights; e (3, heads, d_head) embeddings */
+int mhe_fit(const proj_shape *s, int multiply, const float *x, const float *wq, const float *wk,
+            const float *wv, float *wm, float *e, workspace *ws);
 
 #endif

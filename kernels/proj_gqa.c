@@ -25,7 +25,7 @@ size_t gqa_params(const proj_shape *s) {
 
 /* w: (heads, d_model, d_head) -> wg: (groups, d_model, d_head), the mean of
  * each group's heads, summed in double */
-static void group_mean(size_t heads, size_t groups, size_t per_head, const float *w, float *wg) {
+void gqa_group_mean(size_t heads, size_t groups, size_t per_head, const float *w, float *wg) {
     const size_t group = heads / groups;
     for (size_t g = 0; g < groups; g++)
         for (size_t x = 0; x < per_head; x++) {
@@ -49,9 +49,9 @@ int gqa_project(const proj_shape *s, const float *x, const float *wq, const floa
     if (!wg)
         return ATTN_ENOMEM;
     project_heads(s, s->heads, x, wq, q);
-    group_mean(s->heads, G, per_head, wk, wg);
+    gqa_group_mean(s->heads, G, per_head, wk, wg);
     project_heads(s, G, x, wg, k);
-    group_mean(s->heads, G, per_head, wv, wg);
+    gqa_group_mean(s->heads, G, per_head, wv, wg);
     project_heads(s, G, x, wg, v);
     ws_free(ws, wg);
     return ATTN_OK;

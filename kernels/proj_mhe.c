@@ -121,22 +121,21 @@ static void apply_embeddings(const proj_shape *s, int multiply, const float *x, 
     }
 }
 
-/* x: (n, d_model); wq, wk, wv: (heads, d_model, d_head); q, k, v: (heads, n, d_head) */
-static int mhe_project(const proj_shape *s, int multiply, const float *x, const float *wq,
-                       const float *wk, const float *wv, float *q, float *k, float *v,
-                       workspace *ws) {
+/* x: (n, d_model); wq, wk, wv: (heads, d_model, d_head);
+ * wm: (3, d_model, d_head) the shared Q, K, V projections;
+ * e: (3, heads, d_head) the Q, K, V head embeddings */
+int mhe_fit(const proj_shape *s, int multiply, const float *x, const float *wq, const float *wk,
+            const float *wv, float *wm, float *e, workspace *ws) {
     const size_t H = s->heads, dm = s->d_model, dh = s->d_head, n = s->n;
     if (!H || s->kv_heads != H || !n || !dm || !dh)
         return ATTN_EINVAL;
     size_t per_head, emb, hh;
     if (size_mul(dm, dh, &per_head) || size_mul(H, dh, &emb) || size_mul(H, H + 2, &hh))
         return ATTN_ENOMEM;
-    float *wm = ws_alloc_n(ws, per_head, sizeof(float)); /* (d_model, d_head) shared weights */
-    float *e = ws_alloc_n(ws, emb, sizeof(float));        /* (heads, d_head) embeddings */
     double *xbar = ws_alloc_n(ws, dm, sizeof(double));    /* (d_model) mean row of x */
     double *b = ws_alloc_n(ws, hh, sizeof(double));       /* (H, H) A^T A, then (H) ev, (H) t */
-    if (!wm || !e || !xbar || !b) {
-        ws_free(ws, wm); ws_free(ws, e); ws_free(ws, xbar); ws_free(ws, b);
+    if (!xbar || !b) {
+        ws_free(ws, xbar); ws_free(ws, b);
         return ATTN_ENOMEM;
     }
     for (size_t i = 0; i < dm; i++) xbar[i] = 0;
@@ -144,16 +143,34 @@ static int mhe_project(const proj_shape *s, int multiply, const float *x, const 
         for (size_t i = 0; i < dm; i++) xbar[i] += x[r * dm + i];
     for (size_t i = 0; i < dm; i++) xbar[i] /= (double)n;
     const float *w[3] = {wq, wk, wv};
-    float *y[3] = {q, k, v};
     for (int t = 0; t < 3; t++) {
         if (multiply)
-            fit_multiplicative(s, w[t], wm, e, b, b + H * H, b + H * H + H);
+            fit_multiplicative(s, w[t], wm + t * per_head, e + t * emb, b, b + H * H, b + H * H + H);
         else
-            fit_additive(s, xbar, w[t], wm, e);
-        apply_embeddings(s, multiply, x, wm, e, y[t]);
+            fit_additive(s, xbar, w[t], wm + t * per_head, e + t * emb);
     }
-    ws_free(ws, wm); ws_free(ws, e); ws_free(ws, xbar); ws_free(ws, b);
+    ws_free(ws, xbar); ws_free(ws, b);
     return ATTN_OK;
+}
+
+/* x: (n, d_model); wq, wk, wv: (heads, d_model, d_head); q, k, v: (heads, n, d_head) */
+static int mhe_project(const proj_shape *s, int multiply, const float *x, const float *wq,
+                       const float *wk, const float *wv, float *q, float *k, float *v,
+                       workspace *ws) {
+    const size_t H = s->heads, dm = s->d_model, dh = s->d_head;
+    if (!H || s->kv_heads != H || !s->n || !dm || !dh)
+        return ATTN_EINVAL;
+    size_t per_head, emb;
+    if (size_mul3(3, dm, dh, &per_head) || size_mul3(3, H, dh, &emb))
+        return ATTN_ENOMEM;
+    float *wm = ws_alloc_n(ws, per_head, sizeof(float)); /* (3, d_model, d_head) shared weights */
+    float *e = ws_alloc_n(ws, emb, sizeof(float));        /* (3, heads, d_head) embeddings */
+    int rc = wm && e ? mhe_fit(s, multiply, x, wq, wk, wv, wm, e, ws) : ATTN_ENOMEM;
+    float *y[3] = {q, k, v};
+    for (int t = 0; t < 3 && rc == ATTN_OK; t++)
+        apply_embeddings(s, multiply, x, wm + t * dm * dh, e + t * H * dh, y[t]);
+    ws_free(ws, wm); ws_free(ws, e);
+    return rc;
 }
 
 /* x: (n, d_model); wq, wk, wv: (heads, d_model, d_head); q, k, v: (heads, n, d_head) */

@@ -23,8 +23,8 @@ trap 'rm -f "$log"' EXIT
 status=0 drawn=0
 for gp in "$here"/*.gp; do
   name=$(basename "$gp" .gp)
-  if [ ! -f "$dir/data/$name.meta" ]; then
-    echo "figures: $dir/data/$name.meta missing: run 'attnbench analyze' first" >&2
+  if [ ! -f "$dir/data/$name.meta" ] && [ ! -f "$dir/data/$name.dat" ]; then
+    echo "figures: $dir/data/$name.meta (or .dat) missing: run 'attnbench analyze' first" >&2
     status=1
     continue
   fi

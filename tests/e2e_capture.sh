@@ -195,6 +195,7 @@ bad "exceeds the checkpoint's seq_len 24" --llama2c "$T" --out "$tmp/bad" --n 25
 bad "finite number" --llama2c "$T" --out "$tmp/bad" --temperature nan
 bad "must be 0 (greedy) or positive" --llama2c "$T" --out "$tmp/bad" --temperature -1
 bad "threads" --llama2c "$T" --out "$tmp/bad" --threads 0
+bad "out of range" --llama2c "$T" --out "$tmp/bad" --temperature 1e-308   # ERANGE, not "finite"
 bad "No such file" --llama2c "$tmp/none.bin" --out "$tmp/bad"
 # checkpoints that lie
 head -c 20 "$T" > "$tmp/short.bin"
@@ -211,6 +212,28 @@ mkckpt "$tmp/kv.bin" 16 40 2 4 3 32 24
 bad "not a multiple of n_kv_heads" --llama2c "$tmp/kv.bin" --out "$tmp/bad"
 mkckpt "$tmp/odd.bin" 12 40 2 4 4 32 24
 bad "odd" --llama2c "$tmp/odd.bin" --out "$tmp/bad"
+# files that are not checkpoints: one line at once, never a blocked read
+bad "not a llama2.c checkpoint" --llama2c "$root/README.md" --out "$tmp/bad"
+mkfifo "$tmp/fifo" || fail "mkfifo"
+for f in "$tmp/fifo" /dev/zero /dev/urandom "$tmp"; do
+  timeout 20 "$A" capture --llama2c "$f" --out "$tmp/bad" > /dev/null 2> "$tmp/err"
+  [ $? -eq 2 ] && grep -q "not a regular file" "$tmp/err" || fail "--llama2c $f: $(cat "$tmp/err")"
+  timeout 20 "$A" capture --llama2c "$T" --tokens "$f" --out "$tmp/bad" > /dev/null 2> "$tmp/err"
+  [ $? -eq 2 ] && grep -q "not a regular file" "$tmp/err" || fail "--tokens $f: $(cat "$tmp/err")"
+done
+[ -e "$tmp/bad" ] && fail "a refused file created the output directory"
+ln -s loop2 "$tmp/loop1"; ln -s loop1 "$tmp/loop2"
+bad "Too many levels of symbolic links" --llama2c "$tmp/loop1" --out "$tmp/bad"
+# finite but huge weights (every float x 1e18): the activations overflow
+# float32, so the capture is refused and nothing is written
+"$PY3" - "$T" "$tmp/huge.bin" <<'PYEOF' || fail "could not write huge.bin"
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+n = (len(b) - 28) // 4
+w = [x * 1e18 for x in struct.unpack("<%df" % n, b[28:])]
+open(sys.argv[2], "wb").write(b[:28] + struct.pack("<%df" % n, *w))
+PYEOF
+bad "not finite" --llama2c "$tmp/huge.bin" --out "$tmp/bad" --n 8
 # token files that lie
 printf 'not numpy' > "$tmp/junk.npy"
 bad "bad magic" --llama2c "$T" --out "$tmp/bad" --tokens "$tmp/junk.npy"

@@ -38,10 +38,10 @@ bad "needs a value" --n
 bad "non-negative integer" --n -5
 bad "non-negative integer" --n 12x
 bad "too large" --n 99999999999999999999999
-bad "at least 1" --n 0
-bad "at least 1" --heads 0
-bad "at least 1" --d-head 0
-bad "at least 1" --attention chunked --chunk 0
+bad "--n 0: must be 1..2147483647" --n 0
+bad "--heads 0: must be 1..65536" --heads 0
+bad "--d-head 0: must be 1..65536" --d-head 0
+bad "--chunk 0: must be 1.." --attention chunked --chunk 0
 bad "unknown --attention" --attention nope
 bad "unknown --projection" --projection nope
 bad "must be positive" --score-std -1
@@ -51,15 +51,19 @@ bad "non-negative integer" --seed abc
 bad "given twice" --n 4 --n 5
 bad "does not apply" --projection mha --kv-heads 3
 bad "threads" --threads 0
-bad "overflow" --n 4294967296 --heads 4294967296 --d-head 4294967296
+bad "must be 1..2147483647" --n 4294967296 --heads 4294967296 --d-head 4294967296
 bad "more than this machine" --n 2000000000 --heads 64 --d-head 64
-bad "not a directory" --input "$tmp/none"
-bad "not a directory" --dump "$tmp/none"
+bad "No such file or directory" --input "$tmp/none"
+: > "$tmp/afile"
+bad "not a directory" --dump "$tmp/afile/sub"
+# --dump creates its directory, parents included (mkdir -p)
+"$A" run --n 8 --heads 2 --d-head 4 --dump "$tmp/new/a/b" --row-only > /dev/null 2> "$tmp/err" || fail "--dump new dir: $(cat "$tmp/err")"
+[ -s "$tmp/new/a/b/out.npy" ] || fail "--dump new dir: no out.npy"
 if has_method topk; then
   bad "at least 1" --attention topk --k 0
   bad "larger than --n" --attention topk --n 64 --k 65
 fi
-if has_method performer; then bad "at least 1" --attention performer --features 0; fi
+if has_method performer; then bad "must be 1..1048576" --attention performer --features 0; fi
 if "$A" run --help | grep -q "^  gqa "; then bad "must divide" --projection gqa --heads 8 --kv-heads 3; bad "needs --kv-heads" --projection gqa; fi
 
 # ---- .npy input: malformed, NaN, disagreeing shapes ------------------------

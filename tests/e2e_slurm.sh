@@ -119,6 +119,8 @@ refused() { # WHAT EXPECTED-WORD SHARD...: merge must exit 2, name the files and
   grep -q "$word" err.txt || fail "merge of $what: the message does not say '$word': $(cat err.txt)"
 }
 copy_with m2.csv other-commit commit 0123456789ab
+# (the code is told by source_hash= where the sidecars record it)
+sed -i 's/^source_hash=.*/source_hash=0123456789abcdef/' other-commit.env
 refused "another commit" commit m1.csv other-commit.csv
 copy_with m1.csv spec-a spec_fnv1a64 00000000000000aa
 copy_with m2.csv spec-b spec_fnv1a64 00000000000000bb

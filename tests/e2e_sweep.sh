@@ -150,7 +150,9 @@ for n in 1 2 3 5 11 16; do
   [ "$u" = "$all" ] || fail "shards of $n: union [$u] is not [$all] (overlap or gap)"
 done
 for i in 1 2 3; do "$bin" sweep tiny.sweep --shard $i/3 --out s$i.csv 2>/dev/null || fail "shard $i/3 exit $?"; done
-"$bin" merge merged.csv s1.csv s2.csv s3.csv s2.csv 2>err.txt || fail "merge exit $?: $(cat err.txt)"
+"$bin" merge merged.csv s1.csv s2.csv s3.csv s2.csv 2>err.txt
+[ $? = 2 ] && [ ! -e merged.csv ] || fail "merge of a shard given twice: not refused: $(cat err.txt)"
+"$bin" merge merged.csv s1.csv s2.csv s3.csv 2>err.txt || fail "merge exit $?: $(cat err.txt)"
 [ "$(headers merged.csv)" = 1 ] || fail "merged.csv has $(headers merged.csv) headers"
 keys a.csv | sort > want.keys
 keys merged.csv | sort > got.keys

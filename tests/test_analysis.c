@@ -1,11 +1,19 @@
 /* test_analysis.c — what `analyze`, `merge` and the sweep's resume rest on:
  * the log-log fit, the Pareto front, the CSV reader (torn last line, rows of
  * the wrong width, quoted fields) with its writer, and the figure data the
- * gnuplot scripts read (panels in rows, series kept out of the legend). */
+ * gnuplot scripts read (panels in rows, series kept out of the legend,
+ * marks on the edge); and the analysis's rules: a decode row never enters a
+ * prefill fit, rows that differ in a knob are never one line, memory below
+ * the measurement's resolution is the counted workspace, a point that did
+ * not run is a mark on the edge, and the headline's data is written. */
 #include "check.h"
+#include "csv_table.h"
 #include "figure.h"
+#include "figures.h"
 #include "fit.h"
-#include "table.h"
+#include "results.h"
+#include "rows.h"
+#include "scaling.h"
 
 static void test_fit(void) {
     double x[6] = {256, 512, 1024, 2048, 4096, 8192}, y[6], slope;
@@ -164,7 +172,209 @@ static void test_figure_meta(void) {
     CHECK(system(cmd) == 0, "%s", cmd);
 }
 
+/* ---- the analysis's rules, on small tables ----------------------------------- */
+
+/* a CSV of the rows given as "col=value col=value ..." strings, header first */
+static char *csv_of(const char *const *rows, size_t n) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    char *h = results_header_line();
+    fputs(h, f);
+    free(h);
+    for (size_t i = 0; i < n; i++) {
+        result_row r;
+        row_init(&r);
+        char *copy = strdup(rows[i]), *save = NULL;
+        for (char *kv = strtok_r(copy, " ", &save); kv; kv = strtok_r(NULL, " ", &save)) {
+            char *eq = strchr(kv, '=');
+            *eq = '\0';
+            row_set(&r, result_column_find(kv), "%s", eq + 1);
+        }
+        char *line = row_to_line(&r);
+        fputs(line, f);
+        free(line);
+        free(copy);
+        row_free(&r);
+    }
+    fclose(f);
+    return buf;
+}
+
+static int load(data *d, const char *const *rows, size_t n) {
+    char *text = csv_of(rows, n), err[256];
+    csv_table t;
+    int rc = table_parse(text, strlen(text), &t, err, sizeof err);
+    free(text);
+    CHECK(rc == 0, "parse: %s", err);
+    if (rc) return -1;
+    rc = data_init(d, &t, "test.csv");
+    CHECK(rc == 0, "data_init: %d", rc);
+    return rc;
+}
+
+#define SHAPE "layer=attention heads=8 d_head=64 causal=0 score_std=4 input=synthetic seed=1 threads=1"
+
+/* the configuration of attention `a` whose first row has `col` = v, or NULL */
+static const config *config_of(const data *d, const scaling *s, const char *a, int id, const char *v) {
+    for (size_t i = 0; i < s->nc; i++)
+        if (!strcmp(fld(d, s->c[i].first, ID_ATTENTION), a) && (!v || !strcmp(fld(d, s->c[i].first, id), v)))
+            return &s->c[i];
+    return NULL;
+}
+
+static void test_regime_filter(void) {
+    /* vanilla's memory grows as n^2 in prefill; a decode row of the same
+     * method and n, with a tiny memory, must not bend the slope */
+    const char *rows[] = {
+        SHAPE " attention=vanilla n=256 status=ok kernel_peak_bytes=1048576 workspace_bytes=1048576 time_median_s=1 rel_err=1e-6",
+        SHAPE " attention=vanilla n=512 status=ok kernel_peak_bytes=4194304 workspace_bytes=4194304 time_median_s=4 rel_err=1e-6",
+        SHAPE " attention=vanilla n=1024 status=ok kernel_peak_bytes=16777216 workspace_bytes=16777216 time_median_s=16 rel_err=1e-6",
+        SHAPE " attention=vanilla n=2048 status=ok kernel_peak_bytes=100000 workspace_bytes=100000 time_median_s=1 rel_err=1e-6 regime=decode",
+        SHAPE " attention=vanilla n=4096 status=ok kernel_peak_bytes=100000 workspace_bytes=100000 time_median_s=1 rel_err=1e-6 regime=model",
+    };
+    data d;
+    if (load(&d, rows, 5)) return;
+    CHECK(d.t.nrows == 3 && d.all.nrows == 5 && d.other_regimes == 2, "prefill view: %zu of %zu rows", d.t.nrows, d.all.nrows);
+    scaling s;
+    CHECK(scaling_init(&d, &s) == 0, "scaling_init");
+    const config *g = config_of(&d, &s, "vanilla", ID_N, NULL);
+    CHECK(g && g->ok.n == 3 && fabs(g->slope_peak - 2) < 1e-9 && fabs(g->slope_time - 2) < 1e-9,
+          "vanilla's fit took %zu rows, slope %g", g ? g->ok.n : 0, g ? g->slope_peak : NAN);
+    CHECK(regime_is_prefill("") && regime_is_prefill("prefill") && !regime_is_prefill("decode"), "regime names");
+    scaling_free(&s);
+    data_free(&d);
+}
+
+static void test_knob_separation(void) {
+    /* two windows at three n each: two configurations, two lines */
+    const char *rows[] = {
+        SHAPE " attention=window sink=4 window=16 n=256 status=ok kernel_peak_bytes=100000 workspace_bytes=100000 time_median_s=1 rel_err=0.1",
+        SHAPE " attention=window sink=4 window=16 n=512 status=ok kernel_peak_bytes=200000 workspace_bytes=200000 time_median_s=2 rel_err=0.1",
+        SHAPE " attention=window sink=4 window=16 n=1024 status=ok kernel_peak_bytes=400000 workspace_bytes=400000 time_median_s=4 rel_err=0.1",
+        SHAPE " attention=window sink=4 window=64 n=256 status=ok kernel_peak_bytes=800000 workspace_bytes=800000 time_median_s=1 rel_err=0.01",
+        SHAPE " attention=window sink=4 window=64 n=512 status=ok kernel_peak_bytes=1600000 workspace_bytes=1600000 time_median_s=2 rel_err=0.01",
+        SHAPE " attention=window sink=4 window=64 n=1024 status=ok kernel_peak_bytes=3200000 workspace_bytes=3200000 time_median_s=4 rel_err=0.01",
+    };
+    data d;
+    if (load(&d, rows, 6)) return;
+    CHECK(row_knob_cols(&d, 0) == (BIT(ID_SINK) | BIT(ID_WINDOW)), "window's knobs: %#x", row_knob_cols(&d, 0));
+    scaling s;
+    CHECK(scaling_init(&d, &s) == 0, "scaling_init");
+    const config *a = config_of(&d, &s, "window", ID_WINDOW, "16"), *b = config_of(&d, &s, "window", ID_WINDOW, "64");
+    CHECK(s.nc == 2 && a && b && a != b && a->ok.n == 3 && b->ok.n == 3, "%zu configurations", s.nc);
+    CHECK(a && fabs(a->slope_peak - 1) < 1e-9, "window 16 alone: slope %g", a ? a->slope_peak : NAN);
+    /* and two series in memory_vs_n, each named by its window */
+    char dir[] = "/tmp/test_analysis_XXXXXX";
+    if (mkdtemp(dir)) {
+        CHECK(fig_memory_vs_n(&d, &s, dir) == 0, "memory_vs_n");
+        char path[128];
+        snprintf(path, sizeof path, "%s/memory_vs_n.meta", dir);
+        char *meta = slurp(path);
+        CHECK(meta && strstr(meta, "w=16") && strstr(meta, "w=64") && strstr(meta, "nseries = 2\n"), "series: %s",
+              meta ? meta : "(none)");
+        free(meta);
+        snprintf(path, sizeof path, "rm -rf '%s'", dir);
+        CHECK(system(path) == 0, "%s", path);
+    }
+    scaling_free(&s);
+    data_free(&d);
+}
+
+static void test_memory_resolution(void) {
+    const char *rows[] = {
+        SHAPE " attention=chunked chunk=32 n=2048 status=ok kernel_peak_bytes=4096 workspace_bytes=32768 time_median_s=1 rel_err=1e-6",
+        SHAPE " attention=chunked chunk=32 n=4096 status=ok kernel_peak_bytes=0 workspace_bytes=32768 time_median_s=2 rel_err=1e-6",
+        SHAPE " attention=vanilla n=2048 status=ok kernel_peak_bytes=134217728 workspace_bytes=134217728 time_median_s=1 rel_err=1e-6",
+    };
+    data d;
+    if (load(&d, rows, 3)) return;
+    int c0, c1, c2;
+    double m0 = row_memory(&d, 0, &c0), m1 = row_memory(&d, 1, &c1), m2 = row_memory(&d, 2, &c2);
+    CHECK(m0 == 32768 && c0 == 1, "one page measured: %g (counted %d)", m0, c0);
+    CHECK(m1 == 32768 && c1 == 1, "nothing measured: %g (counted %d)", m1, c1);
+    CHECK(m2 == 134217728 && c2 == 0, "above the noise: %g (counted %d)", m2, c2);
+    data_free(&d);
+}
+
+static void test_skipped_mark(void) {
+    const char *rows[] = {
+        SHAPE " attention=vanilla n=256 status=ok kernel_peak_bytes=1048576 workspace_bytes=1048576 time_median_s=1 rel_err=1e-6",
+        SHAPE " attention=vanilla n=512 status=ok kernel_peak_bytes=4194304 workspace_bytes=4194304 time_median_s=4 rel_err=1e-6",
+        SHAPE " attention=vanilla n=1024 status=ok kernel_peak_bytes=16777216 workspace_bytes=16777216 time_median_s=16 rel_err=1e-6",
+        SHAPE " attention=vanilla n=4096 status=skipped note=over_the_limit",
+    };
+    data d;
+    if (load(&d, rows, 4)) return;
+    scaling s;
+    CHECK(scaling_init(&d, &s) == 0, "scaling_init");
+    char dir[] = "/tmp/test_analysis_XXXXXX";
+    if (mkdtemp(dir)) {
+        CHECK(fig_time_vs_n(&d, &s, dir) == 0, "time_vs_n");
+        char path[128];
+        snprintf(path, sizeof path, "%s/time_vs_n.meta", dir);
+        char *meta = slurp(path);
+        CHECK(meta && strstr(meta, "nmarks = 1\n") && strstr(meta, "mk_x[1] = 4096;") && strstr(meta, "vanilla: skipped"),
+              "mark: %s", meta ? meta : "(none)");
+        free(meta);
+        /* and no point at n = 4096 among the series (only the baseline's rule) */
+        snprintf(path, sizeof path, "%s/time_vs_n.dat", dir);
+        char *dat = slurp(path), *series1 = dat ? strstr(dat, "# series 1") : NULL, *series2 = series1 ? strstr(series1 + 1, "# series") : NULL;
+        if (series2) *series2 = '\0';
+        CHECK(series1 && !strstr(series1, "\n4096 "), "a made-up point: %s", dat ? dat : "(none)");
+        free(dat);
+        snprintf(path, sizeof path, "rm -rf '%s'", dir);
+        CHECK(system(path) == 0, "%s", path);
+    }
+    scaling_free(&s);
+    data_free(&d);
+}
+
+static void test_headline(void) {
+    const char *rows[] = {
+        SHAPE " attention=vanilla n=2048 status=ok kernel_peak_bytes=134217728 workspace_bytes=134217728 time_median_s=1 rel_err=1e-6",
+        SHAPE " attention=chunked chunk=256 n=2048 status=ok kernel_peak_bytes=4096 workspace_bytes=200000 time_median_s=1 rel_err=1e-6",
+        SHAPE " attention=topk k=64 chunk=256 n=2048 status=ok kernel_peak_bytes=2000000 workspace_bytes=2000000 time_median_s=1 rel_err=0.01",
+        "layer=attention heads=8 d_head=64 causal=0 score_std=1 input=synthetic seed=1 threads=1 attention=topk k=64 "
+        "chunk=256 n=2048 status=ok kernel_peak_bytes=2000000 workspace_bytes=2000000 time_median_s=1 rel_err=0.5",
+    };
+    data d;
+    if (load(&d, rows, 4)) return;
+    scaling s;
+    CHECK(scaling_init(&d, &s) == 0, "scaling_init");
+    char dir[] = "/tmp/test_analysis_XXXXXX";
+    if (mkdtemp(dir)) {
+        CHECK(fig_headline(&d, &s, dir) == 0, "headline");
+        char path[128];
+        snprintf(path, sizeof path, "%s/headline.dat", dir);
+        char *dat = slurp(path);
+        /* panel 1 (score std 1): top-k; panel 2 (std 4): the three, chunked ringed (counted) and on the front */
+        CHECK(dat && strstr(dat, "# panel 1\n2e+06 0.5 topk 64 1 0 0\n"), "panel 1: %s", dat ? dat : "(none)");
+        CHECK(dat && strstr(dat, "200000 1e-06 chunked 256 1 1 0\n"), "chunked at its workspace: %s", dat ? dat : "");
+        CHECK(dat && strstr(dat, "# panel 4"), "the real panel's block");
+        free(dat);
+        snprintf(path, sizeof path, "%s/headline.meta", dir);
+        char *meta = slurp(path);
+        CHECK(meta && strstr(meta, "h_count[1] = 1") && strstr(meta, "h_count[2] = 3") &&
+              strstr(meta, "h_title[2] = \"prefill, score std 4\""), "meta: %s", meta ? meta : "(none)");
+        free(meta);
+        snprintf(path, sizeof path, "%s/families.gp", dir);
+        char *fam = slurp(path);
+        CHECK(fam && strstr(fam, "s eq \"window\" ? 13") && strstr(fam, "family_rgb(s)"), "families.gp: %s", fam ? fam : "(none)");
+        free(fam);
+        snprintf(path, sizeof path, "rm -rf '%s'", dir);
+        CHECK(system(path) == 0, "%s", path);
+    }
+    scaling_free(&s);
+    data_free(&d);
+}
+
 int main(void) {
+    test_regime_filter();
+    test_knob_separation();
+    test_memory_resolution();
+    test_skipped_mark();
+    test_headline();
     test_fit();
     test_pareto();
     test_table();

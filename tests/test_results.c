@@ -2,10 +2,13 @@
  * rows that read back through libcsv's strict parser, quoting, one header
  * per file, and a failed write reported (never half a row). */
 #include "check.h"
+#include "point_id.h"
+#include "readfile.h"
 #include "results.h"
 
 #include <csv.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ARCHITECTURE.md's required columns, in its order */
@@ -45,6 +48,73 @@ static int parse_file(const char *path, parsed *p) {
     fclose(f);
     csv_free(&cp);
     return ok;
+}
+
+/* issue 13: one identity per point; a blank file gets its header; status names
+ * in one list; inputs that are not regular files refused before reading */
+static void test_integrity(void) {
+    const char *a[COL_COUNT] = {0}, *b[COL_COUNT] = {0};
+    a[COL_layer] = b[COL_layer] = "attention";
+    a[COL_attention] = b[COL_attention] = "performer";
+    a[COL_score_std] = "4", b[COL_score_std] = "4.0";
+    a[COL_seed] = "18446744073709551615", b[COL_seed] = "018446744073709551615";
+    a[COL_features] = b[COL_features] = "17";
+    a[COL_time_median_s] = "1", b[COL_time_median_s] = "2"; /* not identity */
+    char *ka = point_id_fields(a), *kb = point_id_fields(b);
+    CHECK(ka && kb && !strcmp(ka, kb), "4 and 4.0 (and timing) make one point: '%s' vs '%s'", ka, kb);
+    b[COL_features] = "64";
+    char *kc = point_id_fields(b);
+    CHECK(kc && strcmp(ka, kc), "features 17 and 64 are two points");
+    b[COL_features] = "17", b[COL_seed] = "18446744073709551614";
+    char *kd = point_id_fields(b);
+    CHECK(kd && strcmp(ka, kd), "seeds that differ in the last digit are two points");
+    point_set set = {0};
+    size_t first = 99;
+    CHECK(point_set_add(&set, ka, 1, NULL) == 1 && point_set_add(&set, kb, 2, &first) == 0 && first == 1,
+          "a key added twice is found with its first value (%zu)", first);
+    CHECK(point_set_add(&set, kc, 3, NULL) == 1 && point_set_add(&set, kd, 4, NULL) == 1 && set.count == 3,
+          "three distinct keys: %zu", set.count);
+    for (size_t i = 0; i < 5000; i++) { /* growth keeps every key */
+        char *k;
+        if (asprintf(&k, "key%zu", i) < 0) break;
+        point_set_add(&set, k, i, NULL);
+    }
+    size_t v = 0;
+    CHECK(set.count == 5003 && point_set_find(&set, "key4321", &v) && v == 4321, "5003 keys: %zu", set.count);
+    point_set_free(&set);
+
+    CHECK(result_status_find("nonfinite") == ST_nonfinite && result_status_find("ok") == ST_ok &&
+          result_status_find("bogus") == -1, "status names");
+
+    char path[] = "/tmp/test_results_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0 && write(fd, "\n  \n\n", 5) == 5, "blank file");
+    if (fd >= 0) close(fd);
+    result_row r;
+    row_init(&r);
+    row_set(&r, COL_status, "ok");
+    int wrote = 0;
+    CHECK(results_append(path, &r, &wrote) == 0 && wrote == 1, "a blank file gets the header (wrote %d)", wrote);
+    char *text = NULL, err[256];
+    size_t len = 0;
+    CHECK(readfile_all(path, READFILE_CSV_MAX, &text, &len, err, sizeof err) == 0 && text &&
+          !strncmp(text, "layer,attention,", 16), "the header comes first: '%.20s'", text ? text : "");
+    free(text);
+    unlink(path);
+    row_free(&r);
+
+    CHECK(readfile_all("/dev/zero", READFILE_CSV_MAX, &text, &len, err, sizeof err) == -1 &&
+          strstr(err, "character device"), "/dev/zero refused: %s", err);
+    char fifo[] = "/tmp/test_results_fifo_XXXXXX";
+    int tfd = mkstemp(fifo);
+    if (tfd >= 0) { close(tfd); unlink(fifo); }
+    CHECK(mkfifo(fifo, 0600) == 0 && readfile_all(fifo, 100, &text, &len, err, sizeof err) == -1 &&
+          strstr(err, "FIFO"), "a FIFO refused at once: %s", err);
+    unlink(fifo);
+    CHECK(readfile_all("/tmp", 100, &text, &len, err, sizeof err) == -1 && strstr(err, "is a directory"),
+          "a directory refused: %s", err);
+    CHECK(readfile_all("/nonexistent/x.csv", 100, &text, &len, err, sizeof err) == -1 &&
+          strstr(err, strerror(ENOENT)), "ENOENT named: %s", err);
 }
 
 int main(void) {
@@ -91,5 +161,6 @@ int main(void) {
     CHECK(results_append("/nonexistent-dir/x.csv", &r, &hdr) == -1, "append into a missing dir must fail");
     row_free(&r);
     unlink(path);
+    test_integrity();
     return check_summary("test_results");
 }

@@ -1,6 +1,7 @@
 # plot/panel.gp 'P' — draws panel P of the page with the axes the figure set
 # (see common.gp): row (P-1)/ncols, column (P-1)%ncols. An empty panel says
 # "no data"; one with neither title nor series (a hole in the grid) is left out.
+# Marks (points that did not run) sit on the panel's top edge with their status.
 p = int(ARG1)
 if (p <= npanels && (p_title[p] ne "" || (nseries > 0 && p_last[p] >= p_first[p]))) {
     x0 = ((p - 1) % ncols) * panel_px
@@ -14,8 +15,19 @@ if (p <= npanels && (p_title[p] ne "" || (nseries > 0 && p_last[p] >= p_first[p]
     if (nseries > 0 && p_last[p] >= p_first[p]) {
         # room around the data, so no point sits on the frame
         set offsets graph 0.04, graph 0.04, graph 0.06, graph 0.06
+        # points that did not run: a marker on the top edge at their x, the
+        # status below it (figure.h's marks), never a value on the y axis
+        if (exists("nmarks")) {
+            do for [k=1:nmarks] {
+                if (mk_panel[k] == p) {
+                    set label 200 + k mk_text[k] at first mk_x[k], graph 1 point pt mk_pt[k] ps 1.6 \
+                        lc rgb mk_color[k] tc rgb mk_color[k] rotate by 90 right offset 0, -0.8 front
+                }
+            }
+        }
         plot for [i=p_first[p]:p_last[p]] datafile index (i - 1) using 1:2 with linespoints \
              lc rgb s_color[i] pt s_pt[i] ps s_ps[i] dt s_dt[i] lw s_lw[i] notitle
+        if (exists("nmarks")) { do for [k=1:nmarks] { unset label 200 + k } }
     } else {
         # keep the frame and the axis labels, say why it is empty
         unset logscale

@@ -83,7 +83,7 @@ run=$out/slurm
 
 # the spec the tasks run: the user's, with `threads C` (a knob line before the
 # first group sets the default of every group; other threads lines go)
-"$bin" sweep "$spec" --dry-run --out /dev/null "$@" >/dev/null || { echo "$me: $spec is not a valid spec, or SWEEP_FLAGS are wrong (above)" >&2; exit 2; }
+"$bin" sweep "$spec" --check "$@" >/dev/null || { echo "$me: $spec is not a valid spec, or SWEEP_FLAGS are wrong (above)" >&2; exit 2; }
 if [ -n "$cpus" ]; then
   { echo "# written by make sweep-slurm: the spec below with threads = CPUS"
     echo "threads $cpus"
@@ -144,7 +144,13 @@ elif [ "$have" -gt 0 ]; then
   fi
 fi
 if [ $fresh = 1 ]; then
-  rm -rf "$out/shards"
+  # rows are never deleted: the old shards go aside, to shards.old-N
+  if [ -d "$out/shards" ]; then
+    k=1
+    while [ -e "$out/shards.old-$k" ]; do k=$((k + 1)); done
+    mv "$out/shards" "$out/shards.old-$k" || exit 1
+    echo "$me: the old shards are in $out/shards.old-$k"
+  fi
   rm -f "$run"/finished-* "$run/incomplete"
 fi
 mkdir -p "$out/shards" || exit 1

@@ -1,11 +1,11 @@
-/* fuzz_csv.c — libFuzzer target for the results-CSV reader (analysis/table.c:
+/* fuzz_csv.c — libFuzzer target for the results-CSV reader (bench/csv_table.c:
  * table_parse, under table_read, which `sweep` uses to resume, `merge` and
  * `analyze` to read). Whatever the bytes, the table must be consistent: every
  * row as wide as the header, the torn tail exactly the bytes after the last
  * newline. Writing the table back with table_write_line and reading it again
  * must give the same fields (see `round_trips` for the two exceptions). */
 #include "results.h"
-#include "table.h"
+#include "csv_table.h"
 
 #include <stdint.h>
 #include <stdio.h>

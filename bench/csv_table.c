@@ -1,5 +1,6 @@
-/* table.c — reads a results CSV with libcsv (see table.h). */
-#include "table.h"
+/* csv_table.c — reads a results CSV with libcsv (see csv_table.h). */
+#include "csv_table.h"
+#include "readfile.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -107,31 +108,11 @@ int table_parse(const char *text, size_t len, csv_table *t, char *err, size_t er
 
 int table_read(const char *path, csv_table *t, char *err, size_t errlen) {
     memset(t, 0, sizeof *t);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    /* whole file in memory: results files are small (a row is ~300 bytes) */
-    size_t cap = 1 << 16, len = 0;
-    char *text = malloc(cap);
-    while (text) {
-        if (len == cap) {
-            char *grown = realloc(text, cap *= 2);
-            if (!grown) { free(text); text = NULL; break; }
-            text = grown;
-        }
-        size_t got = fread(text + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!text || bad) {
-        free(text);
-        set_err(err, errlen, "%s: %s", path, bad ? "read error" : "out of memory");
-        return -1;
-    }
+    /* whole file in memory (a row is ~300 bytes): a regular file of at most
+     * READFILE_CSV_MAX bytes, so a FIFO or /dev/zero is refused, not read forever */
+    char *text;
+    size_t len;
+    if (readfile_all(path, READFILE_CSV_MAX, &text, &len, err, errlen)) return -1;
     char perr[256];
     int rc = table_parse(text, len, t, perr, sizeof perr);
     free(text);

@@ -1,8 +1,8 @@
-/* table.h — a results CSV in memory, read through libcsv: the header, then
+/* csv_table.h — a results CSV in memory, read through libcsv: the header, then
  * rows of text fields. Used by `analyze`, by `merge`, and by `sweep` to find
  * the points a results file already holds. */
-#ifndef TABLE_H
-#define TABLE_H
+#ifndef CSV_TABLE_H
+#define CSV_TABLE_H
 
 #include <stddef.h>
 #include <stdio.h>

@@ -1,0 +1,129 @@
+/* rows.h — the row model of `analyze`: a results CSV as rows of one regime,
+ * their identity (the columns that make a configuration), which of those
+ * are a method's knobs, the memory a conclusion may use, and the studies
+ * (synthetic, real layers, their twins) the rows belong to.
+ *
+ * Prefill only: `data` holds every row of the file (`all`, which the decode
+ * and model analyses read, regimes.h) and a view `t` of the prefill rows
+ * (regime empty, as in files older than the column, or "prefill"). Every
+ * prefill figure, fit and table reads `t`, so a decode or model row cannot
+ * enter one. */
+#ifndef ROWS_H
+#define ROWS_H
+
+#include <stddef.h>
+
+#include "csv_table.h"
+
+/* the columns that make a configuration (results columns); a column added
+ * here that is not in SHAPE_BITS is a knob (row_knob_cols) */
+#define ID_COLUMNS(X)                                                          \
+    X(LAYER, layer) X(ATTENTION, attention) X(PROJECTION, projection) X(N, n)  \
+    X(HEADS, heads) X(KV_HEADS, kv_heads) X(D_HEAD, d_head) X(D_MODEL, d_model) \
+    X(D_FF, d_ff) X(K, k) X(CHUNK, chunk) X(FEATURES, features)                \
+    X(SINK, sink) X(WINDOW, window)                                            \
+    X(CAUSAL, causal) X(SCORE_STD, score_std) X(HEAD_SIM, head_sim)            \
+    X(INPUT, input) X(SEED, seed) X(THREADS, threads)
+enum {
+#define ID_ENUM(id, name) ID_##id,
+    ID_COLUMNS(ID_ENUM)
+#undef ID_ENUM
+    ID_COUNT
+};
+extern const char *const id_names[ID_COUNT];
+#define BIT(id) (1u << (id))
+/* the identity columns that are not a method's knobs: what it runs on */
+#define SHAPE_BITS                                                                             \
+    (BIT(ID_LAYER) | BIT(ID_ATTENTION) | BIT(ID_PROJECTION) | BIT(ID_N) | BIT(ID_HEADS) |      \
+     BIT(ID_D_HEAD) | BIT(ID_D_MODEL) | BIT(ID_D_FF) | BIT(ID_CAUSAL) | BIT(ID_SCORE_STD) |    \
+     BIT(ID_HEAD_SIM) | BIT(ID_INPUT) | BIT(ID_SEED) | BIT(ID_THREADS))
+/* every knob column: the identity columns outside SHAPE_BITS */
+#define KNOB_BITS (((1u << ID_COUNT) - 1) & ~SHAPE_BITS)
+/* a method and its knobs: what tells the points of one study apart */
+#define METHOD_BITS (BIT(ID_ATTENTION) | BIT(ID_PROJECTION) | KNOB_BITS)
+/* the knobs that tell a real layer's rows from its synthetic twin's */
+#define INPUT_COLS (BIT(ID_INPUT) | BIT(ID_SCORE_STD) | BIT(ID_HEAD_SIM) | BIT(ID_D_MODEL))
+
+/* a page; a measured kernel peak within NOISE_PAGES of zero is below what
+ * resident-set growth resolves, and the counted workspace stands for it */
+#define PAGE 4096.0
+#define NOISE_PAGES 4
+/* the projection every error is measured against (ARCHITECTURE.md) and the
+ * quadratic-memory baseline of the crossovers */
+#define REF_PROJECTION "mha"
+#define BASELINE "vanilla"
+
+/* a captured layer: the rows of one input directory */
+typedef struct {
+    const char *input;          /* the rows' `input` */
+    char name[80];              /* for figures: the path's last part ("layer0") */
+    double logit_std, entropy;  /* as its rows measured them */
+    double twin_std;            /* its synthetic twin's score std; NAN: none near */
+} real_layer;
+
+/* which study a row belongs to */
+enum { STUDY_SYNTHETIC = 0, STUDY_REAL = 1, STUDY_TWIN = 2 };
+
+typedef struct {
+    csv_table all;              /* every row of the file (owned) */
+    csv_table t;                /* a view: the prefill rows (rows point into all) */
+    const char *path;
+    int id[ID_COUNT];           /* t's column of each ID_* (-1: absent) */
+    int status, time, peak, ws, rel_err, topk_mass, note, logit_std, entropy, params;
+    char *study;                /* STUDY_* per row of t */
+    size_t doubled;             /* rows that repeat an earlier row's point (point_id) */
+    char doubled_example[200];
+    size_t other_regimes;       /* rows of all that are not prefill */
+    real_layer *layers;         /* in natural order of their input */
+    size_t nlayers;
+} data;
+
+/* Takes the table (owned from here on, freed by data_free), finds the
+ * columns, the prefill view, the doubled points and the real study.
+ * 0; -1 out of memory; -2 not a results CSV (no status, n or attention). */
+int data_init(data *d, csv_table *table, const char *path);
+void data_free(data *d);
+/* 1 when a row of the file is of the prefill regime (empty or "prefill") */
+int regime_is_prefill(const char *regime);
+
+typedef struct {
+    size_t *r;
+    size_t n, cap;
+} rowset;
+int rs_add(rowset *s, size_t r);  /* 0, or -1 */
+
+const char *fld(const data *d, size_t r, int id);
+double num(const data *d, size_t r, int col);  /* NAN where empty or not a number */
+double idnum(const data *d, size_t r, int id);
+const char *status_of(const data *d, size_t r);
+int is_ok(const data *d, size_t r);
+int is_attention(const data *d, size_t r);
+int is_ffn(const data *d, size_t r);
+int is_real(const data *d, size_t r);  /* `input` names a directory */
+int in_study(const data *d, size_t r, int study);
+/* a row the sweep wrote for a method this build lacks */
+int is_unknown_method(const data *d, size_t r);
+/* numbers as numbers ("4" is "4.0"), the rest as text */
+int same_text(const char *a, const char *b);
+/* rows r and q agree on every identity column outside `skip`; with
+ * `lenient`, a column empty in q matches anything */
+int same_config(const data *d, size_t r, size_t q, unsigned skip, int lenient);
+
+/* The knob columns of row r (ID_* bits): the identity columns outside
+ * SHAPE_BITS that the row fills, K/V heads only where its projection reads
+ * them. The one place that says what a knob is; a knob registry replaces it. */
+unsigned row_knob_cols(const data *d, size_t r);
+
+/* The memory a conclusion uses for row r: the measured kernel peak, or,
+ * where that is within NOISE_PAGES pages of zero, the counted workspace
+ * (*counted = 1). NAN where neither is there. */
+double row_memory(const data *d, size_t r, int *counted);
+
+/* the real study (real.c) */
+int find_real_study(data *d);  /* 0, or -1 (memory) */
+const real_layer *layer_of(const data *d, size_t r);
+const char *input_name(const data *d, size_t r);  /* "layer0" for a real row */
+int is_twin_of(const data *d, size_t r, const real_layer *l);
+long twin_row(const data *d, size_t r);  /* the ok twin of real row r, or -1 */
+
+#endif

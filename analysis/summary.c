@@ -1,0 +1,188 @@
+/* summary.c — the prefill sections of summary.md (summary.h): rows by
+ * status, n-scaling slopes, crossovers against the baseline, Pareto fronts,
+ * rows that did not run. Every memory figure here is row_memory: the
+ * measured kernel peak, or the counted workspace where the peak is within
+ * 16 KiB of zero (marked *). */
+#include "compare.h"
+#include "env.h"
+#include "figures.h"
+#include "labels.h"
+#include "results.h"
+#include "summary.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* the .env facts worth a line in the summary */
+void summary_env(FILE *f, const char *csv) {
+    char *path = env_sidecar_path(csv);
+    FILE *e = path ? fopen(path, "r") : NULL;
+    if (!e) { free(path); return; }
+    static const char *const keys[] = {"cpu_model", "cores_online", "blas", "blas_core", "commit", "date", NULL};
+    char line[4096];
+    fprintf(f, "Machine and build (from `%s`):", path);
+    while (fgets(line, sizeof line, e)) {
+        line[strcspn(line, "\n")] = '\0';
+        for (int i = 0; keys[i]; i++) {
+            size_t kl = strlen(keys[i]);
+            if (!strncmp(line, keys[i], kl) && line[kl] == '=') fprintf(f, " %s `%s`;", keys[i], line + kl + 1);
+        }
+    }
+    fprintf(f, "\n\n");
+    fclose(e);
+    free(path);
+}
+
+
+static void summary_status(FILE *f, const data *d) {
+    fprintf(f, "Rows by status:");
+    for (int i = 0; i < ST_COUNT; i++) {
+        size_t count = 0;
+        for (size_t r = 0; r < d->t.nrows; r++) count += !strcmp(status_of(d, r), result_status_names[i]);
+        if (count) fprintf(f, " %s %zu;", result_status_names[i], count);
+    }
+    fprintf(f, " rows that are not `ok` mark where a method stops and take no part in any fit.");
+    if (d->other_regimes)
+        fprintf(f, " %zu row(s) of other regimes (decode, model) are left out of every prefill section and "
+                   "have their own below.", d->other_regimes);
+    fprintf(f, "\n\nMemory in every conclusion below is the measured kernel peak (resident-set growth during "
+               "the calls), except where that is within %d pages (%d KiB) of zero, below what it resolves: "
+               "there the allocator's counted workspace stands in (marked * in the tables).\n\n",
+            NOISE_PAGES, (int)(NOISE_PAGES * PAGE / 1024));
+}
+
+static void summary_scaling(FILE *f, const data *d, const scaling *sc) {
+    fprintf(f, "## Scaling with n\n\n"
+               "Least-squares slope of log(y) against log(n) over each configuration's ok rows "
+               "(at least 3 values of n): 1 is linear, 2 quadratic. Memory as above (rows: how many of "
+               "them are the counted workspace); workspace is the allocator's count throughout.\n\n"
+               "| method | knobs | fixed | n | rows | memory | workspace | time |\n"
+               "| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    size_t shown = 0;
+    for (size_t i = 0; i < sc->nc; i++) {
+        const config *g = &sc->c[i];
+        if (g->distinct_n < 3) continue;
+        char label[200], knobs[100], fixed[300], a[32], b[32], t[32], cnt[32] = "";
+        method_label(d, g->first, label, sizeof label);
+        knob_label(d, g->first, KNOB_BITS, knobs, sizeof knobs);
+        study_text(d, &g->ok, BIT(ID_N) | METHOD_BITS, fixed, sizeof fixed);
+        double lo = INFINITY, hi = 0;
+        for (size_t j = 0; j < g->ok.n; j++) {
+            double n = idnum(d, g->ok.r[j], ID_N);
+            lo = fmin(lo, n);
+            hi = fmax(hi, n);
+        }
+        fmt_slope(g->slope_peak, a, sizeof a);
+        fmt_slope(g->slope_ws, b, sizeof b);
+        fmt_slope(g->slope_time, t, sizeof t);
+        if (g->counted) snprintf(cnt, sizeof cnt, " (%zu*)", g->counted);
+        fprintf(f, "| %s | %s | %s | %g–%g | %zu%s | %s | %s | %s |\n", label, *knobs ? knobs + 1 : "",
+                fixed, lo, hi, g->ok.n, cnt, a, b, t);
+        shown++;
+    }
+    if (!shown) fprintf(f, "| (no configuration ran at 3 or more n) | | | | | | | |\n");
+}
+
+static void summary_crossovers(FILE *f, const data *d, const scaling *sc) {
+    fprintf(f, "\n## Crossovers against %s\n\n"
+               "The smallest n from which a method uses less memory (or time) than %s with "
+               "the same heads, sizes and input at every larger n compared; an n where %s "
+               "did not run counts as a win.\n\n"
+               "| method | knobs | n compared | memory | memory (workspace) | time |\n"
+               "| --- | --- | --- | --- | --- | --- |\n", BASELINE, BASELINE, BASELINE);
+    size_t shown = 0;
+    for (size_t i = 0; i < sc->np; i++) {
+        const config *g = &sc->c[sc->pick[i]];
+        if (!is_attention(d, g->first) || !strcmp(fld(d, g->first, ID_ATTENTION), BASELINE)) continue;
+        versus v;
+        compare_with_baseline(d, g, &v);
+        if (!v.count) continue;
+        char label[200], knobs[100], mp[32], mw[32], mt[32];
+        method_label(d, g->first, label, sizeof label);
+        knob_label(d, g->first, KNOB_BITS, knobs, sizeof knobs);
+        fmt_from(crossover(&v, v.beat_peak), mp, sizeof mp);
+        fmt_from(crossover(&v, v.beat_ws), mw, sizeof mw);
+        fmt_from(crossover(&v, v.beat_time), mt, sizeof mt);
+        fprintf(f, "| %s | %s | %g–%g (%zu) | %s | %s | %s |\n", label, *knobs ? knobs + 1 : "", v.n[0],
+                v.n[v.count - 1], v.count, mp, mw, mt);
+        shown++;
+    }
+    if (!shown) fprintf(f, "| (no n-scaling rows beside %s) | | | | | |\n", BASELINE);
+}
+
+static int summary_pareto(FILE *f, const data *d) {
+    fprintf(f, "\n## Error / memory Pareto fronts\n\n"
+               "Per n and score std, or real layer (and the other fixed knobs), the configurations that no other "
+               "beats on both memory and rel_err (errors within 5%% tie: float32 rounding separates the exact "
+               "methods by less), in increasing memory.\n\n"
+               "| n | score std | fixed | method | knobs | memory | rel_err |\n"
+               "| --- | --- | --- | --- | --- | --- | --- |\n");
+    pareto_group *gs;
+    size_t ng;
+    if (pareto_groups(d, &gs, &ng)) return -1;
+    for (size_t k = 0; k < ng; k++) {
+        const pareto_group *g = &gs[k];
+        rowset rs = {g->rows, g->m, g->m};
+        char fixed[300];
+        study_text(d, &rs, BIT(ID_N) | BIT(ID_SCORE_STD) | METHOD_BITS | BIT(ID_D_MODEL), fixed, sizeof fixed);
+        for (size_t i = 0; i < g->nf; i++) {
+            size_t j = g->front[i], q = g->rows[j];
+            char label[200], knobs[100], mb[32];
+            method_label(d, q, label, sizeof label);
+            knob_label(d, q, KNOB_BITS, knobs, sizeof knobs);
+            fmt_bytes(g->mem[j], mb, sizeof mb);
+            fprintf(f, "| %s | %s | %s | %s | %s | %s%s | %.3g |\n", fld(d, q, ID_N),
+                    *fld(d, q, ID_SCORE_STD) ? fld(d, q, ID_SCORE_STD) : input_name(d, q), i ? "" : fixed, label,
+                    *knobs ? knobs + 1 : "", mb, g->counted[j] ? "*" : "", g->err[j]);
+        }
+    }
+    if (!ng) fprintf(f, "| (no n with 3 or more ok rows of 2 or more methods) | | | | | | |\n");
+    pareto_groups_free(gs, ng);
+    return 0;
+}
+
+static void summary_not_run(FILE *f, const data *d) {
+    fprintf(f, "\n## Rows that did not run\n\n");
+    size_t shown = 0;
+    for (size_t r = 0; r < d->t.nrows; r++) {
+        if (is_ok(d, r)) continue;
+        if (!shown++) fprintf(f, "| status | method | knobs | n | note |\n| --- | --- | --- | --- | --- |\n");
+        char label[200], knobs[100], note[300];
+        method_label(d, r, label, sizeof label);
+        knob_label(d, r, KNOB_BITS, knobs, sizeof knobs);
+        snprintf(note, sizeof note, "%s", table_get(&d->t, r, d->note));
+        for (char *p = note; *p; p++) if (*p == '|') *p = '/';
+        fprintf(f, "| %s | %s | %s | %s | %s |\n", status_of(d, r), label, *knobs ? knobs + 1 : "",
+                fld(d, r, ID_N), note);
+    }
+    if (!shown) fprintf(f, "Every row is ok.\n");
+    if (d->doubled) /* a point is one row: more is a doubled sweep */
+        fprintf(f, "\n## Doubled points\n\n%zu row(s) repeat a point (its method and knobs) that an earlier "
+                   "row holds, e.g. %s. Every figure and fit above took each of those rows; rerun the sweep "
+                   "into a new file, or merge, to have each point once.\n", d->doubled, d->doubled_example);
+}
+
+int summary_prefill(FILE *f, const data *d, const scaling *s) {
+    fprintf(f, "# attnbench results\n\n"
+               "Written by `attnbench analyze` from `%s` (%zu rows). Do not edit: `make sweep` "
+               "regenerates it.\n\n", d->path, d->all.nrows);
+    summary_env(f, d->path);
+    summary_status(f, d);
+    summary_methods(f, d);
+    summary_scaling(f, d, s);
+    summary_crossovers(f, d, s);
+    if (summary_pareto(f, d)) return -1;
+    summary_projections(f, d);
+    summary_ffn(f, d);
+    summary_real(f, d);
+    summary_not_run(f, d);
+    return 0;
+}
+
+void summary_figures(FILE *f) {
+    fprintf(f, "\n## Figures\n\n");
+    for (const fig_entry *e = fig_registry; e->name; e++)
+        fprintf(f, "- [%s](figures/%s.svg) ![%s](figures/%s.png)\n", e->name, e->name, e->name, e->name);
+}

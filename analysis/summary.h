@@ -1,0 +1,28 @@
+/* summary.h — DIR/summary.md: the prefill sections (summary.c), the tables
+ * of every family (summary_families.c) and the real study (summary_real.c);
+ * the decode and model sections come from regimes.h between them and the
+ * list of figures. */
+#ifndef SUMMARY_H
+#define SUMMARY_H
+
+#include <stdio.h>
+
+#include "rows.h"
+#include "scaling.h"
+
+/* the title, machine, rows by status, per-method table, scaling,
+ * crossovers, Pareto fronts, the families, the real study, rows that did
+ * not run and doubled points. 0, or -1 (memory) */
+int summary_prefill(FILE *f, const data *d, const scaling *s);
+void summary_env(FILE *f, const char *csv);
+void summary_real(FILE *f, const data *d);
+/* each method at its best setting beside exact chunked (plain words) */
+void summary_methods(FILE *f, const data *d);
+/* the projection schemes: params, K/V cache per token, error against head similarity */
+void summary_projections(FILE *f, const data *d);
+/* the top-k feed-forward beside the dense layer: error, time, memory against k */
+void summary_ffn(FILE *f, const data *d);
+/* links to every figure of the registry */
+void summary_figures(FILE *f);
+
+#endif

@@ -1,0 +1,433 @@
+/* decode.c — `attnbench decode`: a context of L tokens in a cache, then S
+ * tokens generated one at a time; one CSV row (regime decode).
+ *
+ * Order of work:
+ *   1. parse and validate (bad input: one line, exit 2, no row);
+ *   2. the inputs (sequence b of a synthetic batch from seed + b: its x, with
+ *      the model weights of seed), the step projection, the caches;
+ *   3. the context: tokens 0 .. L-W-1 appended in bulk (untimed), then the
+ *      W = --warmup warm-up steps decode tokens L-W .. L-1 (untimed, the
+ *      full step), so every timed step finds L + t tokens held;
+ *   4. S timed steps, each: project the batch's tokens (one sgemm), one
+ *      query per head against each cache, append;
+ *   5. the float64 reference at the S step positions and the row.
+ * Threads: --threads for BLAS in the context's bulk projection; in the
+ * steps BLAS runs on one thread and --threads run the step's tasks
+ * (kernels/decode.h). */
+#include "bandwidth.h"
+#include "commands.h"
+#include "decode_cmd.h"
+#include "env.h"
+#include "measure.h"
+#include "methods.h"
+#include "options.h"
+#include "report.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const cmd = "decode";
+
+static void usage(void) {
+    printf("usage: attnbench decode [options]\n\n"
+           "A context of --context L tokens fills each sequence's cache (untimed), then\n"
+           "--steps S tokens are generated one at a time: each step projects its token,\n"
+           "runs one query per head against the cache (Performer: its recurrent state)\n"
+           "and appends. One CSV row: time per step (median over the S steps), tokens/s,\n"
+           "cache_bytes (what one sequence holds after the last step), bytes read per\n"
+           "step and GB/s, and the error of the S step outputs against float64 exact\n"
+           "attention with the full MHA cache.\n\noptions:\n");
+    options_usage(stdout, OPTS_DECODE);
+    printf("\nattention operators (--attention): exact (also vanilla, chunked: one row of\n"
+           "scores), topk (--k of the cached keys), window (--sink + --window most recent,\n"
+           "a bounded cache with eviction), performer (--features; a state per head)\n"
+           "\nprojection schemes (--projection):\n");
+    for (const proj_scheme *p = proj_schemes; p->name; p++) printf("  %-12s %s\n", p->name, p->summary);
+    printf("\n--warmup W: the context's last W tokens are decoded by untimed steps.\n"
+           "--probe: print the read-bandwidth probe's GB/s on 1 and --threads threads.\n"
+           "exit status: 0 ok; 2 bad input (no row); 3 out of memory (row with status\n"
+           "oom); 1 any other failure.\n");
+}
+
+static int op_of(const char *name, decode_op *op) {
+    static const struct { const char *name; decode_op op; } ops[] = {
+        {"exact", DECODE_EXACT}, {"vanilla", DECODE_EXACT}, {"chunked", DECODE_EXACT},
+        {"topk", DECODE_TOPK}, {"window", DECODE_WINDOW}, {"performer", DECODE_PERFORMER},
+    };
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (!strcmp(ops[i].name, name)) { *op = ops[i].op; return 1; }
+    return 0;
+}
+
+static const char *const op_names[] = {"exact", "topk", "window", "performer"};
+
+static int probe(const run_options *o) {
+    printf("threads,read_gbps,bytes\n");
+    const size_t bytes = bandwidth_probe_bytes();
+    printf("1,%.4g,%zu\n", bandwidth_read_gbps(bytes, 1), bytes);
+    if (o->threads > 1) printf("%zu,%.4g,%zu\n", o->threads, bandwidth_read_gbps(bytes, o->threads), bytes);
+    return 0;
+}
+
+/* everything one run holds, freed by run_free */
+typedef struct {
+    run_options o;
+    decode_op op;
+    const proj_scheme *ps;
+    size_t L, S, B, n, kv;
+    attn_knobs kn;
+    layer_input *in;          /* (B) inputs; with --input one, shared */
+    const layer_input **seq;  /* (B) sequence b's input */
+    step_proj proj;
+    int layer_form;
+    float *tok[3];            /* operator form: q (n, heads, d), k, v (n, kv, d) token-major */
+    decode_ctx ctx;
+    workspace mws, *sws;      /* the context's workspace, (B) the sequences' */
+    decode_seq *seqs;
+    float *x, *y, *q, *out, *all_out;  /* one step's x (B, dm), rows (B, width), q (B, H, d), out */
+    double *times;
+    int ctx_ready;
+} run_state;
+
+/* operator form (heads, n, d) -> token-major (n, heads, d) */
+static float *token_major(const float *a, size_t heads, size_t n, size_t d) {
+    float *t = malloc(heads * n * d * sizeof(float));
+    if (t)
+        for (size_t h = 0; h < heads; h++)
+            for (size_t i = 0; i < n; i++) memcpy(t + (i * heads + h) * d, a + (h * n + i) * d, d * sizeof(float));
+    return t;
+}
+
+/* the options and the input: 0, or 2 after a one-line message */
+static int setup_input(run_state *r) {
+    run_options *o = &r->o;
+    char err[1024];
+    r->n = r->L + r->S;
+    r->in = calloc(r->B, sizeof(layer_input));
+    r->seq = calloc(r->B, sizeof(*r->seq));
+    if (!r->in || !r->seq) return bad_input(cmd, "out of memory");
+    if (o->input) {
+        static const char *const synthetic_only[] = {"score-std", "head-sim", "heads", "d-head", "d-model"};
+        for (int i = 0; i < 5; i++)
+            if (options_given(o, synthetic_only[i]))
+                return bad_input(cmd, "--%s applies to synthetic input only, not --input", synthetic_only[i]);
+        if (input_load(&r->in[0], o->input, err, sizeof err)) return bad_input(cmd, "%s", err);
+        if (r->n > r->in[0].n)
+            return bad_input(cmd, "--context %zu + --steps %zu is more than the %zu positions of %s", r->L, r->S, r->in[0].n, o->input);
+        /* layer form: the first L + S rows of x are the sequence (the MHE fit
+         * sees those); operator form keeps its (heads, n, d) layout, and the
+         * causal reference never reads past the last step */
+        if (r->in[0].layer_form) r->in[0].n = r->n;
+        o->heads = r->in[0].heads; o->d_head = r->in[0].d_head; o->d_model = r->in[0].d_model;
+        if (!r->in[0].layer_form && strcmp(r->ps->name, "mha") != 0)
+            return bad_input(cmd, "--projection %s needs the layer form (x.npy, wq.npy, wk.npy, wv.npy); %s holds q, k, v", r->ps->name, o->input);
+        for (size_t b = 0; b < r->B; b++) r->seq[b] = &r->in[0];
+        return 0;
+    }
+    if (!o->d_model && size_mul(o->heads, o->d_head, &o->d_model)) return bad_input(cmd, "--heads * --d-head overflows");
+    if (!o->heads || !o->d_head || !o->d_model)
+        return bad_input(cmd, "--%s must be at least 1", !o->heads ? "heads" : !o->d_head ? "d-head" : "d-model");
+    if (!(o->score_std > 0)) return bad_input(cmd, "--score-std %g: must be positive", o->score_std);
+    if (o->head_sim < 0 || o->head_sim > 1) return bad_input(cmd, "--head-sim %g: must be in [0, 1]", o->head_sim);
+    return 0;
+}
+
+/* shape and knobs after the input: 0, or 2 after a message */
+static int setup_shape(run_state *r) {
+    run_options *o = &r->o;
+    const int op_form = o->input && !r->in[0].layer_form;
+    r->kv = op_form ? r->in[0].kv_heads : r->ps->kv_heads_for(o->heads, o->kv_heads);
+    if (options_given(o, "kv-heads") && r->kv != o->kv_heads)
+        return bad_input(cmd, "--kv-heads %zu does not apply to --projection %s (it has %zu K/V heads)", o->kv_heads, r->ps->name, r->kv);
+    if (!r->kv) return bad_input(cmd, "--projection %s needs --kv-heads G (a divisor of --heads %zu)", r->ps->name, o->heads);
+    if (o->heads % r->kv) return bad_input(cmd, "--kv-heads %zu must divide --heads %zu", r->kv, o->heads);
+    if (r->n > (size_t)INT32_MAX || o->d_head > (size_t)INT32_MAX || o->d_model > (size_t)INT32_MAX)
+        return bad_input(cmd, "sizes beyond 2^31-1 are not supported by BLAS");
+    attn_knobs *kn = &r->kn;
+    *kn = (attn_knobs){.k = o->k, .features = o->features, .sink = o->sink, .window = o->window,
+                       .seed = o->seed, .threads = o->threads};
+    if (r->op == DECODE_TOPK) {
+        if (!options_given(o, "k")) kn->k = r->L < 64 ? r->L : 64;
+        if (kn->k < 1) return bad_input(cmd, "--k must be at least 1");
+        if (kn->k > r->L) return bad_input(cmd, "--k %zu is larger than the cache of --context %zu", kn->k, r->L);
+    }
+    if (r->op == DECODE_WINDOW) {
+        if (kn->window < 1) return bad_input(cmd, "--window must be at least 1");
+        if (size_add_sat(kn->sink, kn->window) > r->L)
+            return bad_input(cmd, "--sink %zu + --window %zu is larger than the cache of --context %zu", kn->sink, kn->window, r->L);
+    }
+    if (r->op == DECODE_PERFORMER) {
+        if (!options_given(o, "features")) kn->features = performer_default_features(o->d_head);
+        if (kn->features < 1) return bad_input(cmd, "--features must be at least 1");
+    }
+    /* the inputs (x per sequence) and the float64 reference of one sequence */
+    size_t hn, need = 0;
+    int ovf = size_mul3(o->heads, r->n, o->d_head, &hn) || hn > SIZE_MAX / 64;
+    if (!ovf) {
+        size_t xs = 0;
+        ovf = size_mul3(r->B, r->n, o->d_model, &xs) || xs > SIZE_MAX / 16;
+        need = ovf ? 0 : 4 * xs + 8 * (r->n * o->d_model) + 32 * hn + 2 * r->B * decode_cache_bytes(&(decode_config){
+            .op = r->op, .heads = o->heads, .kv_heads = r->kv, .d_head = o->d_head, .max_len = r->n, .kn = *kn});
+    }
+    if (ovf) return bad_input(cmd, "sizes overflow: heads %zu x n %zu x d_head %zu", o->heads, r->n, o->d_head);
+    const size_t total = mem_total_bytes();
+    if (total && need > total)
+        return bad_input(cmd, "inputs, caches and reference need %.3g GiB, more than this machine's %.3g GiB", need / 1073741824.0, total / 1073741824.0);
+    return 0;
+}
+
+/* synthetic inputs, the step projection, the context and the sequences: 0, or an ATTN_* code / 1 */
+static int setup_run(run_state *r) {
+    run_options *o = &r->o;
+    char err[1024];
+    if (!o->input)
+        for (size_t b = 0; b < r->B; b++) {
+            if (input_synthetic(&r->in[b], r->n, o->heads, o->d_head, o->d_model, o->score_std, o->head_sim, o->seed + b, err, sizeof err)) {
+                fprintf(stderr, "attnbench decode: %s\n", err);
+                return 1;
+            }
+            /* one model: every sequence has sequence 0's weights */
+            if (b) for (int i = IN_WQ; i <= IN_WV; i++) {
+                free(r->in[b].t[i]);
+                r->in[b].t[i] = r->in[0].t[i];
+            }
+            r->seq[b] = &r->in[b];
+        }
+    r->layer_form = r->in[0].layer_form;
+    const size_t H = o->heads, d = o->d_head;
+    decode_config c = {.op = r->op, .heads = H, .kv_heads = r->kv, .d_head = d, .max_len = r->n,
+                       .batch = r->B, .embed = DECODE_EMBED_NONE, .kn = r->kn};
+    size_t width;
+    if (r->layer_form) {
+        int rc = step_proj_build(&r->proj, r->ps->name, &r->in[0], r->kv);
+        if (rc) return rc;
+        c.kv_heads = r->proj.kvc;
+        c.embed = r->proj.embed;
+        if (r->proj.emb) { c.ek = r->proj.emb + H * d; c.ev = r->proj.emb + 2 * H * d; }
+        width = r->proj.width;
+    } else {
+        for (int i = 0; i < 3; i++)
+            if (!(r->tok[i] = token_major(r->in[0].t[i], i ? r->kv : H, r->in[0].n, d))) return ATTN_ENOMEM;
+        width = 0;
+    }
+    ws_init(&r->mws, 0);
+    int rc = decode_init(&r->ctx, &c, &r->mws);
+    if (rc) return rc;
+    r->ctx_ready = 1;
+    r->sws = calloc(r->B, sizeof(workspace));
+    r->seqs = calloc(r->B, sizeof(decode_seq));
+    r->x = malloc(r->B * o->d_model * sizeof(float));
+    r->y = malloc(r->B * (width ? width : 1) * sizeof(float));
+    r->q = malloc(r->B * H * d * sizeof(float));
+    r->out = malloc(r->B * H * d * sizeof(float));
+    r->all_out = malloc(r->B * r->S * H * d * sizeof(float));
+    r->times = malloc(r->S * sizeof(double));
+    if (!r->sws || !r->seqs || !r->x || !r->y || !r->q || !r->out || !r->all_out || !r->times) return ATTN_ENOMEM;
+    for (size_t b = 0; b < r->B; b++) {
+        ws_init(&r->sws[b], 0);
+        if ((rc = decode_seq_init(&r->ctx, &r->seqs[b], &r->sws[b]))) return rc;
+    }
+    return ATTN_OK;
+}
+
+/* the tokens at position pos of every sequence, projected, then one step */
+static int one_step(run_state *r, size_t pos) {
+    const size_t H = r->o.heads, d = r->o.d_head, B = r->B;
+    if (!r->layer_form) {
+        for (size_t b = 0; b < B; b++) memcpy(r->q + b * H * d, r->tok[0] + pos * H * d, H * d * sizeof(float));
+        const float *k = r->tok[1] + pos * r->kv * d, *v = r->tok[2] + pos * r->kv * d;
+        return decode_step(&r->ctx, r->seqs, B, r->q, H * d, k, v, 0, r->out); /* ldkv 0: one row for all */
+    }
+    const size_t dm = r->o.d_model, W = r->proj.width;
+    for (size_t b = 0; b < B; b++) memcpy(r->x + b * dm, r->seq[b]->t[IN_X] + pos * dm, dm * sizeof(float));
+    step_proj_rows(&r->proj, B, r->x, r->y, 0);
+    step_proj_queries(&r->proj, B, r->y, r->q);
+    const size_t kcol = r->proj.qh * d;
+    return decode_step(&r->ctx, r->seqs, B, r->q, H * d, r->y + kcol, r->y + kcol + r->proj.kvc * d, W, r->out);
+}
+
+/* tokens [0, len) of every sequence appended in bulk, in blocks of rows */
+static int fill_context(run_state *r, size_t len) {
+    enum { BLOCK = 1024 };
+    const size_t d = r->o.d_head, dm = r->o.d_model;
+    for (size_t b = 0; b < r->B; b++) {
+        if (!r->layer_form) {
+            int rc = decode_append(&r->ctx, &r->seqs[b], len, r->tok[1], r->tok[2], r->kv * d);
+            if (rc) return rc;
+            continue;
+        }
+        const size_t W = r->proj.width, kcol = r->proj.qh * d;
+        float *y = malloc((len < BLOCK ? len : BLOCK) * W * sizeof(float) + sizeof(float));
+        if (!y) return ATTN_ENOMEM;
+        for (size_t i0 = 0; i0 < len; i0 += BLOCK) {
+            const size_t rows = len - i0 < BLOCK ? len - i0 : BLOCK;
+            step_proj_rows(&r->proj, rows, r->seq[b]->t[IN_X] + i0 * dm, y, kcol);
+            int rc = decode_append(&r->ctx, &r->seqs[b], rows, y + kcol, y + kcol + r->proj.kvc * d, W);
+            if (rc) { free(y); return rc; }
+        }
+        free(y);
+    }
+    return ATTN_OK;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* context, warm-up steps, timed steps: 0, or an ATTN_* code */
+static int decode_all(run_state *r) {
+    const size_t W = r->o.warmup, H = r->o.heads, d = r->o.d_head;
+    int rc = fill_context(r, r->L - W);
+    /* the steps: BLAS on one thread (the step's sgemm is one row per
+     * sequence), the tasks on --threads threads; OpenBLAS's own threads
+     * would spin beside them after each call */
+    blas_set_threads(1);
+    for (size_t pos = r->L - W; pos < r->L && rc == ATTN_OK; pos++) rc = one_step(r, pos);
+    for (size_t t = 0; t < r->S && rc == ATTN_OK; t++) {
+        const double t0 = now_seconds();
+        rc = one_step(r, r->L + t);
+        r->times[t] = now_seconds() - t0;
+        for (size_t b = 0; b < r->B; b++)
+            memcpy(r->all_out + (b * r->S + t) * H * d, r->out + b * H * d, H * d * sizeof(float));
+    }
+    return rc;
+}
+
+static void run_free(run_state *r) {
+    if (r->seqs) for (size_t b = 0; b < r->B; b++) decode_seq_free(&r->seqs[b], &r->sws[b]);
+    if (r->ctx_ready) decode_free(&r->ctx, &r->mws);
+    step_proj_free(&r->proj);
+    for (int i = 0; i < 3; i++) free(r->tok[i]);
+    if (r->in) {
+        for (size_t b = 1; b < r->B && !r->o.input; b++)
+            for (int i = IN_WQ; i <= IN_WV; i++) r->in[b].t[i] = NULL; /* sequence 0's */
+        for (size_t b = 0; b < (r->o.input ? 1 : r->B); b++) input_free(&r->in[b]);
+    }
+    free(r->in); free(r->seq); free(r->sws); free(r->seqs);
+    free(r->x); free(r->y); free(r->q); free(r->out); free(r->all_out); free(r->times);
+}
+
+/* the columns every decode row has */
+static void row_describe(const run_state *r, result_row *row) {
+    const run_options *o = &r->o;
+    row_set(row, COL_layer, "attention");
+    row_set(row, COL_regime, "decode");
+    row_set(row, COL_attention, "%s", op_names[r->op]);
+    row_set(row, COL_projection, "%s", r->ps->name);
+    row_set(row, COL_n, "%zu", r->n);
+    row_set(row, COL_context, "%zu", r->L);
+    row_set(row, COL_steps, "%zu", r->S);
+    row_set(row, COL_batch, "%zu", r->B);
+    row_set(row, COL_heads, "%zu", o->heads);
+    row_set(row, COL_kv_heads, "%zu", r->kv);
+    row_set(row, COL_d_head, "%zu", o->d_head);
+    if (!o->input || r->in[0].layer_form) row_set(row, COL_d_model, "%zu", o->d_model);
+    if (r->op == DECODE_TOPK) row_set(row, COL_k, "%zu", r->kn.k);
+    if (r->op == DECODE_PERFORMER) row_set(row, COL_features, "%zu", r->kn.features);
+    if (r->op == DECODE_WINDOW) { row_set(row, COL_sink, "%zu", r->kn.sink); row_set(row, COL_window, "%zu", r->kn.window); }
+    row_set(row, COL_causal, "1");
+    if (!o->input) { row_set(row, COL_score_std, "%g", o->score_std); row_set(row, COL_head_sim, "%g", o->head_sim); }
+    row_set_common(row, o);
+}
+
+/* time, memory and traffic columns after the steps */
+static void row_measured(run_state *r, result_row *row) {
+    const size_t S = r->S;
+    qsort(r->times, S, sizeof(double), cmp_double);
+    const double med = S % 2 ? r->times[S / 2] : 0.5 * (r->times[S / 2 - 1] + r->times[S / 2]);
+    const decode_config *c = &r->ctx.c;
+    double bytes = (double)r->B * decode_read_bytes(c, (double)r->L + (double)(S + 1) / 2);
+    if (r->layer_form) bytes += step_proj_bytes(&r->proj);
+    if (r->op == DECODE_PERFORMER) bytes += 4.0 * (double)r->ctx.state_heads * (double)r->ctx.M * (double)c->d_head;
+    row_set(row, COL_status, "ok");
+    row_set(row, COL_time_median_s, "%.6g", med);
+    row_set(row, COL_step_time_s, "%.6g", med);
+    row_set(row, COL_time_min_s, "%.6g", r->times[0]);
+    row_set(row, COL_reps, "%zu", S);
+    row_set(row, COL_tokens_per_s, "%.6g", (double)r->B / med);
+    row_set(row, COL_cache_bytes, "%zu", r->sws[0].live);
+    row_set(row, COL_workspace_bytes, "%zu", r->mws.peak);
+    row_set(row, COL_read_bytes_per_step, "%.6g", bytes);
+    row_set(row, COL_read_gbps, "%.4g", bytes / med * 1e-9);
+    if (r->layer_form) {
+        proj_shape ps = {r->n, r->o.d_model, r->o.heads, r->kv, r->o.d_head};
+        row_set(row, COL_params, "%zu", r->ps->params(&ps));
+    }
+}
+
+static int row_errors(run_state *r, result_row *row) {
+    const int mass_kind = r->op == DECODE_TOPK ? 1 : r->op == DECODE_WINDOW ? 2 : 0;
+    decode_errors e;
+    int rc = decode_reference(r->seq, r->B, r->L, r->S, r->all_out, mass_kind, &r->kn, &e);
+    if (rc) { fprintf(stderr, "attnbench decode: reference: %s\n", attn_strerror(rc)); return 1; }
+    int finite = 1;
+    for (size_t i = 0; i < r->B * r->S * r->o.heads * r->o.d_head; i++) finite &= isfinite(r->all_out[i]) != 0;
+    if (!finite) row_set(row, COL_status, "nonfinite");
+    row_set(row, COL_rel_err, "%.6g", e.e.rel_err);
+    row_set(row, COL_max_abs_err, "%.6g", e.e.max_abs_err);
+    row_set(row, COL_cos_err, "%.6g", e.e.cos_err);
+    row_set(row, COL_entropy, "%.6g", e.entropy);
+    if (mass_kind) row_set(row, COL_topk_mass, "%.6g", e.mass);
+    row_set(row, COL_err_rows, "%zu", r->B * r->S);
+    row_set(row, COL_logit_std, "%.4g", input_logit_std(r->seq[0], 1));
+    return 0;
+}
+
+/* the options alone: 0, 1 (help printed: exit 0) or 2 after a message */
+static int parse(run_state *r, int argc, char **argv) {
+    run_options *o = &r->o;
+    options_defaults(o, OPTS_DECODE);
+    o->attention = "exact";
+    o->context = 4096; o->steps = 64; o->batch = 1;
+    o->sink = WINDOW_DEFAULT_SINK; o->window = WINDOW_DEFAULT_WINDOW;
+    int prc = options_parse(o, OPTS_DECODE, argc, argv);
+    if (prc) return prc;
+    if (o->probe) return 0;
+    if (!op_of(o->attention, &r->op))
+        return bad_input(cmd, "unknown --attention '%s' (one of: exact, vanilla, chunked, topk, window, performer)", o->attention);
+    if (!(r->ps = proj_scheme_find(o->projection))) return bad_input(cmd, "unknown --projection '%s'", o->projection);
+    if (o->context < 1) return bad_input(cmd, "--context must be at least 1");
+    if (o->steps < 1) return bad_input(cmd, "--steps must be at least 1");
+    if (o->batch < 1) return bad_input(cmd, "--batch must be at least 1");
+    if (o->batch > 4096) return bad_input(cmd, "--batch %zu: at most 4096", o->batch);
+    if (o->threads < 1 || o->threads > 1024) return bad_input(cmd, "--threads %zu: must be 1..1024", o->threads);
+    if (o->warmup > o->context) return bad_input(cmd, "--warmup %zu is more than --context %zu (warm-up steps decode the context's last tokens)", o->warmup, o->context);
+    r->L = o->context; r->S = o->steps; r->B = o->batch;
+    if (r->L > SIZE_MAX / 2 - r->S) return bad_input(cmd, "--context + --steps overflows");
+    return 0;
+}
+
+int cmd_decode(int argc, char **argv) {
+    run_state r;
+    memset(&r, 0, sizeof r);
+    int rc = parse(&r, argc, argv);
+    if (rc == 1) { usage(); return 0; }
+    if (rc) return rc;
+    if (r.o.probe) return probe(&r.o);
+    if ((rc = setup_input(&r)) || (rc = setup_shape(&r))) { run_free(&r); return rc; }
+    blas_set_threads((int)r.o.threads);
+    blas_prime();
+    result_row row;
+    row_init(&row);
+    rc = setup_run(&r);
+    row_describe(&r, &row);
+    if (rc == ATTN_OK) rc = decode_all(&r);
+    if (rc == ATTN_ENOMEM) {
+        row_set(&row, COL_status, "oom");
+        row_set(&row, COL_note, "the caches or the step's scratch could not be allocated");
+        rc = row_emit(cmd, &r.o, &row) ? 1 : 3;
+    } else if (rc) {
+        fprintf(stderr, "attnbench decode: %s\n", rc == 1 ? "failed" : attn_strerror(rc));
+        rc = 1;
+    } else {
+        row_measured(&r, &row);
+        rc = row_errors(&r, &row);
+        if (!rc) rc = row_emit(cmd, &r.o, &row);
+    }
+    row_free(&row);
+    run_free(&r);
+    return rc;
+}

@@ -1,0 +1,51 @@
+/* decode_cmd.h — the parts of `attnbench decode` (bench/decode*.c): the step
+ * projection (decode_proj.c), the reference and error figures
+ * (decode_ref.c), the command (decode.c). */
+#ifndef DECODE_CMD_H
+#define DECODE_CMD_H
+
+#include "attention.h"
+#include "decode.h"
+#include "input.h"
+#include "report.h"
+
+/* The projection one step runs on its tokens, converted once from the MHA
+ * weights by the scheme: one sgemm (tokens, d_model) x (d_model, width)
+ * gives each token's row [q heads | K/V heads of K | of V], then the MHE
+ * query embeddings. For MHE the row holds the shared q, k, v, and the K and
+ * V embeddings go to the decode kernel (applied at read time). */
+typedef struct {
+    size_t d_model, d_head, heads;
+    size_t qh;        /* query heads in a row: heads, or 1 (MHE: shared) */
+    size_t kvc;       /* K/V heads in a row and in the cache: the scheme's, or 1 (MHE) */
+    size_t width;     /* (qh + 2 kvc) d_head */
+    decode_embed embed;
+    float *w;         /* (d_model, width) */
+    float *emb;       /* MHE: (3, heads, d_head) the Q, K, V embeddings; else NULL */
+} step_proj;
+
+/* in: layer form (x is the sequence the MHE fit sees); kv: the scheme's K/V
+ * heads. 0, or an ATTN_* code */
+int step_proj_build(step_proj *p, const char *scheme, const layer_input *in, size_t kv);
+void step_proj_free(step_proj *p);
+/* x: (rows, d_model) -> y: (rows, width); cols_from: the first column wanted
+ * (0: all; qh * d_head: K and V only), the others left as they were */
+void step_proj_rows(const step_proj *p, size_t rows, const float *x, float *y, size_t cols_from);
+/* y: (rows, width) -> q: (rows, heads, d_head), the query embeddings applied */
+void step_proj_queries(const step_proj *p, size_t rows, const float *y, float *q);
+/* bytes of weights (and embeddings) one step reads */
+double step_proj_bytes(const step_proj *p);
+
+/* Error figures of the decoded rows against float64 exact attention with
+ * the MHA cache, over every sequence of the batch: inputs[b] is sequence b
+ * (MHA q, k, v from it, rows L .. L+S-1, causal); out: (batch, S, heads,
+ * d_head). mass_kind: 0 none, 1 top-k mass of k, 2 the window's kept mass
+ * (kn's sink, window). Returns 0, or an ATTN_* code. */
+typedef struct {
+    error_stats e;
+    double entropy, mass;  /* means; mass NAN where it does not apply */
+} decode_errors;
+int decode_reference(const layer_input *const *inputs, size_t batch, size_t L, size_t S,
+                     const float *out, int mass_kind, const attn_knobs *kn, decode_errors *r);
+
+#endif

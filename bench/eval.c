@@ -1,0 +1,330 @@
+/* eval.c — `attnbench eval --llama2c CKPT`: the model-level verdict. The
+ * checkpoint's forward pass, teacher-forced over token sequences, with an
+ * attention operator and projection scheme substituted in chosen layers
+ * (knobs per layer), against the exact model on the same tokens: NLL, its
+ * change and standard error over the sequences, KL of the next-token
+ * distributions, top-1 agreement, each substituted layer's attention
+ * rel_err inside the running model, the decoding cache, and optionally
+ * greedy generation. With --target-dnll / --target-kl, the planner
+ * (eval_plan.c) instead. One CSV row per configuration (regime "model").
+ *
+ * Order of work: every option, the checkpoint and the sequences are
+ * validated before anything runs (bad input: one line, exit 2, no row). */
+#include "commands.h"
+#include "decode.h"
+#include "env.h"
+#include "eval.h"
+#include "eval_seq.h"
+#include "measure.h"
+#include "methods.h"
+#include "report.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const cmd = "eval";
+
+enum { MAX_LIST = 4096 };
+
+static void usage(void) {
+    printf("usage: attnbench eval --llama2c CHECKPOINT [options]\n\n"
+           "Runs a llama2.c checkpoint over token sequences with --attention and\n"
+           "--projection substituted in --layers, against the exact model on the same\n"
+           "tokens, and prints one CSV row (regime model): nll, dnll and its standard\n"
+           "error over the sequences, kl (exact || substituted), top1 agreement,\n"
+           "layer_rel_err per substituted layer inside the running model, cache_bytes\n"
+           "a sequence would hold while decoding. --attention model (the default)\n"
+           "substitutes nothing. Projections convert the checkpoint's own weights: gqa\n"
+           "(default, --kv-heads the checkpoint's) and mqa mean-pool its K/V heads,\n"
+           "mhe-add and mhe-mul are fitted as `run` fits them.\n\noptions:\n");
+    options_usage(stdout, OPTS_EVAL);
+    printf("\nattention operators (--attention): model");
+    for (const attn_method *m = attn_methods; m->name; m++) printf(", %s", m->name);
+    printf("\nprojection schemes (--projection):");
+    for (const proj_scheme *p = proj_schemes; p->name; p++) printf(" %s", p->name);
+    printf("\n\nexit status: 0 ok; 2 bad input (no row); 1 any other failure.\n");
+}
+
+/* "8,16,32" into vals; 0, or 2 after a message */
+static int parse_list(const char *opt, const char *s, size_t *vals, size_t *count) {
+    *count = 0;
+    for (const char *p = s;;) {
+        char *end;
+        if (*p < '0' || *p > '9') return bad_input(cmd, "--%s '%s': expected non-negative integers separated by commas", opt, s);
+        unsigned long long v = strtoull(p, &end, 10);
+        if (v > (unsigned long long)SIZE_MAX / 2) return bad_input(cmd, "--%s '%s': a value is too large", opt, s);
+        if (*count == MAX_LIST) return bad_input(cmd, "--%s '%s': more than %d values", opt, s, MAX_LIST);
+        vals[(*count)++] = (size_t)v;
+        if (!*end) return 0;
+        if (*end != ',') return bad_input(cmd, "--%s '%s': expected non-negative integers separated by commas", opt, s);
+        p = end + 1;
+    }
+}
+
+typedef struct {
+    run_options o;
+    llama_model md;
+    eval_tokens toks;
+    eval_sub e;
+    int *order;            /* the substituted layers in --layers order */
+    size_t nsub;
+    const char *attention_name, *projection_name;
+} eval_run;
+
+/* a knob from its option (one value, or one per substituted layer in
+ * --layers order), or `def` where not given; 0 or 2 after a message */
+static int set_knob(eval_run *r, const char *opt, const char *text, unsigned bit, size_t def, size_t min,
+                    size_t offset) {
+    const attn_method *m = r->e.op;
+    if (text && (!m || !(m->knobs & bit)))
+        return bad_input(cmd, "--%s does not apply to --attention %s", opt, r->attention_name);
+    if (!m || !(m->knobs & bit)) return 0;
+    static size_t vals[MAX_LIST];
+    size_t count = 1;
+    vals[0] = def;
+    if (text && parse_list(opt, text, vals, &count)) return 2;
+    if (count != 1 && count != r->nsub)
+        return bad_input(cmd, "--%s has %zu values for %zu substituted layers (give one, or one per layer)", opt, count, r->nsub);
+    for (size_t i = 0; i < r->nsub; i++) {
+        size_t v = vals[count == 1 ? 0 : i];
+        if (v < min) return bad_input(cmd, "--%s %zu: must be at least %zu", opt, v, min);
+        if (bit == KNOB_K && v > r->toks.n) return bad_input(cmd, "--k %zu is larger than --n %zu", v, r->toks.n);
+        *(size_t *)((char *)&r->e.knobs[r->order[i]] + offset) = v;
+    }
+    return 0;
+}
+
+/* --layers: all, or a list without repeats, each < n_layers; 0 or 2 */
+static int parse_layers(eval_run *r) {
+    const int L = r->md.c.n_layers;
+    r->nsub = 0;
+    if (!r->o.layers || !strcmp(r->o.layers, "all")) {
+        for (int l = 0; l < L; l++) { r->order[r->nsub++] = l; r->e.sub[l] = 1; }
+        return 0;
+    }
+    static size_t vals[MAX_LIST];
+    size_t count;
+    if (parse_list("layers", r->o.layers, vals, &count)) return 2;
+    for (size_t i = 0; i < count; i++) {
+        if (vals[i] >= (size_t)L) return bad_input(cmd, "--layers: layer %zu is out of range (the checkpoint has layers 0..%d)", vals[i], L - 1);
+        if (r->e.sub[vals[i]]) return bad_input(cmd, "--layers: layer %zu is listed twice", vals[i]);
+        r->e.sub[vals[i]] = 1;
+        r->order[r->nsub++] = (int)vals[i];
+    }
+    return 0;
+}
+
+/* operator, scheme, layers, knobs, ffn; 0 or 2 after a message */
+static int configure(eval_run *r) {
+    run_options *o = &r->o;
+    const llama_config *c = &r->md.c;
+    eval_sub *e = &r->e;
+    r->attention_name = o->attention;
+    if (!options_given(o, "attention")) r->attention_name = options_given(o, "projection") ? "vanilla" : "model";
+    if (strcmp(r->attention_name, "model") != 0) {
+        e->op = attn_method_find(r->attention_name);
+        if (!e->op) return bad_input(cmd, "unknown --attention '%s' (model, or an operator of attnbench run --help)", r->attention_name);
+    }
+    r->projection_name = options_given(o, "projection") ? o->projection : e->op ? "gqa" : "model";
+    if (e->op) {
+        e->ps = proj_scheme_find(r->projection_name);
+        if (!e->ps) return bad_input(cmd, "unknown --projection '%s' (see attnbench run --help)", r->projection_name);
+        size_t want = options_given(o, "kv-heads") ? o->kv_heads : !strcmp(e->ps->name, "gqa") ? (size_t)c->n_kv_heads : 0;
+        e->kv = e->ps->kv_heads_for((size_t)c->n_heads, want);
+        if (options_given(o, "kv-heads") && e->kv != o->kv_heads)
+            return bad_input(cmd, "--kv-heads %zu does not apply to --projection %s (it has %zu K/V heads)", o->kv_heads, e->ps->name, e->kv);
+        if (!e->kv || (size_t)c->n_heads % e->kv)
+            return bad_input(cmd, "--kv-heads %zu must divide the checkpoint's %d heads", e->kv, c->n_heads);
+    } else if (options_given(o, "kv-heads")) {
+        return bad_input(cmd, "--kv-heads needs a substituted --attention");
+    }
+    if (parse_layers(r)) return 2;
+    size_t n = r->toks.n, kdef = n < 64 ? n : 64;
+    size_t f = (size_t)ceil((double)c->head_size * log((double)c->head_size));
+    if (set_knob(r, "k", o->eval_k, KNOB_K, kdef, 1, offsetof(attn_knobs, k)) ||
+        set_knob(r, "chunk", o->eval_chunk, KNOB_CHUNK, 256, 1, offsetof(attn_knobs, chunk)) ||
+        set_knob(r, "features", o->eval_features, KNOB_FEATURES, f < 1 ? 1 : f, 1, offsetof(attn_knobs, features)) ||
+        set_knob(r, "sink", o->eval_sink, KNOB_SINK, 4, 0, offsetof(attn_knobs, sink)) ||
+        set_knob(r, "window", o->eval_window, KNOB_WINDOW, kdef, 1, offsetof(attn_knobs, window)))
+        return 2;
+    for (int l = 0; l < c->n_layers; l++) {
+        e->knobs[l].seed = o->seed + (uint64_t)l * 0x9E3779B97F4A7C15ull; /* Performer: other features per layer */
+        e->knobs[l].threads = o->threads;
+    }
+    if (o->ffn && strcmp(o->ffn, "topk") != 0) return bad_input(cmd, "--ffn '%s': only topk", o->ffn);
+    if (o->ffn && !options_given(o, "ffn-k")) return bad_input(cmd, "--ffn topk needs --ffn-k K");
+    if (!o->ffn && options_given(o, "ffn-k")) return bad_input(cmd, "--ffn-k needs --ffn topk");
+    if (o->ffn && (o->ffn_k < 1 || o->ffn_k > (size_t)c->hidden_dim))
+        return bad_input(cmd, "--ffn-k %zu: must be 1 to the checkpoint's hidden_dim %d", o->ffn_k, c->hidden_dim);
+    e->ffn_k = o->ffn ? o->ffn_k : 0;
+    if (options_given(o, "generate") && (o->generate < 1 || o->generate >= n))
+        return bad_input(cmd, "--generate %zu: must be 1 to n - 1 = %zu (the prompt is the first n - G tokens)", o->generate, n - 1);
+    int plan = options_given(o, "target-dnll") + options_given(o, "target-kl");
+    if (plan > 1) return bad_input(cmd, "--target-dnll and --target-kl: give one");
+    if (plan && (!e->op || strcmp(e->op->name, "topk") != 0)) return bad_input(cmd, "the planner (--target-*) chooses top-k's k: it needs --attention topk");
+    if (plan && o->eval_k) return bad_input(cmd, "the planner chooses --k; leave it out");
+    if (plan && options_given(o, "generate")) return bad_input(cmd, "--generate does not go with the planner");
+    if (plan && !((options_given(o, "target-dnll") ? o->target_dnll : o->target_kl) > 0))
+        return bad_input(cmd, "--target-%s must be positive", options_given(o, "target-dnll") ? "dnll" : "kl");
+    return 0;
+}
+
+/* a knob's column: one value, or "a;b;c" over the substituted layers */
+static void set_knob_column(result_row *row, int col, const eval_run *r, const eval_sub *e, size_t offset) {
+    char buf[4096];
+    size_t len = 0, first = *(const size_t *)((const char *)&e->knobs[r->order[0]] + offset);
+    int same = 1;
+    for (size_t i = 0; i < r->nsub; i++) {
+        size_t v = *(const size_t *)((const char *)&e->knobs[r->order[i]] + offset);
+        same &= v == first;
+        if (len < sizeof buf) len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%zu", i ? ";" : "", v);
+    }
+    if (same) row_set(row, col, "%zu", first);
+    else row_set(row, col, "%s", buf);
+}
+
+static void fill_row(result_row *row, eval_run *r, const eval_sub *e, const eval_stats *st) {
+    const llama_config *c = &r->md.c;
+    r->nsub = 0; /* the substituted layers in ascending order (the planner changes them) */
+    for (int l = 0; l < c->n_layers; l++) if (e->sub[l]) r->order[r->nsub++] = l;
+    const size_t n = r->toks.n;
+    const attn_method *m = e->op;
+    row_set(row, COL_regime, "model");
+    row_set(row, COL_layer, "%s", e->ffn_k && m ? "attention+ffn" : e->ffn_k ? "ffn" : "attention");
+    row_set(row, COL_attention, "%s", m ? m->name : "model");
+    row_set(row, COL_projection, "%s", m ? e->ps->name : "model");
+    row_set(row, COL_n, "%zu", n);
+    row_set(row, COL_heads, "%d", c->n_heads);
+    row_set(row, COL_kv_heads, "%zu", m ? e->kv : (size_t)c->n_kv_heads);
+    row_set(row, COL_d_head, "%d", c->head_size);
+    row_set(row, COL_d_model, "%d", c->dim);
+    row_set(row, COL_d_ff, "%d", c->hidden_dim);
+    if (m && r->nsub) {
+        if (m->knobs & KNOB_K) set_knob_column(row, COL_k, r, e, offsetof(attn_knobs, k));
+        if (m->knobs & KNOB_CHUNK) set_knob_column(row, COL_chunk, r, e, offsetof(attn_knobs, chunk));
+        if (m->knobs & KNOB_FEATURES) set_knob_column(row, COL_features, r, e, offsetof(attn_knobs, features));
+        if (m->knobs & KNOB_SINK) set_knob_column(row, COL_sink, r, e, offsetof(attn_knobs, sink));
+        if (m->knobs & KNOB_WINDOW) set_knob_column(row, COL_window, r, e, offsetof(attn_knobs, window));
+    }
+    row_set(row, COL_causal, "1");
+    row_set_common(row, &r->o);
+    row_set(row, COL_input, "%s", r->o.llama2c);
+    row_set(row, COL_status, "ok");
+    row_set(row, COL_time_median_s, "%.6g", st->time_median_s);
+    row_set(row, COL_peak_rss_bytes, "%zu", rss_peak(&(rss_probe){0, 0})); /* getrusage: the process's peak */
+    /* Q, K, V parameters of every layer: the scheme's where substituted, the checkpoint's elsewhere */
+    size_t params = 0;
+    for (int l = 0; l < c->n_layers; l++) {
+        proj_shape ps = {n, (size_t)c->dim, (size_t)c->n_heads, m && e->sub[l] ? e->kv : (size_t)c->n_kv_heads, (size_t)c->head_size};
+        params = size_add_sat(params, m && e->sub[l] ? e->ps->params(&ps) : gqa_params(&ps));
+    }
+    row_set(row, COL_params, "%zu", params);
+    row_set(row, COL_sequences, "%zu", r->toks.N);
+    char buf[8192];
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < r->nsub && len < sizeof buf; i++)
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%d", i ? ";" : "", r->order[i]);
+    row_set(row, COL_layers, "%s", r->nsub == (size_t)c->n_layers ? "all" : buf);
+    row_set(row, COL_nll, "%.6g", st->nll);
+    row_set(row, COL_dnll, "%.6g", st->dnll);
+    if (isfinite(st->dnll_se)) row_set(row, COL_dnll_se, "%.3g", st->dnll_se);
+    row_set(row, COL_kl, "%.6g", st->kl);
+    row_set(row, COL_top1, "%.6g", st->top1);
+    len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; m && i < r->nsub && len < sizeof buf; i++)
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%.4g", i ? ";" : "", st->layer_rel_err[r->order[i]]);
+    if (m && r->nsub) row_set(row, COL_layer_rel_err, "%s", buf);
+    row_set(row, COL_cache_bytes, "%zu", eval_cache_bytes(e, n));
+    row_set(row, COL_note, "exact nll %.6g; %s", st->nll_exact, r->toks.source);
+}
+
+typedef struct {
+    eval_run *r;
+    const eval_exact *ex;
+    int rows;
+} emit_ctx;
+
+/* eval_emit_fn: one row per configuration; the header before the first only */
+static int emit_row(void *p, eval_sub *e, const eval_stats *st, const char *note) {
+    emit_ctx *x = p;
+    result_row row;
+    row_init(&row);
+    fill_row(&row, x->r, e, st);
+    if (note) row_set(&row, COL_note, "%s; exact nll %.6g; %s", note, st->nll_exact, x->r->toks.source);
+    run_options o = x->r->o;
+    if (x->rows++ && !o.csv) o.row_only = 1;
+    int rc = row_emit(cmd, &o, &row);
+    row_free(&row);
+    return rc;
+}
+
+static void eval_run_free(eval_run *r) {
+    eval_sub_free(&r->e);
+    free(r->e.sub); free(r->e.knobs); free(r->order);
+    eval_tokens_free(&r->toks);
+    llama_free(&r->md);
+}
+
+int cmd_eval(int argc, char **argv) {
+    eval_run r;
+    memset(&r, 0, sizeof r);
+    options_defaults(&r.o, OPTS_EVAL);
+    int rc = options_parse(&r.o, OPTS_EVAL, argc, argv);
+    if (rc == 1) { usage(); return 0; }
+    if (rc) return rc;
+    if (!r.o.llama2c) return bad_input(cmd, "--llama2c CHECKPOINT is required");
+    if (r.o.threads < 1 || r.o.threads > 1024) return bad_input(cmd, "--threads %zu: must be 1..1024", r.o.threads);
+    char err[1024];
+    if (llama_load(r.o.llama2c, &r.md, err, sizeof err)) return bad_input(cmd, "--llama2c %s", err);
+    const size_t L = (size_t)r.md.c.n_layers;
+    r.e.md = &r.md;
+    r.e.sub = calloc(L, sizeof(int));
+    r.e.knobs = calloc(L, sizeof(attn_knobs));
+    r.order = calloc(L, sizeof(int));
+    if (!r.e.sub || !r.e.knobs || !r.order) { eval_run_free(&r); fprintf(stderr, "attnbench eval: out of memory\n"); return 1; }
+    blas_set_threads((int)r.o.threads);
+    if ((rc = eval_tokens_get(cmd, &r.o, &r.md, &r.toks)) || (rc = configure(&r))) { eval_run_free(&r); return rc; }
+
+    rc = 1;
+    eval_exact ex = {0};
+    eval_stats st = {0};
+    r.e.max_n = r.toks.n;
+    r.e.measure_err = 1;
+    if (eval_sub_init(&r.e, err, sizeof err) || eval_exact_run(&r.md, &ex, r.toks.tokens, r.toks.N, r.toks.n, err, sizeof err)) {
+        fprintf(stderr, "attnbench eval: %s\n", err);
+        goto done;
+    }
+    emit_ctx x = {&r, &ex, 0};
+    if (options_given(&r.o, "target-dnll") || options_given(&r.o, "target-kl")) {
+        int kl = options_given(&r.o, "target-kl");
+        rc = eval_plan(&r.e, &ex, kl, kl ? r.o.target_kl : r.o.target_dnll, emit_row, &x);
+        goto done;
+    }
+    if (eval_measure(&r.e, &ex, &st, err, sizeof err)) { fprintf(stderr, "attnbench eval: %s\n", err); goto done; }
+    result_row row;
+    row_init(&row);
+    fill_row(&row, &r, &r.e, &st);
+    row_set(&row, COL_note, "exact nll %.6g; exact forward %.3g s; %s", st.nll_exact, ex.exact_seconds, r.toks.source);
+    if (options_given(&r.o, "generate")) {
+        double first, match;
+        if (eval_generate(&r.e, r.toks.tokens, r.toks.N, r.toks.n, r.o.generate, &first, &match, err, sizeof err)) {
+            fprintf(stderr, "attnbench eval: generation: %s\n", err);
+            row_free(&row);
+            goto done;
+        }
+        row_set(&row, COL_gen_tokens, "%zu", r.o.generate);
+        if (first >= 0) row_set(&row, COL_gen_first_diff, "%.6g", first);
+        row_set(&row, COL_gen_match, "%.6g", match);
+    }
+    rc = row_emit(cmd, &r.o, &row);
+    row_free(&row);
+done:
+    free(st.layer_rel_err);
+    eval_exact_free(&ex);
+    eval_run_free(&r);
+    return rc;
+}

@@ -1,0 +1,380 @@
+/* eval_model.c — the substituted attention inside the llama2.c forward pass
+ * and the figures that compare the substituted model with the exact one.
+ *
+ * A substituted layer: xb (n, dim), the layer's RMS-normed input, goes
+ * through the projection scheme converted from the checkpoint's own weights
+ * (its grouped K/V expanded to one K/V per query head first, so gqa with the
+ * checkpoint's kv_heads mean-pools identical heads and is the model again),
+ * rotary embeddings at positions 0..n-1 as the model applies them, and the
+ * attention operator; the heads' outputs go back to the model's wo. The
+ * layer's rel_err is measured there against the model's own exact attention
+ * on the same xb (float64), so errors of earlier layers show up compounded. */
+#include "decode.h"
+#include "eval.h"
+#include "measure.h"
+#include "methods.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { LOGIT_BLOCK = 64 };
+
+static void *alloc_count(size_t a, size_t b, size_t c, size_t elem, int *bad) {
+    size_t count;
+    if (*bad || size_mul3(a, b, c, &count) || count > SIZE_MAX / elem) { *bad = 1; return NULL; }
+    void *p = malloc(count ? count * elem : 1);
+    if (!p) *bad = 1;
+    return p;
+}
+
+int eval_sub_init(eval_sub *e, char *err, size_t errlen) {
+    const llama_config *c = &e->md->c;
+    const size_t H = (size_t)c->n_heads, d = (size_t)c->dim, hs = (size_t)c->head_size, L = (size_t)c->n_layers;
+    int bad = 0;
+    e->w = alloc_count(L * 3, H * d, hs, sizeof(float), &bad);
+    e->q = alloc_count(H, e->max_n, hs, sizeof(float), &bad);
+    e->k = alloc_count(H, e->max_n, hs, sizeof(float), &bad);
+    e->v = alloc_count(H, e->max_n, hs, sizeof(float), &bad);
+    e->out = alloc_count(H, e->max_n, hs, sizeof(float), &bad);
+    e->dq = alloc_count(H, e->max_n, hs, sizeof(double), &bad);
+    e->dk = alloc_count(H, e->max_n, hs, sizeof(double), &bad);
+    e->dv = alloc_count(H, e->max_n, hs, sizeof(double), &bad);
+    e->dref = alloc_count(H, e->max_n, hs, sizeof(double), &bad);
+    e->habs = alloc_count((size_t)c->hidden_dim, 1, 1, sizeof(float), &bad);
+    e->hscratch = alloc_count((size_t)c->hidden_dim, 1, 1, sizeof(float), &bad);
+    e->hidx = alloc_count((size_t)c->hidden_dim, 1, 1, sizeof(uint32_t), &bad);
+    e->hkeep = alloc_count((size_t)c->hidden_dim, 1, 1, 1, &bad);
+    e->err_num = alloc_count(L, 1, 1, sizeof(double), &bad);
+    e->err_den = alloc_count(L, 1, 1, sizeof(double), &bad);
+    if (bad) {
+        eval_sub_free(e);
+        snprintf(err, errlen, "out of memory for the substituted layers' weights and scratch (n %zu)", e->max_n);
+        return -1;
+    }
+    for (size_t l = 0; l < L; l++) {
+        float *w = e->w + l * 3 * H * d * hs;
+        if (e->sub[l]) llama_layer_mha_weights(e->md, (int)l, w, w + H * d * hs, w + 2 * H * d * hs);
+        e->err_num[l] = e->err_den[l] = 0;
+    }
+    e->ref_seconds = 0;
+    return 0;
+}
+
+void eval_sub_free(eval_sub *e) {
+    free(e->w); free(e->q); free(e->k); free(e->v); free(e->out);
+    free(e->dq); free(e->dk); free(e->dv); free(e->dref);
+    free(e->habs); free(e->hscratch); free(e->hidx); free(e->hkeep);
+    free(e->err_num); free(e->err_den);
+    e->w = e->q = e->k = e->v = e->out = e->habs = e->hscratch = NULL;
+    e->dq = e->dk = e->dv = e->dref = e->err_num = e->err_den = NULL;
+    e->hidx = NULL;
+    e->hkeep = NULL;
+}
+
+/* the model's own exact attention of layer l on xb (m, dim) in float64,
+ * compared with e->out: adds to err_num[l], err_den[l]; 0 or -1 */
+static int reference_error(eval_sub *e, int l, const float *xb, size_t m) {
+    const llama_config *c = &e->md->c;
+    const size_t H = (size_t)c->n_heads, d = (size_t)c->dim, hs = (size_t)c->head_size, cnt = H * m * hs;
+    const float *w = e->w + (size_t)l * 3 * H * d * hs;
+    proj_shape ps = {m, d, H, H, hs};
+    /* q, k, v reused: the substituted output is already in e->out */
+    mha_project(&ps, xb, w, w + H * d * hs, w + 2 * H * d * hs, e->q, e->k, e->v, NULL);
+    llama_rope_heads(c, e->q, H, m, 0);
+    llama_rope_heads(c, e->k, H, m, 0);
+    for (size_t i = 0; i < cnt; i++) { e->dq[i] = e->q[i]; e->dk[i] = e->k[i]; e->dv[i] = e->v[i]; }
+    attn_shape as = {H, H, m, hs, 1};
+    workspace ws;
+    ws_init(&ws, 0);
+    int rc = reference_attention(&as, e->dq, e->dk, e->dv, NULL, m, NULL, e->dref, NULL, NULL, &ws);
+    if (rc) { snprintf(e->err, sizeof e->err, "layer %d: reference: %s", l, attn_strerror(rc)); return -1; }
+    double num = 0, den = 0;
+    for (size_t i = 0; i < cnt; i++) {
+        double diff = (double)e->out[i] - e->dref[i];
+        num += diff * diff;
+        den += e->dref[i] * e->dref[i];
+    }
+    e->err_num[l] += num;
+    e->err_den[l] += den;
+    return 0;
+}
+
+/* llama_override.attention: see the top of the file */
+static int substituted_attention(void *ctx, int l, const float *xb, size_t pos, size_t m, float *att) {
+    eval_sub *e = ctx;
+    if (!e->op || !e->sub[l]) return 0;
+    const llama_config *c = &e->md->c;
+    const size_t H = (size_t)c->n_heads, d = (size_t)c->dim, hs = (size_t)c->head_size;
+    if (pos != 0 || m > e->max_n) {
+        snprintf(e->err, sizeof e->err, "a substituted layer runs whole sequences of at most %zu tokens (got %zu at %zu)",
+                 e->max_n, m, pos);
+        return -1;
+    }
+    const float *w = e->w + (size_t)l * 3 * H * d * hs;
+    proj_shape ps = {m, d, H, e->kv, hs};
+    workspace ws;
+    ws_init(&ws, 0);
+    int rc = e->ps->project(&ps, xb, w, w + H * d * hs, w + 2 * H * d * hs, e->q, e->k, e->v, &ws);
+    if (rc) { snprintf(e->err, sizeof e->err, "layer %d: projection %s: %s", l, e->ps->name, attn_strerror(rc)); return -1; }
+    llama_rope_heads(c, e->q, H, m, 0);
+    llama_rope_heads(c, e->k, e->kv, m, 0);
+    attn_shape as = {H, e->kv, m, hs, 1};
+    ws_init(&ws, 0);
+    attn_knobs kn = e->knobs[l];
+    if (kn.k > m) kn.k = m; /* a prefix shorter than k (generation): every key, as causal rows do */
+    rc = e->op->forward(&as, &kn, e->q, e->k, e->v, e->out, &ws);
+    if (rc) { snprintf(e->err, sizeof e->err, "layer %d: %s: %s", l, e->op->name, attn_strerror(rc)); return -1; }
+    for (size_t h = 0; h < H; h++)
+        for (size_t t = 0; t < m; t++) memcpy(att + t * d + h * hs, e->out + (h * m + t) * hs, hs * sizeof(float));
+    if (e->measure_err) {
+        double t0 = now_seconds();
+        rc = reference_error(e, l, xb, m);
+        e->ref_seconds += now_seconds() - t0;
+        if (rc) return -1;
+    }
+    return 1;
+}
+
+/* llama_override.ffn: per token, the ffn_k gated units of largest magnitude
+ * are kept, the others zeroed (h: (m, hidden)) */
+static int substituted_ffn(void *ctx, int l, float *h, size_t m) {
+    eval_sub *e = ctx;
+    if (!e->ffn_k || !e->sub[l]) return 0;
+    const size_t hid = (size_t)e->md->c.hidden_dim;
+    if (e->ffn_k >= hid) return 0;
+    for (size_t r = 0; r < m; r++) {
+        float *hr = h + r * hid;
+        for (size_t i = 0; i < hid; i++) { e->habs[i] = fabsf(hr[i]); e->hkeep[i] = 0; }
+        size_t got = topk_select_row(e->habs, hid, e->ffn_k, e->hscratch, e->hidx);
+        for (size_t i = 0; i < got; i++) e->hkeep[e->hidx[i]] = 1;
+        for (size_t i = 0; i < hid; i++) if (!e->hkeep[i]) hr[i] = 0.0f;
+    }
+    return 0;
+}
+
+static llama_override override_of(eval_sub *e) {
+    llama_override ov = {substituted_attention, substituted_ffn, e};
+    return ov;
+}
+
+/* decode's formula (kernels/decode.h) per layer: the checkpoint's own K/V
+ * where not substituted; MHE stores one shared K/V head */
+size_t eval_cache_bytes(const eval_sub *e, size_t n) {
+    const llama_config *c = &e->md->c;
+    size_t total = 0;
+    for (int l = 0; l < c->n_layers; l++) {
+        decode_config dc = {.op = DECODE_EXACT, .heads = (size_t)c->n_heads, .kv_heads = (size_t)c->n_kv_heads,
+                            .d_head = (size_t)c->head_size, .max_len = n, .batch = 1, .embed = DECODE_EMBED_NONE};
+        if (e->op && e->sub[l]) {
+            const char *name = e->op->name;
+            dc.op = !strcmp(name, "topk") ? DECODE_TOPK : !strcmp(name, "window") ? DECODE_WINDOW
+                  : !strcmp(name, "performer") ? DECODE_PERFORMER : DECODE_EXACT;
+            dc.kn = e->knobs[l];
+            dc.kv_heads = e->kv;
+            if (!strncmp(e->ps->name, "mhe-", 4)) {
+                dc.kv_heads = 1;
+                dc.embed = !strcmp(e->ps->name, "mhe-add") ? DECODE_EMBED_ADD : DECODE_EMBED_MUL;
+            }
+        }
+        total = size_add_sat(total, decode_cache_bytes(&dc));
+    }
+    return total;
+}
+
+/* ---- the exact pass ---------------------------------------------------------- */
+
+int eval_exact_run(const llama_model *md, eval_exact *ex, const int *tokens, size_t N, size_t n,
+                   char *err, size_t errlen) {
+    const size_t d = (size_t)md->c.dim;
+    memset(ex, 0, sizeof *ex);
+    int bad = 0;
+    ex->x = alloc_count(N, n, d, sizeof(float), &bad);
+    double *times = alloc_count(N, 1, 1, sizeof(double), &bad);
+    llama_state s;
+    if (bad || llama_state_init(&s, &md->c, n, n, 0, err, errlen)) {
+        free(ex->x); free(times); ex->x = NULL;
+        if (bad) snprintf(err, errlen, "out of memory for the exact model's hidden states of %zu sequences", N);
+        return -1;
+    }
+    for (size_t i = 0; i < N; i++) {
+        double t0 = now_seconds();
+        llama_forward(md, &s, tokens + i * n, 0, n);
+        times[i] = now_seconds() - t0;
+        memcpy(ex->x + i * n * d, s.x, n * d * sizeof(float));
+    }
+    llama_state_free(&s);
+    ex->N = N;
+    ex->n = n;
+    ex->tokens = tokens;
+    for (size_t i = 1; i < N; i++) /* median: insertion sort of a few values */
+        for (size_t j = i; j > 0 && times[j] < times[j - 1]; j--) { double t = times[j]; times[j] = times[j - 1]; times[j - 1] = t; }
+    ex->exact_seconds = N % 2 ? times[N / 2] : (times[N / 2 - 1] + times[N / 2]) / 2;
+    free(times);
+    return 0;
+}
+
+void eval_exact_free(eval_exact *ex) {
+    free(ex->x);
+    ex->x = NULL;
+}
+
+/* ---- figures ------------------------------------------------------------------ */
+
+/* log-softmax of logits (V) into lp (V) in double; returns the argmax */
+static size_t log_softmax(const float *logits, size_t V, double *lp) {
+    size_t best = 0;
+    for (size_t j = 1; j < V; j++) if (logits[j] > logits[best]) best = j;
+    double mx = logits[best], z = 0;
+    for (size_t j = 0; j < V; j++) z += exp((double)logits[j] - mx);
+    double lz = mx + log(z);
+    for (size_t j = 0; j < V; j++) lp[j] = (double)logits[j] - lz;
+    return best;
+}
+
+/* over positions 0..n-2 of one sequence: sums of the exact and the
+ * substituted NLL of the next token, KL(exact || substituted), top-1 matches */
+typedef struct { double nll_exact, nll, kl, top1; } seq_sums;
+
+static int compare_sequence(const llama_model *md, const float *xe, const float *xa, const int *tokens, size_t n,
+                            seq_sums *r) {
+    const size_t V = (size_t)md->c.vocab_size, d = (size_t)md->c.dim;
+    float *le = malloc(LOGIT_BLOCK * V * sizeof(float)), *la = malloc(LOGIT_BLOCK * V * sizeof(float));
+    double *pe = malloc(V * sizeof(double)), *pa = malloc(V * sizeof(double));
+    if (!le || !la || !pe || !pa) { free(le); free(la); free(pe); free(pa); return -1; }
+    memset(r, 0, sizeof *r);
+    for (size_t t0 = 0; t0 + 1 < n; t0 += LOGIT_BLOCK) {
+        size_t rows = n - 1 - t0 < LOGIT_BLOCK ? n - 1 - t0 : LOGIT_BLOCK;
+        llama_logits(md, xe + t0 * d, rows, le);
+        llama_logits(md, xa + t0 * d, rows, la);
+        for (size_t i = 0; i < rows; i++) {
+            size_t be = log_softmax(le + i * V, V, pe), ba = log_softmax(la + i * V, V, pa);
+            int next = tokens[t0 + i + 1];
+            r->nll_exact -= pe[next];
+            r->nll -= pa[next];
+            double kl = 0;
+            for (size_t j = 0; j < V; j++) kl += exp(pe[j]) * (pe[j] - pa[j]);
+            r->kl += kl > 0 ? kl : 0; /* rounding can leave a tiny negative */
+            r->top1 += be == ba;
+        }
+    }
+    free(le); free(la); free(pe); free(pa);
+    return 0;
+}
+
+static double median_of(double *a, size_t N) {
+    for (size_t i = 1; i < N; i++)
+        for (size_t j = i; j > 0 && a[j] < a[j - 1]; j--) { double t = a[j]; a[j] = a[j - 1]; a[j - 1] = t; }
+    return N % 2 ? a[N / 2] : (a[N / 2 - 1] + a[N / 2]) / 2;
+}
+
+int eval_measure(eval_sub *e, const eval_exact *ex, eval_stats *st, char *err, size_t errlen) {
+    const llama_model *md = e->md;
+    const size_t N = ex->N, n = ex->n, d = (size_t)md->c.dim, L = (size_t)md->c.n_layers;
+    memset(st, 0, sizeof *st);
+    llama_state s;
+    if (llama_state_init(&s, &md->c, n, n, 0, err, errlen)) return -1;
+    double *dn = malloc(N * sizeof(double)), *times = malloc(N * sizeof(double));
+    st->layer_rel_err = malloc(L * sizeof(double));
+    if (!dn || !times || !st->layer_rel_err) {
+        free(dn); free(times); free(st->layer_rel_err); st->layer_rel_err = NULL; llama_state_free(&s);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t l = 0; l < L; l++) e->err_num[l] = e->err_den[l] = 0;
+    llama_override ov = override_of(e);
+    double sum_e = 0, sum_a = 0, kl = 0, top1 = 0;
+    int rc = 0;
+    for (size_t i = 0; i < N && !rc; i++) {
+        const int *tok = ex->tokens + i * n;
+        e->ref_seconds = 0;
+        double t0 = now_seconds();
+        if (llama_forward_with(md, &s, tok, 0, n, &ov)) { snprintf(err, errlen, "%s", e->err); rc = -1; break; }
+        times[i] = now_seconds() - t0 - e->ref_seconds;
+        seq_sums r;
+        if (compare_sequence(md, ex->x + i * n * d, s.x, tok, n, &r)) { snprintf(err, errlen, "out of memory for the logits"); rc = -1; break; }
+        sum_e += r.nll_exact; sum_a += r.nll; kl += r.kl; top1 += r.top1;
+        dn[i] = (r.nll - r.nll_exact) / (double)(n - 1);
+    }
+    if (!rc) {
+        double P = (double)(N * (n - 1)), mean = 0, var = 0;
+        for (size_t i = 0; i < N; i++) mean += dn[i];
+        mean /= (double)N;
+        for (size_t i = 0; i < N; i++) var += (dn[i] - mean) * (dn[i] - mean);
+        st->nll = sum_a / P;
+        st->nll_exact = sum_e / P;
+        st->dnll = mean;
+        st->dnll_se = N > 1 ? sqrt(var / (double)(N - 1) / (double)N) : NAN;
+        st->kl = kl / P;
+        st->top1 = top1 / P;
+        st->time_median_s = median_of(times, N);
+        for (size_t l = 0; l < L; l++)
+            st->layer_rel_err[l] = e->op && e->sub[l] && e->measure_err && e->err_den[l] > 0
+                                       ? sqrt(e->err_num[l] / e->err_den[l]) : NAN;
+    } else {
+        free(st->layer_rel_err);
+        st->layer_rel_err = NULL;
+    }
+    free(dn); free(times);
+    llama_state_free(&s);
+    return rc;
+}
+
+/* ---- generation ------------------------------------------------------------------ */
+
+static int argmax_last(const llama_model *md, const float *x_row, float *logits) {
+    llama_logits(md, x_row, 1, logits);
+    int best = 0;
+    for (int j = 1; j < md->c.vocab_size; j++) if (logits[j] > logits[best]) best = j;
+    return best;
+}
+
+/* Both continuations of prompt tok[0..P): exact through the K/V cache one
+ * step at a time, substituted by running the whole prefix again per token
+ * (the substituted layers hold no cache). Reason for the length: the two
+ * loops share their buffers and bookkeeping. */
+int eval_generate(eval_sub *e, const int *tokens, size_t N, size_t n, size_t G, double *first_diff,
+                  double *match, char *err, size_t errlen) {
+    const llama_model *md = e->md;
+    const size_t P = n - G, d = (size_t)md->c.dim;
+    llama_state s;
+    if (llama_state_init(&s, &md->c, n, n, 0, err, errlen)) return -1;
+    int *ge = malloc(n * sizeof(int)), *ga = malloc(n * sizeof(int));
+    float *logits = malloc((size_t)md->c.vocab_size * sizeof(float));
+    double *firsts = malloc(N * sizeof(double));
+    if (!ge || !ga || !logits || !firsts) {
+        free(ge); free(ga); free(logits); free(firsts); llama_state_free(&s);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int saved = e->measure_err, rc = 0, any = 0;
+    e->measure_err = 0;
+    llama_override ov = override_of(e);
+    size_t same = 0;
+    for (size_t i = 0; i < N && !rc; i++) {
+        memcpy(ge, tokens + i * n, P * sizeof(int));
+        memcpy(ga, tokens + i * n, P * sizeof(int));
+        llama_forward(md, &s, ge, 0, P);
+        for (size_t g = 0; g < G; g++) {
+            ge[P + g] = argmax_last(md, s.x + (g ? 0 : (P - 1) * d), logits);
+            if (g + 1 < G) llama_forward(md, &s, ge + P + g, P + g, 1);
+        }
+        for (size_t g = 0; g < G; g++) {
+            if (llama_forward_with(md, &s, ga, 0, P + g, &ov)) { snprintf(err, errlen, "%s", e->err); rc = -1; break; }
+            ga[P + g] = argmax_last(md, s.x + (P + g - 1) * d, logits);
+        }
+        firsts[i] = (double)G;
+        for (size_t g = G; g-- > 0;) if (ge[P + g] != ga[P + g]) firsts[i] = (double)g;
+        for (size_t g = 0; g < G; g++) same += ge[P + g] == ga[P + g];
+        if (firsts[i] < (double)G) any = 1;
+    }
+    e->measure_err = saved;
+    if (!rc) {
+        *first_diff = any ? median_of(firsts, N) : -1;
+        *match = (double)same / (double)(N * G);
+    }
+    free(ge); free(ga); free(logits); free(firsts);
+    llama_state_free(&s);
+    return rc;
+}

@@ -1,0 +1,45 @@
+/* tokenizer.h — llama2.c tokenizer files (tokenizer.bin, tok512.bin,
+ * tok105.bin) read, validated and used to encode text for `attnbench eval`.
+ *
+ * The file: int32 max_token_length, then per token: float32 score, int32
+ * length, that many bytes (no terminator); as many tokens as the model's
+ * vocabulary. Encoding is llama2.c's: BOS, a dummy prefix " " (where the
+ * vocabulary holds one), every UTF-8 character looked up (bytes not in the
+ * vocabulary fall back to the byte tokens 3 + byte, where those exist), then
+ * merges of adjacent pairs, the pair whose merged string has the highest
+ * score first, until no pair merges.
+ *
+ * Library code: errors come back as one line of text; nothing is printed. */
+#ifndef TOKENIZER_H
+#define TOKENIZER_H
+
+#include <stddef.h>
+
+typedef struct {
+    int vocab, max_token_length;
+    float *scores;         /* (vocab) */
+    unsigned *offset, *len; /* (vocab): token i is bytes[offset[i] .. offset[i] + len[i]) */
+    unsigned char *bytes;
+    int *sorted;           /* (vocab) ids by their bytes, for lookup */
+    int space_inside;      /* some token has a space after its first byte: merges may cross words */
+} tokenizer;
+
+enum { TOKENIZER_MAX_FILE = 64 << 20, TEXT_MAX_FILE = 16 << 20 };
+
+/* Reads PATH (a regular file of at most TOKENIZER_MAX_FILE bytes) for a
+ * model of `vocab` tokens. 0, or -1 with "PATH: problem" in err ("not a
+ * llama2.c tokenizer: ..." for a file of another format). */
+int tokenizer_load(const char *path, int vocab, tokenizer *t, char *err, size_t errlen);
+void tokenizer_free(tokenizer *t);
+
+/* tokens (malloc'ed, *n of them) of text[0..len): BOS first. 0, or -1 with
+ * err (a byte the vocabulary cannot express, out of memory). */
+int tokenizer_encode(const tokenizer *t, const char *text, size_t len, int **tokens, size_t *n,
+                     char *err, size_t errlen);
+
+/* The whole of PATH (a regular file, opened without blocking, at most `max`
+ * bytes) in a malloc'ed buffer with a NUL after it. 0, or -1 with err. */
+int read_small_file(const char *path, size_t max, unsigned char **data, size_t *len, char *err,
+                    size_t errlen);
+
+#endif
