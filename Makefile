@@ -206,6 +206,8 @@ RESUME        ?= auto
 SPEC          ?= bench/sweeps/$(SWEEP).sweep
 SWEEP_FLAGS   ?=
 MODEL         ?= $(wildcard ../shared/data/stories260K.bin)
+# the checkpoints of the model-level study (attnbench eval), each where it exists
+MODELS        ?= $(wildcard ../shared/data/stories260K.bin ../shared/data/babyllama105.bin)
 CAPTURE_FLAGS ?= --seed 1
 
 # The real-attention capture both sweeps share: MODEL's q, k, v into
@@ -226,10 +228,11 @@ SWEEP_RESUME = $(if $(filter 1,$(RESUME)),always,$(if $(filter 0,$(RESUME)),neve
 
 sweep: deps
 	@$(MAKE) --no-print-directory all
-	@$(BUILD)/attnbench sweep $(SPEC) --check > /dev/null
+	@$(BUILD)/attnbench sweep $(SPEC) --check $(if $(MODELS),--define "MODELS=$(MODELS)") > /dev/null
 	@mkdir -p $(OUT)
 	@set -e; changed=; $(CAPTURE_REAL) :
-	$(BUILD)/attnbench sweep $(SPEC) --out $(OUT)/sweep.csv --resume $(SWEEP_RESUME) $(if $(MODEL),--capture $(OUT)/real) $(SWEEP_FLAGS)
+	$(BUILD)/attnbench sweep $(SPEC) --out $(OUT)/sweep.csv --resume $(SWEEP_RESUME) $(if $(MODEL),--capture $(OUT)/real) \
+	  $(if $(MODELS),--define "MODELS=$(MODELS)") $(SWEEP_FLAGS)
 	$(BUILD)/attnbench analyze $(OUT)/sweep.csv --out $(OUT)
 	sh scripts/figures.sh $(OUT)
 
@@ -245,6 +248,12 @@ readme:
 #       (bench/peers/torch_attention.py; python3-torch is optional: without
 #       it the peer rows are left out) on the same inputs, and this machine's
 #       sgemm rate as the limit, into $(OUT)/bench.csv and $(OUT)/bench.md.
+#       It prints the timing context when it starts (BLAS core and how it was
+#       chosen, threads, load average), runs every process on the core the
+#       program would pick (a user's OPENBLAS_CORETYPE is honoured), and warns
+#       when the sgemm rate or the bandwidth probe moved by more than 10%
+#       during the run or the load average exceeds THREADS. It writes under
+#       OUT only: `make readme` (maintainers) puts results/bench.md into README.md.
 # =============================================================================
 BENCH     ?= full
 PEER_BINS := $(BUILD)/peers/sgemm_rate $(BUILD)/peers/performer_features
@@ -255,7 +264,6 @@ $(BUILD)/peers/%: bench/peers/%.c $(BUILD)/libattn.a $(HEADERS)
 
 bench: $(BUILD)/attnbench $(PEER_BINS)
 	@sh scripts/bench.sh $(BUILD) $(OUT) $(BENCH)
-	@[ "$(OUT)" != results ] || [ "$(BENCH)" != full ] || sh scripts/readme_update.sh results
 
 # =============================================================================
 # Slurm: the sweep as a job array on a cluster (scripts/slurm/).

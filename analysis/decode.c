@@ -1,7 +1,200 @@
-/* decode.c — the decode regime's section of the analysis (analysis/regimes.h). */
+/* decode.c — the decode regime (regimes.h): rows of `attnbench decode`.
+ *
+ *   DIR/data/serving_plane.dat       the headline's panel (regimes_formats:
+ *                                    cache_bytes rel_err family knob front) of
+ *                                    one study at its plane context
+ *   DIR/data/serving_plane_fig.*     scripts/serving_plane.gp: the same plane,
+ *                                    a panel per study (head similarity, input)
+ *   DIR/data/decode_time_vs_L.*      scripts/decode_time_vs_L.gp: time per
+ *                                    step against the context, a line per family
+ *   summary.md                       the decode section (decode_summary.c)
+ *
+ * The plane's context is the largest every family of the study ran
+ * (decode_study.c). */
+#include "decode_study.h"
+#include "figure.h"
+#include "labels.h"
 #include "regimes.h"
 
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* "16k" for 16384 */
+static void fmt_ctx(double L, char *out, size_t cap) {
+    if (L >= 1024 && fmod(L, 1024) == 0) snprintf(out, cap, "%gk", L / 1024);
+    else snprintf(out, cap, "%g", L);
+}
+
+static void fam_label(const dfam *f, char *out, size_t cap) {
+    char set[64];
+    family_setting(f->family, f->knob, f->sink, set, sizeof set);
+    snprintf(out, cap, "%s%s%s", f->family, *set ? " " : "", set);
+}
+
+/* the points of study s at its plane context, the front marked; *n points */
+static plane_pt *plane_points(const rtab *rt, const dstudy *s, size_t *n) {
+    plane_pt *p = calloc(s->nfam ? s->nfam : 1, sizeof *p);
+    *n = 0;
+    if (!p) return NULL;
+    for (size_t j = 0; j < s->nfam; j++) {
+        long r = dstudy_row(rt, s, &s->fam[j], s->plane_L);
+        if (r < 0) continue;
+        plane_pt *q = &p[(*n)++];
+        q->row = (size_t)r;
+        snprintf(q->family, sizeof q->family, "%s", s->fam[j].family);
+        q->knob = s->fam[j].knob;
+        q->x = rt_num(rt, (size_t)r, RC_cache_bytes);
+        q->y = rt_num(rt, (size_t)r, RC_rel_err);
+    }
+    if (plane_front(p, *n, 0)) { free(p); return NULL; }
+    return p;
+}
+
+/* DIR/data/serving_plane.dat (regimes_formats.md): the headline's study */
+static int write_plane_dat(const rtab *rt, const dstudy *s, size_t ns, const char *datadir) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/serving_plane.dat", datadir);
+    FILE *f = fopen(path, "w");
+    if (!f) return -1;
+    long h = dstudy_headline(rt, s, ns);
+    if (h >= 0) {
+        char name[120], text[300];
+        dstudy_name(rt, &s[h], name, sizeof name);
+        dstudy_text(rt, &s[h], text, sizeof text);
+        fprintf(f, "# L=%.0f\n# %s, %s: decode rows at the largest context every family ran\n", s[h].plane_L, name, text);
+    }
+    fprintf(f, "# serving_plane.dat: written by `attnbench analyze` (analysis/decode.c), read by scripts/headline.gp\n"
+               "# columns: cache_bytes rel_err family knob_value front\n");
+    size_t n = 0;
+    plane_pt *p = h >= 0 ? plane_points(rt, &s[h], &n) : NULL;
+    if (h >= 0 && !p) { fclose(f); return -1; }
+    for (size_t i = 0; i < n; i++)
+        if (p[i].x > 0 && isfinite(p[i].y))
+            fprintf(f, "%.9g %.9g %s %g %d\n", p[i].x, p[i].y, p[i].family, p[i].knob, p[i].front);
+    free(p);
+    int bad = ferror(f);
+    return fclose(f) || bad ? -1 : 0;
+}
+
+/* a series of points per family, its colour lightened for a small knob */
+static fig_series *fam_series(figure *g, int panel, const dfam *f, int lines, double order) {
+    char label[120], color[8];
+    fam_label(f, label, sizeof label);
+    ramp_color(family_color(f->family), strcmp(f->family, "gqa") ? f->knob : 0, color); /* G: no ramp */
+    fig_series *x = fig_series_get(g, panel, label, color, family_marker(f->family), 1, lines);
+    if (x) { x->order = order; x->ps = 1.3; }
+    return x;
+}
+
+/* serving_plane_fig: a panel per study, every family at its plane context,
+ * the front as a grey staircase */
+static int fig_plane(const rtab *rt, const dstudy *s, size_t ns, const char *datadir, const char *csv) {
+    figure g;
+    fig_init(&g, "serving_plane_fig");
+    g.ncols = ns > 3 ? 3 : (int)ns;
+    snprintf(g.subtitle, sizeof g.subtitle, "%s",
+             "rel_err vs float64 exact attention at the largest context every family ran\n"
+             "grey dashes: the Pareto front; lighter: smaller knob");
+    int rc = 0;
+    for (size_t i = 0; i < ns && i < FIG_MAX_PANELS && !rc; i++) {
+        int panel = (int)i + 1;
+        char name[120], L[32];
+        dstudy_name(rt, &s[i], name, sizeof name);
+        fmt_ctx(s[i].plane_L, L, sizeof L);
+        snprintf(g.panel_title[i], sizeof g.panel_title[i], "%s, L = %s", name, L);
+        size_t n = 0;
+        plane_pt *p = plane_points(rt, &s[i], &n);
+        if (!p) return fig_free(&g), -1;
+        /* the front first (under the points), each step's corner a hair left of the next point */
+        fig_series *fr = fig_series_get(&g, panel, "Pareto front", "#555555", 0, 2, 1);
+        if (!fr) rc = -1;
+        else { fr->ps = 0; fr->order = 1e9; }
+        double last_y = NAN;
+        /* p is in legend order: the front by increasing cache */
+        size_t *ord = malloc((n ? n : 1) * sizeof *ord), nf = 0;
+        for (size_t k = 0; ord && k < n; k++)
+            if (p[k].front) {
+                size_t at = nf++;
+                while (at > 0 && p[ord[at - 1]].x > p[k].x) { ord[at] = ord[at - 1]; at--; }
+                ord[at] = k;
+            }
+        for (size_t k = 0; ord && fr && k < nf && !rc; k++) {
+            if (isfinite(last_y)) rc |= fig_add(fr, p[ord[k]].x * (1 - 1e-6), last_y);
+            rc |= fig_add(fr, p[ord[k]].x, p[ord[k]].y);
+            last_y = p[ord[k]].y;
+        }
+        if (!ord) rc = -1;
+        free(ord);
+        for (size_t k = 0; k < n && !rc; k++) {
+            dfam f = {{0}, p[k].knob, !strncmp(p[k].family, "window", 6) ? rt_num(rt, p[k].row, RC_sink) : 0};
+            snprintf(f.family, sizeof f.family, "%s", p[k].family);
+            fig_series *x = fam_series(&g, panel, &f, 0, (double)k);
+            rc = !x || fig_add(x, p[k].x, p[k].y);
+        }
+        free(p);
+    }
+    if (!ns) snprintf(g.panel_title[0], sizeof g.panel_title[0], "no decode rows");
+    if (!rc) rc = fig_write(&g, datadir, csv ? csv : "a results table");
+    fig_free(&g);
+    return rc;
+}
+
+/* decode_time_vs_L: a panel per study, a line per family; runs that did not
+ * finish as marks on the top edge */
+static int fig_time(const rtab *rt, const dstudy *s, size_t ns, const char *datadir, const char *csv) {
+    figure g;
+    fig_init(&g, "decode_time_vs_L");
+    g.ncols = ns > 3 ? 3 : (int)ns;
+    snprintf(g.subtitle, sizeof g.subtitle, "%s",
+             "exact MHA reads its whole cache every step (slope ~1);\n"
+             "window and Performer hold a fixed state (flat)");
+    int rc = 0;
+    for (size_t i = 0; i < ns && i < FIG_MAX_PANELS && !rc; i++) {
+        int panel = (int)i + 1;
+        char name[120];
+        dstudy_name(rt, &s[i], name, sizeof name);
+        snprintf(g.panel_title[i], sizeof g.panel_title[i], "%s", name);
+        for (size_t j = 0; j < s[i].nfam && !rc; j++) {
+            fig_series *x = fam_series(&g, panel, &s[i].fam[j], 1, (double)j);
+            if (!x) { rc = -1; break; }
+            x->ps = 1.0;
+            for (size_t c = 0; c < s[i].nctx && !rc; c++) {
+                long r = dstudy_row(rt, &s[i], &s[i].fam[j], s[i].ctx[c]);
+                if (r >= 0) rc = fig_add(x, s[i].ctx[c], rt_num(rt, (size_t)r, RC_step_time_s));
+            }
+        }
+        for (size_t k = 0; k < s[i].n && !rc; k++) {
+            size_t r = s[i].rows[k];
+            if (rt_ok(rt, r)) continue;
+            char fam[48];
+            double knob;
+            decode_family(rt, r, fam, sizeof fam, &knob);
+            rc = fig_mark(&g, panel, rt_num(rt, r, RC_context), rt_get(rt, r, RC_status), family_color(fam),
+                          family_marker(fam));
+        }
+    }
+    if (!ns) snprintf(g.panel_title[0], sizeof g.panel_title[0], "no decode rows");
+    if (!rc) rc = fig_write(&g, datadir, csv ? csv : "a results table");
+    fig_free(&g);
+    return rc;
+}
+
 int analyze_decode(const csv_table *t, const char *csv, const char *datadir, FILE *summary, char *err, size_t errlen) {
-    (void)t, (void)csv, (void)datadir, (void)summary, (void)err, (void)errlen;
-    return 0;
+    rtab rt;
+    rt_init(&rt, t);
+    dstudy *s = NULL;
+    size_t ns = 0;
+    if (dstudies_find(&rt, &s, &ns)) { snprintf(err, errlen, "out of memory (decode rows)"); return -1; }
+    int rc = 0;
+    if (write_plane_dat(&rt, s, ns, datadir) || fig_plane(&rt, s, ns, datadir, csv) ||
+        fig_time(&rt, s, ns, datadir, csv)) {
+        snprintf(err, errlen, "cannot write the decode figures' data in %s: %s", datadir, strerror(errno));
+        rc = -1;
+    }
+    if (!rc) decode_summary(summary, &rt, s, ns, csv);
+    dstudies_free(s, ns);
+    return rc;
 }

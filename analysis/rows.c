@@ -4,7 +4,8 @@
 #include "rows.h"
 #include "point_id.h"
 #include "results.h"
-#include "spec.h"
+#include "knobs.h"
+#include "options.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -133,14 +134,25 @@ int same_config(const data *d, size_t r, size_t q, unsigned skip, int lenient) {
     return 1;
 }
 
+/* the identity columns that are a method's (or projection's) knob in the
+ * registry (knobs.h: an entry with a KNOB_* bit), and set in the row; a
+ * projection's knob (kv_heads: every projection records its K/V heads, only
+ * some choose them) only where the row's scheme reads it */
 unsigned row_knob_cols(const data *d, size_t r) {
     unsigned bits = 0;
-    for (int c = 0; c < ID_COUNT; c++)
-        if ((KNOB_BITS & BIT(c)) && *fld(d, r, c)) bits |= BIT(c);
-    /* every projection records its K/V heads; only some choose them */
-    if ((bits & BIT(ID_KV_HEADS)) &&
-        (is_ffn(d, r) || !spec_knob_applies(SK_KV_HEADS, fld(d, r, ID_ATTENTION), fld(d, r, ID_PROJECTION))))
-        bits &= ~BIT(ID_KV_HEADS);
+    for (int c = 0; c < ID_COUNT; c++) {
+        if (!(KNOB_BITS & BIT(c)) || !*fld(d, r, c)) continue;
+        const int col = result_column_find(id_names[c]);
+        for (int i = 0; i < KN_COUNT; i++) {
+            const knob_def *k = &knob_defs[i];
+            if (k->column != col || !k->bit) continue;
+            if (k->bit == KNOB_KV_HEADS &&
+                (is_ffn(d, r) || !knob_applies(i, OPTS_RUN, fld(d, r, ID_ATTENTION), fld(d, r, ID_PROJECTION))))
+                break;
+            bits |= BIT(c);
+            break;
+        }
+    }
     return bits;
 }
 

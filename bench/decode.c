@@ -17,10 +17,12 @@
 #include "bandwidth.h"
 #include "commands.h"
 #include "decode_cmd.h"
+#include "knobs.h"
 #include "env.h"
 #include "measure.h"
 #include "methods.h"
 #include "options.h"
+#include "point_id.h"
 #include "report.h"
 
 #include <math.h>
@@ -81,7 +83,8 @@ typedef struct {
     layer_input *in;          /* (B) inputs; with --input one, shared */
     const layer_input **seq;  /* (B) sequence b's input */
     step_proj proj;
-    int layer_form;
+    int layer_form;           /* the input's form (synthetic: layer form) */
+    size_t in_kv;             /* operator form: the K/V heads of the files */
     float *tok[3];            /* operator form: q (n, heads, d), k, v (n, kv, d) token-major */
     decode_ctx ctx;
     workspace mws, *sws;      /* the context's workspace, (B) the sequences' */
@@ -100,32 +103,58 @@ static float *token_major(const float *a, size_t heads, size_t n, size_t d) {
     return t;
 }
 
+/* the shape an --input's files give (loaded, or their headers): 0, or 2
+ * after a message */
+static int input_shape_set(run_state *r, const input_shape *sh) {
+    run_options *o = &r->o;
+    if (r->n > sh->n)
+        return bad_input(cmd, "--context %zu + --steps %zu is more than the %zu positions of %s", r->L, r->S, sh->n, o->input);
+    o->heads = sh->heads; o->d_head = sh->d_head; o->d_model = sh->d_model;
+    r->layer_form = sh->layer_form;
+    r->in_kv = sh->kv_heads;
+    if (!sh->layer_form && strcmp(r->ps->name, "mha") != 0)
+        return bad_input(cmd, "--projection %s needs the layer form (x.npy, wq.npy, wk.npy, wv.npy); %s holds q, k, v", r->ps->name, o->input);
+    return 0;
+}
+
+/* --input's flags that are for synthetic input only: 0, or 2 after a message */
+static int synthetic_only(const run_options *o) {
+    static const char *const names[] = {"score-std", "head-sim", "heads", "d-head", "d-model"};
+    for (int i = 0; i < 5; i++)
+        if (options_given(o, names[i])) return bad_input(cmd, "--%s applies to synthetic input only, not --input", names[i]);
+    return 0;
+}
+
+static int synthetic_shape(run_state *r);
+
 /* the options and the input: 0, or 2 after a one-line message */
 static int setup_input(run_state *r) {
     run_options *o = &r->o;
     char err[1024];
-    r->n = r->L + r->S;
     r->in = calloc(r->B, sizeof(layer_input));
     r->seq = calloc(r->B, sizeof(*r->seq));
     if (!r->in || !r->seq) return bad_input(cmd, "out of memory");
     if (o->input) {
-        static const char *const synthetic_only[] = {"score-std", "head-sim", "heads", "d-head", "d-model"};
-        for (int i = 0; i < 5; i++)
-            if (options_given(o, synthetic_only[i]))
-                return bad_input(cmd, "--%s applies to synthetic input only, not --input", synthetic_only[i]);
+        if (synthetic_only(o)) return 2;
         if (input_load(&r->in[0], o->input, err, sizeof err)) return bad_input(cmd, "%s", err);
-        if (r->n > r->in[0].n)
-            return bad_input(cmd, "--context %zu + --steps %zu is more than the %zu positions of %s", r->L, r->S, r->in[0].n, o->input);
+        const layer_input *in = &r->in[0];
+        int rc = input_shape_set(r, &(input_shape){in->layer_form, in->n, in->heads, in->kv_heads, in->d_head, in->d_model, 0});
+        if (rc) return rc;
         /* layer form: the first L + S rows of x are the sequence (the MHE fit
          * sees those); operator form keeps its (heads, n, d) layout, and the
          * causal reference never reads past the last step */
         if (r->in[0].layer_form) r->in[0].n = r->n;
-        o->heads = r->in[0].heads; o->d_head = r->in[0].d_head; o->d_model = r->in[0].d_model;
-        if (!r->in[0].layer_form && strcmp(r->ps->name, "mha") != 0)
-            return bad_input(cmd, "--projection %s needs the layer form (x.npy, wq.npy, wk.npy, wv.npy); %s holds q, k, v", r->ps->name, o->input);
         for (size_t b = 0; b < r->B; b++) r->seq[b] = &r->in[0];
         return 0;
     }
+    return synthetic_shape(r);
+}
+
+/* synthetic input's shape: d_model (default heads * d_head) and the ranges;
+ * 0, or 2 after a message */
+static int synthetic_shape(run_state *r) {
+    run_options *o = &r->o;
+    r->layer_form = 1;
     if (!o->d_model && size_mul(o->heads, o->d_head, &o->d_model)) return bad_input(cmd, "--heads * --d-head overflows");
     if (!o->heads || !o->d_head || !o->d_model)
         return bad_input(cmd, "--%s must be at least 1", !o->heads ? "heads" : !o->d_head ? "d-head" : "d-model");
@@ -134,34 +163,41 @@ static int setup_input(run_state *r) {
     return 0;
 }
 
-/* shape and knobs after the input: 0, or 2 after a message */
-static int setup_shape(run_state *r) {
+/* K/V heads and the operator's knobs after the input: 0, or 2 after a message */
+static int resolve_knobs(run_state *r) {
     run_options *o = &r->o;
-    const int op_form = o->input && !r->in[0].layer_form;
-    r->kv = op_form ? r->in[0].kv_heads : r->ps->kv_heads_for(o->heads, o->kv_heads);
+    const int op_form = o->input && !r->layer_form;
+    r->kv = op_form ? r->in_kv : r->ps->kv_heads_for(o->heads, o->kv_heads);
     if (options_given(o, "kv-heads") && r->kv != o->kv_heads)
         return bad_input(cmd, "--kv-heads %zu does not apply to --projection %s (it has %zu K/V heads)", o->kv_heads, r->ps->name, r->kv);
     if (!r->kv) return bad_input(cmd, "--projection %s needs --kv-heads G (a divisor of --heads %zu)", r->ps->name, o->heads);
     if (o->heads % r->kv) return bad_input(cmd, "--kv-heads %zu must divide --heads %zu", r->kv, o->heads);
     if (r->n > (size_t)INT32_MAX || o->d_head > (size_t)INT32_MAX || o->d_model > (size_t)INT32_MAX)
         return bad_input(cmd, "sizes beyond 2^31-1 are not supported by BLAS");
+    /* the operator's knobs: as given, else its defaults (the table entry's
+     * resolve, over the cache of --context tokens); then decode's own limits */
     attn_knobs *kn = &r->kn;
-    *kn = (attn_knobs){.k = o->k, .features = o->features, .sink = o->sink, .window = o->window,
-                       .seed = o->seed, .threads = o->threads};
-    if (r->op == DECODE_TOPK) {
-        if (!options_given(o, "k")) kn->k = r->L < 64 ? r->L : 64;
-        if (kn->k < 1) return bad_input(cmd, "--k must be at least 1");
-        if (kn->k > r->L) return bad_input(cmd, "--k %zu is larger than the cache of --context %zu", kn->k, r->L);
+    char kerr[400];
+    const attn_method *m = attn_method_find(o->attention);
+    unsigned reads = r->op == DECODE_EXACT ? 0 : m ? m->knobs : 0;
+    if (knobs_check_read(o, OPTS_DECODE, reads, "attention", o->attention, kerr, sizeof kerr)) return bad_input(cmd, "%s", kerr);
+    knobs_fill(o, kn);
+    const attn_shape ks = {o->heads, r->kv, r->L, o->d_head, 1};
+    if (reads && m->resolve(&ks, kn, kerr, sizeof kerr) != ATTN_OK) {
+        if (!strncmp(kerr, "--k ", 4) && strstr(kerr, "larger than"))
+            return bad_input(cmd, "--k %zu is larger than the cache of --context %zu", kn->k, r->L);
+        return bad_input(cmd, "%s", kerr);
     }
-    if (r->op == DECODE_WINDOW) {
-        if (kn->window < 1) return bad_input(cmd, "--window must be at least 1");
-        if (size_add_sat(kn->sink, kn->window) > r->L)
-            return bad_input(cmd, "--sink %zu + --window %zu is larger than the cache of --context %zu", kn->sink, kn->window, r->L);
-    }
-    if (r->op == DECODE_PERFORMER) {
-        if (!options_given(o, "features")) kn->features = performer_default_features(o->d_head);
-        if (kn->features < 1) return bad_input(cmd, "--features must be at least 1");
-    }
+    knobs_clear_unread(kn, reads);
+    if ((reads & KNOB_WINDOW) && size_add_sat(kn->sink, kn->window) > r->L)
+        return bad_input(cmd, "--sink %zu + --window %zu is larger than the cache of --context %zu", kn->sink, kn->window, r->L);
+    return 0;
+}
+
+/* shape and knobs after the input, and whether the run fits: 0, or 2 after a message */
+static int setup_shape(run_state *r) {
+    run_options *o = &r->o;
+    if (resolve_knobs(r)) return 2;
     /* the inputs (x per sequence) and the float64 reference of one sequence */
     size_t hn, need = 0;
     int ovf = size_mul3(o->heads, r->n, o->d_head, &hn) || hn > SIZE_MAX / 64;
@@ -169,7 +205,7 @@ static int setup_shape(run_state *r) {
         size_t xs = 0;
         ovf = size_mul3(r->B, r->n, o->d_model, &xs) || xs > SIZE_MAX / 16;
         need = ovf ? 0 : 4 * xs + 8 * (r->n * o->d_model) + 32 * hn + 2 * r->B * decode_cache_bytes(&(decode_config){
-            .op = r->op, .heads = o->heads, .kv_heads = r->kv, .d_head = o->d_head, .max_len = r->n, .kn = *kn});
+            .op = r->op, .heads = o->heads, .kv_heads = r->kv, .d_head = o->d_head, .max_len = r->n, .kn = r->kn});
     }
     if (ovf) return bad_input(cmd, "sizes overflow: heads %zu x n %zu x d_head %zu", o->heads, r->n, o->d_head);
     const size_t total = mem_total_bytes();
@@ -195,7 +231,6 @@ static int setup_run(run_state *r) {
             }
             r->seq[b] = &r->in[b];
         }
-    r->layer_form = r->in[0].layer_form;
     const size_t H = o->heads, d = o->d_head;
     decode_config c = {.op = r->op, .heads = H, .kv_heads = r->kv, .d_head = d, .max_len = r->n,
                        .batch = r->B, .embed = DECODE_EMBED_NONE, .kn = r->kn};
@@ -324,10 +359,8 @@ static void row_describe(const run_state *r, result_row *row) {
     row_set(row, COL_heads, "%zu", o->heads);
     row_set(row, COL_kv_heads, "%zu", r->kv);
     row_set(row, COL_d_head, "%zu", o->d_head);
-    if (!o->input || r->in[0].layer_form) row_set(row, COL_d_model, "%zu", o->d_model);
-    if (r->op == DECODE_TOPK) row_set(row, COL_k, "%zu", r->kn.k);
-    if (r->op == DECODE_PERFORMER) row_set(row, COL_features, "%zu", r->kn.features);
-    if (r->op == DECODE_WINDOW) { row_set(row, COL_sink, "%zu", r->kn.sink); row_set(row, COL_window, "%zu", r->kn.window); }
+    if (!o->input || r->layer_form) row_set(row, COL_d_model, "%zu", o->d_model);
+    knobs_set_columns(row, r->op == DECODE_EXACT ? 0 : knob_method_bits(OPTS_DECODE, o->attention), &r->kn);
     row_set(row, COL_causal, "1");
     if (!o->input) { row_set(row, COL_score_std, "%g", o->score_std); row_set(row, COL_head_sim, "%g", o->head_sim); }
     row_set_common(row, o);
@@ -359,9 +392,10 @@ static void row_measured(run_state *r, result_row *row) {
 }
 
 static int row_errors(run_state *r, result_row *row) {
-    const int mass_kind = r->op == DECODE_TOPK ? 1 : r->op == DECODE_WINDOW ? 2 : 0;
+    const attn_method *m = r->op == DECODE_EXACT ? NULL : attn_method_find(r->o.attention);
+    const int mass_kind = m ? m->mass : ATTN_MASS_NONE;
     decode_errors e;
-    int rc = decode_reference(r->seq, r->B, r->L, r->S, r->all_out, mass_kind, &r->kn, &e);
+    int rc = decode_reference(r->seq, r->B, r->L, r->S, r->all_out, m, &r->kn, &e);
     if (rc) { fprintf(stderr, "attnbench decode: reference: %s\n", attn_strerror(rc)); return 1; }
     int finite = 1;
     for (size_t i = 0; i < r->B * r->S * r->o.heads * r->o.d_head; i++) finite &= isfinite(r->all_out[i]) != 0;
@@ -376,16 +410,26 @@ static int row_errors(run_state *r, result_row *row) {
     return 0;
 }
 
+static int check_options(run_state *r);
+
 /* the options alone: 0, 1 (help printed: exit 0) or 2 after a message */
 static int parse(run_state *r, int argc, char **argv) {
-    run_options *o = &r->o;
+    decode_options_defaults(&r->o);
+    int prc = options_parse(&r->o, OPTS_DECODE, argc, argv);
+    if (prc) return prc;
+    if (r->o.probe) return 0;
+    return check_options(r);
+}
+
+void decode_options_defaults(run_options *o) {
     options_defaults(o, OPTS_DECODE);
     o->attention = "exact";
     o->context = 4096; o->steps = 64; o->batch = 1;
-    o->sink = WINDOW_DEFAULT_SINK; o->window = WINDOW_DEFAULT_WINDOW;
-    int prc = options_parse(o, OPTS_DECODE, argc, argv);
-    if (prc) return prc;
-    if (o->probe) return 0;
+}
+
+/* the parsed options' operator, scheme and sizes: 0, or 2 after a message */
+static int check_options(run_state *r) {
+    run_options *o = &r->o;
     if (!op_of(o->attention, &r->op))
         return bad_input(cmd, "unknown --attention '%s' (one of: exact, vanilla, chunked, topk, window, performer)", o->attention);
     if (!(r->ps = proj_scheme_find(o->projection))) return bad_input(cmd, "unknown --projection '%s'", o->projection);
@@ -397,6 +441,29 @@ static int parse(run_state *r, int argc, char **argv) {
     if (o->warmup > o->context) return bad_input(cmd, "--warmup %zu is more than --context %zu (warm-up steps decode the context's last tokens)", o->warmup, o->context);
     r->L = o->context; r->S = o->steps; r->B = o->batch;
     if (r->L > SIZE_MAX / 2 - r->S) return bad_input(cmd, "--context + --steps overflows");
+    r->n = r->L + r->S;
+    return 0;
+}
+
+/* The identity columns of the row a decode run of o would write, resolved
+ * as the run resolves them (an --input's shapes from its headers), with
+ * nothing run and nothing printed: 0, or -1 when the run would refuse o. */
+int decode_point_row(const run_options *o, result_row *row) {
+    run_state r;
+    memset(&r, 0, sizeof r);
+    r.o = *o;
+    bad_input_quiet(1);
+    int rc = check_options(&r);
+    if (!rc && o->input) {
+        input_shape sh;
+        rc = synthetic_only(o) || point_id_peek_input(o->input, 0, &sh) || input_shape_set(&r, &sh);
+    } else if (!rc) {
+        rc = synthetic_shape(&r);
+    }
+    if (!rc) rc = resolve_knobs(&r);
+    bad_input_quiet(0);
+    if (rc) return -1;
+    row_describe(&r, row);
     return 0;
 }
 
@@ -408,6 +475,7 @@ int cmd_decode(int argc, char **argv) {
     if (rc) return rc;
     if (r.o.probe) return probe(&r.o);
     if ((rc = setup_input(&r)) || (rc = setup_shape(&r))) { run_free(&r); return rc; }
+    env_timing_line(cmd, r.o.threads, r.o.row_only); /* the timing context, one line on stderr */
     blas_set_threads((int)r.o.threads);
     blas_prime();
     result_row row;

@@ -7,6 +7,7 @@
 #include "attention.h"
 #include "decode.h"
 #include "input.h"
+#include "options.h"
 #include "report.h"
 
 /* The projection one step runs on its tokens, converted once from the MHA
@@ -39,13 +40,23 @@ double step_proj_bytes(const step_proj *p);
 /* Error figures of the decoded rows against float64 exact attention with
  * the MHA cache, over every sequence of the batch: inputs[b] is sequence b
  * (MHA q, k, v from it, rows L .. L+S-1, causal); out: (batch, S, heads,
- * d_head). mass_kind: 0 none, 1 top-k mass of k, 2 the window's kept mass
- * (kn's sink, window). Returns 0, or an ATTN_* code. */
+ * d_head). m: the operator's table entry (NULL: exact), whose statistic
+ * (m->mass: the mass of the k largest, or its kept_mass hook) fills mass.
+ * Returns 0, or an ATTN_* code. */
 typedef struct {
     error_stats e;
     double entropy, mass;  /* means; mass NAN where it does not apply */
 } decode_errors;
 int decode_reference(const layer_input *const *inputs, size_t batch, size_t L, size_t S,
-                     const float *out, int mass_kind, const attn_knobs *kn, decode_errors *r);
+                     const float *out, const attn_method *m, const attn_knobs *kn, decode_errors *r);
+
+/* decode's defaults (options_defaults, then --attention exact, --context
+ * 4096, --steps 64, --batch 1) */
+void decode_options_defaults(run_options *o);
+/* The identity columns of the row `decode` would write for o (parsed over
+ * decode_options_defaults), resolved as the run resolves them (an --input's
+ * shapes from its .npy headers); nothing runs, nothing is printed. 0, or -1
+ * when decode would refuse o (the sweep then runs it to report why). */
+int decode_point_row(const run_options *o, result_row *row);
 
 #endif

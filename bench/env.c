@@ -1,5 +1,6 @@
 /* env.c — BLAS core selection and the .env sidecar. */
 #include "env.h"
+#include "bandwidth.h"
 #include "spec_hash.h"
 #include "version.h"
 
@@ -65,6 +66,62 @@ void blas_ensure_native_core(char **argv) {
     setenv("ATTNBENCH_NO_REEXEC", "1", 1); /* never loop */
     execv("/proc/self/exe", argv);
     /* exec failed: run on the fallback core; the core is recorded in every row */
+}
+
+double env_load_avg(void) {
+    double l[1];
+    return getloadavg(l, 1) == 1 ? l[0] : -1;
+}
+
+const char *blas_core_how(void) {
+    const char *coretype = getenv("OPENBLAS_CORETYPE");
+    if (coretype && getenv("ATTNBENCH_NO_REEXEC")) return "forced by attnbench: fallback core detected";
+    if (coretype) return "set by OPENBLAS_CORETYPE";
+    if (blas_core_is_fallback()) return "a generic fallback core: OpenBLAS did not recognise this CPU";
+    return "detected";
+}
+
+static double timing_load = -2; /* the load average env_timing_line read; -2: none */
+
+void env_timing_line(const char *cmd, size_t threads, int quiet) {
+    timing_load = env_load_avg();
+    if (quiet) return;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    char load[64] = "unknown";
+    if (timing_load >= 0) snprintf(load, sizeof load, "%.2f", timing_load);
+    char thr[64] = "each point its own threads";
+    if (threads) snprintf(thr, sizeof thr, "%zu thread%s", threads, threads == 1 ? "" : "s");
+    fprintf(stderr, "attnbench %s: OpenBLAS core %s (%s), %s, load average %s on %ld core%s\n", cmd,
+            blas_core_name(), blas_core_how(), thr, load, cores, cores == 1 ? "" : "s");
+}
+
+/* the bandwidth probe's results, once measured */
+static struct {
+    int done;
+    size_t bytes, all;
+    double gbps_1t, gbps_all;
+} probe;
+
+void env_sidecar_probe(void) {
+    const char *e = getenv("ATTNBENCH_SIDECAR_PROBE");
+    if (probe.done || (e && !strcmp(e, "0"))) return;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    probe.all = cores > 1 ? (size_t)cores : 1;
+    probe.bytes = bandwidth_probe_bytes();
+    probe.gbps_1t = bandwidth_read_gbps(probe.bytes, 1);
+    probe.gbps_all = bandwidth_read_gbps(probe.bytes, probe.all);
+    probe.done = 1;
+}
+
+/* read_gbps_1t= and read_gbps_all= where asked (see env_sidecar_probe) */
+static void write_probe(FILE *f) {
+    const char *e = getenv("ATTNBENCH_SIDECAR_PROBE");
+    if (e && !strcmp(e, "1")) env_sidecar_probe();
+    if (!probe.done) return;
+    fprintf(f, "read_probe_bytes=%zu\n", probe.bytes);
+    fprintf(f, "read_gbps_1t=%.4g\n", probe.gbps_1t);
+    fprintf(f, "read_gbps_all=%.4g\n", probe.gbps_all);
+    fprintf(f, "read_gbps_all_threads=%zu\n", probe.all);
 }
 
 char *env_sidecar_path(const char *csv_path) {
@@ -157,8 +214,12 @@ int env_write_sidecar(const char *csv_path) {
     fprintf(f, "blas_core_forced_by=%s\n", getenv("ATTNBENCH_NO_REEXEC") && coretype ? "attnbench (fallback core detected)" : (coretype ? "user" : "none"));
     fprintf(f, "blas_threading=%s\n", p >= 0 && p <= 2 ? par[p] : "unknown");
     fprintf(f, "blas_max_threads=%d\n", openblas_get_num_threads());
+    double load = timing_load > -2 ? timing_load : env_load_avg();
+    if (load >= 0) fprintf(f, "load_avg=%.2f\n", load);
+    else fprintf(f, "load_avg=\n");
     fprintf(f, "compiler=%s\n", __VERSION__);
     fprintf(f, "cflags=%s\n", ATTNBENCH_CFLAGS);
+    write_probe(f);
     env_write_sweep_lines(f); /* spec, its hash, the shard: when a sweep noted them */
     int rc = ferror(f) ? -1 : 0;
     if (fflush(f) != 0 || fsync(fileno(f)) != 0) rc = -1;

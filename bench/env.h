@@ -4,6 +4,8 @@
 
 #define ATTNBENCH_VERSION "0.1.0"
 
+#include <stddef.h>
+
 const char *env_commit(void);
 /* SHA-256 of the sources that make the rows (kernels/ and bench/ *.c *.h)
  * and the compiler flags, computed by the Makefile into version.h: resume
@@ -25,9 +27,33 @@ void blas_set_threads(int threads);
  * with --warmup 0). */
 void blas_prime(void);
 
+/* The 1-minute load average (/proc/loadavg), or -1 if unknown. */
+double env_load_avg(void);
+
+/* How the BLAS core was chosen, in words: "forced by attnbench: fallback
+ * core detected", "set by OPENBLAS_CORETYPE", "a generic fallback core:
+ * OpenBLAS did not recognise this CPU" or "detected". */
+const char *blas_core_how(void);
+
+/* The timing context, one line on stderr when a command that times starts
+ * timing (unless quiet, e.g. --row-only: a sweep's child, whose parent said
+ * it): "attnbench CMD: OpenBLAS core C (how), T threads, load average L on
+ * N cores". threads 0: a sweep, whose points give their own. The load
+ * average read here is the one the .env sidecar records as load_avg. */
+void env_timing_line(const char *cmd, size_t threads, int quiet);
+
+/* Runs the read-bandwidth probe now (bench/bandwidth.h, 1 thread and every
+ * core; about 2 s), once: sidecars written from then on record it as
+ * read_gbps_1t and read_gbps_all. A process whose environment holds
+ * ATTNBENCH_SIDECAR_PROBE=1 (scripts/bench.sh) runs it when it writes a
+ * sidecar; ATTNBENCH_SIDECAR_PROBE=0 never runs it. The sweep (before it
+ * opens its results file) and bench do; a plain `run --csv` does not. */
+void env_sidecar_probe(void);
+
 /* Writes NAME.env beside the results file NAME.csv (or PATH.env): CPU,
  * cores, memory, OpenBLAS version/core/threading, compiler and flags,
- * commit, source hash, date; atomically (temporary file + rename). Returns
+ * commit, source hash, date, load average (load_avg: when the timing started,
+ * else now), the bandwidth probe where asked (env_sidecar_probe); atomically (temporary file + rename). Returns
  * 0, or -1 with errno. */
 int env_write_sidecar(const char *csv_path);
 char *env_sidecar_path(const char *csv_path); /* caller frees */

@@ -15,6 +15,7 @@
 #include "env.h"
 #include "eval.h"
 #include "eval_seq.h"
+#include "knobs.h"
 #include "measure.h"
 #include "methods.h"
 #include "report.h"
@@ -73,25 +74,35 @@ typedef struct {
     const char *attention_name, *projection_name;
 } eval_run;
 
-/* a knob from its option (one value, or one per substituted layer in
- * --layers order), or `def` where not given; 0 or 2 after a message */
-static int set_knob(eval_run *r, const char *opt, const char *text, unsigned bit, size_t def, size_t min,
-                    size_t offset) {
+/* the method knobs of the substituted layers: each as given (one value, or
+ * one per substituted layer in --layers order, registry.lists), the rest
+ * left to the operator, whose resolve() fills its defaults and checks them
+ * (knobs.h, attention.h); 0 or 2 after a message */
+static int set_knobs(eval_run *r) {
     const attn_method *m = r->e.op;
-    if (text && (!m || !(m->knobs & bit)))
-        return bad_input(cmd, "--%s does not apply to --attention %s", opt, r->attention_name);
-    if (!m || !(m->knobs & bit)) return 0;
+    const llama_config *c = &r->md.c;
     static size_t vals[MAX_LIST];
-    size_t count = 1;
-    vals[0] = def;
-    if (text && parse_list(opt, text, vals, &count)) return 2;
-    if (count != 1 && count != r->nsub)
-        return bad_input(cmd, "--%s has %zu values for %zu substituted layers (give one, or one per layer)", opt, count, r->nsub);
-    for (size_t i = 0; i < r->nsub; i++) {
-        size_t v = vals[count == 1 ? 0 : i];
-        if (v < min) return bad_input(cmd, "--%s %zu: must be at least %zu", opt, v, min);
-        if (bit == KNOB_K && v > r->toks.n) return bad_input(cmd, "--k %zu is larger than --n %zu", v, r->toks.n);
-        *(size_t *)((char *)&r->e.knobs[r->order[i]] + offset) = v;
+    for (int l = 0; l < c->n_layers; l++) knobs_fill(&r->o, &r->e.knobs[l]);
+    for (int i = 0; i < KN_COUNT; i++) {
+        const knob_def *d = &knob_defs[i];
+        if (!(d->lists & C_EVAL) || !r->o.given[i]) continue;
+        if (!m || !(m->knobs & d->bit))
+            return bad_input(cmd, "--%s does not apply to --attention %s", d->name, r->attention_name);
+        size_t count;
+        if (parse_list(d->name, r->o.list[i], vals, &count)) return 2;
+        if (count != 1 && count != r->nsub)
+            return bad_input(cmd, "--%s has %zu values for %zu substituted layers (give one, or one per layer)", d->name, count, r->nsub);
+        for (size_t j = 0; j < r->nsub; j++) *knob_field(&r->e.knobs[r->order[j]], d->bit) = vals[count == 1 ? 0 : j];
+    }
+    for (int l = 0; l < c->n_layers; l++)
+        if (!m || !r->e.sub[l]) knobs_clear_unread(&r->e.knobs[l], 0); /* not substituted: no knob */
+    if (!m) return 0;
+    const attn_shape s = {(size_t)c->n_heads, r->e.kv, r->toks.n, (size_t)c->head_size, 1};
+    for (size_t j = 0; j < r->nsub; j++) {
+        char why[300] = "";
+        if (m->resolve(&s, &r->e.knobs[r->order[j]], why, sizeof why) != ATTN_OK)
+            return bad_input(cmd, "%s%s", why, r->nsub > 1 ? " (in a substituted layer)" : "");
+        knobs_clear_unread(&r->e.knobs[r->order[j]], m->knobs);
     }
     return 0;
 }
@@ -141,14 +152,8 @@ static int configure(eval_run *r) {
         return bad_input(cmd, "--kv-heads needs a substituted --attention");
     }
     if (parse_layers(r)) return 2;
-    size_t n = r->toks.n, kdef = n < 64 ? n : 64;
-    size_t f = (size_t)ceil((double)c->head_size * log((double)c->head_size));
-    if (set_knob(r, "k", o->eval_k, KNOB_K, kdef, 1, offsetof(attn_knobs, k)) ||
-        set_knob(r, "chunk", o->eval_chunk, KNOB_CHUNK, 256, 1, offsetof(attn_knobs, chunk)) ||
-        set_knob(r, "features", o->eval_features, KNOB_FEATURES, f < 1 ? 1 : f, 1, offsetof(attn_knobs, features)) ||
-        set_knob(r, "sink", o->eval_sink, KNOB_SINK, 4, 0, offsetof(attn_knobs, sink)) ||
-        set_knob(r, "window", o->eval_window, KNOB_WINDOW, kdef, 1, offsetof(attn_knobs, window)))
-        return 2;
+    if (set_knobs(r)) return 2;
+    const size_t n = r->toks.n;
     for (int l = 0; l < c->n_layers; l++) {
         e->knobs[l].seed = o->seed + (uint64_t)l * 0x9E3779B97F4A7C15ull; /* Performer: other features per layer */
         e->knobs[l].threads = o->threads;
@@ -164,7 +169,7 @@ static int configure(eval_run *r) {
     int plan = options_given(o, "target-dnll") + options_given(o, "target-kl");
     if (plan > 1) return bad_input(cmd, "--target-dnll and --target-kl: give one");
     if (plan && (!e->op || strcmp(e->op->name, "topk") != 0)) return bad_input(cmd, "the planner (--target-*) chooses top-k's k: it needs --attention topk");
-    if (plan && o->eval_k) return bad_input(cmd, "the planner chooses --k; leave it out");
+    if (plan && o->given[KN_K]) return bad_input(cmd, "the planner chooses --k; leave it out");
     if (plan && options_given(o, "generate")) return bad_input(cmd, "--generate does not go with the planner");
     if (plan && !((options_given(o, "target-dnll") ? o->target_dnll : o->target_kl) > 0))
         return bad_input(cmd, "--target-%s must be positive", options_given(o, "target-dnll") ? "dnll" : "kl");
@@ -185,7 +190,10 @@ static void set_knob_column(result_row *row, int col, const eval_run *r, const e
     else row_set(row, col, "%s", buf);
 }
 
-static void fill_row(result_row *row, eval_run *r, const eval_sub *e, const eval_stats *st) {
+/* the columns that identify the configuration (point_id), and the other
+ * columns the options and the checkpoint's header give: what a row holds
+ * before anything is measured (eval_point_row builds the same) */
+static void fill_identity(result_row *row, eval_run *r, const eval_sub *e) {
     const llama_config *c = &r->md.c;
     r->nsub = 0; /* the substituted layers in ascending order (the planner changes them) */
     for (int l = 0; l < c->n_layers; l++) if (e->sub[l]) r->order[r->nsub++] = l;
@@ -202,15 +210,30 @@ static void fill_row(result_row *row, eval_run *r, const eval_sub *e, const eval
     row_set(row, COL_d_model, "%d", c->dim);
     row_set(row, COL_d_ff, "%d", c->hidden_dim);
     if (m && r->nsub) {
-        if (m->knobs & KNOB_K) set_knob_column(row, COL_k, r, e, offsetof(attn_knobs, k));
-        if (m->knobs & KNOB_CHUNK) set_knob_column(row, COL_chunk, r, e, offsetof(attn_knobs, chunk));
-        if (m->knobs & KNOB_FEATURES) set_knob_column(row, COL_features, r, e, offsetof(attn_knobs, features));
-        if (m->knobs & KNOB_SINK) set_knob_column(row, COL_sink, r, e, offsetof(attn_knobs, sink));
-        if (m->knobs & KNOB_WINDOW) set_knob_column(row, COL_window, r, e, offsetof(attn_knobs, window));
+        for (int i = 0; i < KN_COUNT; i++) /* the registry's method knobs that the operator reads */
+            if ((m->knobs & knob_defs[i].bit) && knob_defs[i].bit < KNOB_KV_HEADS && knob_defs[i].column >= 0)
+                set_knob_column(row, knob_defs[i].column, r, e, knob_attn_offset(knob_defs[i].bit));
     }
+    /* the feed-forward's knob: its kept units (k of an ffn row, as `ffn` rows hold it) */
+    if (e->ffn_k && !m) row_set(row, COL_k, "%zu", e->ffn_k);
     row_set(row, COL_causal, "1");
     row_set_common(row, &r->o);
     row_set(row, COL_input, "%s", r->o.llama2c);
+    row_set(row, COL_sequences, "%zu", r->toks.N);
+    char buf[8192];
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < r->nsub && len < sizeof buf; i++)
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%d", i ? ";" : "", r->order[i]);
+    row_set(row, COL_layers, "%s", r->nsub == (size_t)c->n_layers ? "all" : buf);
+    if (options_given(&r->o, "generate")) row_set(row, COL_gen_tokens, "%zu", r->o.generate);
+}
+
+static void fill_row(result_row *row, eval_run *r, const eval_sub *e, const eval_stats *st) {
+    fill_identity(row, r, e);
+    const llama_config *c = &r->md.c;
+    const size_t n = r->toks.n;
+    const attn_method *m = e->op;
     row_set(row, COL_status, "ok");
     row_set(row, COL_time_median_s, "%.6g", st->time_median_s);
     row_set(row, COL_peak_rss_bytes, "%zu", rss_peak(&(rss_probe){0, 0})); /* getrusage: the process's peak */
@@ -221,19 +244,13 @@ static void fill_row(result_row *row, eval_run *r, const eval_sub *e, const eval
         params = size_add_sat(params, m && e->sub[l] ? e->ps->params(&ps) : gqa_params(&ps));
     }
     row_set(row, COL_params, "%zu", params);
-    row_set(row, COL_sequences, "%zu", r->toks.N);
-    char buf[8192];
-    size_t len = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < r->nsub && len < sizeof buf; i++)
-        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%d", i ? ";" : "", r->order[i]);
-    row_set(row, COL_layers, "%s", r->nsub == (size_t)c->n_layers ? "all" : buf);
     row_set(row, COL_nll, "%.6g", st->nll);
     row_set(row, COL_dnll, "%.6g", st->dnll);
     if (isfinite(st->dnll_se)) row_set(row, COL_dnll_se, "%.3g", st->dnll_se);
     row_set(row, COL_kl, "%.6g", st->kl);
     row_set(row, COL_top1, "%.6g", st->top1);
-    len = 0;
+    char buf[8192];
+    size_t len = 0;
     buf[0] = '\0';
     for (size_t i = 0; m && i < r->nsub && len < sizeof buf; i++)
         len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%.4g", i ? ";" : "", st->layer_rel_err[r->order[i]]);
@@ -267,6 +284,29 @@ static void eval_run_free(eval_run *r) {
     free(r->e.sub); free(r->e.knobs); free(r->order);
     eval_tokens_free(&r->toks);
     llama_free(&r->md);
+}
+
+int eval_point_row(const run_options *o, result_row *row) {
+    eval_run r;
+    memset(&r, 0, sizeof r);
+    r.o = *o;
+    char err[1024];
+    if (!o->llama2c || options_given(o, "target-dnll") || options_given(o, "target-kl")) return -1;
+    if (llama_read_config(o->llama2c, &r.md.c, err, sizeof err)) return -1;
+    if (eval_tokens_shape(o, &r.md.c, &r.toks.N, &r.toks.n)) return -1;
+    const size_t L = (size_t)r.md.c.n_layers;
+    r.e.sub = calloc(L, sizeof(int));
+    r.e.knobs = calloc(L, sizeof(attn_knobs));
+    r.order = calloc(L, sizeof(int));
+    int rc = -1;
+    if (r.e.sub && r.e.knobs && r.order) {
+        bad_input_quiet(1);
+        rc = configure(&r);
+        bad_input_quiet(0);
+    }
+    if (!rc) fill_identity(row, &r, &r.e);
+    free(r.e.sub); free(r.e.knobs); free(r.order);
+    return rc ? -1 : 0;
 }
 
 int cmd_eval(int argc, char **argv) {
@@ -316,7 +356,6 @@ int cmd_eval(int argc, char **argv) {
             row_free(&row);
             goto done;
         }
-        row_set(&row, COL_gen_tokens, "%zu", r.o.generate);
         if (first >= 0) row_set(&row, COL_gen_first_diff, "%.6g", first);
         row_set(&row, COL_gen_match, "%.6g", match);
     }

@@ -9,6 +9,7 @@
 #include "attention.h"
 #include "llama2c.h"
 #include "options.h"
+#include "results.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -81,5 +82,12 @@ size_t eval_cache_bytes(const eval_sub *e, size_t n);
  * `emit`. 0, or 1 after a message. */
 typedef int (*eval_emit_fn)(void *ctx, eval_sub *e, const eval_stats *st, const char *note);
 int eval_plan(eval_sub *e, const eval_exact *ex, int use_kl, double target, eval_emit_fn emit, void *ctx);
+
+/* The identity columns of the row `eval` would write for o, resolved by
+ * the command's own code from the checkpoint's header (and --tokens'
+ * header) without loading weights or sampling; nothing is printed. 0, or
+ * -1 when they cannot be known here (a checkpoint that cannot be read,
+ * --text, --target-*, options eval would refuse). */
+int eval_point_row(const run_options *o, result_row *row);
 
 #endif

@@ -14,6 +14,19 @@
 
 enum { DEFAULT_SEQUENCES = 8, DEFAULT_N_CAP = 512 };
 
+/* a --tokens file of rows sequences of len tokens: the n and N eval runs */
+static void npy_counts(const run_options *o, size_t rows, size_t len, size_t *N, size_t *n) {
+    *n = options_given(o, "n") ? o->n : len;
+    *N = options_given(o, "sequences") ? o->sequences : rows;
+}
+
+/* sampled sequences: the n and N eval runs */
+static void sampled_counts(const run_options *o, const llama_config *c, size_t *N, size_t *n) {
+    size_t cap = (size_t)c->seq_len < DEFAULT_N_CAP ? (size_t)c->seq_len : DEFAULT_N_CAP;
+    *n = options_given(o, "n") ? o->n : cap;
+    *N = options_given(o, "sequences") ? o->sequences : DEFAULT_SEQUENCES;
+}
+
 static int from_npy(const char *cmd, const run_options *o, const llama_config *c, eval_tokens *t) {
     char err[1024];
     npy_array a;
@@ -30,7 +43,8 @@ static int from_npy(const char *cmd, const run_options *o, const llama_config *c
         if (!(a.data[i] >= 0 && a.data[i] < c->vocab_size))
             rc = bad_input(cmd, "--tokens %s: token %zu is %.0f, outside the vocabulary 0..%d", o->tokens, i, a.data[i],
                            c->vocab_size - 1);
-    size_t n = options_given(o, "n") ? o->n : len, N = options_given(o, "sequences") ? o->sequences : rows;
+    size_t n, N;
+    npy_counts(o, rows, len, &N, &n);
     if (!rc && n > len) rc = bad_input(cmd, "--n %zu is longer than the %zu tokens per sequence in %s", n, len, o->tokens);
     if (!rc && N > rows) rc = bad_input(cmd, "--sequences %zu: %s holds %zu", N, o->tokens, rows);
     if (!rc && n > (size_t)c->seq_len)
@@ -94,8 +108,8 @@ int eval_tokens_get(const char *cmd, const run_options *o, const llama_model *md
     if (o->tokens) return from_npy(cmd, o, c, t);
     if (o->text) return from_text(cmd, o, c, t);
 
-    size_t cap = (size_t)c->seq_len < DEFAULT_N_CAP ? (size_t)c->seq_len : DEFAULT_N_CAP;
-    size_t n = options_given(o, "n") ? o->n : cap, N = options_given(o, "sequences") ? o->sequences : DEFAULT_SEQUENCES;
+    size_t n, N;
+    sampled_counts(o, c, &N, &n);
     if (o->temperature < 0) return bad_input(cmd, "--temperature %g: must be 0 (greedy) or positive", o->temperature);
     if (n < 2 || n > (size_t)c->seq_len) return bad_input(cmd, "--n %zu: must be 2 to the checkpoint's seq_len %d", n, c->seq_len);
     size_t count;
@@ -113,6 +127,21 @@ int eval_tokens_get(const char *cmd, const run_options *o, const llama_model *md
     snprintf(t->source, sizeof t->source, "sampled from BOS at temperature %g with seeds %llu..%llu", o->temperature,
              (unsigned long long)o->seed, (unsigned long long)(o->seed + N - 1));
     return 0;
+}
+
+int eval_tokens_shape(const run_options *o, const llama_config *c, size_t *N, size_t *n) {
+    if (o->text) return -1;
+    if (!o->tokens) {
+        sampled_counts(o, c, N, n);
+        return 0;
+    }
+    npy_array a;
+    char err[1024];
+    if (npy_open(o->tokens, &a, err, sizeof err)) return -1;
+    int ok = a.ndim == 1 || a.ndim == 2;
+    if (ok) npy_counts(o, a.ndim == 2 ? a.shape[0] : 1, a.ndim == 2 ? a.shape[1] : a.count, N, n);
+    npy_free(&a);
+    return ok ? 0 : -1;
 }
 
 void eval_tokens_free(eval_tokens *t) {

@@ -15,5 +15,9 @@ typedef struct {
  * --temperature); 0, 2 after a one-line message (bad input), 1 otherwise */
 int eval_tokens_get(const char *cmd, const run_options *o, const llama_model *md, eval_tokens *t);
 void eval_tokens_free(eval_tokens *t);
+/* the N sequences of n tokens eval_tokens_get would give, from --tokens'
+ * header (or the options, sampled) without reading or sampling a token;
+ * unchecked. 0, or -1 (--text, or a header that cannot be read) */
+int eval_tokens_shape(const run_options *o, const llama_config *c, size_t *N, size_t *n);
 
 #endif

@@ -93,6 +93,27 @@ static int check_config(const char *path, llama_config *c, char *err, size_t err
     return 0;
 }
 
+/* the 7 int32 of a header into c, checked: 0, or -1 with err */
+static int header_config(const char *path, const unsigned char *head, llama_config *c, char *err, size_t errlen) {
+    memset(c, 0, sizeof *c);
+    c->dim = le_int32(head); c->hidden_dim = le_int32(head + 4); c->n_layers = le_int32(head + 8);
+    c->n_heads = le_int32(head + 12); c->n_kv_heads = le_int32(head + 16);
+    c->vocab_size = le_int32(head + 20); c->seq_len = le_int32(head + 24);
+    return check_config(path, c, err, errlen);
+}
+
+int llama_read_config(const char *path, llama_config *c, char *err, size_t errlen) {
+    memset(c, 0, sizeof *c);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return fail(err, errlen, "%s: %s", path, strerror(errno));
+    struct stat st;
+    unsigned char head[HEADER_BYTES];
+    int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && read(fd, head, HEADER_BYTES) == HEADER_BYTES;
+    close(fd);
+    if (!ok) return fail(err, errlen, "%s: not a regular file of at least %d bytes", path, HEADER_BYTES);
+    return header_config(path, head, c, err, errlen);
+}
+
 int llama_load(const char *path, llama_model *m, char *err, size_t errlen) {
     memset(m, 0, sizeof *m);
     /* O_NONBLOCK: a FIFO must not block the open; anything but a regular
@@ -114,10 +135,7 @@ int llama_load(const char *path, llama_model *m, char *err, size_t errlen) {
         return fail(err, errlen, "%s: truncated: %zu bytes, shorter than the %d-byte header", path, bytes, HEADER_BYTES);
     }
     llama_config *c = &m->c;
-    c->dim = le_int32(head); c->hidden_dim = le_int32(head + 4); c->n_layers = le_int32(head + 8);
-    c->n_heads = le_int32(head + 12); c->n_kv_heads = le_int32(head + 16);
-    c->vocab_size = le_int32(head + 20); c->seq_len = le_int32(head + 24);
-    if (check_config(path, c, err, errlen)) { fclose(f); return -1; }
+    if (header_config(path, head, c, err, errlen)) { fclose(f); return -1; }
 
     size_t floats, other, want, want_other;
     if (weight_floats(c, !c->shared_classifier, &floats) || weight_floats(c, c->shared_classifier, &other) ||

@@ -43,6 +43,9 @@ typedef struct {
  * header implies, finite weights. 0, or -1 with "PATH: problem" in err. */
 int llama_load(const char *path, llama_model *m, char *err, size_t errlen);
 void llama_free(llama_model *m);
+/* The header only (7 int32), checked as llama_load checks it, with nothing
+ * else read. 0, or -1 with err. */
+int llama_read_config(const char *path, llama_config *c, char *err, size_t errlen);
 
 /* The running state of one sequence of at most max_n positions, fed at most
  * max_m positions per llama_forward call. */

@@ -1,6 +1,8 @@
-/* options.c — one table of options; strict number parsing. */
+/* options.c — the options of every command, from the registry (knobs.h);
+ * strict number parsing; errors come back as text (options_read). */
 #include "options.h"
 #include "attention.h"
+#include "knobs.h"
 
 #include <errno.h>
 #include <math.h>
@@ -8,75 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { T_STR, T_SIZE, T_U64, T_DOUBLE, T_FLAG } opt_type;
-
-typedef struct {
-    const char *name;
-    opt_type type;
-    size_t offset;
-    unsigned kinds;      /* bit OPTS_RUN, bit OPTS_FFN */
-    const char *help;
-} opt_def;
-
-#define RUN (1u << OPTS_RUN)
-#define FFN (1u << OPTS_FFN)
-#define CAP (1u << OPTS_CAPTURE)
-#define DEC (1u << OPTS_DECODE)
-#define EVAL (1u << OPTS_EVAL)
-#define OFF(f) offsetof(run_options, f)
-static const opt_def defs[] = {
-    {"attention", T_STR, OFF(attention), RUN | FFN | EVAL | DEC, "run: attention operator; ffn: topk or exact (see below)"},
-    {"projection", T_STR, OFF(projection), RUN | EVAL | DEC, "projection scheme (see below)"},
-    {"llama2c", T_STR, OFF(llama2c), CAP | EVAL, "the llama2.c checkpoint (required)"},
-    {"out", T_STR, OFF(out), CAP, "where to write (created if missing; required)"},
-    {"n", T_SIZE, OFF(n), RUN | FFN | CAP | EVAL, "sequence length (capture: default the checkpoint's seq_len)"},
-    {"heads", T_SIZE, OFF(heads), RUN | DEC, "query heads"},
-    {"kv-heads", T_SIZE, OFF(kv_heads), RUN | EVAL | DEC, "key/value heads for gqa (divides heads)"},
-    {"d-head", T_SIZE, OFF(d_head), RUN | DEC, "head size"},
-    {"d-model", T_SIZE, OFF(d_model), RUN | FFN | DEC, "model width (default heads*d_head; ffn 768)"},
-    {"d-ff", T_SIZE, OFF(d_ff), FFN, "feed-forward hidden units (default 4*d_model)"},
-    {"k", T_SIZE, OFF(k), RUN | FFN | DEC, "top-k: keys kept per query (default min(64, n))"},
-    {"chunk", T_SIZE, OFF(chunk), RUN | FFN, "query (and key) block size"},
-    {"features", T_SIZE, OFF(features), RUN | DEC, "Performer random features (default ceil(d_head ln d_head))"},
-    {"causal", T_FLAG, OFF(causal), RUN, "causal mask (--causal, or --causal=0|1)"},
-    {"score-std", T_DOUBLE, OFF(score_std), RUN | DEC, "synthetic: std of the logits q.k/sqrt(d) (1 flat .. 8 peaked)"},
-    {"head-sim", T_DOUBLE, OFF(head_sim), RUN | DEC, "synthetic: similarity of the heads' weights, 0..1"},
-    {"seed", T_U64, OFF(seed), RUN | FFN | CAP | EVAL | DEC, "seed of the synthetic input, random features, or sampler"},
-    {"temperature", T_DOUBLE, OFF(temperature), CAP | EVAL, "sampling temperature (default 1; 0: greedy argmax)"},
-    {"tokens", T_STR, OFF(tokens), CAP | EVAL, "use this 1-D integer .npy token sequence instead of sampling"},
-    {"threads", T_SIZE, OFF(threads), RUN | FFN | CAP | EVAL | DEC, "threads: of BLAS and of the kernels (default 1)"},
-    {"warmup", T_SIZE, OFF(warmup), RUN | FFN | DEC, "untimed calls before timing"},
-    {"reps", T_SIZE, OFF(reps), RUN | FFN, "timed calls (0: at least 3 and 1 s of work)"},
-    {"ref-rows", T_SIZE, OFF(ref_rows), RUN | FFN, "error over R evenly spaced query rows (0: all)"},
-    {"input", T_STR, OFF(input), RUN | FFN | DEC, "read .npy tensors from DIR instead of synthetic"},
-    {"dump", T_STR, OFF(dump), RUN | FFN, "write q/k/v, out.npy and ref.npy into DIR"},
-    {"csv", T_STR, OFF(csv), RUN | FFN | EVAL | DEC, "append the row to FILE (header if new); sidecar: FILE with .csv replaced by .env"},
-    {"row-only", T_FLAG, OFF(row_only), RUN | FFN | EVAL | DEC, "print only the data line (for the sweep runner)"},
-    /* eval: knobs as one value or one per substituted layer ("8,16,32") */
-    {"layers", T_STR, OFF(layers), EVAL, "eval: substituted layers: all (default) or a list, e.g. 0,2,4"},
-    {"k", T_STR, OFF(eval_k), EVAL, "eval: top-k keys kept, one value or one per layer (default min(64, n))"},
-    {"chunk", T_STR, OFF(eval_chunk), EVAL, "eval: query block size, one value or one per layer (default 256)"},
-    {"features", T_STR, OFF(eval_features), EVAL, "eval: Performer features, one value or one per layer"},
-    {"sink", T_STR, OFF(eval_sink), EVAL, "eval: window sink keys, one value or one per layer (default 4)"},
-    {"window", T_STR, OFF(eval_window), EVAL, "eval: window keys, one value or one per layer (default min(64, n))"},
-    {"ffn", T_STR, OFF(ffn), EVAL, "eval: topk: also the SwiGLU of the substituted layers (--ffn-k)"},
-    {"ffn-k", T_SIZE, OFF(ffn_k), EVAL, "eval: gated hidden units kept per token by --ffn topk"},
-    {"sequences", T_SIZE, OFF(sequences), EVAL, "eval: sequences sampled from BOS (default 8) or taken"},
-    {"text", T_STR, OFF(text), EVAL, "eval: tokenize this text file (with --tokenizer) into sequences"},
-    {"tokenizer", T_STR, OFF(tokenizer), EVAL, "eval: a llama2.c tokenizer file (tokenizer.bin)"},
-    {"generate", T_SIZE, OFF(generate), EVAL, "eval: greedy-generate G tokens after the first n-G, both models"},
-    {"target-dnll", T_DOUBLE, OFF(target_dnll), EVAL, "eval: plan per-layer top-k k for this dnll (nats/token)"},
-    {"target-kl", T_DOUBLE, OFF(target_kl), EVAL, "eval: plan per-layer top-k k for this KL (nats/token)"},
-    {"context", T_SIZE, OFF(context), DEC, "tokens in the cache before the timed steps (default 4096)"},
-    {"steps", T_SIZE, OFF(steps), DEC, "tokens generated one at a time, timed (default 64)"},
-    {"batch", T_SIZE, OFF(batch), DEC, "sequences decoded together, a cache each (default 1)"},
-    {"sink", T_SIZE, OFF(sink), DEC, "window: the first keys every query sees (default 4)"},
-    {"window", T_SIZE, OFF(window), DEC, "window: the most recent keys a query sees (default 256)"},
-    {"probe", T_FLAG, OFF(probe), DEC, "print the read-bandwidth probe (1 and --threads threads) instead"},
-};
-enum { NDEFS = sizeof defs / sizeof defs[0] };
+static int quiet;
+void bad_input_quiet(int on) { quiet = on; }
 
 int bad_input(const char *cmd, const char *fmt, ...) {
+    if (quiet) return 2;
     va_list ap;
     va_start(ap, fmt);
     fprintf(stderr, "attnbench %s: ", cmd);
@@ -95,7 +33,6 @@ void options_defaults(run_options *o, opts_kind kind) {
     o->heads = 8;
     if (kind == OPTS_FFN) o->d_model = 768;
     o->d_head = 64;
-    o->chunk = 256;
     o->score_std = 4.0;
     o->head_sim = 0.0;
     o->seed = 1;
@@ -104,84 +41,143 @@ void options_defaults(run_options *o, opts_kind kind) {
     o->reps = 0;
 }
 
+static int err_line(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int err_line(char *err, size_t cap, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, cap, fmt, ap);
+    va_end(ap);
+    return 2;
+}
+
 int options_given(const run_options *o, const char *name) {
-    for (int i = 0; i < NDEFS; i++)
-        if (!strcmp(defs[i].name, name)) return (o->set >> i) & 1;
-    return 0;
+    int i = knob_find(name);
+    return i >= 0 && o->given[i];
 }
 
 void options_usage(FILE *f, opts_kind kind) {
-    for (int i = 0; i < NDEFS; i++) {
-        if (!(defs[i].kinds & (1u << kind))) continue;
+    for (int i = 0; i < KN_COUNT; i++) {
+        const knob_def *d = &knob_defs[i];
+        if (!(d->commands & (1u << kind))) continue;
         char lhs[40];
-        snprintf(lhs, sizeof lhs, "--%s%s", defs[i].name,
-                 defs[i].type == T_FLAG ? "" : defs[i].type == T_STR ? " NAME" : " N");
-        fprintf(f, "  %-20s %s\n", lhs, defs[i].help);
+        snprintf(lhs, sizeof lhs, "--%s%s", d->name,
+                 d->type == KT_FLAG ? "" : (d->lists & (1u << kind)) ? " N[,N...]"
+                 : d->type == KT_NAME ? " NAME" : " N");
+        char range[64] = "";
+        if (d->type == KT_SIZE && d->max) snprintf(range, sizeof range, "; %zu..%zu", d->min, d->max);
+        fprintf(f, "  %-20s %s%s%s\n", lhs, d->help, range,
+                (d->lists & (1u << kind)) ? "; one value, or one per substituted layer" : "");
     }
 }
 
-static int parse_value(const char *cmd, const opt_def *d, const char *val, run_options *o) {
+/* a size value: digits only, no sign or space; 0 or 2 with err */
+static int parse_size(const knob_def *d, const char *val, unsigned long long *v, char *err, size_t cap) {
+    char *end;
+    errno = 0;
+    if (*val == '-' || *val == '+' || *val == ' ' || !*val)
+        return err_line(err, cap, "--%s '%s': expected a non-negative integer", d->name, val);
+    *v = strtoull(val, &end, 10);
+    if (*end) return err_line(err, cap, "--%s '%s': expected a non-negative integer", d->name, val);
+    if (errno == ERANGE || (d->type == KT_SIZE && *v > SIZE_MAX)) return err_line(err, cap, "--%s '%s': too large", d->name, val);
+    /* a method knob's range: after the check that the method reads it (knobs.c) */
+    const int method_knob = d->bit && d->bit != KNOB_KV_HEADS;
+    if (d->type == KT_SIZE && d->max && !method_knob && (*v < d->min || *v > d->max))
+        return err_line(err, cap, "--%s %llu: must be %zu..%zu", d->name, *v, d->min, d->max);
+    return 0;
+}
+
+/* "8,16,32": each a size in the knob's range; kept as text */
+static int parse_list(const knob_def *d, const char *val, char *err, size_t cap) {
+    char item[32];
+    for (const char *p = val;;) {
+        size_t len = strcspn(p, ",");
+        if (!len || len >= sizeof item)
+            return err_line(err, cap, "--%s '%s': expected non-negative integers separated by commas", d->name, val);
+        memcpy(item, p, len);
+        item[len] = '\0';
+        unsigned long long v;
+        int rc = parse_size(d, item, &v, err, cap);
+        if (rc) return rc;
+        if (!p[len]) return 0;
+        p += len + 1;
+    }
+}
+
+static int parse_value(opts_kind kind, int id, const char *val, run_options *o, char *err, size_t cap) {
+    const knob_def *d = &knob_defs[id];
     char *p = (char *)o + d->offset, *end;
     errno = 0;
+    if (d->lists & (1u << kind)) {
+        if (!*val) return err_line(err, cap, "--%s: empty value", d->name);
+        int rc = parse_list(d, val, err, cap);
+        if (!rc) o->list[id] = val;
+        if (!rc && !strchr(val, ',')) *(size_t *)p = (size_t)strtoull(val, NULL, 10);
+        return rc;
+    }
     switch (d->type) {
-    case T_STR:
-        if (!*val) return bad_input(cmd, "--%s: empty value", d->name);
+    case KT_NAME:
+        if (!*val) return err_line(err, cap, "--%s: empty value", d->name);
         *(const char **)p = val;
         return 0;
-    case T_SIZE:
-    case T_U64: {
-        if (*val == '-' || *val == '+' || *val == ' ' || !*val)
-            return bad_input(cmd, "--%s '%s': expected a non-negative integer", d->name, val);
-        unsigned long long v = strtoull(val, &end, 10);
-        if (*end) return bad_input(cmd, "--%s '%s': expected a non-negative integer", d->name, val);
-        if (errno == ERANGE || (d->type == T_SIZE && v > SIZE_MAX))
-            return bad_input(cmd, "--%s '%s': too large", d->name, val);
-        if (d->type == T_SIZE) *(size_t *)p = (size_t)v;
+    case KT_SIZE:
+    case KT_U64: {
+        unsigned long long v;
+        int rc = parse_size(d, val, &v, err, cap);
+        if (rc) return rc;
+        if (d->type == KT_SIZE) *(size_t *)p = (size_t)v;
         else *(uint64_t *)p = (uint64_t)v;
         return 0;
     }
-    case T_DOUBLE: {
+    case KT_REAL: {
         double v = strtod(val, &end);
         if (*val && !*end && errno == ERANGE) /* strtod: beyond double's range, or below its smallest normal */
-            return bad_input(cmd, "--%s '%s': out of range (%s)", d->name, val,
-                             fabs(v) < 1 ? "too small: it underflows a double" : "too large for a double");
+            return err_line(err, cap, "--%s '%s': out of range (%s)", d->name, val,
+                            fabs(v) < 1 ? "too small: it underflows a double" : "too large for a double");
         if (!*val || *end || !isfinite(v))
-            return bad_input(cmd, "--%s '%s': expected a finite number", d->name, val);
+            return err_line(err, cap, "--%s '%s': expected a finite number", d->name, val);
         *(double *)p = v;
         return 0;
     }
-    case T_FLAG:
+    case KT_FLAG:
         if (!strcmp(val, "1") || !strcmp(val, "true")) *(int *)p = 1;
         else if (!strcmp(val, "0") || !strcmp(val, "false")) *(int *)p = 0;
-        else return bad_input(cmd, "--%s='%s': expected 0 or 1", d->name, val);
+        else return err_line(err, cap, "--%s='%s': expected 0 or 1", d->name, val);
         return 0;
     }
     return 2;
 }
 
-int options_parse(run_options *o, opts_kind kind, int argc, char **argv) {
+int options_read(run_options *o, opts_kind kind, int argc, char **argv, char *err, size_t cap) {
     const char *cmd = argv[0];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) return 1;
-        if (strncmp(a, "--", 2) != 0) return bad_input(cmd, "unexpected argument '%s'", a);
+        if (strncmp(a, "--", 2) != 0) return err_line(err, cap, "unexpected argument '%s'", a);
         const char *name = a + 2, *eq = strchr(name, '=');
         size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
-        const opt_def *d = NULL;
-        int di = 0;
-        for (di = 0; di < NDEFS; di++)
-            if (strlen(defs[di].name) == nlen && !strncmp(defs[di].name, name, nlen) &&
-                (defs[di].kinds & (1u << kind))) { d = &defs[di]; break; }
-        if (!d) return bad_input(cmd, "unknown option '%.*s' (see attnbench %s --help)", (int)(nlen + 2), a, cmd);
-        if ((o->set >> di) & 1) return bad_input(cmd, "--%s given twice", d->name);
-        o->set |= 1ull << di;
+        int id = -1;
+        for (int k = 0; k < KN_COUNT && id < 0; k++)
+            if (strlen(knob_defs[k].name) == nlen && !strncmp(knob_defs[k].name, name, nlen) &&
+                (knob_defs[k].commands & (1u << kind)))
+                id = k;
+        if (id < 0) return err_line(err, cap, "unknown option '%.*s' (see attnbench %s --help)", (int)(nlen + 2), a, cmd);
+        const knob_def *d = &knob_defs[id];
+        if (o->given[id]) return err_line(err, cap, "--%s given twice", d->name);
+        o->given[id] = 1;
         const char *val;
         if (eq) val = eq + 1;
-        else if (d->type == T_FLAG) val = "1";
+        else if (d->type == KT_FLAG) val = "1";
         else if (i + 1 < argc) val = argv[++i];
-        else return bad_input(cmd, "--%s needs a value", d->name);
-        int rc = parse_value(cmd, d, val, o);
+        else return err_line(err, cap, "--%s needs a value", d->name);
+        int rc = parse_value(kind, id, val, o, err, cap);
         if (rc) return rc;
     }
     return 0;
+}
+
+int options_parse(run_options *o, opts_kind kind, int argc, char **argv) {
+    char err[512];
+    int rc = options_read(o, kind, argc, argv, err, sizeof err);
+    if (rc == 2) return bad_input(argv[0], "%s", err);
+    return rc;
 }

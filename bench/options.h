@@ -1,5 +1,6 @@
-/* options.h — the command-line options of `run`, `ffn` and `capture`, parsed from one
- * table so every option is validated the same way. */
+/* options.h — the command-line options of run, ffn, capture, eval and decode,
+ * parsed from the one registry (knobs.h) so every option is validated the
+ * same way. */
 #ifndef OPTIONS_H
 #define OPTIONS_H
 
@@ -7,7 +8,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-typedef struct {
+#include "knobs.h"
+
+struct run_options {
     const char *attention, *projection;
     size_t n, heads, kv_heads, d_head, d_model, d_ff, k, chunk, features;
     int causal;
@@ -18,26 +21,32 @@ typedef struct {
     int row_only;
     const char *llama2c, *out, *tokens;  /* capture */
     double temperature;                  /* capture */
-    uint64_t set; /* bit i: option i of the table was given */
-    /* eval: per-layer lists are text ("8,16,32"), parsed by bench/eval.c */
-    const char *layers, *eval_k, *eval_chunk, *eval_features, *eval_sink, *eval_window;
-    const char *ffn, *text, *tokenizer;
+    const char *layers, *ffn, *text, *tokenizer; /* eval */
     size_t ffn_k, sequences, generate;
     double target_dnll, target_kl;
-    size_t context, steps, batch, sink, window;  /* decode */
+    size_t context, steps, batch, sink, window;  /* decode; sink, window: run too */
     int probe;                                   /* decode */
-} run_options;
+    unsigned char given[KN_COUNT];  /* given[KN_x]: --x was on the line */
+    const char *list[KN_COUNT];     /* a knob given as a list (eval: "8,16,32"), as text */
+};
 
 /* which command parses: the options differ a little */
 typedef enum { OPTS_RUN, OPTS_FFN, OPTS_CAPTURE, OPTS_EVAL, OPTS_DECODE } opts_kind;
 
 void options_defaults(run_options *o, opts_kind kind);
-/* 0; 1 if --help was asked (usage printed); 2 after printing a one-line error */
+/* Parses argv[1..] over the defaults; pure (prints nothing): 0; 1 if --help
+ * was asked; 2 with one line in err (bad input) */
+int options_read(run_options *o, opts_kind kind, int argc, char **argv, char *err, size_t cap);
+/* options_read for a command's main: prints err once ("attnbench CMD: ...");
+ * 0, 1 (--help: the caller prints its usage) or 2 */
 int options_parse(run_options *o, opts_kind kind, int argc, char **argv);
 int options_given(const run_options *o, const char *name); /* was --name on the line? */
 void options_usage(FILE *f, opts_kind kind);
 
 /* print "attnbench CMD: MESSAGE" on stderr; returns 2 (the bad-input exit status) */
 int bad_input(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* 1: bad_input prints nothing (a planner asking whether a command would
+ * refuse its options); 0: back to printing */
+void bad_input_quiet(int on);
 
 #endif

@@ -1,5 +1,6 @@
 /* point_id.c — the identity of a point (see point_id.h). */
 #include "point_id.h"
+#include "knobs.h"
 #include "readfile.h"
 
 #include <errno.h>
@@ -10,12 +11,21 @@
 #include <string.h>
 #include <unistd.h>
 
-/* the columns that make a configuration */
-static const int id_cols[] = {COL_layer, COL_attention, COL_projection, COL_n, COL_heads, COL_kv_heads,
-                              COL_d_head, COL_d_model, COL_d_ff, COL_k, COL_chunk, COL_features,
-                              COL_sink, COL_window, COL_causal, COL_score_std, COL_head_sim,
-                              COL_input, COL_seed, COL_threads};
-enum { NID = sizeof id_cols / sizeof id_cols[0] };
+/* the columns that make a configuration: the layer, then the column of every
+ * registry entry that identifies a point (knobs.h KF_ID), each once */
+static int id_cols[COL_COUNT], NID;
+
+static void id_cols_init(void) {
+    if (NID) return;
+    int seen[COL_COUNT] = {0}, n = 0;
+    id_cols[n++] = COL_layer;
+    seen[COL_layer] = 1;
+    for (int i = 0; i < KN_COUNT; i++) {
+        const int c = knob_defs[i].column;
+        if ((knob_defs[i].flags & KF_ID) && c >= 0 && !seen[c]) { seen[c] = 1; id_cols[n++] = c; }
+    }
+    NID = n;
+}
 
 /* one value as the key holds it: integers exactly, other numbers to the six
  * significant digits rows print, text as it is */
@@ -40,6 +50,7 @@ static void canonical(const char *v, char *out, size_t cap) {
 }
 
 char *point_id_fields(const char *const field[COL_COUNT]) {
+    id_cols_init();
     size_t cap = 64;
     for (int i = 0; i < NID; i++) cap += (field[id_cols[i]] ? strlen(field[id_cols[i]]) : 0) + 40;
     char *key = malloc(cap), val[4096];

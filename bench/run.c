@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "env.h"
 #include "input.h"
+#include "knobs.h"
 #include "measure.h"
 #include "methods.h"
 #include "npy.h"
@@ -30,19 +31,22 @@ static void usage(void) {
            "unless --csv or --row-only). Error figures are against exact attention in\n"
            "float64 with the MHA projection.\n\noptions:\n");
     options_usage(stdout, OPTS_RUN);
-    printf("\ndefaults and ranges: --n 1024 (1..2^31-1), --heads 8 (1..65536), --d-head 64\n"
-           "(1..65536), --d-model heads*d_head, --attention vanilla, --projection mha,\n"
-           "--k min(64, n) (1..n), --chunk 256 (1..2^31-1), --features ceil(d_head ln d_head)\n"
-           "(1..1048576), --score-std 4 (> 0), --head-sim 0 (0..1), --seed 1, --threads 1\n"
-           "(1..1024), --warmup 1 (0..100000), --reps 0 (0..100000; 0: at least 3 and 1 s),\n"
-           "--ref-rows 0 (all). An option the chosen --attention does not read (--k,\n"
-           "--chunk, --features) is an error. --dump DIR is created if missing. --csv FILE:\n"
-           "the sidecar is FILE with a final .csv replaced by .env (results/sweep.csv ->\n"
-           "results/sweep.env; a FILE without .csv gets FILE.env).\n");
+    printf("\nAn option the chosen --attention does not read (see each operator's knobs\n"
+           "below) is an error; the operator fills the defaults of those it reads.\n"
+           "--dump DIR is created if missing. --csv FILE: the sidecar is FILE with a final\n"
+           ".csv replaced by .env (results/sweep.csv -> results/sweep.env; a FILE without\n"
+           ".csv gets FILE.env).\n");
     printf("\nattention operators (--attention):\n");
-    for (const attn_method *m = attn_methods; m->name; m++) printf("  %-12s %s\n", m->name, m->summary);
+    char reads[200];
+    for (const attn_method *m = attn_methods; m->name; m++) {
+        knobs_describe(m->knobs, reads, sizeof reads);
+        printf("  %-12s %s%s\n", m->name, m->summary, reads);
+    }
     printf("\nprojection schemes (--projection):\n");
-    for (const proj_scheme *p = proj_schemes; p->name; p++) printf("  %-12s %s\n", p->name, p->summary);
+    for (const proj_scheme *p = proj_schemes; p->name; p++) {
+        knobs_describe(p->knobs, reads, sizeof reads);
+        printf("  %-12s %s%s\n", p->name, p->summary, reads);
+    }
     printf("\nexit status: 0 a measured row: ok, or nonfinite (the output held NaN or Inf;\n"
            "the first bad element in note); 2 bad input (no row), inputs whose values\n"
            "overflow float32 included; 3 out of memory (row with status oom: the kernel's\n"
@@ -107,9 +111,7 @@ static void set_point_columns(result_row *row, const run_options *o, const attn_
     row_set(row, COL_kv_heads, "%zu", s->kv_heads);
     row_set(row, COL_d_head, "%zu", o->d_head);
     if (layer_form) row_set(row, COL_d_model, "%zu", o->d_model);
-    if (m->knobs & KNOB_K) row_set(row, COL_k, "%zu", kn->k);
-    if (m->knobs & KNOB_CHUNK) row_set(row, COL_chunk, "%zu", kn->chunk);
-    if (m->knobs & KNOB_FEATURES) row_set(row, COL_features, "%zu", kn->features);
+    knobs_set_columns(row, m->knobs, kn);
     row_set(row, COL_causal, "%d", o->causal);
     if (!o->input) {
         row_set(row, COL_score_std, "%g", o->score_std);
@@ -149,36 +151,21 @@ static int qkv_overflow(const float *q, const float *k, const float *v, size_t q
     return 0;
 }
 
-/* the knobs a method may read, by option name: table-driven, so a knob
- * given to a method that does not read it is an error naming both */
-static const struct { const char *name; unsigned bit; } knob_options[] = {
-    {"k", KNOB_K}, {"chunk", KNOB_CHUNK}, {"features", KNOB_FEATURES}, {"sink", KNOB_SINK}, {"window", KNOB_WINDOW},
-};
-
-/* option checks that need no input: knobs the method reads, every numeric
- * option's range, --dump's directory (created); 0, or 2 after one line */
-static int check_run_options(const run_options *o, const attn_method *m) {
+/* option checks that need no input and that the registry's ranges do not
+ * make: --kv-heads at most --heads, --dump's directory (created); 0, or 2
+ * after one line */
+static int check_run_options(const run_options *o) {
     const char *cmd = "run";
-    for (size_t i = 0; i < sizeof knob_options / sizeof *knob_options; i++)
-        if (options_given(o, knob_options[i].name) && !(m->knobs & knob_options[i].bit))
-            return bad_input(cmd, "--%s is not read by --attention %s", knob_options[i].name, m->name);
-    const size_t big = (size_t)INT32_MAX;
-    int rc = check_range(cmd, "n", o->n, 1, big);
-    if (!rc) rc = check_range(cmd, "heads", o->heads, 1, 65536);
-    if (!rc) rc = check_range(cmd, "d-head", o->d_head, 1, 65536);
-    if (!rc && options_given(o, "d-model")) rc = check_range(cmd, "d-model", o->d_model, 1, big);
-    if (!rc && options_given(o, "kv-heads")) rc = check_range(cmd, "kv-heads", o->kv_heads, 1, o->heads);
-    if (!rc && (m->knobs & KNOB_CHUNK)) rc = check_range(cmd, "chunk", o->chunk, 1, big);
-    if (!rc && options_given(o, "features")) rc = check_range(cmd, "features", o->features, 1, (size_t)1 << 20);
-    if (!rc) rc = check_range(cmd, "threads", o->threads, 1, 1024);
-    if (!rc) rc = check_range(cmd, "warmup", o->warmup, 0, 100000);
-    if (!rc) rc = check_range(cmd, "reps", o->reps, 0, 100000);
-    if (rc) return rc;
+    if (options_given(o, "kv-heads") && o->kv_heads > o->heads)
+        return bad_input(cmd, "--kv-heads %zu: must be 1..%zu", o->kv_heads, o->heads);
     char err[600];
     if (o->dump && make_dirs(o->dump, err, sizeof err)) return bad_input(cmd, "--dump %s", err);
     return 0;
 }
 
+/* Long (about 250 lines) because it is the order of work in the comment at
+ * the top, each step's failure a return with its cleanup; the steps that
+ * stand alone are the functions above. */
 int cmd_run(int argc, char **argv) {
     const char *cmd = "run";
     run_options o;
@@ -192,7 +179,9 @@ int cmd_run(int argc, char **argv) {
     if (!m) { list_names(names, sizeof names, 1); return bad_input(cmd, "unknown --attention '%s' (one of: %s)", o.attention, names); }
     const proj_scheme *ps = proj_scheme_find(o.projection);
     if (!ps) { list_names(names, sizeof names, 0); return bad_input(cmd, "unknown --projection '%s' (one of: %s)", o.projection, names); }
-    int orc = check_run_options(&o, m);
+    char kerr[400];
+    if (knobs_check_read(&o, OPTS_RUN, m->knobs, "attention", m->name, kerr, sizeof kerr)) return bad_input(cmd, "%s", kerr);
+    int orc = check_run_options(&o);
     if (orc) return orc;
 
     /* ---- the input ---- */
@@ -248,21 +237,11 @@ int cmd_run(int argc, char **argv) {
         return bad_input(cmd, "--kv-heads %zu must divide --heads %zu", kv, o.heads);
     }
     attn_shape s = {o.heads, kv, o.n, o.d_head, o.causal};
-    attn_knobs kn = {.k = o.k, .chunk = o.chunk, .features = o.features, .seed = o.seed, .threads = o.threads};
-    if (m->knobs & KNOB_K) {
-        if (!options_given(&o, "k")) kn.k = o.n < 64 ? o.n : 64;
-        if (kn.k < 1) { if (o.input) input_free(&in); return bad_input(cmd, "--k must be at least 1"); }
-        if (kn.k > o.n) { if (o.input) input_free(&in); return bad_input(cmd, "--k %zu is larger than --n %zu", kn.k, o.n); }
+    attn_knobs kn;
+    if (knobs_resolve(&o, OPTS_RUN, m, &s, &kn, kerr, sizeof kerr)) { /* the method's defaults and checks */
+        if (o.input) input_free(&in);
+        return bad_input(cmd, "%s", kerr);
     }
-    if ((m->knobs & KNOB_CHUNK) && kn.chunk < 1) { if (o.input) input_free(&in); return bad_input(cmd, "--chunk must be at least 1"); }
-    if (m->knobs & KNOB_FEATURES) {
-        if (!options_given(&o, "features")) {
-            double f = ceil((double)o.d_head * log((double)o.d_head));
-            kn.features = f < 1 ? 1 : (size_t)f;
-        }
-        if (kn.features < 1) { if (o.input) input_free(&in); return bad_input(cmd, "--features must be at least 1"); }
-    }
-    if (o.threads < 1 || o.threads > 1024) { if (o.input) input_free(&in); return bad_input(cmd, "--threads %zu: must be 1..1024", o.threads); }
 
     /* ---- memory the inputs and the reference need, refused before allocation ---- */
     size_t qn, kvn, xw = 0, need = 0;
@@ -344,6 +323,7 @@ int cmd_run(int argc, char **argv) {
     make_resident(out, qn * sizeof(float)); /* resident before the measurement starts */
 
     /* ---- timed calls ---- */
+    env_timing_line(cmd, o.threads, o.row_only); /* the timing context, one line on stderr */
     call_ctx c = {m, s, kn, q, k, v, out, mem_total_bytes(), 0, 0};
     timing t;
     measure(one_call, &c, o.warmup, o.reps, &t);
@@ -388,14 +368,17 @@ int cmd_run(int argc, char **argv) {
         double *rq, *rk, *rv, *ref = NULL, *ent = NULL, *mass = NULL;
         if (input_reference_qkv(&in, &rq, &rk, &rv)) { fprintf(stderr, "attnbench run: out of memory for the reference\n"); free(rows); goto done; }
         attn_shape rs = {o.heads, in.layer_form ? o.heads : in.kv_heads, o.n, o.d_head, o.causal};
-        ref_opts ro = {.topk = (m->knobs & KNOB_K) ? kn.k : 0, .block = 0};
+        /* the method's statistic: the mass of the k largest (in the reference's
+         * own pass) or of the set it keeps (its hook) */
+        ref_opts ro = {.topk = m->mass == ATTN_MASS_LARGEST ? kn.k : 0, .block = 0};
         ref = malloc(o.heads * nrows * o.d_head * sizeof(double));
         ent = malloc(o.heads * nrows * sizeof(double));
-        mass = ro.topk ? malloc(o.heads * nrows * sizeof(double)) : NULL;
+        mass = m->mass != ATTN_MASS_NONE ? malloc(o.heads * nrows * sizeof(double)) : NULL;
         workspace rws;
         ws_init(&rws, 0);
-        int rrc = (!ref || !ent || (ro.topk && !mass)) ? ATTN_ENOMEM
+        int rrc = (!ref || !ent || (m->mass && !mass)) ? ATTN_ENOMEM
                   : reference_attention(&rs, rq, rk, rv, rows, nrows, &ro, ref, ent, mass, &rws);
+        if (!rrc && m->mass == ATTN_MASS_KEPT) rrc = m->kept_mass(&rs, &kn, rq, rk, rows, nrows, mass, &rws);
         free(rq); free(rk); free(rv);
         if (rrc) {
             fprintf(stderr, "attnbench run: reference: %s\n", attn_strerror(rrc));

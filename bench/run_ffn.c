@@ -4,6 +4,7 @@
  * float64 reference and the errors. */
 #include "commands.h"
 #include "env.h"
+#include "knobs.h"
 #include "measure.h"
 #include "methods.h"
 #include "npy.h"
@@ -46,9 +47,9 @@ static void usage(void) {
 }
 
 typedef struct {
-    int topk;
+    const ffn_method *m;
     ffn_shape s;
-    size_t k, chunk;
+    attn_knobs kn;
     const float *x, *w1, *w2;
     float *out;
     size_t ws_limit, ws_peak;
@@ -58,8 +59,7 @@ static int ffn_call(void *p) {
     ffn_ctx *c = p;
     workspace ws;
     ws_init(&ws, c->ws_limit);
-    int rc = c->topk ? ffn_topk_forward(&c->s, c->k, c->chunk, c->x, c->w1, c->w2, c->out, &ws)
-                     : ffn_exact_forward(&c->s, c->chunk, c->x, c->w1, c->w2, c->out, &ws);
+    int rc = c->m->forward(&c->s, &c->kn, c->x, c->w1, c->w2, c->out, &ws);
     if (ws.peak > c->ws_peak) c->ws_peak = ws.peak;
     return rc;
 }
@@ -107,6 +107,8 @@ static int load_inputs(const run_options *o, npy_array in[3], ffn_shape *s) {
     return rc;
 }
 
+/* Long (about 160 lines) for the same reason as cmd_run: the order of work,
+ * in one place, each failure a return with its cleanup. */
 int cmd_ffn(int argc, char **argv) {
     const char *cmd = "ffn";
     run_options o;
@@ -114,18 +116,16 @@ int cmd_ffn(int argc, char **argv) {
     int prc = options_parse(&o, OPTS_FFN, argc, argv);
     if (prc == 1) { usage(); return 0; }
     if (prc) return prc;
-    int topk = !strcmp(o.attention, "topk");
-    if (!topk && strcmp(o.attention, "exact")) return bad_input(cmd, "unknown --attention '%s' (one of: topk, exact)", o.attention);
-    if (!topk && options_given(&o, "k")) return bad_input(cmd, "--k is not read by --attention exact");
-    const size_t big = (size_t)INT32_MAX;
-    int vrc = check_range(cmd, "n", o.n, 1, big);
-    if (!vrc) vrc = check_range(cmd, "d-model", o.d_model, 1, big);
-    if (!vrc && options_given(&o, "d-ff")) vrc = check_range(cmd, "d-ff", o.d_ff, 1, big);
-    if (!vrc) vrc = check_range(cmd, "chunk", o.chunk, 1, big);
-    if (!vrc) vrc = check_range(cmd, "threads", o.threads, 1, 1024);
-    if (!vrc) vrc = check_range(cmd, "warmup", o.warmup, 0, 100000);
-    if (!vrc) vrc = check_range(cmd, "reps", o.reps, 0, 100000);
-    if (vrc) return vrc;
+    const ffn_method *m = ffn_method_find(o.attention);
+    if (!m) {
+        char names[200];
+        size_t len = 0;
+        for (const ffn_method *f = ffn_methods; f->name && len < sizeof names; f++)
+            len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", len ? ", " : "", f->name);
+        return bad_input(cmd, "unknown --attention '%s' (one of: %s)", o.attention, names);
+    }
+    char kerr[400];
+    if (knobs_check_read(&o, OPTS_FFN, m->knobs, "attention", m->name, kerr, sizeof kerr)) return bad_input(cmd, "%s", kerr);
     char derr[600];
     if (o.dump && make_dirs(o.dump, derr, sizeof derr)) return bad_input(cmd, "--dump %s", derr);
 
@@ -141,10 +141,13 @@ int cmd_ffn(int argc, char **argv) {
         s = (ffn_shape){o.n, o.d_model, o.d_ff};
         if (!s.n || !s.d_model || !s.d_ff) return bad_input(cmd, "--%s must be at least 1", !s.n ? "n" : !s.d_model ? "d-model" : "d-ff");
     }
-    size_t kk = options_given(&o, "k") ? o.k : (s.d_ff < 256 ? s.d_ff : 256);
-    if (topk && kk < 1) { for (int j = 0; j < 3; j++) npy_free(&in[j]); return bad_input(cmd, "--k must be at least 1"); }
-    if (topk && kk > s.d_ff) { for (int j = 0; j < 3; j++) npy_free(&in[j]); return bad_input(cmd, "--k %zu is larger than --d-ff %zu", kk, s.d_ff); }
-    if (o.chunk < 1) { for (int j = 0; j < 3; j++) npy_free(&in[j]); return bad_input(cmd, "--chunk must be at least 1"); }
+    attn_knobs kn;
+    knobs_fill(&o, &kn);
+    if (m->resolve(&s, &kn, kerr, sizeof kerr)) { /* the variant's defaults and checks */
+        for (int j = 0; j < 3; j++) npy_free(&in[j]);
+        return bad_input(cmd, "%s", kerr);
+    }
+    knobs_clear_unread(&kn, m->knobs);
     /* x, w1, w2, out in float and float64, plus the reference output */
     size_t nx, nw, need;
     int ovf = size_mul(s.n, s.d_model, &nx) || size_mul(s.d_model, s.d_ff, &nw) || nx > SIZE_MAX / 64 ||
@@ -160,12 +163,11 @@ int cmd_ffn(int argc, char **argv) {
     row_init(&row);
     row_set(&row, COL_layer, "ffn");
     row_set(&row, COL_regime, "prefill");
-    row_set(&row, COL_attention, "%s", topk ? "topk" : "exact");
+    row_set(&row, COL_attention, "%s", m->name);
     row_set(&row, COL_n, "%zu", s.n);
     row_set(&row, COL_d_model, "%zu", s.d_model);
     row_set(&row, COL_d_ff, "%zu", s.d_ff);
-    if (topk) row_set(&row, COL_k, "%zu", kk);
-    row_set(&row, COL_chunk, "%zu", o.chunk);
+    knobs_set_columns(&row, m->knobs, &kn);
     row_set(&row, COL_causal, "0");
     row_set(&row, COL_params, "%zu", 2 * nw);
     row_set_common(&row, &o);
@@ -205,7 +207,8 @@ int cmd_ffn(int argc, char **argv) {
     make_resident(out, nx * sizeof(float));
     if (blas_core_is_fallback())
         fprintf(stderr, "attnbench ffn: warning: OpenBLAS runs on its generic '%s' kernels; timings are not representative (set OPENBLAS_CORETYPE)\n", blas_core_name());
-    ffn_ctx c = {topk, s, kk, o.chunk, x, w1, w2, out, mem_total_bytes(), 0};
+    env_timing_line("ffn", o.threads, o.row_only); /* the timing context, one line on stderr */
+    ffn_ctx c = {m, s, kn, x, w1, w2, out, mem_total_bytes(), 0};
     timing t;
     measure(ffn_call, &c, o.warmup, o.reps, &t);
     const char *fault = getenv("ATTNBENCH_FAULT"); /* tests only: as run's =nan */
@@ -223,7 +226,7 @@ int cmd_ffn(int argc, char **argv) {
     row_set(&row, COL_time_median_s, "%.6g", t.median_s);
     row_set(&row, COL_time_min_s, "%.6g", t.min_s);
     row_set(&row, COL_reps, "%zu", t.reps);
-    row_set(&row, COL_gflops, "%.4g", (topk ? ffn_topk_flops(&s, kk) : ffn_exact_flops(&s)) / t.median_s * 1e-9);
+    row_set(&row, COL_gflops, "%.4g", m->flops(&s, &kn) / t.median_s * 1e-9);
     row_set(&row, COL_peak_rss_bytes, "%zu", t.peak_rss);
     row_set(&row, COL_kernel_peak_bytes, "%zu", t.kernel_peak);
     row_set(&row, COL_workspace_bytes, "%zu", c.ws_peak);
@@ -242,7 +245,7 @@ int cmd_ffn(int argc, char **argv) {
     share = malloc(nrows * sizeof(double));
     workspace rws;
     ws_init(&rws, 0);
-    if (!ref || !share || ffn_reference(&s, topk ? kk : 0, in[0].data, in[1].data, in[2].data, rows, nrows, ref, NULL, topk ? share : NULL, &rws)) {
+    if (!ref || !share || ffn_reference(&s, m->mass == ATTN_MASS_LARGEST ? kn.k : 0, in[0].data, in[1].data, in[2].data, rows, nrows, ref, NULL, m->mass == ATTN_MASS_LARGEST ? share : NULL, &rws)) {
         fprintf(stderr, "attnbench ffn: the float64 reference failed (out of memory)\n");
         goto done;
     }
@@ -255,7 +258,7 @@ int cmd_ffn(int argc, char **argv) {
     row_set(&row, COL_rel_err, "%.6g", es.rel_err);
     row_set(&row, COL_max_abs_err, "%.6g", es.max_abs_err);
     row_set(&row, COL_cos_err, "%.6g", es.cos_err);
-    if (topk) {
+    if (m->mass == ATTN_MASS_LARGEST) {
         double sum = 0;
         for (size_t i = 0; i < nrows; i++) sum += share[i];
         row_set(&row, COL_topk_mass, "%.6g", sum / (double)nrows);

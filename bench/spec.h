@@ -7,15 +7,19 @@
  *   [NAME]             starts a group (a study: n scaling, k, ...). Knob lines
  *                      before the first group are defaults every group inherits;
  *                      a group's own line for a knob replaces the default.
- *   command ffn        (inside a group) its points use `attnbench ffn`;
- *                      the default is `attnbench run`
+ *   command CMD        (inside a group) its points use `attnbench CMD`: run
+ *                      (the default), ffn, decode or eval
  *   needs NAME...      (inside a group, before the lines that use them) the
  *                      group is left out, not an error, when a variable it
  *                      names is not defined: a study that needs a capture
  *
- * KNOB is an option of `attnbench run` / `ffn` without its "--" (attention,
- * projection, n, heads, kv-heads, d-head, d-model, d-ff, k, chunk, features,
- * causal, score-std, head-sim, seed, threads, warmup, reps, ref-rows, input).
+ * KNOB is an option of the group's command without its "--": the registry
+ * entries (bench/knobs.h) marked KF_SPEC (attention, projection, input,
+ * llama2c, n, heads, kv-heads, d-head, d-model, d-ff, k, chunk, features,
+ * sink, window, context, steps, batch, layers, sequences, causal, score-std,
+ * head-sim, seed, threads, warmup, reps, ref-rows, ...). A knob its group's
+ * command does not take is an error; lists (eval's "8,16,32") are not spec
+ * values.
  * `causal` takes 0 or 1 (1 passes --causal). Defaults that a group's command
  * does not take are not passed to it (score-std is not given to ffn).
  *
@@ -38,12 +42,9 @@
  * when they come from the defaults, and are an error in the input's own group.
  *
  * Knobs a method may not read are crossed only where they apply, so one
- * group can list several methods:
- *   k, chunk, features  only for attention methods whose `knobs` bitmask in
- *                       attn_methods[] has KNOB_K, KNOB_CHUNK, KNOB_FEATURES;
- *   kv-heads            only for projections whose kv_heads_for() depends on it;
- *   in an ffn group (methods `exact` and `topk`), k only for a method whose
- *   namesake in attn_methods[] has KNOB_K.
+ * group can list several methods: a registry entry with a KNOB_* bit only
+ * for the methods whose table entry has the bit (attn_methods[]; ffn groups
+ * ffn_methods[]; kv-heads: proj_schemes[] with KNOB_KV_HEADS).
  * A method or projection not in the tables (not landed yet) gets one point
  * without those knobs; the runner records it as `skipped`, "unknown method".
  * Points that two groups share (same command and knob values) run once.
@@ -56,23 +57,21 @@
 
 #include <stddef.h>
 
-/* the knobs a spec may set, in the order points nest (first = outermost) */
-#define SPEC_KNOBS(X)                                                        \
-    X(ATTENTION, attention) X(PROJECTION, projection) X(INPUT, input)         \
-    X(HEADS, heads) X(D_HEAD, d_head) X(D_MODEL, d_model) X(D_FF, d_ff)       \
-    X(CAUSAL, causal) X(SCORE_STD, score_std) X(HEAD_SIM, head_sim)           \
-    X(N, n) X(KV_HEADS, kv_heads) X(K, k) X(CHUNK, chunk)                     \
-    X(FEATURES, features) X(SEED, seed) X(THREADS, threads)                   \
-    X(WARMUP, warmup) X(REPS, reps) X(REF_ROWS, ref_rows)
+#include "knobs.h"
+#include "options.h"
 
+/* the knobs a spec may set: the registry's (knobs.h) KF_SPEC entries, in
+ * its order, which is the order points nest (first = outermost) */
 enum {
-#define SPEC_KNOB_ENUM(id, col) SK_##id,
-    SPEC_KNOBS(SPEC_KNOB_ENUM)
-#undef SPEC_KNOB_ENUM
-    SK_COUNT
+#define SPEC_KNOB_ALIAS(id, ...) SK_##id = KN_##id,
+    KNOB_REGISTRY(SPEC_KNOB_ALIAS)
+#undef SPEC_KNOB_ALIAS
+    SK_COUNT = KN_COUNT
 };
 
-enum { SPEC_RUN = 0, SPEC_FFN = 1 };  /* the subcommand a group's points use */
+/* the subcommand a group's points use (its opts_kind) */
+enum { SPEC_RUN = OPTS_RUN, SPEC_FFN = OPTS_FFN, SPEC_EVAL = OPTS_EVAL, SPEC_DECODE = OPTS_DECODE };
+const char *spec_command_name(int command); /* "run", "ffn", "eval", "decode" */
 
 /* name as written in a spec ("kv-heads"), and its option "--kv-heads" */
 const char *spec_knob_name(int knob);
@@ -89,7 +88,7 @@ typedef struct {
 
 typedef struct {
     char *name;       /* "" for the defaults */
-    int command;      /* SPEC_RUN / SPEC_FFN */
+    int command;      /* SPEC_RUN, SPEC_FFN, SPEC_EVAL, SPEC_DECODE */
     int line;
     spec_list *lists;
     size_t nlists;
@@ -129,7 +128,7 @@ void spec_env_free(spec_env *e);
  * that identify it (NULL where the point does not set the knob). */
 typedef struct {
     size_t index;           /* position in the spec's point order */
-    int command;            /* SPEC_RUN / SPEC_FFN */
+    int command;            /* SPEC_* */
     char *group;            /* the first group that produced it */
     char *value[SK_COUNT];
     int argc;
@@ -165,7 +164,9 @@ int spec_parse_shard(const char *text, size_t *i, size_t *n, char *err, size_t e
  * progress lines (not warmup, reps, ref-rows) */
 char *spec_point_describe(const sweep_point *p);
 
-/* whether a method / projection in the tables reads a knob (see above) */
+/* whether a method / projection in the tables reads a knob (see above):
+ * for run points, and for points of any command (SPEC_*) */
 int spec_knob_applies(int knob, const char *attention, const char *projection);
+int spec_knob_applies_to(int knob, int command, const char *attention, const char *projection);
 
 #endif

@@ -33,7 +33,7 @@ int spec_hash_file(const char *path, uint64_t *hash) {
 }
 
 uint64_t spec_point_hash(uint64_t h, const sweep_point *p) {
-    const char *cmd = p->command == SPEC_FFN ? "ffn" : "run";
+    const char *cmd = spec_command_name(p->command);
     h = spec_hash_bytes(h, cmd, strlen(cmd) + 1); /* each string with its NUL: no two lists run together */
     for (int a = 0; a < p->argc; a++) h = spec_hash_bytes(h, p->argv[a], strlen(p->argv[a]) + 1);
     return spec_hash_bytes(h, "\n", 1);

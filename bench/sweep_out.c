@@ -174,3 +174,28 @@ int sweep_out_open(const char *out, resume_mode mode, const sweep_origin *o, int
     free(text);
     return fd;
 }
+
+/* --out results/x.csv: creates results/ when it is missing (one level) */
+int sweep_out_make_parent(const char *path) {
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path) return 0;
+    char *dir = strndup(path, (size_t)(slash - path));
+    if (!dir) return -1;
+    int rc = 0;
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "attnbench sweep: cannot create %s: %s\n", dir, strerror(errno));
+        rc = -1;
+    }
+    free(dir);
+    return rc;
+}
+
+/* Appends the row through the locked output (its sidecar was written when
+ * it was opened). */
+int sweep_out_append(int fd, const char *out, const result_row *r) {
+    if (results_append_fd(fd, r, NULL) != 0) {
+        fprintf(stderr, "attnbench sweep: cannot append to %s: %s\n", out, strerror(errno));
+        return -1;
+    }
+    return 0;
+}

@@ -6,6 +6,8 @@
 #ifndef SWEEP_OUT_H
 #define SWEEP_OUT_H
 
+#include "results.h"
+
 #include <stddef.h>
 
 typedef enum { RESUME_AUTO, RESUME_ALWAYS, RESUME_NEVER } resume_mode;
@@ -34,5 +36,13 @@ int sweep_out_open(const char *out, resume_mode mode, const sweep_origin *o, int
  * neither exists; never replacing a file); the new name into moved.
  * 0, or -1 with errno. */
 int sweep_out_move_aside(const char *out, char *moved, size_t cap);
+
+/* --out results/x.csv: creates results/ when it is missing (one level).
+ * 0, or -1 after a message. */
+int sweep_out_make_parent(const char *path);
+
+/* Appends the row through the locked output with one write(2) (its sidecar
+ * was written when it was opened). 0, or -1 after a message. */
+int sweep_out_append(int fd, const char *out, const result_row *r);
 
 #endif

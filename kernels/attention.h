@@ -85,9 +85,22 @@ typedef struct {
                        * only); workspace formulas count per-thread scratch */
 } attn_knobs;
 
-/* which knobs a method reads: the harness validates, records and sweeps only these */
+/* a knob the user left to the method: its resolve() hook puts the method's
+ * default there (0 cannot mean "default": sink 0 is a valid window) */
+#define ATTN_KNOB_UNSET SIZE_MAX
+
+/* which knobs a method (or projection scheme) reads: the harness validates,
+ * records and sweeps only these (bench/knobs.h names each bit's option) */
 enum { KNOB_K = 1u << 0, KNOB_CHUNK = 1u << 1, KNOB_FEATURES = 1u << 2, KNOB_SINK = 1u << 3,
-       KNOB_WINDOW = 1u << 4 };
+       KNOB_WINDOW = 1u << 4, KNOB_KV_HEADS = 1u << 5 };
+
+/* the statistic a method's float64 reference reports in the topk_mass column */
+enum {
+    ATTN_MASS_NONE = 0,   /* none */
+    ATTN_MASS_LARGEST,    /* the probability carried by the kn->k largest of each row
+                           * (reference_attention's own pass: ref_opts.topk) */
+    ATTN_MASS_KEPT,       /* the probability on the set the method keeps: kept_mass() */
+};
 
 /* q: (heads, n, d_head); k, v: (kv_heads, n, d_head); out: (heads, n, d_head) */
 typedef int (*attn_forward_fn)(const attn_shape *s, const attn_knobs *kn,
@@ -98,6 +111,17 @@ typedef struct {
     const char *name;      /* --attention NAME */
     const char *summary;   /* one line for --help */
     unsigned knobs;        /* KNOB_* it reads */
+    /* the method owns its knobs: fills the defaults of the knobs it reads
+     * that are 0 (top-k k = min(64, n), ...) and checks them against the
+     * shape; ATTN_OK, or ATTN_EINVAL with a one-line reason in why (naming
+     * the option, e.g. "--k 70 is larger than --n 64") */
+    int (*resolve)(const attn_shape *s, attn_knobs *kn, char *why, size_t cap);
+    int mass;              /* ATTN_MASS_*: what its reference reports */
+    /* ATTN_MASS_KEPT: q (heads, n, d_head), k (kv_heads, n, d_head) float64;
+     * rows (nrows) ascending, NULL for all n; mass (heads, nrows) <- the exact
+     * attention's probability on each row's kept set */
+    int (*kept_mass)(const attn_shape *s, const attn_knobs *kn, const double *q, const double *k,
+                     const size_t *rows, size_t nrows, double *mass, workspace *ws);
     attn_forward_fn forward;
     /* floating-point operations of one call (multiply-add = 2) */
     double (*flops)(const attn_shape *s, const attn_knobs *kn);
@@ -131,6 +155,7 @@ typedef int (*proj_fn)(const proj_shape *s, const float *x,
 typedef struct {
     const char *name;      /* --projection NAME */
     const char *summary;
+    unsigned knobs;        /* KNOB_KV_HEADS if --kv-heads chooses its K/V heads */
     proj_fn project;
     /* the kv_heads the scheme produces, given --heads and --kv-heads (0 if unset) */
     size_t (*kv_heads_for)(size_t heads, size_t kv_heads_opt);

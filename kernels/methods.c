@@ -2,25 +2,37 @@
  * Adding a method: write kernels/NAME.c, declare it in methods.h, add one line here. */
 #include "methods.h"
 
+#include <stdio.h>
 #include <string.h>
 
+/* One line per method: name, summary, the KNOB_* it reads, its knob rules
+ * (defaults and checks: the program knows no method's defaults), the
+ * statistic its reference reports (ATTN_MASS_*, and the hook for KEPT), the
+ * kernel, its flops and workspace formulas, its exact limit. */
 const attn_method attn_methods[] = {
-    /* name        summary                                                      knobs                   forward            flops              workspace_bytes    exact_limit  exact_tol */
-    {"vanilla", "exact; materialises the (heads, n, n) scores", 0, vanilla_forward, exact_flops, vanilla_workspace, exact_as_is, 1e-6},
-    {"chunked", "exact; query x key blocks, online softmax, linear memory", KNOB_CHUNK, chunked_forward, exact_flops, chunked_workspace, exact_as_is, 1e-6},
-    {"topk", "per query the k largest scores only; queries in chunks, linear memory", KNOB_K | KNOB_CHUNK, topk_forward, topk_flops, topk_workspace, topk_exact_limit, 1e-6},
-    {"performer", "FAVOR+; M positive orthogonal random features, linear memory", KNOB_FEATURES, performer_forward, performer_flops, performer_workspace, exact_none, 0},
-    {"window", "attention sinks + sliding window: the first sink keys and the window nearest; linear memory", KNOB_SINK | KNOB_WINDOW, window_forward, window_flops, window_workspace, window_exact_limit, 1e-6},
-    {NULL, NULL, 0, NULL, NULL, NULL, NULL, 0},
+    /* name        summary  knobs  resolve  mass  kept_mass  forward  flops  workspace_bytes  exact_limit  exact_tol */
+    {"vanilla", "exact; materialises the (heads, n, n) scores", 0, resolve_none, ATTN_MASS_NONE, NULL, vanilla_forward, exact_flops, vanilla_workspace, exact_as_is, 1e-6},
+    {"chunked", "exact; query x key blocks, online softmax, linear memory", KNOB_CHUNK, chunked_resolve, ATTN_MASS_NONE, NULL, chunked_forward, exact_flops, chunked_workspace, exact_as_is, 1e-6},
+    {"topk", "per query the k largest scores only; queries in chunks, linear memory", KNOB_K | KNOB_CHUNK, topk_resolve, ATTN_MASS_LARGEST, NULL, topk_forward, topk_flops, topk_workspace, topk_exact_limit, 1e-6},
+    {"performer", "FAVOR+; M positive orthogonal random features, linear memory", KNOB_FEATURES, performer_resolve, ATTN_MASS_NONE, NULL, performer_forward, performer_flops, performer_workspace, exact_none, 0},
+    {"window", "attention sinks + sliding window: the first sink keys and the window nearest; linear memory", KNOB_SINK | KNOB_WINDOW, window_resolve, ATTN_MASS_KEPT, window_kept_mass, window_forward, window_flops, window_workspace, window_exact_limit, 1e-6},
+    {NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0},
 };
 
 const proj_scheme proj_schemes[] = {
-    {"mha", "one Q, K, V projection per head", mha_project, mha_kv_heads, mha_params, proj_exact_as_is, 0},
-    {"mqa", "one K, V head shared by all query heads (mean of the MHA K, V)", gqa_project, mqa_kv_heads, gqa_params, proj_exact_none, 0},
-    {"gqa", "--kv-heads G K, V heads, each the mean of its group's MHA K, V", gqa_project, gqa_kv_heads, gqa_params, proj_exact_all_heads, 0},
-    {"mhe-add", "shared Q, K, V projection plus a head embedding added per head", mhe_add_project, mhe_kv_heads, mhe_params, proj_exact_none, 0},
-    {"mhe-mul", "shared Q, K, V projection times a head embedding per head", mhe_mul_project, mhe_kv_heads, mhe_params, proj_exact_none, 0},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0},
+    {"mha", "one Q, K, V projection per head", 0, mha_project, mha_kv_heads, mha_params, proj_exact_as_is, 0},
+    {"mqa", "one K, V head shared by all query heads (mean of the MHA K, V)", 0, gqa_project, mqa_kv_heads, gqa_params, proj_exact_none, 0},
+    {"gqa", "--kv-heads G K, V heads, each the mean of its group's MHA K, V", KNOB_KV_HEADS, gqa_project, gqa_kv_heads, gqa_params, proj_exact_all_heads, 0},
+    {"mhe-add", "shared Q, K, V projection plus a head embedding added per head", 0, mhe_add_project, mhe_kv_heads, mhe_params, proj_exact_none, 0},
+    {"mhe-mul", "shared Q, K, V projection times a head embedding per head", 0, mhe_mul_project, mhe_kv_heads, mhe_params, proj_exact_none, 0},
+    {NULL, NULL, 0, NULL, NULL, NULL, NULL, 0},
+};
+
+/* the feed-forward layer's variants (`attnbench ffn --attention NAME`) */
+const ffn_method ffn_methods[] = {
+    {"topk", "per row the k largest pre-activations, their ReLU, the k matching rows of W2", KNOB_K | KNOB_CHUNK, ffn_topk_resolve, ATTN_MASS_LARGEST, ffn_topk_call, ffn_topk_flops_kn, ffn_topk_workspace_kn},
+    {"exact", "ReLU(X W1) W2, rows in chunks", KNOB_CHUNK, ffn_exact_resolve, ATTN_MASS_NONE, ffn_exact_call, ffn_exact_flops_kn, ffn_exact_workspace_kn},
+    {NULL, NULL, 0, NULL, 0, NULL, NULL, NULL},
 };
 
 int exact_as_is(const attn_shape *s, attn_knobs *kn) { (void)s; (void)kn; return 1; }
@@ -29,6 +41,80 @@ int topk_exact_limit(const attn_shape *s, attn_knobs *kn) { kn->k = s->n; return
 int proj_exact_as_is(size_t heads, size_t *kv_heads_opt) { (void)heads; *kv_heads_opt = 0; return 1; }
 int proj_exact_all_heads(size_t heads, size_t *kv_heads_opt) { *kv_heads_opt = heads; return 1; }
 int proj_exact_none(size_t heads, size_t *kv_heads_opt) { (void)heads; (void)kv_heads_opt; return 0; }
+
+/* ---- knob rules: each method's defaults and checks ------------------------ */
+
+static int refuse(char *why, size_t cap, const char *fmt, size_t a, size_t b) {
+    if (why && cap) snprintf(why, cap, fmt, a, b);
+    return ATTN_EINVAL;
+}
+
+/* a knob left unset takes def; then it must be at least min */
+static int knob_default(size_t *v, size_t def, size_t min, const char *opt, char *why, size_t cap) {
+    if (*v == ATTN_KNOB_UNSET) *v = def;
+    if (*v < min) {
+        if (why && cap) snprintf(why, cap, "--%s must be at least %zu", opt, min);
+        return ATTN_EINVAL;
+    }
+    return ATTN_OK;
+}
+
+int resolve_none(const attn_shape *s, attn_knobs *kn, char *why, size_t cap) {
+    (void)s; (void)kn; (void)why; (void)cap;
+    return ATTN_OK;
+}
+
+int chunked_resolve(const attn_shape *s, attn_knobs *kn, char *why, size_t cap) {
+    (void)s;
+    return knob_default(&kn->chunk, ATTN_DEFAULT_CHUNK, 1, "chunk", why, cap);
+}
+
+/* k: min(64, n), at most n */
+int topk_resolve(const attn_shape *s, attn_knobs *kn, char *why, size_t cap) {
+    int rc = knob_default(&kn->k, s->n < 64 ? s->n : 64, 1, "k", why, cap);
+    if (!rc && kn->k > s->n) return refuse(why, cap, "--k %zu is larger than --n %zu", kn->k, s->n);
+    return rc ? rc : chunked_resolve(s, kn, why, cap);
+}
+
+/* features: ceil(d_head ln d_head), 1..2^20 */
+int performer_resolve(const attn_shape *s, attn_knobs *kn, char *why, size_t cap) {
+    int rc = knob_default(&kn->features, performer_default_features(s->d_head), 1, "features", why, cap);
+    if (!rc && kn->features > PERFORMER_MAX_FEATURES)
+        return refuse(why, cap, "--features %zu: at most %zu", kn->features, PERFORMER_MAX_FEATURES);
+    return rc;
+}
+
+/* ---- the ffn table's adapters ---------------------------------------------- */
+
+/* k: min(256, d_ff), at most d_ff */
+int ffn_topk_resolve(const ffn_shape *s, attn_knobs *kn, char *why, size_t cap) {
+    int rc = knob_default(&kn->k, s->d_ff < 256 ? s->d_ff : 256, 1, "k", why, cap);
+    if (!rc && kn->k > s->d_ff) return refuse(why, cap, "--k %zu is larger than --d-ff %zu", kn->k, s->d_ff);
+    return rc ? rc : knob_default(&kn->chunk, ATTN_DEFAULT_CHUNK, 1, "chunk", why, cap);
+}
+int ffn_exact_resolve(const ffn_shape *s, attn_knobs *kn, char *why, size_t cap) {
+    (void)s;
+    return knob_default(&kn->chunk, ATTN_DEFAULT_CHUNK, 1, "chunk", why, cap);
+}
+int ffn_topk_call(const ffn_shape *s, const attn_knobs *kn, const float *x, const float *w1,
+                  const float *w2, float *out, workspace *ws) {
+    return ffn_topk_forward(s, kn->k, kn->chunk, x, w1, w2, out, ws);
+}
+int ffn_exact_call(const ffn_shape *s, const attn_knobs *kn, const float *x, const float *w1,
+                   const float *w2, float *out, workspace *ws) {
+    return ffn_exact_forward(s, kn->chunk, x, w1, w2, out, ws);
+}
+double ffn_topk_flops_kn(const ffn_shape *s, const attn_knobs *kn) { return ffn_topk_flops(s, kn->k); }
+double ffn_exact_flops_kn(const ffn_shape *s, const attn_knobs *kn) { (void)kn; return ffn_exact_flops(s); }
+size_t ffn_topk_workspace_kn(const ffn_shape *s, const attn_knobs *kn) { return ffn_topk_workspace(s, kn->k, kn->chunk); }
+size_t ffn_exact_workspace_kn(const ffn_shape *s, const attn_knobs *kn) { return ffn_exact_workspace(s, kn->chunk); }
+
+const ffn_method *ffn_method_find(const char *name) {
+    for (const ffn_method *m = ffn_methods; m->name; m++)
+        if (strcmp(m->name, name) == 0)
+            return m;
+    return NULL;
+}
 
 double exact_flops(const attn_shape *s, const attn_knobs *kn) {
     (void)kn;

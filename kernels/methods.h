@@ -16,6 +16,14 @@ int topk_exact_limit(const attn_shape *s, attn_knobs *kn);
 int proj_exact_as_is(size_t heads, size_t *kv_heads_opt);
 int proj_exact_all_heads(size_t heads, size_t *kv_heads_opt);
 int proj_exact_none(size_t heads, size_t *kv_heads_opt);
+/* resolve hooks (attention.h) of the table entries: defaults and checks of
+ * the knobs each reads; resolve_none for a method that reads none */
+enum { ATTN_DEFAULT_CHUNK = 256 };
+#define PERFORMER_MAX_FEATURES ((size_t)1 << 20)
+int resolve_none(const attn_shape *s, attn_knobs *kn, char *why, size_t cap);
+int chunked_resolve(const attn_shape *s, attn_knobs *kn, char *why, size_t cap);
+int topk_resolve(const attn_shape *s, attn_knobs *kn, char *why, size_t cap);
+int performer_resolve(const attn_shape *s, attn_knobs *kn, char *why, size_t cap);
 
 /* vanilla.c */
 int vanilla_forward(const attn_shape *s, const attn_knobs *kn, const float *q,
@@ -59,6 +67,7 @@ int window_forward(const attn_shape *s, const attn_knobs *kn, const float *q,
 double window_flops(const attn_shape *s, const attn_knobs *kn);
 size_t window_workspace(const attn_shape *s, const attn_knobs *kn);
 int window_exact_limit(const attn_shape *s, attn_knobs *kn);
+int window_resolve(const attn_shape *s, attn_knobs *kn, char *why, size_t cap);
 /* the reference statistic, float64: q (heads, n, d_head); k (kv_heads, n,
  * d_head); rows (nrows) ascending, NULL for all n; mass (heads, nrows) <- the
  * exact attention's probability on each row's kept set (1 at window >= n) */
@@ -96,6 +105,32 @@ double ffn_topk_flops(const ffn_shape *s, size_t k);             /* 2*n*d_model*
 int ffn_reference(const ffn_shape *s, size_t k, const double *x, const double *w1,
                   const double *w2, const size_t *rows, size_t nrows, double *out,
                   double *relu_mass, double *topk_share, workspace *ws);
+
+/* the feed-forward layer's table (methods.c): the knobs each variant reads
+ * (KNOB_K, KNOB_CHUNK of attn_knobs), their rules, the kernel and formulas */
+typedef struct {
+    const char *name;      /* ffn --attention NAME */
+    const char *summary;
+    unsigned knobs;
+    int (*resolve)(const ffn_shape *s, attn_knobs *kn, char *why, size_t cap);
+    int mass;              /* ATTN_MASS_LARGEST: the reference reports the top-k share */
+    int (*forward)(const ffn_shape *s, const attn_knobs *kn, const float *x, const float *w1,
+                   const float *w2, float *out, workspace *ws);
+    double (*flops)(const ffn_shape *s, const attn_knobs *kn);
+    size_t (*workspace_bytes)(const ffn_shape *s, const attn_knobs *kn);
+} ffn_method;
+extern const ffn_method ffn_methods[];   /* terminated by a {NULL} entry */
+const ffn_method *ffn_method_find(const char *name);
+int ffn_topk_resolve(const ffn_shape *s, attn_knobs *kn, char *why, size_t cap);
+int ffn_exact_resolve(const ffn_shape *s, attn_knobs *kn, char *why, size_t cap);
+int ffn_topk_call(const ffn_shape *s, const attn_knobs *kn, const float *x, const float *w1,
+                  const float *w2, float *out, workspace *ws);
+int ffn_exact_call(const ffn_shape *s, const attn_knobs *kn, const float *x, const float *w1,
+                   const float *w2, float *out, workspace *ws);
+double ffn_topk_flops_kn(const ffn_shape *s, const attn_knobs *kn);
+double ffn_exact_flops_kn(const ffn_shape *s, const attn_knobs *kn);
+size_t ffn_topk_workspace_kn(const ffn_shape *s, const attn_knobs *kn);
+size_t ffn_exact_workspace_kn(const ffn_shape *s, const attn_knobs *kn);
 
 /* proj_mha.c */
 int mha_project(const proj_shape *s, const float *x, const float *wq, const float *wk,

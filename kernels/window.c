@@ -29,6 +29,7 @@
 #include <cblas.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 enum { WINDOW_BLOCK = 64 };
@@ -249,4 +250,15 @@ int window_kept_mass(const attn_shape *s, const attn_knobs *kn, const double *q,
         }
     ws_free(ws, qb); ws_free(ws, sc);
     return ATTN_OK;
+}
+
+/* the knob rules (attention.h resolve): sink 4 and window 256 unless given;
+ * sink 0 is valid, window at least 1; both past n are clamped above */
+int window_resolve(const attn_shape *s, attn_knobs *kn, char *why, size_t cap) {
+    (void)s;
+    if (kn->sink == ATTN_KNOB_UNSET) kn->sink = WINDOW_DEFAULT_SINK;
+    if (kn->window == ATTN_KNOB_UNSET) kn->window = WINDOW_DEFAULT_WINDOW;
+    if (kn->window >= 1) return ATTN_OK;
+    if (why && cap) snprintf(why, cap, "--window must be at least 1");
+    return ATTN_EINVAL;
 }

@@ -22,14 +22,21 @@
 # suite's float64 reference in the same DIR; torch-performer uses the suite's
 # own random features (performer_features). Without PyTorch the peer rows
 # are left out and said so. Outputs, in OUT:
-#   bench.csv   all rows, attnbench's columns (bench.env: the machine)
+#   bench.csv   all rows, attnbench's columns (bench.env: the machine, load_avg,
+#               read_gbps_1t and read_gbps_all of the bandwidth probe)
 #   bench.md    medians, GFLOP/s, share of the sgemm rate, ratios, targets;
 #               the decode table (time per step, cache, GB/s, share of the probe)
 #   decode.csv  the decode rows (decode.env: the machine)
 #
-# Timing: every process runs on the BLAS core attnbench picks for this CPU
-# (OPENBLAS_CORETYPE set to it for all, recorded in blas_core) with THREADS
-# BLAS and PyTorch threads. attnbench times at least 3 calls and 1 s after a
+# Timing: every process runs on one BLAS core, chosen as the program chooses
+# it (a user's OPENBLAS_CORETYPE; else the detected core, or the one attnbench
+# forces where OpenBLAS fell back to a generic core), recorded in blas_core,
+# with THREADS BLAS and PyTorch threads. The first line on stderr is the
+# timing context (core and why, threads, load average); bench warns, on
+# stderr and under "Timing context" in bench.md, when the sgemm rate or the
+# probe moved by more than 10% between before and after the kernels, and when
+# the load average exceeds THREADS. Targets are judged on unrounded ratios,
+# shown with the digits that agree with the verdict (scripts/verdict.awk). attnbench times at least 3 calls and 1 s after a
 # warm-up call and reports the median; the PyTorch peer likewise, except
 # torch-topk at n = 16384 (about 100 s a call here): 1 call after no warm-up.
 # The limit is sgemm at N = 2048 (peers/sgemm_rate), as a rate after warm-up,
@@ -58,11 +65,44 @@ rm -f "$csv" "$OUT/bench.env" "$md" "$dcsv" "$OUT/decode.env"
 tmp=$(mktemp -d /tmp/attnbench-bench-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-# the BLAS core attnbench picks on this CPU, then everybody runs on it
-core=$(env -u OPENBLAS_CORETYPE "$AB" run --n 16 --heads 1 --d-head 8 --reps 1 |
-       awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "blas_core") c = i } NR == 2 { print $c }')
-export OPENBLAS_CORETYPE="$core" OPENBLAS_NUM_THREADS="$THREADS"
-echo "bench: OpenBLAS core $core, $THREADS threads, sizes $SIZE; rows into $csv" >&2
+verdict_awk=$(cat "$here/scripts/verdict.awk")
+
+# sidecar_get KEY FILE: the value of KEY= in a .env sidecar
+sidecar_get() { sed -n "s/^$1=//p" "$2" | head -n 1; }
+# above A B LIMIT: true when A > B * LIMIT (awk numbers)
+above() { awk -v a="$1" -v b="$2" -v l="$3" 'BEGIN { exit !(a > b * l) }'; }
+# drift WHAT A B UNIT: warns when two measurements of one limit differ by more than 10%
+drift() {
+  if above "$2" "$3" 1.1 || above "$3" "$2" 1.1; then
+    echo "warning: $1 before and after the kernels differ by more than 10% ($2 and $3 $4): the machine was not quiet; the table uses the faster" | tee -a "$tmp/warnings" >&2
+  fi
+}
+# busy WHEN: warns when the load average exceeds the threads bench uses
+busy() {
+  l=$(cut -d' ' -f1 /proc/loadavg)
+  if above "$l" "$THREADS" 1; then
+    echo "warning: load average $l $1 exceeds the $THREADS threads bench uses: other processes share the cores; times are not a quiet machine's" | tee -a "$tmp/warnings" >&2
+  fi
+  echo "$l"
+}
+
+# One core policy, the program's (bench/env.c blas_ensure_native_core): the
+# user's OPENBLAS_CORETYPE when set; else the core OpenBLAS detects, or,
+# where that is a generic fallback core on a CPU with AVX-512 or AVX2, the
+# core attnbench forces. A probe run says which; every process then runs on
+# it (the same environment the program's re-exec sets).
+ctx=$("$AB" run --n 16 --heads 1 --d-head 8 --reps 1 --warmup 0 --threads "$THREADS" --csv "$tmp/core.csv" 2>&1 >/dev/null |
+      grep '^attnbench run: OpenBLAS core ' | head -n 1 || true)
+core=$(sidecar_get blas_core "$tmp/core.env")
+case "$(sidecar_get blas_core_forced_by "$tmp/core.env")" in
+  attnbench*) export OPENBLAS_CORETYPE="$core" ATTNBENCH_NO_REEXEC=1 ;;
+esac
+export OPENBLAS_NUM_THREADS="$THREADS"
+export ATTNBENCH_SIDECAR_PROBE=1 # bench.env and decode.env record the bandwidth probe
+: > "$tmp/warnings"
+echo "${ctx:-attnbench run: OpenBLAS core $core}" | sed 's/^attnbench run:/attnbench bench:/' >&2
+load_first=$(busy "at the start")
+echo "bench: sizes $SIZE; rows into $csv" >&2
 
 have_torch=1
 if ! "$PYTHON" -c 'import torch, numpy' >/dev/null 2>&1; then
@@ -71,7 +111,7 @@ if ! "$PYTHON" -c 'import torch, numpy' >/dev/null 2>&1; then
 fi
 torch_version=none
 [ "$have_torch" = 0 ] || torch_version=$("$PYTHON" -c 'import torch; print(torch.__version__)' 2>/dev/null)
-header=$("$AB" run --n 16 --heads 1 --d-head 8 --reps 1 | head -n 1)
+header=$("$AB" run --n 16 --heads 1 --d-head 8 --reps 1 2>/dev/null | head -n 1)
 
 common="--heads 8 --d-head 64 --threads $THREADS --seed $SEED --score-std $SCORE_STD"
 suite() { # suite ARGS...: one attnbench row into the CSV
@@ -90,7 +130,7 @@ torch_peer() { # torch_peer DIR ARGS...: one PyTorch row into the CSV
 table() {
   awk -v sgemm="$2" -v threads="$THREADS" -v core="$core" -v have_torch="$have_torch" -v torch="$torch_version" \
       -v nx="$N_EXACT" -v nc="$N_CAUSAL" -v nl="$N_LONG" -v cpu="$(grep -m1 '^model name' /proc/cpuinfo | sed 's/.*: //')" \
-      -v date="$(date -u '+%Y-%m-%d %H:%M UTC')" -v commit="$(git -C "$here" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)" '
+      -v date="$(date -u '+%Y-%m-%d %H:%M UTC')" -v commit="$(git -C "$here" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)" "$verdict_awk"'
   # split a CSV line (libcsv / Python csv: quotes only around fields that need them)
   function split_csv(line, f,    n, i, c, q, cur) {
     n = 0; cur = ""; q = 0
@@ -116,8 +156,6 @@ table() {
     if (att == "topk" || att == "performer") return "torch-" att
     return ""
   }
-  function verdict(ok, have) { return !have ? "not measured" : ok ? "**yes**" : "**no**" }
-  function shown(fmt, x, have) { return have ? sprintf(fmt, x) : "-" }
   NR == 1 { split_csv($0, h); for (i in h) col[h[i]] = i; next }
   { nf = split_csv($0, f); rows++; for (i = 1; i <= nf; i++) cell[rows, i] = f[i] }
   END {
@@ -146,24 +184,24 @@ table() {
     printf "\n## Targets (ratios from this run)\n\n| target | measured | met |\n| --- | --- | --- |\n"
     ch = find("chunked", nx, 0); va = find("vanilla", nx, 0); te = find("torch-exact", nx, 0)
     x = ch ? get(ch, "gflops") / limit : 0
-    printf "| chunked, n = %d: at least 50%% of the sgemm rate | %s | %s |\n", nx, shown("%.0f%%", 100 * x, ch), verdict(x >= 0.5, ch)
+    printf "| chunked, n = %d: at least 50%% of the sgemm rate | %s |\n", nx, target_cells(x, ">=", 0.5, ch, 100, 0, "", "%")
     x = (ch && te) ? get(te, "time_median_s") / get(ch, "time_median_s") : 0
-    printf "| chunked, n = %d: at least 3x PyTorch exact | %s | %s |\n", nx, shown("%.2fx", x, ch && te), verdict(x >= 3, ch && te)
+    printf "| chunked, n = %d: at least 3x PyTorch exact | %s |\n", nx, target_cells(x, ">=", 3, ch && te, 1, 2, "", "x")
     x = (va && te) ? get(te, "time_median_s") / get(va, "time_median_s") : 0
-    printf "| vanilla, n = %d: at least 1.5x PyTorch exact | %s | %s |\n", nx, shown("%.2fx", x, va && te), verdict(x >= 1.5, va && te)
+    printf "| vanilla, n = %d: at least 1.5x PyTorch exact | %s |\n", nx, target_cells(x, ">=", 1.5, va && te, 1, 2, "", "x")
     tk = find("topk", nl, 0); tt = find("torch-topk", nl, 0); cl = find("chunked", nl, 0)
     x = (tk && tt) ? get(tt, "time_median_s") / get(tk, "time_median_s") : 0
-    printf "| topk (k 64, C 1024), n = %d: at least 3x the PyTorch top-k recipe | %s | %s |\n", nl, shown("%.2fx", x, tk && tt), verdict(x >= 3, tk && tt)
+    printf "| topk (k 64, C 1024), n = %d: at least 3x the PyTorch top-k recipe | %s |\n", nl, target_cells(x, ">=", 3, tk && tt, 1, 2, "", "x")
     x = (tk && cl) ? get(tk, "time_median_s") / get(cl, "time_median_s") : 0
-    printf "| topk, n = %d: at most 0.75x the time of chunked | %s | %s |\n", nl, shown("%.2fx", x, tk && cl), verdict(x <= 0.75, tk && cl)
+    printf "| topk, n = %d: at most 0.75x the time of chunked | %s |\n", nl, target_cells(x, "<=", 0.75, tk && cl, 1, 2, "", "x")
     x = tk ? get(tk, "kernel_peak_bytes") / get(tk, "workspace_bytes") - 1 : 0
-    printf "| topk, n = %d: kernel_peak_bytes within 10%% of its formula (workspace_bytes) | %s | %s |\n", nl, shown("%+.1f%%", 100 * x, tk), verdict(x <= 0.1 && x >= -0.1, tk)
+    printf "| topk, n = %d: kernel_peak_bytes within 10%% of its formula (workspace_bytes) | %s |\n", nl, target_cells(x, "within", 0.1, tk, 100, 1, "+", "%")
     pf = find("performer", nl, 0); tp = find("torch-performer", nl, 0)
     x = (pf && tp) ? get(tp, "time_median_s") / get(pf, "time_median_s") : 0
-    printf "| performer (M 256), n = %d: at least 2x PyTorch FAVOR+ | %s | %s |\n", nl, shown("%.2fx", x, pf && tp), verdict(x >= 2, pf && tp)
+    printf "| performer (M 256), n = %d: at least 2x PyTorch FAVOR+ | %s |\n", nl, target_cells(x, ">=", 2, pf && tp, 1, 2, "", "x")
     a = find("chunked", nc, 0); b = find("chunked", nc, 1)
     x = (a && b) ? get(b, "time_median_s") / get(a, "time_median_s") : 0
-    printf "| chunked, n = %d: causal time at most 0.6x non-causal | %s | %s |\n", nc, shown("%.2fx", x, a && b), verdict(x <= 0.6, a && b)
+    printf "| chunked, n = %d: causal time at most 0.6x non-causal | %s |\n", nc, target_cells(x, "<=", 0.6, a && b, 1, 2, "", "x")
     if (have_torch != 1) printf "\nPyTorch was not found, so the PyTorch rows and ratios are missing (apt-get install python3-torch).\n"
   }' "$1"
 }
@@ -193,9 +231,10 @@ if [ "$have_torch" = 1 ]; then
 fi
 
 # ---- the limit: the faster of the two sgemm runs -----------------------------------
-sgemm=$("$BUILD/peers/sgemm_rate" 2048 "$THREADS" 2)
-echo "bench: $sgemm" >&2
-sgemm=$(printf '%s\n%s\n' "$sgemm_first" "$sgemm" | sort -t, -k6 -g | tail -n 1)
+sgemm_last=$("$BUILD/peers/sgemm_rate" 2048 "$THREADS" 2)
+echo "bench: $sgemm_last" >&2
+drift "the sgemm rate" "$(echo "$sgemm_first" | cut -d, -f6)" "$(echo "$sgemm_last" | cut -d, -f6)" GFLOP/s
+sgemm=$(printf '%s\n%s\n' "$sgemm_first" "$sgemm_last" | sort -t, -k6 -g | tail -n 1)
 
 # ---- decode: one token at a time against a cache of L_DECODE tokens -------------
 S_DECODE=16
@@ -216,10 +255,12 @@ dec --attention performer --features $FEATURES
 probe_last=$(probe)
 probe_gbps=$(printf '%s\n%s\n' "$probe_first" "$probe_last" | sort -g | tail -n 1)
 echo "bench: read-bandwidth probe, $THREADS threads: $probe_first and $probe_last GB/s" >&2
+drift "the read-bandwidth probe" "$probe_first" "$probe_last" GB/s
+load_last=$(busy "after the kernels")
 
 # decode_table CSV PROBE_GBPS: the Markdown section of the decode rows
 decode_table() {
-  awk -F, -v probe="$2" -v threads="$THREADS" -v L="$L_DECODE" -v S="$S_DECODE" '
+  awk -F, -v probe="$2" -v threads="$THREADS" -v L="$L_DECODE" -v S="$S_DECODE" "$verdict_awk"'
   NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
   { rows++; for (i = 1; i <= NF; i++) cell[rows, i] = $i }
   function get(r, name) { return cell[r, col[name]] }
@@ -246,14 +287,20 @@ decode_table() {
     }
     x = ex ? get(ex, "read_gbps") / probe : 0
     printf "\n| target | measured | met |\n| --- | --- | --- |\n"
-    shown = "-"; met = "not measured"
-    if (ex) { shown = sprintf("%.0f%%", 100 * x); met = x >= 0.6 ? "**yes**" : "**no**" }
-    printf "| exact decode, L = %d: at least 60%% of the probe'"'"'s bandwidth | %s | %s |\n", L, shown, met
+    printf "| exact decode, L = %d: at least 60%% of the probe'"'"'s bandwidth | %s |\n", L, target_cells(x, ">=", 0.6, ex, 100, 0, "", "%")
   }' "$1"
 }
 
 table "$csv" "$sgemm" > "$md"
 decode_table "$dcsv" "$probe_gbps" >> "$md"
+{
+  printf '\n## Timing context\n\n'
+  echo "${ctx:-attnbench run: OpenBLAS core $core}" | sed 's/^attnbench run: //; s/, load average.*//; s/$/./'
+  printf 'Load average %s at the start, %s after the kernels (%s cores). ' "$load_first" "$load_last" "$(nproc)"
+  printf 'sgemm %s and %s GFLOP/s, read-bandwidth probe %s and %s GB/s, before and after.\n' \
+    "$(echo "$sgemm_first" | cut -d, -f6)" "$(echo "$sgemm_last" | cut -d, -f6)" "$probe_first" "$probe_last"
+  if [ -s "$tmp/warnings" ]; then printf '\n'; sed 's/^warning: /- **Warning:** /; s/$/./' "$tmp/warnings"; fi
+} >> "$md"
 [ ! -f "$OUT/bench.env" ] || echo "torch=$torch_version" >> "$OUT/bench.env"
 echo "bench: wrote $csv and $md" >&2
 cat "$md"

@@ -25,6 +25,8 @@ mfile = datadir.'/model_dnll.dat'
 npoints(f) = int(system("test -f '".f."' && grep -cv '^[[:space:]]*\\(#\\|$\\)' '".f."' || echo 0"))
 s_count = npoints(sfile)
 m_count = npoints(mfile)
+# the model panel shows the first checkpoint's block (the detailed figure, model_dnll_vs_cache, has every one)
+m_name = m_count > 0 ? system("grep -m1 -o 'model=[^ ]*' '".mfile."' | cut -d= -f2 || true") : ""
 s_ctx = s_count > 0 ? system("grep -m1 -o 'L=[0-9]*' '".sfile."' || true") : ""
 
 W = 1200.0; H = 880.0
@@ -93,13 +95,13 @@ do for [p=1:6] {
         }
     }
     if (p == 6) {
-        set title "model: ΔNLL against cache" font ",12"
+        set title "model: ΔNLL vs cache".(m_name ne "" ? " (".m_name.")" : "") font ",12"
         set xlabel "cache per sequence (bytes)"
         set ylabel "ΔNLL (nats/token; ≤ 1e-6 drawn at 1e-6)"
         if (m_count > 0) {
-            plot mfile using 1:(floor_y($2)):(family_pt(strcol(3))):(ramp(family_rgb(strcol(3)), $4)) \
+            plot mfile index 0 using 1:(floor_y($2)):(family_pt(strcol(3))):(ramp(family_rgb(strcol(3)), $4)) \
                      with points pt variable lc rgb variable ps 1.3, \
-                 front(mfile, -1) using 1:(floor_y($2)) with steps lc rgb "#555555" lw 1.5 dt 2
+                 front(mfile, 0) using 1:(floor_y($2)) with steps lc rgb "#555555" lw 1.5 dt 2
         }
     }
     empty = (p <= 4 && h_count[p] == 0) || (p == 5 && s_count == 0) || (p == 6 && m_count == 0)

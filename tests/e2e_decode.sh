@@ -96,6 +96,17 @@ for w in ('wq', 'wk', 'wv'): np.save(d + '/' + w + '.npy', (r.standard_normal((3
   fle "$(col rel_err "$tmp/l.csv")" 1 || fail "layer mhe-mul: rel_err $(col rel_err "$tmp/l.csv")"
 fi
 
+# ---- a sweep of decode points resumes: run twice, the second has nothing
+# to do (the planned row's identity is the one decode writes) -------------
+printf '[d]\ncommand decode\nheads 2\nd-head 16\nattention exact topk window performer\nprojection mha mqa\nk 8\nsink 2\nwindow 16\nfeatures 8\ncontext 64\nsteps 4\n' > "$tmp/d.sweep"
+if [ -n "$py" ]; then printf '[i]\ncommand decode\ninput %s\nattention exact topk\nprojection mha mqa\ncontext 100\nsteps 4\n' "$tmp/layer" >> "$tmp/d.sweep"; fi
+want=$(( $([ -n "$py" ] && echo 12 || echo 8) + 1 ))
+"$A" sweep "$tmp/d.sweep" --out "$tmp/ds.csv" > /dev/null 2> "$tmp/err" || fail "decode sweep: exit $?: $(cat "$tmp/err")"
+"$A" sweep "$tmp/d.sweep" --out "$tmp/ds.csv" > /dev/null 2> "$tmp/err" || fail "decode sweep again: exit $?: $(cat "$tmp/err")"
+grep -q ', 0 to go' "$tmp/err" || fail "decode sweep resumed nothing: $(grep 'to go' "$tmp/err")"
+! grep -q 'other knobs' "$tmp/err" || fail "decode sweep: $(grep -m1 'other knobs' "$tmp/err")"
+[ "$(wc -l < "$tmp/ds.csv")" -eq $want ] || fail "decode sweep: $(wc -l < "$tmp/ds.csv") lines, want $want (each point once)"
+
 # ---- the bandwidth probe -----------------------------------------------------
 "$A" decode --probe > "$tmp/p.csv" 2> "$tmp/err" || fail "--probe: exit $?"
 fle 0.01 "$(col read_gbps "$tmp/p.csv")" || fail "--probe: read_gbps '$(col read_gbps "$tmp/p.csv")'"

@@ -62,6 +62,17 @@ grep -c 'plan sensitivity' "$tmp/plan.csv" | grep -qx 6 || fail "planner: not 6 
 grep -q 'plan per-layer' "$tmp/plan.csv" && grep -q 'plan uniform' "$tmp/plan.csv" || fail "planner: no plan or uniform row"
 [ "$(grep -c '^layer,' "$tmp/plan.csv")" -eq 1 ] || fail "planner: more than one header"
 
+# a sweep of eval points resumes: run twice, the second has nothing to do
+# (the planned row's identity, from the checkpoint's header, is the row's)
+printf '[m]\ncommand eval\nllama2c %s\nn 16\nsequences 1\nattention model\nffn topk\nffn-k 4\n' "$ck" > "$tmp/e.sweep"
+printf '[m2]\ncommand eval\nllama2c %s\nn 16\nsequences 1\nattention topk chunked\nprojection gqa mqa mhe-mul\nk 4\nlayers 0 1\n' "$ck" >> "$tmp/e.sweep"
+printf '[m3]\ncommand eval\nllama2c %s\nn 16\nsequences 2\nattention window performer\ngenerate 4\n' "$ck" >> "$tmp/e.sweep"
+"$A" sweep "$tmp/e.sweep" --out "$tmp/es.csv" > /dev/null 2> "$tmp/err" || fail "eval sweep: exit $?: $(cat "$tmp/err")"
+"$A" sweep "$tmp/e.sweep" --out "$tmp/es.csv" > /dev/null 2> "$tmp/err" || fail "eval sweep again: exit $?: $(cat "$tmp/err")"
+grep -q ', 0 to go' "$tmp/err" || fail "eval sweep resumed nothing: $(grep 'to go' "$tmp/err")"
+! grep -q 'other knobs' "$tmp/err" || fail "eval sweep: $(grep -m1 'other knobs' "$tmp/err")"
+[ "$(wc -l < "$tmp/es.csv")" -eq 16 ] || fail "eval sweep: $(wc -l < "$tmp/es.csv") lines, want 16 (each of 15 points once)"
+
 bad "k list length" "3 values for 2 substituted layers" --llama2c "$ck" --attention topk --k 8,16,32
 bad "layer range" "out of range" --llama2c "$ck" --attention topk --layers 0,2
 bad "layer twice" "listed twice" --llama2c "$ck" --attention topk --layers 1,1

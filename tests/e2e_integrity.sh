@@ -161,7 +161,7 @@ grep -q "repeat the point" err.txt || fail "analyze said nothing of a doubled po
 grep -q "Doubled points" dan/summary.md || fail "summary.md lists no doubled points"
 
 # ---- under the program's own footprint: skipped rows at once, no timeout
-if ! grep -q AddressSanitizer "$bin" 2>/dev/null; then
+if ! grep -q __asan_init "$bin" 2>/dev/null; then
   expect 0 "sweep --mem-limit 200M" -- "$bin" sweep a.sweep --out mem.csv --mem-limit 200M --timeout 30
   [ "$(col status mem.csv)" = skipped ] && [ "$(rows mem.csv)" = "$(grep -c ',skipped,' mem.csv)" ] ||
     fail "--mem-limit 200M: statuses $(awk -F, 'NR > 1 { print $19 }' mem.csv | sort | uniq -c | tr '\n' ' ')"

@@ -17,7 +17,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 bin=$ATTNBENCH
 case "$bin" in /*) ;; *) bin="$(pwd)/$bin" ;; esac
 [ -x "$bin" ] || { echo "no $bin (build first)"; exit 77; }
-grep -q AddressSanitizer "$bin" 2>/dev/null && { echo "the Makefile flow is tested with the normal build"; exit 77; }
+grep -q __asan_init "$bin" 2>/dev/null && { echo "the Makefile flow is tested with the normal build"; exit 77; }
 model=${ATTNBENCH_MODEL:-$root/../shared/data/stories260K.bin}
 command -v gnuplot > /dev/null 2>&1 || { echo "no gnuplot"; exit 77; }
 command -v setsid > /dev/null 2>&1 && command -v perl > /dev/null 2>&1 || { echo "no setsid or perl"; exit 77; }

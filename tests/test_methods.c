@@ -429,9 +429,149 @@ static void check_tables(void) {
     CHECK(n > 0 && !proj_schemes[n].project, "proj_schemes[]: %zu entries, terminator", n);
 }
 
+/* ---- the knob rules (resolve hooks) and the reference statistic ----------- */
+
+/* Every entry owns its knobs: with every knob unset, resolve() fills the
+ * knobs the method reads (and no other) and the kernel runs with them;
+ * resolving again changes nothing; for each knob it reads set to 0, 1, n,
+ * n + 1 or SIZE_MAX - 1, resolve either refuses with a one-line reason
+ * naming the option ("--k ...") or the kernel accepts the value (ATTN_OK, or
+ * ATTN_ENOMEM under a 256 MiB limit), never ATTN_EINVAL: resolve is the gate.
+ * The reference statistic: ATTN_MASS_KEPT has its kept_mass hook, and at
+ * the exact limit the kept set carries all the mass; ATTN_MASS_LARGEST
+ * reads k. */
+static void check_resolve(const attn_method *m) {
+    const int before = check_failures;
+    CHECK(m->resolve != NULL, "%s: no resolve hook: the program would have to know its defaults", m->name);
+    if (!m->resolve) return;
+    attn_case c = case_new(2, 37, 1);
+    float *out = malloc(HEADS * 37 * D_HEAD * sizeof(float));
+    attn_knobs unset = {.seed = 1, .threads = 1}, kn;
+    for (size_t f = 0; f < NKNOBS; f++) *knob_field(&unset, f) = ATTN_KNOB_UNSET;
+    kn = unset;
+    char why[300] = "";
+    int rc = m->resolve(&c.s, &kn, why, sizeof why);
+    CHECK(rc == ATTN_OK, "%s: resolve of unset knobs: %s (%s)", m->name, attn_strerror(rc), why);
+    for (size_t f = 0; f < NKNOBS; f++) {
+        const int reads = (m->knobs & KNOB_FIELDS[f].bit) != 0;
+        CHECK(reads == (*knob_field(&kn, f) != ATTN_KNOB_UNSET), "%s: --%s %s after resolve (it %s it)", m->name,
+              KNOB_FIELDS[f].name, *knob_field(&kn, f) == ATTN_KNOB_UNSET ? "unset" : "set",
+              reads ? "reads" : "does not read");
+    }
+    attn_knobs again = kn;
+    CHECK(m->resolve(&c.s, &again, why, sizeof why) == ATTN_OK && !memcmp(&again, &kn, sizeof kn),
+          "%s: resolving resolved knobs changed them", m->name);
+    workspace ws;
+    ws_init(&ws, 0);
+    CHECK(rc != ATTN_OK || m->forward(&c.s, &kn, c.q, c.k, c.v, out, &ws) == ATTN_OK,
+          "%s: the kernel refused its own defaults", m->name);
+    const size_t vals[5] = {0, 1, 37, 38, SIZE_MAX - 1};
+    for (size_t f = 0; f < NKNOBS; f++) {
+        if (!(m->knobs & KNOB_FIELDS[f].bit)) continue;
+        for (int i = 0; i < 5; i++) {
+            attn_knobs t = unset;
+            *knob_field(&t, f) = vals[i];
+            why[0] = '\0';
+            rc = m->resolve(&c.s, &t, why, sizeof why);
+            char opt[40];
+            snprintf(opt, sizeof opt, "--%s", KNOB_FIELDS[f].name);
+            if (rc != ATTN_OK) {
+                CHECK(rc == ATTN_EINVAL && !strncmp(why, opt, strlen(opt)),
+                      "%s %s %zu: refused with %s, reason '%s' (want ATTN_EINVAL naming %s)", m->name, opt, vals[i],
+                      attn_strerror(rc), why, opt);
+                continue;
+            }
+            CHECK(*knob_field(&t, f) == vals[i], "%s %s %zu: resolve changed a given value to %zu", m->name, opt,
+                  vals[i], *knob_field(&t, f));
+            ws_init(&ws, (size_t)1 << 28);
+            const int frc = m->forward(&c.s, &t, c.q, c.k, c.v, out, &ws);
+            CHECK(frc == ATTN_OK || frc == ATTN_ENOMEM, "%s %s %zu: resolve accepted it, the kernel: %s", m->name, opt,
+                  vals[i], attn_strerror(frc));
+        }
+    }
+    CHECK((m->mass == ATTN_MASS_KEPT) == (m->kept_mass != NULL), "%s: mass %d but kept_mass hook %s", m->name,
+          m->mass, m->kept_mass ? "set" : "missing");
+    CHECK(m->mass != ATTN_MASS_LARGEST || (m->knobs & KNOB_K), "%s: the mass of the k largest, but it reads no k",
+          m->name);
+    attn_knobs ex = kn;
+    if (m->kept_mass && m->exact_limit && m->exact_limit(&c.s, &ex)) {
+        const size_t nq = HEADS * 37 * D_HEAD, nk = 2 * 37 * D_HEAD;
+        double *qd = malloc(nq * sizeof(double)), *kd = malloc(nk * sizeof(double)), *mass = malloc(HEADS * 37 * sizeof(double));
+        for (size_t i = 0; i < nq; i++) qd[i] = c.q[i];
+        for (size_t i = 0; i < nk; i++) kd[i] = c.k[i];
+        ws_init(&ws, 0);
+        rc = m->kept_mass(&c.s, &ex, qd, kd, NULL, 37, mass, &ws);
+        double worst = 0;
+        for (size_t i = 0; i < HEADS * 37; i++) worst = fmax(worst, fabs(mass[i] - 1));
+        CHECK(rc == ATTN_OK && worst <= 1e-12 && ws.live == 0,
+              "%s: kept mass at the exact limit: %s, off 1 by %.3g, %zu bytes held", m->name, attn_strerror(rc), worst, ws.live);
+        free(qd); free(kd); free(mass);
+    }
+    free(out);
+    case_free(&c);
+    printf("%s %-10s knob rules (resolve: defaults, checks) and reference statistic\n",
+           check_failures > before ? "FAIL" : "ok  ", m->name);
+}
+
+/* a projection declares --kv-heads (KNOB_KV_HEADS) exactly when its K/V
+ * heads follow the option */
+static void check_scheme_knobs(const proj_scheme *p) {
+    const int follows = p->kv_heads_for(HEADS, 1) != p->kv_heads_for(HEADS, 2) ||
+                        p->kv_heads_for(HEADS, 2) != p->kv_heads_for(HEADS, 4);
+    CHECK(follows == !!(p->knobs & KNOB_KV_HEADS), "%s: knobs %#x, but its K/V heads %s --kv-heads", p->name,
+          p->knobs, follows ? "follow" : "ignore");
+    CHECK(!(p->knobs & ~(unsigned)KNOB_KV_HEADS), "%s: a projection reads only --kv-heads (knobs %#x)", p->name, p->knobs);
+}
+
+/* the ffn table: defaults filled, k past d_ff refused, the stated workspace
+ * is the counted peak, and every variant at its widest equals exact */
+static void check_ffn_methods(void) {
+    const ffn_shape s = {21, 16, 40};
+    const size_t nx = s.n * s.d_model, nw = s.d_model * s.d_ff;
+    float *x = malloc(nx * sizeof(float)), *w1 = malloc(nw * sizeof(float)), *w2 = malloc(nw * sizeof(float));
+    float *out = malloc(nx * sizeof(float)), *ref = malloc(nx * sizeof(float));
+    test_fill(x, nx, 1.0); test_fill(w1, nw, 0.25); test_fill(w2, nw, 0.25);
+    workspace ws;
+    ws_init(&ws, 0);
+    CHECK(ffn_exact_forward(&s, 8, x, w1, w2, ref, &ws) == ATTN_OK, "ffn exact");
+    size_t count = 0;
+    for (const ffn_method *f = ffn_methods; f->name; f++, count++) {
+        const int before = check_failures;
+        attn_knobs kn = {.k = ATTN_KNOB_UNSET, .chunk = ATTN_KNOB_UNSET, .features = ATTN_KNOB_UNSET,
+                         .sink = ATTN_KNOB_UNSET, .window = ATTN_KNOB_UNSET, .seed = 1, .threads = 1};
+        char why[300] = "";
+        CHECK(f->resolve && f->forward && f->flops && f->workspace_bytes, "ffn %s: hooks missing", f->name);
+        if (!f->resolve || !f->forward || !f->flops || !f->workspace_bytes) continue;
+        CHECK(f->resolve(&s, &kn, why, sizeof why) == ATTN_OK, "ffn %s: resolve: %s", f->name, why);
+        CHECK(!(f->knobs & KNOB_CHUNK) || kn.chunk != ATTN_KNOB_UNSET, "ffn %s: no default chunk", f->name);
+        CHECK(!(f->knobs & KNOB_K) || (kn.k >= 1 && kn.k <= s.d_ff), "ffn %s: default k %zu", f->name, kn.k);
+        if (f->knobs & KNOB_K) {
+            attn_knobs big = kn;
+            big.k = s.d_ff + 1;
+            CHECK(f->resolve(&s, &big, why, sizeof why) == ATTN_EINVAL && !strncmp(why, "--k", 3),
+                  "ffn %s: k past d_ff: '%s'", f->name, why);
+            kn.k = s.d_ff;
+        }
+        kn.chunk = 8;
+        ws_init(&ws, 0);
+        CHECK(f->forward(&s, &kn, x, w1, w2, out, &ws) == ATTN_OK && ws.live == 0, "ffn %s: forward", f->name);
+        CHECK(ws.peak == f->workspace_bytes(&s, &kn), "ffn %s: counted peak %zu, formula %zu", f->name, ws.peak,
+              f->workspace_bytes(&s, &kn));
+        CHECK(rel_diff(ref, out, nx) <= 1e-5, "ffn %s at its widest vs exact: rel %.3g", f->name, rel_diff(ref, out, nx));
+        CHECK(f->flops(&s, &kn) > 0, "ffn %s: flops", f->name);
+        CHECK((f->mass == ATTN_MASS_LARGEST) == !!(f->knobs & KNOB_K), "ffn %s: mass %d, knobs %#x", f->name, f->mass, f->knobs);
+        printf("%s ffn %-6s knob rules, workspace formula, widest = exact\n", check_failures > before ? "FAIL" : "ok  ", f->name);
+    }
+    CHECK(count > 0, "ffn_methods[] is empty");
+    free(x); free(w1); free(w2); free(out); free(ref);
+}
+
 int main(void) {
     check_tables();
     for (const attn_method *m = attn_methods; m->name; m++) check_method(m);
+    for (const attn_method *m = attn_methods; m->name; m++) check_resolve(m);
+    for (const proj_scheme *p = proj_schemes; p->name; p++) check_scheme_knobs(p);
+    check_ffn_methods();
     check_schemes();
     return check_summary("test_methods");
 }

@@ -76,7 +76,7 @@ static void test_method_knobs(void) {
     len += (size_t)snprintf(text + len, sizeof text - len, " not-landed-yet\nprojection");
     for (const proj_scheme *ps = proj_schemes; ps->name; ps++)
         len += (size_t)snprintf(text + len, sizeof text - len, " %s", ps->name);
-    snprintf(text + len, sizeof text - len, "\nheads 4\nk 8 16\nchunk 32 64 128\nfeatures 16 32\nkv-heads 1 2\n");
+    snprintf(text + len, sizeof text - len, "\nheads 4\nk 8 16\nchunk 32 64 128\nfeatures 16 32\nkv-heads 1 2\nsink 0 4\nwindow 16 32 64\n");
     size_t n;
     sweep_point *p = points_of(text, &n);
     size_t expect = 0;
@@ -86,6 +86,8 @@ static void test_method_knobs(void) {
             if (m->knobs & KNOB_K) c *= 2;
             if (m->knobs & KNOB_CHUNK) c *= 3;
             if (m->knobs & KNOB_FEATURES) c *= 2;
+            if (m->knobs & KNOB_SINK) c *= 2;
+            if (m->knobs & KNOB_WINDOW) c *= 3;
             if (spec_knob_applies(SK_KV_HEADS, m->name, ps->name)) c *= 2;
             expect += c;
         }
@@ -98,6 +100,9 @@ static void test_method_knobs(void) {
         CHECK(!p[i].value[SK_K] == !(knobs & KNOB_K), "point %zu (%s): k %s", i, val(&p[i], SK_ATTENTION), val(&p[i], SK_K));
         CHECK(!p[i].value[SK_CHUNK] == !(knobs & KNOB_CHUNK), "point %zu (%s): chunk %s", i, val(&p[i], SK_ATTENTION), val(&p[i], SK_CHUNK));
         CHECK(!p[i].value[SK_FEATURES] == !(knobs & KNOB_FEATURES), "point %zu (%s): features %s", i, val(&p[i], SK_ATTENTION), val(&p[i], SK_FEATURES));
+        CHECK(!p[i].value[SK_SINK] == !(knobs & KNOB_SINK), "point %zu (%s): sink %s", i, val(&p[i], SK_ATTENTION), val(&p[i], SK_SINK));
+        CHECK(!p[i].value[SK_WINDOW] == !(knobs & KNOB_WINDOW), "point %zu (%s): window %s", i, val(&p[i], SK_ATTENTION), val(&p[i], SK_WINDOW));
+        CHECK(!!argv_has(&p[i], "--window", NULL) == !!p[i].value[SK_WINDOW], "point %zu: --window in argv iff set", i);
         int kv = spec_knob_applies(SK_KV_HEADS, p[i].value[SK_ATTENTION], p[i].value[SK_PROJECTION]);
         CHECK(!p[i].value[SK_KV_HEADS] == !kv, "point %zu (%s): kv-heads %s", i, val(&p[i], SK_PROJECTION), val(&p[i], SK_KV_HEADS));
         CHECK(!!argv_has(&p[i], "--k", NULL) == !!p[i].value[SK_K], "point %zu: --k in argv iff set", i);
@@ -181,7 +186,7 @@ static void test_errors(void) {
     expect_error("[g]\nn 64\n", "t.sweep:1: group 'g' names no attention method");
     expect_error("n 64\n", "no [group]");
     expect_error("command ffn\n[g]\nattention vanilla\n", "t.sweep:1: 'command' belongs inside a [group]");
-    expect_error("[g]\ncommand walk\n", "t.sweep:2: command is 'run' or 'ffn'");
+    expect_error("[g]\ncommand walk\n", "t.sweep:2: command is 'run', 'ffn', 'decode' or 'eval'");
     expect_error("[g]\nattention vanilla\n[g]\n", "t.sweep:3: group 'g' defined twice (first at line 1)");
     expect_error("[a b]\n", "t.sweep:1: a group line is [NAME]");
     expect_error("[]\n", "t.sweep:1: a group line is [NAME]");
@@ -442,11 +447,13 @@ static void test_repo_specs(void) {
         CHECK(spec_expand(&s, &p, &n, err, sizeof err) == 0 && n > 0, "%s: %s", files[f], err);
         spec_points_free(p, n);
         spec_free(&s);
-        /* and with a capture's variables (globbing off): the real study joins */
+        /* and with a capture's and the models' variables (globbing off): the
+         * real and model-level studies join */
         spec_env env = {0};
         static const char *const defs[] = {"CAPTURE=results/real", "CAPTURE_N=512", "CAPTURE_HEADS=8",
-                                           "CAPTURE_D_HEAD=8", "CAPTURE_LOGIT_STDS=2.3 4.54"};
-        for (size_t i = 0; i < 5; i++) CHECK(spec_env_define(&env, defs[i], err, sizeof err) == 0, "%s", err);
+                                           "CAPTURE_D_HEAD=8", "CAPTURE_LOGIT_STDS=2.3 4.54",
+                                           "MODELS=a.bin b.bin"};
+        for (size_t i = 0; i < 6; i++) CHECK(spec_env_define(&env, defs[i], err, sizeof err) == 0, "%s", err);
         CHECK(spec_load_env(files[f], &env, &s, err, sizeof err) == 0 && s.nleft_out == 0, "%s with a capture: %s", files[f], err);
         if (check_failures) { spec_env_free(&env); continue; }
         size_t with;
@@ -461,6 +468,68 @@ static void test_repo_specs(void) {
           "missing file: %s", err);
 }
 
+/* `command decode` and `command eval` groups: their own knobs (context,
+ * steps, batch; llama2c, sequences, layers) cross there only; a method's
+ * knobs only for the methods that read them (decode's exact reads none);
+ * defaults a command does not take are not passed; `needs MODEL` leaves an
+ * eval group out until --define MODEL=path */
+static void test_commands(void) {
+    const char *text = "n 64\nscore-std 2\nthreads 1\n"
+                       "[dec]\ncommand decode\nattention exact topk performer\ncontext 128 256\nsteps 8\nbatch 1 2\n"
+                       "k 4 8\nfeatures 16\n"
+                       "[model]\ncommand eval\nneeds MODEL\nllama2c ${MODEL}\nattention model topk\nk 8 16 32\nsequences 4\n";
+    spec_env env = {0};
+    char err[512];
+    sweep_spec s;
+    CHECK(spec_parse_env(text, "t.sweep", &env, &s, err, sizeof err) == 0, "parse without MODEL: %s", err);
+    size_t n = 0;
+    sweep_point *p = NULL;
+    if (!check_failures) {
+        CHECK(s.ngroups == 1 && s.nleft_out == 1 && strstr(s.left_out[0], "model (needs MODEL)"), "eval group left out: %zu groups, %zu left out",
+              s.ngroups, s.nleft_out);
+        CHECK(spec_expand(&s, &p, &n, err, sizeof err) == 0, "expand: %s", err);
+        /* exact 2x2 (context, batch), topk 2x2x2 (k), performer 2x2 */
+        size_t want = 4 + 8 + (attn_method_find("performer") ? 4 : 4);
+        CHECK(n == want, "decode points %zu, want %zu", n, want);
+        for (size_t i = 0; i < n; i++) {
+            const unsigned reads = knob_method_bits(SPEC_DECODE, p[i].value[SK_ATTENTION]);
+            CHECK(p[i].command == SPEC_DECODE && !strcmp(spec_command_name(p[i].command), "decode"), "point %zu: command %d", i, p[i].command);
+            CHECK(!p[i].value[SK_K] == !(reads & KNOB_K) || !strcmp(p[i].value[SK_ATTENTION], "exact"), "decode point %zu (%s): k %s", i,
+                  val(&p[i], SK_ATTENTION), val(&p[i], SK_K));
+            CHECK(!strcmp(p[i].value[SK_ATTENTION], "exact") ? !p[i].value[SK_K] && !p[i].value[SK_FEATURES] : 1, "exact reads no knob");
+            CHECK(argv_has(&p[i], "--context", NULL) && argv_has(&p[i], "--steps", "8") && argv_has(&p[i], "--batch", NULL),
+                  "decode point %zu: context, steps, batch in argv", i);
+            CHECK(!p[i].value[SK_N] && p[i].value[SK_SCORE_STD] && !strcmp(p[i].value[SK_THREADS], "1"),
+                  "decode point %zu: n %s (decode takes none), score-std %s", i, val(&p[i], SK_N), val(&p[i], SK_SCORE_STD));
+        }
+        spec_points_free(p, n);
+        spec_free(&s);
+    }
+    CHECK(spec_env_define(&env, "MODEL=/m/stories.bin", err, sizeof err) == 0, "define: %s", err);
+    CHECK(spec_parse_env(text, "t.sweep", &env, &s, err, sizeof err) == 0, "parse with MODEL: %s", err);
+    if (check_failures) { spec_env_free(&env); return; }
+    CHECK(spec_expand(&s, &p, &n, err, sizeof err) == 0, "expand: %s", err);
+    size_t eval = 0, k_eval = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i].command != SPEC_EVAL) continue;
+        eval++;
+        k_eval += p[i].value[SK_K] != NULL;
+        CHECK(argv_has(&p[i], "--llama2c", "/m/stories.bin") && argv_has(&p[i], "--sequences", "4") && argv_has(&p[i], "--n", "64"),
+              "eval point %zu: llama2c, sequences, n in argv", i);
+        CHECK(!p[i].value[SK_SCORE_STD], "eval point %zu got score-std", i);
+        char *d = spec_point_describe(&p[i]);
+        CHECK(d && !strncmp(d, "eval ", 5), "describe: %s", d ? d : "(null)");
+        free(d);
+    }
+    CHECK(eval == (attn_method_find("topk") ? 4u : 1u) && k_eval == eval - 1, "eval points %zu (k on %zu): model once, topk per k", eval, k_eval);
+    spec_points_free(p, n);
+    spec_free(&s);
+    spec_env_free(&env);
+    expect_error("[g]\nattention vanilla\ncontext 128\n", "t.sweep:3: knob 'context' does not apply to `attnbench run`");
+    expect_error("[g]\ncommand decode\nchunk 16\n", "t.sweep:3: knob 'chunk' does not apply to `attnbench decode`");
+    expect_error("[g]\nattention vanilla\ncsv x.csv\n", "t.sweep:3: unknown knob 'csv'");
+}
+
 int main(void) {
     test_crossing();
     test_method_knobs();
@@ -470,5 +539,6 @@ int main(void) {
     test_variables();
     test_input_glob();
     test_repo_specs();
+    test_commands();
     return check_summary("test_spec");
 }

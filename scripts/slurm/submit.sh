@@ -118,7 +118,7 @@ why=""
 for f in "$out"/shards/*.csv; do
   [ -e "$f" ] && [ -z "$why" ] || continue
   case "$f" in *-of-$n.csv) ;; *) why="$f is a shard of another split (SHARDS)"; continue ;; esac
-  c=$(sed -n 's/^commit=//p' "${f%.csv}.env" 2>/dev/null | head -n 1)
+  c=$("$bin" env-get commit "$f" 2>/dev/null)
   [ "$c" = "$commit" ] || why="$f was made by commit ${c:-(no .env)}, this build is $commit"
 done
 have=$(ls "$out"/shards/*.csv 2>/dev/null | wc -l)

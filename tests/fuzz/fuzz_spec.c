@@ -51,7 +51,8 @@ static size_t points_bound(const sweep_spec *s) {
 
 static void check_point(const sweep_point *p, size_t i) {
     EXPECT(p->index == i, "point %zu has index %zu", i, p->index);
-    EXPECT(p->command == SPEC_RUN || p->command == SPEC_FFN, "command %d", p->command);
+    EXPECT(p->command == SPEC_RUN || p->command == SPEC_FFN || p->command == SPEC_DECODE || p->command == SPEC_EVAL,
+           "command %d", p->command);
     EXPECT(p->argc >= 0 && p->argv[p->argc] == NULL, "argv not NULL-terminated");
     EXPECT(p->group != NULL, "no group");
     for (int a = 0; a < p->argc; a++) EXPECT(p->argv[a] != NULL, "argv[%d] NULL", a);
@@ -59,10 +60,10 @@ static void check_point(const sweep_point *p, size_t i) {
     EXPECT(d != NULL, "describe");
     free(d);
     /* the child parses exactly these arguments */
-    opts_kind kind = p->command == SPEC_FFN ? OPTS_FFN : OPTS_RUN;
+    opts_kind kind = (opts_kind)p->command; /* SPEC_* are the commands' opts_kind */
     char *args[2 * SK_COUNT + 2];
     EXPECT(p->argc <= 2 * SK_COUNT, "argc %d", p->argc);
-    args[0] = (char *)(kind == OPTS_FFN ? "ffn" : "run");
+    args[0] = (char *)spec_command_name(p->command);
     for (int a = 0; a < p->argc; a++) args[a + 1] = p->argv[a];
     args[p->argc + 1] = NULL;
     run_options o;

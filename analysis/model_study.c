@@ -1,0 +1,126 @@
+/* model_study.c — model rows by checkpoint, and each checkpoint's ΔNLL
+ * plane (model_study.h). */
+#include "model_study.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int model_uniform(const rtab *rt, size_t r) {
+    static const int knobs[] = {RC_k, RC_chunk, RC_features, RC_sink, RC_window};
+    const char *layers = rt_get(rt, r, RC_layers);
+    if (*layers && strcmp(layers, "all")) return 0;
+    for (size_t i = 0; i < sizeof knobs / sizeof knobs[0]; i++)
+        if (strchr(rt_get(rt, r, knobs[i]), ';')) return 0;
+    return 1;
+}
+
+int model_single_layer(const rtab *rt, size_t r) {
+    const char *layers = rt_get(rt, r, RC_layers);
+    char *end;
+    long l = strtol(layers, &end, 10);
+    return *layers && !*end && l >= 0 && l < 100000 ? (int)l : -1;
+}
+
+static void ckpt_name(const char *input, char *out, size_t cap) {
+    const char *slash = strrchr(input, '/'), *base = slash ? slash + 1 : input;
+    size_t len = strlen(base);
+    if (len > 4 && !strcmp(base + len - 4, ".bin")) len -= 4;
+    snprintf(out, cap, "%.*s", (int)len, base);
+}
+
+/* the checkpoint's own K/V heads, exact NLL and plane */
+static int ckpt_index(const rtab *rt, mckpt *c) {
+    c->native_kv = NAN;
+    c->nll_exact = NAN;
+    for (size_t i = 0; i < c->n; i++) { /* its own attention: projection "model" */
+        size_t r = c->rows[i];
+        if (!strcmp(rt_get(rt, r, RC_projection), "model") && !isfinite(c->native_kv))
+            c->native_kv = rt_num(rt, r, RC_kv_heads);
+    }
+    for (size_t j = 0; j < c->n && !isfinite(c->native_kv); j++) /* else the most K/V heads of gqa */
+        if (!strcmp(rt_get(rt, c->rows[j], RC_projection), "gqa")) {
+            double kv = rt_num(rt, c->rows[j], RC_kv_heads);
+            for (size_t i = j + 1; i < c->n; i++)
+                if (!strcmp(rt_get(rt, c->rows[i], RC_projection), "gqa")) kv = fmax(kv, rt_num(rt, c->rows[i], RC_kv_heads));
+            c->native_kv = kv;
+        }
+    for (size_t i = 0; i < c->n && !isfinite(c->nll_exact); i++) {
+        size_t r = c->rows[i];
+        if (rt_ok(rt, r)) c->nll_exact = rt_num(rt, r, RC_nll) - rt_num(rt, r, RC_dnll);
+    }
+    c->plane = calloc(c->n ? c->n : 1, sizeof *c->plane);
+    if (!c->plane) return -1;
+    for (size_t i = 0; i < c->n; i++) {
+        size_t r = c->rows[i];
+        plane_pt p = {.row = r};
+        if (!rt_ok(rt, r) || !model_uniform(rt, r) || strcmp(rt_get(rt, r, RC_layer), "attention") ||
+            model_family(rt, r, c->native_kv, p.family, sizeof p.family, &p.knob))
+            continue;
+        p.x = rt_num(rt, r, RC_cache_bytes);
+        p.y = rt_num(rt, r, RC_dnll);
+        if (!(p.x > 0) || !isfinite(p.y)) continue;
+        double sink = rt_num(rt, r, RC_sink);
+        int dup = 0;
+        for (size_t j = 0; j < c->nplane && !dup; j++) {
+            double sj = rt_num(rt, c->plane[j].row, RC_sink);
+            dup = !strcmp(c->plane[j].family, p.family) && c->plane[j].knob == p.knob &&
+                  (sj == sink || (isnan(sj) && isnan(sink)));
+        }
+        if (!dup) c->plane[c->nplane++] = p;
+    }
+    return plane_front(c->plane, c->nplane, 1e-6);
+}
+
+int mckpts_find(const rtab *rt, mckpt **out, size_t *count) {
+    mckpt *c = NULL;
+    size_t nc = 0;
+    for (size_t r = 0; r < rt->t->nrows; r++) {
+        if (!rt_regime(rt, r, "model")) continue;
+        const char *in = rt_get(rt, r, RC_input);
+        size_t i = 0;
+        while (i < nc && strcmp(c[i].input, in)) i++;
+        if (i == nc) {
+            mckpt *grown = realloc(c, (nc + 1) * sizeof *grown);
+            if (!grown) goto fail;
+            c = grown;
+            memset(&c[nc], 0, sizeof *c);
+            c[nc].input = in;
+            ckpt_name(in, c[nc].name, sizeof c[nc].name);
+            c[nc].rows = malloc(rt->t->nrows * sizeof *c[nc].rows);
+            if (!c[nc++].rows) goto fail;
+        }
+        c[i].rows[c[i].n++] = r;
+    }
+    for (size_t i = 0; i < nc; i++)
+        if (ckpt_index(rt, &c[i])) goto fail;
+    *out = c;
+    *count = nc;
+    return 0;
+fail:
+    mckpts_free(c, nc);
+    return -1;
+}
+
+void mckpts_free(mckpt *c, size_t count) {
+    for (size_t i = 0; i < count; i++) { free(c[i].rows); free(c[i].plane); }
+    free(c);
+}
+
+const plane_pt *mckpt_point(const mckpt *c, const char *family, double knob) {
+    for (size_t i = 0; i < c->nplane; i++)
+        if (!strcmp(c->plane[i].family, family) && c->plane[i].knob == knob) return &c->plane[i];
+    return NULL;
+}
+
+const plane_pt *mckpt_within(const rtab *rt, const mckpt *c, double share) {
+    (void)rt;
+    const plane_pt *best = NULL;
+    for (size_t i = 0; i < c->nplane; i++) {
+        const plane_pt *p = &c->plane[i];
+        if (!strcmp(p->family, "mha") || !(p->y <= share * c->nll_exact)) continue;
+        if (!best || p->x < best->x || (p->x == best->x && p->knob < best->knob)) best = p;
+    }
+    return best;
+}

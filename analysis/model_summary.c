@@ -1,0 +1,190 @@
+/* model_summary.c — the model section of summary.md (model_study.h): per
+ * checkpoint, every configuration's ΔNLL, KL and top-1 beside its cache;
+ * which method, at which setting, stays within 1% of the exact NLL; the
+ * per-layer sensitivity and the planner's rows. */
+#include "labels.h"
+#include "model_study.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WITHIN 0.01
+
+static void setting_of(const rtab *rt, const plane_pt *p, char *out, size_t cap) {
+    family_setting(p->family, p->knob, rt_num(rt, p->row, RC_sink), out, cap);
+    if (!*out) snprintf(out, cap, "—");
+}
+
+static void plane_table(FILE *f, const rtab *rt, const mckpt *c) {
+    fprintf(f, "| method | setting | cache / sequence | ΔNLL ± se (nats/token) | share of NLL | KL | top-1 | within 1%% | "
+               "Pareto front |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    static const char *const order[] = {"mha", "gqa", "mqa", "mhe-add", "mhe-mul", "topk", "window", "performer", NULL};
+    char *done = calloc(c->nplane ? c->nplane : 1, 1);
+    if (!done) return;
+    for (int o = 0; o <= 8; o++)
+        for (;;) { /* within a family by increasing knob; then whatever is left */
+            long best = -1;
+            for (size_t j = 0; j < c->nplane; j++)
+                if (!done[j] && (!order[o] || !strcmp(order[o], c->plane[j].family)) &&
+                    (best < 0 || c->plane[j].knob < c->plane[best].knob))
+                    best = (long)j;
+            if (best < 0) break;
+            done[best] = 1;
+            const plane_pt *p = &c->plane[best];
+            char set[64], cache[32], se[32] = "", pct[32];
+            setting_of(rt, p, set, sizeof set);
+            fmt_bytes(p->x, cache, sizeof cache);
+            fmt_pct(p->y, c->nll_exact, pct, sizeof pct);
+            double s = rt_num(rt, p->row, RC_dnll_se);
+            if (isfinite(s)) snprintf(se, sizeof se, " ± %.2g", s);
+            int exact = !strcmp(p->family, "mha");
+            fprintf(f, "| %s | %s | %s | %.3g%s | %s | %.3g | %.3g | %s | %s |\n", exact ? "mha (the model)" : p->family, set,
+                    cache, p->y, se, pct, rt_num(rt, p->row, RC_kl), rt_num(rt, p->row, RC_top1),
+                    !exact && p->y <= WITHIN * c->nll_exact ? "yes" : "", p->front ? "yes" : "");
+        }
+    free(done);
+}
+
+/* the answer: the least cache (then knob) within 1%, and every other one that is */
+static void answer(FILE *f, const rtab *rt, const mckpt *c) {
+    const plane_pt *best = mckpt_within(rt, c, WITHIN);
+    fprintf(f, "\n**Within 1%% of the exact NLL (ΔNLL ≤ %.3g nats/token) on %s:** ", WITHIN * c->nll_exact, c->name);
+    if (!best) {
+        const plane_pt *near = NULL;
+        for (size_t j = 0; j < c->nplane; j++)
+            if (strcmp(c->plane[j].family, "mha") && (!near || c->plane[j].y < near->y)) near = &c->plane[j];
+        if (!near) { fprintf(f, "no approximation was run.\n"); return; }
+        char set[64];
+        setting_of(rt, near, set, sizeof set);
+        char pct[32];
+        fmt_pct(near->y, c->nll_exact, pct, sizeof pct);
+        fprintf(f, "none of the uniform settings run; the closest is %s %s (ΔNLL %.3g, %s of the NLL).\n",
+                near->family, set, near->y, pct);
+        return;
+    }
+    char set[64], cache[32], full[32], pct[32];
+    setting_of(rt, best, set, sizeof set);
+    fmt_pct(best->y, c->nll_exact, pct, sizeof pct);
+    fmt_bytes(best->x, cache, sizeof cache);
+    const plane_pt *exact = mckpt_point(c, "mha", 0);
+    fmt_bytes(exact ? exact->x : NAN, full, sizeof full);
+    fprintf(f, "%s %s, ΔNLL %.3g (%s of the NLL), the least cache that meets it (%s a sequence; the exact model "
+               "holds %s). Also within 1%%:", best->family, set, best->y, pct, cache, full);
+    int more = 0;
+    for (size_t j = 0; j < c->nplane; j++) {
+        const plane_pt *p = &c->plane[j];
+        if (p == best || !strcmp(p->family, "mha") || !(p->y <= WITHIN * c->nll_exact)) continue;
+        setting_of(rt, p, set, sizeof set);
+        fprintf(f, "%s %s %s", more++ ? "," : "", p->family, set);
+    }
+    fprintf(f, "%s\n", more ? "." : " nothing else.");
+}
+
+/* ΔNLL of each layer alone, a column per knob value (top-k, or the first operator there is) */
+static void sensitivity(FILE *f, const rtab *rt, const mckpt *c) {
+    double knobs[32];
+    size_t nk = 0;
+    int layers = -1;
+    char op[48] = "";
+    for (size_t i = 0; i < c->n; i++) {
+        size_t r = c->rows[i];
+        int l = model_single_layer(rt, r);
+        char fam[48];
+        double k;
+        if (l < 0 || !rt_ok(rt, r) || strcmp(rt_get(rt, r, RC_layer), "attention") ||
+            model_family(rt, r, c->native_kv, fam, sizeof fam, &k) || !(k > 0))
+            continue;
+        if (!*op || (strcmp(op, "topk") && !strcmp(fam, "topk"))) { snprintf(op, sizeof op, "%s", fam); nk = 0; layers = -1; }
+        if (strcmp(op, fam)) continue;
+        layers = l > layers ? l : layers;
+        size_t j = 0;
+        while (j < nk && knobs[j] != k) j++;
+        if (j == nk && nk < 32) {
+            size_t at = nk++;
+            while (at > 0 && knobs[at - 1] > k) { knobs[at] = knobs[at - 1]; at--; }
+            knobs[at] = k;
+        }
+    }
+    if (layers < 0) return;
+    fprintf(f, "\nOne layer at a time (%s, the other layers exact): ΔNLL per layer.\n\n| layer |", op);
+    for (size_t j = 0; j < nk; j++) {
+        char set[64];
+        family_setting(op, knobs[j], 0, set, sizeof set);
+        fprintf(f, " %s |", set);
+    }
+    fprintf(f, "\n| --- |");
+    for (size_t j = 0; j < nk; j++) fprintf(f, " --- |");
+    for (int l = 0; l <= layers; l++) {
+        fprintf(f, "\n| %d |", l);
+        for (size_t j = 0; j < nk; j++) {
+            double v = NAN;
+            for (size_t i = 0; i < c->n && !isfinite(v); i++) {
+                size_t r = c->rows[i];
+                char fam[48];
+                double k;
+                if (model_single_layer(rt, r) == l && rt_ok(rt, r) && !strcmp(rt_get(rt, r, RC_layer), "attention") &&
+                    !model_family(rt, r, c->native_kv, fam, sizeof fam, &k) && !strcmp(fam, op) && k == knobs[j])
+                    v = rt_num(rt, r, RC_dnll);
+            }
+            if (isfinite(v)) fprintf(f, " %.2g |", v);
+            else fprintf(f, " — |");
+        }
+    }
+    fprintf(f, "\n");
+}
+
+/* rows with a knob per layer (the planner's), the FFN rows, generation */
+static void other_rows(FILE *f, const rtab *rt, const mckpt *c) {
+    int head = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        size_t r = c->rows[i];
+        if (!rt_ok(rt, r)) continue;
+        int per_layer = !model_uniform(rt, r) && model_single_layer(rt, r) < 0;
+        int ffn = strstr(rt_get(rt, r, RC_layer), "ffn") != NULL;
+        int gen = *rt_get(rt, r, RC_gen_tokens) != '\0';
+        if (!per_layer && !ffn && !gen) continue;
+        if (!head++)
+            fprintf(f, "\nOther rows (a knob per layer, the feed-forward, generation):\n\n| layer | attention | k | layers | "
+                       "ΔNLL | share of NLL | KL | top-1 | cache / sequence | generation | note |\n"
+                       "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        char cache[32], gen_txt[96] = "—", note[160];
+        fmt_bytes(rt_num(rt, r, RC_cache_bytes), cache, sizeof cache);
+        if (gen) {
+            const char *fd = rt_get(rt, r, RC_gen_first_diff);
+            snprintf(gen_txt, sizeof gen_txt, "%s tokens: first differs at %s, %.2g match", rt_get(rt, r, RC_gen_tokens),
+                     *fd ? fd : "none", rt_num(rt, r, RC_gen_match));
+        }
+        snprintf(note, sizeof note, "%s", rt_get(rt, r, RC_note));
+        note[strcspn(note, ";")] = '\0'; /* the first clause: "plan per-layer: target dnll 0.01" */
+        for (char *q = note; *q; q++) if (*q == '|') *q = '/';
+        double d = rt_num(rt, r, RC_dnll);
+        char pct[32];
+        fmt_pct(d, c->nll_exact, pct, sizeof pct);
+        fprintf(f, "| %s | %s | %s | %s | %.3g | %s | %.3g | %.3g | %s | %s | %s |\n", rt_get(rt, r, RC_layer),
+                rt_get(rt, r, RC_attention), *rt_get(rt, r, RC_k) ? rt_get(rt, r, RC_k) : "—", rt_get(rt, r, RC_layers),
+                d, pct, rt_num(rt, r, RC_kl), rt_num(rt, r, RC_top1), cache, gen_txt, note);
+    }
+}
+
+void model_summary(FILE *f, const rtab *rt, const mckpt *c, size_t count) {
+    fprintf(f, "\n## The model level: what each approximation costs a real model\n\n");
+    if (!count) { fprintf(f, "No model rows (`attnbench eval`).\n"); return; }
+    fprintf(f, "Rows of `attnbench eval`: a checkpoint teacher-forced over sampled sequences with attention replaced in "
+               "every layer (projections convert the checkpoint's own weights, no uptraining), against the exact model "
+               "on the same tokens. ΔNLL: nats per token (± its standard error over the sequences); KL: mean "
+               "KL(exact || approximate) of the next-token distributions; top-1: the share of positions where both "
+               "predict the same token; cache: what a sequence would hold when decoding. `mha` is the checkpoint's "
+               "own attention (exact). Figures: [ΔNLL and KL against cache](figures/model_dnll_vs_cache.svg), "
+               "[per-layer sensitivity](figures/layer_sensitivity.svg).\n");
+    for (size_t i = 0; i < count; i++) {
+        size_t r0 = c[i].rows[0];
+        fprintf(f, "\n### %s (n %s, %s sequences, exact NLL %.4g nats/token)\n\n", c[i].name, rt_get(rt, r0, RC_n),
+                rt_get(rt, r0, RC_sequences), c[i].nll_exact);
+        plane_table(f, rt, &c[i]);
+        answer(f, rt, &c[i]);
+        sensitivity(f, rt, &c[i]);
+        other_rows(f, rt, &c[i]);
+    }
+}

@@ -1,0 +1,80 @@
+/* regime_rows.h — what the decode and model analyses (decode.c, model.c,
+ * model_claims.c; regimes.h) share: the rows of one regime read by column
+ * name from the whole table, their family (the method a reader tells apart,
+ * the names of regimes_formats: mha mqa gqa mhe-add mhe-mul topk window
+ * performer, an operator on another projection as "topk+mqa") and knob
+ * value, the Pareto front of a set of points, and the studies (rows that
+ * agree on everything but the method, its knob and the context).
+ *
+ * The prefill analysis reads `data` (rows.h), a view of prefill rows only;
+ * these read the table itself, so a decode or model row never meets a
+ * prefill figure and the other way round. */
+#ifndef REGIME_ROWS_H
+#define REGIME_ROWS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "csv_table.h"
+
+/* the columns the regimes read (results.h names) */
+#define RT_COLUMNS(X)                                                                   \
+    X(layer) X(attention) X(projection) X(n) X(heads) X(kv_heads) X(d_head) X(d_model) \
+    X(d_ff) X(k) X(chunk) X(features) X(sink) X(window) X(causal) X(score_std)          \
+    X(head_sim) X(input) X(seed) X(threads) X(status) X(time_median_s)                  \
+    X(kernel_peak_bytes) X(workspace_bytes) X(params) X(rel_err) X(topk_mass) X(note)   \
+    X(regime) X(context) X(steps) X(batch) X(cache_bytes) X(step_time_s)                \
+    X(tokens_per_s) X(read_bytes_per_step) X(read_gbps) X(sequences) X(layers) X(nll)   \
+    X(dnll) X(dnll_se) X(kl) X(top1) X(gen_tokens) X(gen_first_diff) X(gen_match)
+enum {
+#define RT_ENUM(name) RC_##name,
+    RT_COLUMNS(RT_ENUM)
+#undef RT_ENUM
+    RC_COUNT
+};
+
+typedef struct {
+    const csv_table *t;
+    int col[RC_COUNT];  /* -1: the file has no such column */
+} rtab;
+
+void rt_init(rtab *rt, const csv_table *t);
+const char *rt_get(const rtab *rt, size_t r, int c);  /* "" where absent */
+double rt_num(const rtab *rt, size_t r, int c);       /* NAN where empty or not a number */
+int rt_ok(const rtab *rt, size_t r);                  /* status ok */
+int rt_regime(const rtab *rt, size_t r, const char *regime);
+/* an exact attention operator: exact, vanilla, chunked, or eval's "model" */
+int rt_exact_op(const char *attention);
+
+/* the family of a decode row and its knob (gqa: kv_heads; topk: k; window:
+ * window; performer: features; the others 0) */
+void decode_family(const rtab *rt, size_t r, char *out, size_t cap, double *knob);
+/* the same for a model row; `native_kv` is the checkpoint's own K/V heads:
+ * its own attention (gqa with those heads, "model") is the family "mha",
+ * the exact model. -1 for an FFN row (no family of the planes). */
+int model_family(const rtab *rt, size_t r, double native_kv, char *out, size_t cap, double *knob);
+/* "k=64", "G=2", "M=256", "s=4 w=256", "" */
+void family_setting(const char *family, double knob, double sink, char *out, size_t cap);
+
+/* a point of a plane */
+typedef struct {
+    size_t row;
+    char family[48];
+    double knob, x, y;  /* x: cache bytes; y: the error */
+    int front;
+} plane_pt;
+
+/* marks the Pareto front (less x and less y; errors within ERR_TIE tie)
+ * among the points with finite positive x and finite y; y at or below
+ * `floor` counts as floor. 0, or -1 (memory) */
+int plane_front(plane_pt *p, size_t n, double floor);
+
+/* the text of a file's `key=` line (the .env sidecar), or NULL */
+char *env_value(const char *env_path, const char *key, char *out, size_t cap);
+
+/* numbers for the summary */
+void fmt_ratio_x(double num, double den, char *out, size_t cap);  /* "8.00x", "—" */
+void fmt_num(double v, char *out, size_t cap);                    /* %.3g or "—" */
+void fmt_pct(double part, double whole, char *out, size_t cap);   /* "52%", "0.23%", "—" */
+
+#endif
