@@ -256,7 +256,7 @@ echo "9 shards: array $(sed -n 's/.*job array \([0-9]*\) .*/\1/p' sub3.txt): tas
 if [ "${SLURM_QUICK:-0}" = 1 ]; then
   quick="$repo/bench/sweeps/quick.sweep"
   pointkeys() {
-    awk -F, 'NR == 1 { n = split("layer attention projection n heads kv_heads d_head d_model d_ff k chunk features causal score_std head_sim input seed", w, " ")
+    awk -F, 'NR == 1 { n = split("layer attention projection n heads kv_heads d_head d_model d_ff k chunk features causal score_std head_sim input seed sink window regime context steps batch sequences layers", w, " ")
                        for (i = 1; i <= NF; i++) c[$i] = i; next }
              { s = ""; for (j = 1; j <= n; j++) s = s "|" $c[w[j]]; print s }' "$1" | sort
   }
