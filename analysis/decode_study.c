@@ -113,6 +113,14 @@ int dstudies_find(const rtab *rt, dstudy **out, size_t *count) {
     }
     for (size_t i = 0; i < ns; i++)
         if (study_index(rt, &s[i])) goto fail;
+    /* a study of rows that all failed (an invalid point records no sizes, so
+     * it stands alone) has nothing to draw or compare: left out */
+    size_t kept = 0;
+    for (size_t i = 0; i < ns; i++) {
+        if (s[i].nfam) s[kept++] = s[i];
+        else { free(s[i].rows); free(s[i].fam); }
+    }
+    ns = kept;
     /* synthetic first, then by head similarity, then by input */
     for (size_t a = 0; a < ns; a++)
         for (size_t b = a + 1; b < ns; b++) {
