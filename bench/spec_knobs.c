@@ -74,6 +74,16 @@ char *canonical_value(int knob, const char *text, const char **why) {
         if (!isdigit((unsigned char)text[0])) { *why = "a whole number >= 0"; return NULL; }
         unsigned long long v = strtoull(text, &end, 10);
         if (*end || errno) { *why = "a whole number >= 0"; return NULL; }
+        /* the registry's range, as `run` checks it on its command line (a
+         * method's knob is checked once the method is known to read it) */
+        const knob_def *d = &knob_defs[knob];
+        const int method_knob = d->bit && d->bit != KNOB_KV_HEADS;
+        if (d->type == KT_SIZE && d->max && !method_knob && (v < d->min || v > d->max)) {
+            static _Thread_local char range[64];
+            snprintf(range, sizeof range, "a whole number in %zu..%zu", d->min, d->max);
+            *why = range;
+            return NULL;
+        }
         if (asprintf(&out, "%llu", v) < 0) out = NULL;
         break;
     }

@@ -181,6 +181,8 @@ static void test_errors(void) {
     expect_error("[g]\nattention vanilla\ncausal 2\n", "t.sweep:3: causal: '2' is not 0 or 1");
     expect_error("[g]\nattention vanilla\nn 64\nn 128\n", "t.sweep:4: knob 'n' given twice in group 'g' (first at line 3)");
     expect_error("[g]\nattention vanilla\nn 64 64.0\n", "t.sweep:3: n: '64.0' is not a whole number");
+    /* the registry's range, as run's command line has it (fuzz_spec found n 0) */
+    expect_error("[g]\nattention vanilla\nn 0 2\n", "t.sweep:3: n: '0' is not a whole number in 1..");
     expect_error("[g]\nattention vanilla\nn 64 064\n", "t.sweep:3: n: value '064' listed twice");
     expect_error("[g]\nattention\n", "t.sweep:2: knob 'attention' has no values");
     expect_error("[g]\nn 64\n", "t.sweep:1: group 'g' names no attention method");
