@@ -348,22 +348,11 @@ static void run_free(run_state *r) {
 /* the columns every decode row has */
 static void row_describe(const run_state *r, result_row *row) {
     const run_options *o = &r->o;
-    row_set(row, COL_layer, "attention");
-    row_set(row, COL_regime, "decode");
-    row_set(row, COL_attention, "%s", op_names[r->op]);
-    row_set(row, COL_projection, "%s", r->ps->name);
-    row_set(row, COL_n, "%zu", r->n);
+    row_set_attention_point(row, o, "decode", op_names[r->op], r->ps->name, r->n, r->kv, !o->input || r->layer_form,
+                            r->op == DECODE_EXACT ? 0 : knob_method_bits(OPTS_DECODE, o->attention), &r->kn, 1);
     row_set(row, COL_context, "%zu", r->L);
     row_set(row, COL_steps, "%zu", r->S);
     row_set(row, COL_batch, "%zu", r->B);
-    row_set(row, COL_heads, "%zu", o->heads);
-    row_set(row, COL_kv_heads, "%zu", r->kv);
-    row_set(row, COL_d_head, "%zu", o->d_head);
-    if (!o->input || r->layer_form) row_set(row, COL_d_model, "%zu", o->d_model);
-    knobs_set_columns(row, r->op == DECODE_EXACT ? 0 : knob_method_bits(OPTS_DECODE, o->attention), &r->kn);
-    row_set(row, COL_causal, "1");
-    if (!o->input) { row_set(row, COL_score_std, "%g", o->score_std); row_set(row, COL_head_sim, "%g", o->head_sim); }
-    row_set_common(row, o);
 }
 
 /* time, memory and traffic columns after the steps */

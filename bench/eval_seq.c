@@ -3,6 +3,7 @@
  * one per row), or a text file encoded with a llama2.c tokenizer and cut
  * into consecutive sequences of n tokens. Bad input: one line, exit 2. */
 #include "eval_seq.h"
+#include "readfile.h"
 #include "attention.h" /* size_mul */
 #include "npy.h"
 #include "tokenizer.h"
@@ -66,9 +67,9 @@ static int from_text(const char *cmd, const run_options *o, const llama_config *
     char err[1024];
     tokenizer tk;
     if (tokenizer_load(o->tokenizer, c->vocab_size, &tk, err, sizeof err)) return bad_input(cmd, "--tokenizer %s", err);
-    unsigned char *text;
+    char *text;
     size_t len;
-    if (read_small_file(o->text, TEXT_MAX_FILE, &text, &len, err, sizeof err)) {
+    if (readfile_all(o->text, TEXT_MAX_FILE, &text, &len, err, sizeof err)) {
         tokenizer_free(&tk);
         return bad_input(cmd, "--text %s", err);
     }

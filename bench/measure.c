@@ -29,6 +29,8 @@ size_t rss_current(void) { return status_kb("VmRSS"); }
 
 size_t mem_mapped_bytes(void) { return status_kb("VmSize"); }
 
+size_t mem_peak_mapped_bytes(void) { return status_kb("VmPeak"); }
+
 size_t mem_as_limit(void) {
     struct rlimit rl;
     if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 0;

@@ -20,6 +20,8 @@ size_t rss_current(void);
 
 /* VmSize: bytes of address space mapped now (0 if unknown) */
 size_t mem_mapped_bytes(void);
+/* the most address space the process has mapped so far (VmPeak); 0 if unknown */
+size_t mem_peak_mapped_bytes(void);
 /* the address-space limit (RLIMIT_AS, `ulimit -v`) in bytes, or 0 if none */
 size_t mem_as_limit(void);
 

@@ -1,5 +1,6 @@
 /* report.c — see report.h. */
 #include "report.h"
+#include "knobs.h"
 #include "attention.h"
 #include "env.h"
 #include "measure.h"
@@ -102,6 +103,28 @@ int dump_npy(const char *cmd, const char *dir, const char *name, const float *f,
                : npy_write_f64(path, d, ndim, shape, err, sizeof err);
     if (rc) fprintf(stderr, "attnbench %s: --dump: %s\n", cmd, err);
     return rc ? 1 : 0;
+}
+
+void row_set_attention_point(result_row *r, const run_options *o, const char *regime,
+                             const char *attention, const char *projection, size_t n,
+                             size_t kv_heads, int layer_form, unsigned knob_bits,
+                             const attn_knobs *kn, int causal) {
+    row_set(r, COL_layer, "attention");
+    row_set(r, COL_regime, "%s", regime);
+    row_set(r, COL_attention, "%s", attention);
+    row_set(r, COL_projection, "%s", projection);
+    row_set(r, COL_n, "%zu", n);
+    row_set(r, COL_heads, "%zu", o->heads);
+    row_set(r, COL_kv_heads, "%zu", kv_heads);
+    row_set(r, COL_d_head, "%zu", o->d_head);
+    if (layer_form) row_set(r, COL_d_model, "%zu", o->d_model);
+    knobs_set_columns(r, knob_bits, kn);
+    row_set(r, COL_causal, "%d", causal);
+    if (!o->input) {
+        row_set(r, COL_score_std, "%g", o->score_std);
+        row_set(r, COL_head_sim, "%g", o->head_sim);
+    }
+    row_set_common(r, o);
 }
 
 size_t mem_total_bytes(void) {

@@ -3,6 +3,7 @@
 #ifndef REPORT_H
 #define REPORT_H
 
+#include "attention.h"
 #include "options.h"
 #include "results.h"
 
@@ -21,6 +22,14 @@ size_t *error_rows(size_t n, size_t want, size_t *nrows);
 
 /* the common measurement columns of a row */
 void row_set_common(result_row *r, const run_options *o);
+/* the columns that name an attention point, run's and decode's alike: layer
+ * "attention", regime, the method and scheme, n, heads, kv_heads, d_head,
+ * d_model (layer form only), the knobs of `knob_bits` from kn, causal, the
+ * synthetic input's knobs (without --input) and row_set_common's */
+void row_set_attention_point(result_row *r, const run_options *o, const char *regime,
+                             const char *attention, const char *projection, size_t n,
+                             size_t kv_heads, int layer_form, unsigned knob_bits,
+                             const attn_knobs *kn, int causal);
 
 /* prints or appends the row as --csv / --row-only say; 0, or 1 after an error message */
 int row_emit(const char *cmd, const run_options *o, const result_row *r);

@@ -102,22 +102,8 @@ static void fault_point(float *out, size_t count) {
 static void set_point_columns(result_row *row, const run_options *o, const attn_method *m,
                               const proj_scheme *ps, const attn_shape *s, const attn_knobs *kn,
                               int layer_form) {
-    row_set(row, COL_layer, "attention");
-    row_set(row, COL_regime, "prefill");
-    row_set(row, COL_attention, "%s", m->name);
-    row_set(row, COL_projection, "%s", ps->name);
-    row_set(row, COL_n, "%zu", o->n);
-    row_set(row, COL_heads, "%zu", o->heads);
-    row_set(row, COL_kv_heads, "%zu", s->kv_heads);
-    row_set(row, COL_d_head, "%zu", o->d_head);
-    if (layer_form) row_set(row, COL_d_model, "%zu", o->d_model);
-    knobs_set_columns(row, m->knobs, kn);
-    row_set(row, COL_causal, "%d", o->causal);
-    if (!o->input) {
-        row_set(row, COL_score_std, "%g", o->score_std);
-        row_set(row, COL_head_sim, "%g", o->head_sim);
-    }
-    row_set_common(row, o);
+    row_set_attention_point(row, o, "prefill", m->name, ps->name, o->n, s->kv_heads, layer_form, m->knobs, kn,
+                            o->causal);
 }
 
 /* Values float32 cannot carry through attention are bad input, not a row:

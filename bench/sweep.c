@@ -16,6 +16,7 @@
 #include "sweep_progress.h"
 #include "sweep_resume.h"
 #include "readfile.h"
+#include "report.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -115,17 +116,8 @@ static int parse_bytes(const char *s, size_t *out) {
     return 0;
 }
 
-/* 80% of MemTotal, or 0 (no limit) where /proc/meminfo cannot be read */
-static size_t default_mem_limit(void) {
-    FILE *f = fopen("/proc/meminfo", "r");
-    if (!f) return 0;
-    char line[256];
-    unsigned long long kb = 0;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "MemTotal: %llu kB", &kb) == 1) break;
-    fclose(f);
-    return (size_t)(kb * 1024ull / 10 * 8);
-}
+/* 80% of the machine's memory, or 0 (no limit) where it cannot be read */
+static size_t default_mem_limit(void) { return mem_total_bytes() / 10 * 8; }
 
 static int on_option(void *ctx, int opt, const char *val) {
     sweep_opts *o = ctx;

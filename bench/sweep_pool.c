@@ -38,18 +38,6 @@
 
 int sweep_under_asan(void) { return UNDER_ASAN; }
 
-/* VmPeak of this process, in bytes; 0 if unknown */
-static size_t vm_peak_bytes(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return 0;
-    char line[256];
-    unsigned long long kb = 0;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmPeak: %llu kB", &kb) == 1) break;
-    fclose(f);
-    return (size_t)(kb * 1024);
-}
-
 /* The address space any point needs before its tensors: this program, its
  * libraries, and OpenBLAS's threads with their buffers. Debian's pthread
  * OpenBLAS starts its threads when the library loads and gives each a buffer
@@ -62,7 +50,7 @@ static size_t vm_peak_bytes(void) {
 size_t sweep_runtime_bytes(void) {
     if (UNDER_ASAN) return 0; /* its shadow memory is address space no child is limited by */
     blas_prime();
-    return vm_peak_bytes();
+    return mem_peak_mapped_bytes();
 }
 
 typedef struct {

@@ -4,17 +4,14 @@
  * merging each word on its own gives the same tokens as merging the whole
  * text at once, in time linear in the text instead of quadratic. */
 #include "tokenizer.h"
+#include "readfile.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 enum { BOS = 1, BYTE_FALLBACK_BASE = 3, MAX_TOKEN_LENGTH_LIMIT = 1 << 16 };
 
@@ -25,37 +22,6 @@ static int fail(char *err, size_t errlen, const char *fmt, ...) {
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
     return -1;
-}
-
-int read_small_file(const char *path, size_t max, unsigned char **data, size_t *len, char *err,
-                    size_t errlen) {
-    /* O_NONBLOCK: a FIFO or device named by mistake must not hang the open */
-    int fd = open(path, O_RDONLY | O_NONBLOCK);
-    if (fd < 0) return fail(err, errlen, "%s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) { close(fd); return fail(err, errlen, "%s: not a regular file", path); }
-    if ((uintmax_t)st.st_size > max) {
-        close(fd);
-        return fail(err, errlen, "%s: %jd bytes, more than the %zu this reads", path, (intmax_t)st.st_size, max);
-    }
-    size_t size = (size_t)st.st_size, got = 0;
-    unsigned char *buf = malloc(size + 1);
-    if (!buf) { close(fd); return fail(err, errlen, "%s: out of memory for %zu bytes", path, size); }
-    while (got < size) {
-        ssize_t r = read(fd, buf + got, size - got);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) { /* a file that shrank while read is refused, not half used */
-            int e = r < 0 ? errno : 0;
-            free(buf); close(fd);
-            return fail(err, errlen, "%s: %s after %zu of %zu bytes", path, e ? strerror(e) : "ended early", got, size);
-        }
-        got += (size_t)r;
-    }
-    close(fd);
-    buf[size] = '\0';
-    *data = buf;
-    *len = size;
-    return 0;
 }
 
 static int32_t le_i32(const unsigned char *b) {
@@ -124,9 +90,10 @@ static int parse_entries(const char *path, const unsigned char *buf, size_t size
 
 int tokenizer_load(const char *path, int vocab, tokenizer *t, char *err, size_t errlen) {
     memset(t, 0, sizeof *t);
-    unsigned char *buf;
+    char *text;
     size_t size;
-    if (read_small_file(path, TOKENIZER_MAX_FILE, &buf, &size, err, errlen)) return -1;
+    if (readfile_all(path, TOKENIZER_MAX_FILE, &text, &size, err, errlen)) return -1;
+    unsigned char *buf = (unsigned char *)text;
     t->vocab = vocab;
     int count = 0, rc = 0;
     if (size < 4) rc = fail(err, errlen, "%s: not a llama2.c tokenizer: %zu bytes", path, size);

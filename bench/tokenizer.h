@@ -37,9 +37,5 @@ void tokenizer_free(tokenizer *t);
 int tokenizer_encode(const tokenizer *t, const char *text, size_t len, int **tokens, size_t *n,
                      char *err, size_t errlen);
 
-/* The whole of PATH (a regular file, opened without blocking, at most `max`
- * bytes) in a malloc'ed buffer with a NUL after it. 0, or -1 with err. */
-int read_small_file(const char *path, size_t max, unsigned char **data, size_t *len, char *err,
-                    size_t errlen);
 
 #endif

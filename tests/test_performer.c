@@ -26,42 +26,52 @@ static int run(const attn_shape *s, size_t M, uint64_t seed, const float *q, con
     return rc;
 }
 
-/* the estimator in double with plain loops and no shifts:
- * out_i = sum_j phi(q_i).phi(k_j) v_j / sum_j phi(q_i).phi(k_j) */
-static double *plain_performer(const attn_shape *s, size_t M, uint64_t seed, const float *q,
-                               const float *k, const float *v) {
+
+/* FAVOR+ in float64 on the same features, with no shift to lose anything:
+ * the weight of key j for query i is sum_m exp(a_im + b_jm), taken in the
+ * log domain (logsumexp over m, then a softmax over the visible keys), so
+ * it is finite wherever the estimator is; out (heads, n, d) */
+static double *favor_f64(const attn_shape *s, size_t M, uint64_t seed, const float *q,
+                         const float *k, const float *v) {
     const size_t n = s->n, d = s->d_head, group = s->heads / s->kv_heads;
     float *w = malloc(M * d * sizeof(float));
-    double *g = malloc(d * d * sizeof(double));
-    double *pq = malloc(n * M * sizeof(double)), *pk = malloc(n * M * sizeof(double));
+    double *g = malloc(d * d * sizeof(double)), *a = malloc(n * M * sizeof(double));
+    double *b = malloc(n * M * sizeof(double)), *lw = malloc(n * sizeof(double));
     double *out = calloc(s->heads * n * d, sizeof(double));
     const double sc = pow((double)d, -0.25);
     for (size_t h = 0; h < s->heads; h++) {
         const size_t kvh = h / group;
         performer_draw_features(M, d, seed, kvh, w, g);
         for (size_t i = 0; i < n; i++)
-            for (size_t j = 0; j < M; j++) {
-                double a = 0, b = 0, nq = 0, nk = 0;
+            for (size_t m = 0; m < M; m++) {
+                double ea = 0, eb = 0, nq = 0, nk = 0;
                 for (size_t x = 0; x < d; x++) {
                     double qx = q[(h * n + i) * d + x] * sc, kx = k[(kvh * n + i) * d + x] * sc;
-                    a += w[j * d + x] * qx; b += w[j * d + x] * kx;
+                    ea += w[m * d + x] * qx; eb += w[m * d + x] * kx;
                     nq += qx * qx; nk += kx * kx;
                 }
-                pq[i * M + j] = exp(a - nq / 2) / sqrt((double)M);
-                pk[i * M + j] = exp(b - nk / 2) / sqrt((double)M);
+                a[i * M + m] = ea - nq / 2;
+                b[i * M + m] = eb - nk / 2;
             }
         for (size_t i = 0; i < n; i++) {
-            double den = 0, *o = out + (h * n + i) * d;
-            for (size_t j = 0; j < (s->causal ? i + 1 : n); j++) {
-                double p = 0;
-                for (size_t m = 0; m < M; m++) p += pq[i * M + m] * pk[j * M + m];
+            const size_t seen = s->causal ? i + 1 : n;
+            double lmax = -INFINITY, den = 0, *o = out + (h * n + i) * d;
+            for (size_t j = 0; j < seen; j++) {
+                double mx = -INFINITY, sum = 0;
+                for (size_t m = 0; m < M; m++) mx = fmax(mx, a[i * M + m] + b[j * M + m]);
+                for (size_t m = 0; m < M; m++) sum += exp(a[i * M + m] + b[j * M + m] - mx);
+                lw[j] = mx + log(sum);
+                lmax = fmax(lmax, lw[j]);
+            }
+            for (size_t j = 0; j < seen; j++) {
+                const double p = exp(lw[j] - lmax);
                 den += p;
                 for (size_t x = 0; x < d; x++) o[x] += p * v[(kvh * n + j) * d + x];
             }
             for (size_t x = 0; x < d; x++) o[x] /= den;
         }
     }
-    free(w); free(g); free(pq); free(pk);
+    free(w); free(g); free(a); free(b); free(lw);
     return out;
 }
 
@@ -73,7 +83,7 @@ static void check_against_plain(size_t heads, size_t kv_heads, size_t n, size_t 
     float *q = test_alloc(heads * n * d, 0.7), *k = test_alloc(kv_heads * n * d, 0.7);
     float *v = test_alloc(kv_heads * n * d, 1.0), *out = malloc(heads * n * d * sizeof(float));
     run(&s, M, 3, q, k, v, out);
-    double *ref = plain_performer(&s, M, 3, q, k, v);
+    double *ref = favor_f64(&s, M, 3, q, k, v);
     double re = test_rel_err(out, ref, heads * n * d);
     CHECK(re < 1e-5, "against the plain estimator heads=%zu kv=%zu n=%zu d=%zu M=%zu causal=%d: rel_err %.3g",
           heads, kv_heads, n, d, M, causal, re);
@@ -132,53 +142,6 @@ static void check_causal_prefix(void) {
     free(q); free(k); free(v); free(out);
 }
 
-/* FAVOR+ in float64 on the same features, with no shift to lose anything:
- * the weight of key j for query i is sum_m exp(a_im + b_jm), taken in the
- * log domain (logsumexp over m, then a softmax over the visible keys), so
- * it is finite wherever the estimator is; out (heads, n, d) */
-static double *favor_f64(const attn_shape *s, size_t M, uint64_t seed, const float *q,
-                         const float *k, const float *v) {
-    const size_t n = s->n, d = s->d_head, group = s->heads / s->kv_heads;
-    float *w = malloc(M * d * sizeof(float));
-    double *g = malloc(d * d * sizeof(double)), *a = malloc(n * M * sizeof(double));
-    double *b = malloc(n * M * sizeof(double)), *lw = malloc(n * sizeof(double));
-    double *out = calloc(s->heads * n * d, sizeof(double));
-    const double sc = pow((double)d, -0.25);
-    for (size_t h = 0; h < s->heads; h++) {
-        const size_t kvh = h / group;
-        performer_draw_features(M, d, seed, kvh, w, g);
-        for (size_t i = 0; i < n; i++)
-            for (size_t m = 0; m < M; m++) {
-                double ea = 0, eb = 0, nq = 0, nk = 0;
-                for (size_t x = 0; x < d; x++) {
-                    double qx = q[(h * n + i) * d + x] * sc, kx = k[(kvh * n + i) * d + x] * sc;
-                    ea += w[m * d + x] * qx; eb += w[m * d + x] * kx;
-                    nq += qx * qx; nk += kx * kx;
-                }
-                a[i * M + m] = ea - nq / 2;
-                b[i * M + m] = eb - nk / 2;
-            }
-        for (size_t i = 0; i < n; i++) {
-            const size_t seen = s->causal ? i + 1 : n;
-            double lmax = -INFINITY, den = 0, *o = out + (h * n + i) * d;
-            for (size_t j = 0; j < seen; j++) {
-                double mx = -INFINITY, sum = 0;
-                for (size_t m = 0; m < M; m++) mx = fmax(mx, a[i * M + m] + b[j * M + m]);
-                for (size_t m = 0; m < M; m++) sum += exp(a[i * M + m] + b[j * M + m] - mx);
-                lw[j] = mx + log(sum);
-                lmax = fmax(lmax, lw[j]);
-            }
-            for (size_t j = 0; j < seen; j++) {
-                const double p = exp(lw[j] - lmax);
-                den += p;
-                for (size_t x = 0; x < d; x++) o[x] += p * v[(kvh * n + j) * d + x];
-            }
-            for (size_t x = 0; x < d; x++) o[x] /= den;
-        }
-    }
-    free(w); free(g); free(a); free(b); free(lw);
-    return out;
-}
 
 /* float32 stays finite and as accurate as float64 FAVOR+ on the same
  * features from flat to very peaked logits (issue 13: at score std 40,
