@@ -34,7 +34,9 @@ all: $(BUILD)/attnbench
 # sidecar; the source hash (SHA-256 of the sources that make the rows, and
 # the flags) is what a sweep resumes by, clean tree or not
 RESULT_SRCS := $(sort $(wildcard kernels/*.c kernels/*.h bench/*.c bench/*.h))
-$(BUILD)/version.h: FORCE
+# every build checks the dependencies first (scripts/deps.sh: installs them as
+# root, else prints the apt-get line), so a missing OpenBLAS is one clear line
+$(BUILD)/version.h: FORCE | deps
 	@mkdir -p $(BUILD)
 	@c=$$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown); \
 	 git diff --quiet HEAD -- 2>/dev/null || c="$$c-dirty"; \
@@ -71,11 +73,13 @@ deps:
 deps-test:
 	@sh scripts/deps.sh --test
 
-# The whole suite, once normal and once under AddressSanitizer + UBSan.
+# The whole suite, once normal and once under AddressSanitizer + UBSan, then
+# the unit tests once per OpenBLAS core choice (tests/cores.sh).
 test: deps-test
 	@$(MAKE) --no-print-directory tests
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SAN=1 tests
 	@sh tests/run.sh $(BUILD) $(BUILD)/asan
+	@sh tests/cores.sh $(BUILD)
 
 # one build only, for quick iteration
 # the Slurm end-to-end test alone, with the quick sweep as 3 shards through a
@@ -178,7 +182,7 @@ check-valgrind:
 # =============================================================================
 # Sweep: the default study, its summary and its figures.
 #   make sweep [SWEEP=quick] [OUT=DIR] [MODEL=CKPT] [RESUME=1] [SWEEP_FLAGS="--jobs 2 ..."]
-#       With a MODEL (a llama2.c checkpoint; default ../shared/data/stories260K.bin
+#       With a MODEL (a llama2.c checkpoint; default data/stories260K.bin
 #       where it exists), first `attnbench capture` writes its q, k, v per
 #       layer into a fresh $(OUT)/real (n = the checkpoint's seq_len, CAPTURE_FLAGS),
 #       and the sweep gets `--capture $(OUT)/real`: the spec's real-attention
@@ -205,9 +209,9 @@ OUT           ?= results
 RESUME        ?= auto
 SPEC          ?= bench/sweeps/$(SWEEP).sweep
 SWEEP_FLAGS   ?=
-MODEL         ?= $(wildcard ../shared/data/stories260K.bin)
+MODEL         ?= $(wildcard data/stories260K.bin)
 # the checkpoints of the model-level study (attnbench eval), each where it exists
-MODELS        ?= $(wildcard ../shared/data/stories260K.bin ../shared/data/babyllama105.bin)
+MODELS        ?= $(wildcard data/stories260K.bin data/babyllama105.bin)
 CAPTURE_FLAGS ?= --seed 1
 
 # The real-attention capture both sweeps share: MODEL's q, k, v into

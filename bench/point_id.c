@@ -56,8 +56,14 @@ char *point_id_fields(const char *const field[COL_COUNT]) {
     char *key = malloc(cap), val[4096];
     if (!key) return NULL;
     size_t len = 0;
+    /* a model row's input is a checkpoint file: it is known by its file name,
+     * so rows survive moving the checkpoints (a captured layer's directory,
+     * whose leaf names repeat across captures, keeps its path) */
+    const char *regime = field[COL_regime];
+    const int by_name = regime && !strcmp(regime, "model");
     for (int i = 0; i < NID; i++) {
         const char *f = field[id_cols[i]];
+        if (f && by_name && id_cols[i] == COL_input && strrchr(f, '/')) f = strrchr(f, '/') + 1;
         canonical(f ? f : "", val, sizeof val);
         len += (size_t)snprintf(key + len, cap - len, "%s%s", i ? "\x1f" : "", val);
     }

@@ -84,7 +84,8 @@ runs "$tmp/cap" 2
   [ "$(col kv_heads "$tmp/op.csv")" = 4 ] && [ "$(col input "$tmp/op.csv")" = "$tmp/cap/layer1" ] ||
   fail "run --input layer1 (operator form): $(cat "$tmp/err")"
 
-model=${ATTNBENCH_MODEL:-$root/../shared/data/stories260K.bin}
+model=${ATTNBENCH_MODEL:-$root/data/stories260K.bin}
+[ -f "$model" ] || fail "no checkpoint $model (data/ ships it)"
 if [ -f "$model" ]; then
   "$A" capture --llama2c "$model" --out "$tmp/real" --n 128 --seed 1 > /dev/null 2> "$tmp/err" ||
     { fail "capture stories260K: $(cat "$tmp/err")"; finish; }

@@ -4,7 +4,7 @@
 # exact substitutions give dnll 0; a 2-D --tokens file; the planner's rows;
 # bad input (a per-layer list of the wrong length, a layer out of range, a
 # file that is not a tokenizer, ...) exits 2 with one line and no row. With
-# the real stories260K checkpoint present (../shared/data, or
+# the real stories260K checkpoint present (data/ of the repository, or
 # $ATTNBENCH_MODEL) also the issue's two acceptance commands, shortened.
 . "$(dirname "$0")/lib.sh"
 A=$ATTNBENCH
@@ -91,7 +91,8 @@ bad "text alone" "go together" --llama2c "$ck" --text "$tmp/story.txt"
 bad "planner operator" "needs --attention topk" --llama2c "$ck" --target-dnll 0.01
 
 # the real checkpoint, shortened: one row each
-model=${ATTNBENCH_MODEL:-$root/../shared/data/stories260K.bin}
+model=${ATTNBENCH_MODEL:-$root/data/stories260K.bin}
+[ -f "$model" ] || fail "no checkpoint $model (data/ ships it)"
 if [ -f "$model" ]; then
   "$A" eval --llama2c "$model" --attention topk --k 32 --sequences 2 --n 128 > "$tmp/real.csv" || fail "real topk"
   [ "$(wc -l < "$tmp/real.csv")" -eq 2 ] || fail "real topk: not one row"

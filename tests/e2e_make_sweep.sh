@@ -11,14 +11,14 @@
 # Uses make's BUILD of the binary under test ($ATTNBENCH); skips (77) under
 # AddressSanitizer (what is tested is the Makefile's flow, and the sanitizer
 # build would double the time) and without the llama2.c checkpoint
-# (../shared/data/stories260K.bin, or $ATTNBENCH_MODEL).
+# (data/stories260K.bin, or $ATTNBENCH_MODEL).
 . "$(dirname "$0")/lib.sh"
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=$ATTNBENCH
 case "$bin" in /*) ;; *) bin="$(pwd)/$bin" ;; esac
 [ -x "$bin" ] || { echo "no $bin (build first)"; exit 77; }
 grep -q __asan_init "$bin" 2>/dev/null && { echo "the Makefile flow is tested with the normal build"; exit 77; }
-model=${ATTNBENCH_MODEL:-$root/../shared/data/stories260K.bin}
+model=${ATTNBENCH_MODEL:-$root/data/stories260K.bin}
 command -v gnuplot > /dev/null 2>&1 || { echo "no gnuplot"; exit 77; }
 command -v setsid > /dev/null 2>&1 && command -v perl > /dev/null 2>&1 || { echo "no setsid or perl"; exit 77; }
 build=$(dirname "$bin")
@@ -72,7 +72,7 @@ cp "$ti/sweep.csv" "$tmp/old.csv"
 tiny OUT="$ti" > "$tmp/ti5" 2>&1 || fail "make sweep over rows of other sources: exit $?"
 cmp -s "$tmp/old.csv" "$ti/sweep.old-1.csv" || fail "rows of other sources were not moved aside to sweep.old-1.csv"
 [ "$(md5sum < "$root/README.md")" = "$readme" ] || fail "make sweep wrote README.md"
-[ -f "$model" ] || finish
+[ -f "$model" ] || { fail "no checkpoint $model (data/ ships it)"; finish; }
 
 out=$tmp/o
 

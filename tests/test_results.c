@@ -68,6 +68,23 @@ static void test_integrity(void) {
     b[COL_features] = "17", b[COL_seed] = "18446744073709551614";
     char *kd = point_id_fields(b);
     CHECK(kd && strcmp(ka, kd), "seeds that differ in the last digit are two points");
+    /* a checkpoint is known by its file name (rows survive a move); a
+     * captured layer's directory by its path (leaf names repeat) */
+    const char *m1[COL_COUNT] = {0}, *m2[COL_COUNT] = {0};
+    m1[COL_regime] = m2[COL_regime] = "model";
+    m1[COL_input] = "/elsewhere/models/stories260K.bin", m2[COL_input] = "data/stories260K.bin";
+    char *km1 = point_id_fields(m1), *km2 = point_id_fields(m2);
+    CHECK(km1 && km2 && !strcmp(km1, km2), "a moved checkpoint is the same point: '%s' vs '%s'", km1, km2);
+    m2[COL_input] = "data/babyllama105.bin";
+    free(km2);
+    km2 = point_id_fields(m2);
+    CHECK(km2 && strcmp(km1, km2), "two checkpoints are two points");
+    m1[COL_regime] = m2[COL_regime] = "prefill";
+    m1[COL_input] = "a/real/layer0", m2[COL_input] = "b/real/layer0";
+    free(km1), free(km2);
+    km1 = point_id_fields(m1), km2 = point_id_fields(m2);
+    CHECK(km1 && km2 && strcmp(km1, km2), "two capture directories with one leaf name are two points");
+    free(km1), free(km2);
     point_set set = {0};
     size_t first = 99;
     CHECK(point_set_add(&set, ka, 1, NULL) == 1 && point_set_add(&set, kb, 2, &first) == 0 && first == 1,

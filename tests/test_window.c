@@ -78,14 +78,16 @@ static void check_case(size_t heads, size_t kv, size_t n, size_t d, int causal, 
     CHECK(window_kept_mass(&s, &kn, qd, kd, NULL, 0, got, &ws) == ATTN_OK && ws.live == 0, "kept mass");
     for (size_t r = 0; r < heads * n; r++) worst = fmax(worst, fabs(got[r] - mass[r]));
     CHECK(worst < 1e-12, "kept mass n %zu sink %zu window %zu causal %d: off by %.3g", n, sink, window, causal, worst);
-    /* a subset of rows gives the same rows */
+    /* a subset of rows gives the same rows, within float64 rounding (BLAS
+     * blocks a subset differently on some cores, e.g. Haswell on AMD) */
     size_t rows[3] = {0, n / 2, n - 1};
     double sub[3 * 8];
     if (heads <= 8) {
         CHECK(window_kept_mass(&s, &kn, qd, kd, rows, 3, sub, &ws) == ATTN_OK, "kept mass, rows");
         for (size_t h = 0; h < heads; h++)
             for (size_t r = 0; r < 3; r++)
-                CHECK(sub[h * 3 + r] == got[h * n + rows[r]], "kept mass row %zu head %zu", rows[r], h);
+                CHECK(fabs(sub[h * 3 + r] - got[h * n + rows[r]]) <= 1e-12, "kept mass row %zu head %zu: %.17g vs %.17g",
+                      rows[r], h, sub[h * 3 + r], got[h * n + rows[r]]);
     }
     free(q); free(k); free(v); free(out); free(ref); free(mass); free(qd); free(kd); free(got);
 }
