@@ -184,6 +184,9 @@ static int parse_args(int argc, char **argv, sweep_opts *o) {
     if (o->dry_run && stat(o->out, &st) == 0 && !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
         return 0; /* a dry run with --out /dev/null: no rows to read, nothing opened */
     if (!o->check && cli_out_file(CMD, "--out", o->out)) return 2;
+    struct stat ss;
+    if (stat(o->out, &st) == 0 && stat(o->spec_path, &ss) == 0 && st.st_dev == ss.st_dev && st.st_ino == ss.st_ino)
+        return bad_input(CMD, "--out %s is the spec itself: give the results their own file", o->out);
     return 0;
 }
 

@@ -62,6 +62,9 @@ expect 2 "sweep --out --dry-run" -- "$bin" sweep a.sweep --out --dry-run
 expect 2 "sweep --out twice" -- "$bin" sweep a.sweep --out x.csv --out y.csv
 expect 2 "sweep --jobs twice" -- "$bin" sweep a.sweep --jobs 1 --jobs=2
 expect 2 "sweep --out FIFO" -- "$bin" sweep a.sweep --out fifo
+cp a.sweep self.sweep
+expect 2 "sweep --out SPEC" -- "$bin" sweep self.sweep --out self.sweep --resume never
+cmp -s a.sweep self.sweep && [ ! -e self.old-1.sweep ] || fail "sweep --out SPEC moved or changed the spec"
 expect 2 "analyze --out twice" -- "$bin" analyze x.csv --out a --out b
 expect 2 "merge --allow-partial twice" -- "$bin" merge m.csv x.csv --allow-partial --allow-partial
 for c in sweep merge analyze; do
