@@ -294,7 +294,15 @@ int cmd_capture(int argc, char **argv) {
     const llama_config *c = &md.c;
 
     int *tokens = NULL;
+    /* the default is the checkpoint's seq_len, at most CAPTURE_DEFAULT_N_MAX:
+     * a header claiming 2^20 positions would sample for minutes, silently */
+    enum { CAPTURE_DEFAULT_N_MAX = 2048 };
     size_t n = o.given_n ? o.n : (size_t)c->seq_len;
+    if (!o.given_n && !o.tokens && n > CAPTURE_DEFAULT_N_MAX) {
+        fprintf(stderr, "attnbench capture: note: --n %d (seq_len %d) is more than the default captures; "
+                "n %d (give --n for more)\n", c->seq_len, c->seq_len, CAPTURE_DEFAULT_N_MAX);
+        n = CAPTURE_DEFAULT_N_MAX;
+    }
     if (o.tokens) {
         size_t have = 0;
         rc = load_tokens(o.tokens, c->vocab_size, c->seq_len, &tokens, &have);

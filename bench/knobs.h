@@ -78,7 +78,7 @@ enum { KF_SPEC = 1u << 0, KF_ID = 1u << 1, KF_FIXED = 1u << 2 };
     X(HEAD_SIM, "head-sim", KT_REAL, head_sim, C_RUN | C_DEC, 0, COL_head_sim, 0, KF_SPEC | KF_ID | KF_FIXED, NULL, 0, 0, \
       "synthetic: similarity of the heads' weights, 0..1 (default 0)")                                           \
     X(N, "n", KT_SIZE, n, C_RUN | C_FFN | C_CAP | C_EVAL, 0, COL_n, 0, KF_SPEC | KF_ID | KF_FIXED, NULL, 1, KN_BIG,  \
-      "sequence length (default 1024; ffn 4096; capture, eval: the checkpoint's seq_len, eval at most 512)")     \
+      "sequence length (default 1024; ffn 4096; capture, eval: the checkpoint's seq_len, capture at most 2048, eval at most 512)")     \
     X(CONTEXT, "context", KT_SIZE, context, C_DEC, 0, COL_context, 0, KF_SPEC | KF_ID, NULL, 0, 0,              \
       "tokens in the cache before the timed steps (default 4096)")                                               \
     X(STEPS, "steps", KT_SIZE, steps, C_DEC, 0, COL_steps, 0, KF_SPEC | KF_ID, NULL, 0, 0,                      \

@@ -148,6 +148,11 @@ done
 # default n: the checkpoint's seq_len; greedy
 ok_capture "$tmp/c3" --llama2c "$tmp/tiny.bin" --temperature 0
 [ "$(txtval n "$tmp/c3")" = 24 ] || fail "default --n is not seq_len 24"
+# a header claiming a long seq_len: the default n stops at 2048, said on stderr
+mkckpt "$tmp/long.bin" 16 40 1 4 2 32 4096
+timeout 120 "$A" capture --llama2c "$tmp/long.bin" --out "$tmp/c4" 2> "$tmp/c4.err" > /dev/null || fail "capture of seq_len 4096: exit $?"
+[ "$(txtval n "$tmp/c4")" = 2048 ] || fail "default --n of a seq_len 4096 checkpoint is not 2048"
+grep -q "give --n for more" "$tmp/c4.err" || fail "capture did not say the default n was capped"
 
 # ---- a captured layer is an `attnbench run --input` ------------------------
 "$A" run --input "$tmp/c1/layer0" --attention chunked --causal --reps 1 > "$tmp/run.csv" 2> "$tmp/err" || fail "run --input layer0: $(cat "$tmp/err")"
