@@ -1,10 +1,11 @@
 /* eval_seq.c — the token sequences `attnbench eval` runs: sampled by the
  * exact model from BOS, read from an integer .npy (1-D: one sequence; 2-D:
- * one per row), or a text file encoded with a llama2.c tokenizer and cut
- * into consecutive sequences of n tokens. Bad input: one line, exit 2. */
+ * one per row), or a text file encoded with a llama2.c tokenizer (as far as
+ * the sequences take) and cut into consecutive sequences of n tokens. Bad
+ * input: one line, exit 2. */
 #include "eval_seq.h"
 #include "readfile.h"
-#include "attention.h" /* size_mul */
+#include "attention.h" /* size_mul, size_mul_sat */
 #include "npy.h"
 #include "tokenizer.h"
 
@@ -73,15 +74,19 @@ static int from_text(const char *cmd, const run_options *o, const llama_config *
         tokenizer_free(&tk);
         return bad_input(cmd, "--text %s", err);
     }
+    /* the most tokens the sequences below take: where the text has that many,
+     * n and N come out the same as from the whole text's tokens */
+    size_t cap = (size_t)c->seq_len < DEFAULT_N_CAP ? (size_t)c->seq_len : DEFAULT_N_CAP;
+    size_t want = size_mul_sat(options_given(o, "n") ? o->n : cap,
+                               options_given(o, "sequences") ? o->sequences : DEFAULT_SEQUENCES);
     int *all = NULL;
-    size_t total = 0;
+    size_t total = 0, used = 0;
     int rc = 0;
-    if (tokenizer_encode(&tk, (const char *)text, len, &all, &total, err, sizeof err))
+    if (tokenizer_encode(&tk, (const char *)text, len, want, &all, &total, &used, err, sizeof err))
         rc = bad_input(cmd, "--text %s: %s", o->text, err);
     free(text);
     tokenizer_free(&tk);
     if (rc) return rc;
-    size_t cap = (size_t)c->seq_len < DEFAULT_N_CAP ? (size_t)c->seq_len : DEFAULT_N_CAP;
     size_t n = options_given(o, "n") ? o->n : total < cap ? total : cap;
     size_t have = n >= 2 ? total / n : 0;
     size_t N = options_given(o, "sequences") ? o->sequences : have < DEFAULT_SEQUENCES ? have : DEFAULT_SEQUENCES;
@@ -94,7 +99,8 @@ static int from_text(const char *cmd, const run_options *o, const llama_config *
     t->tokens = all; /* consecutive sequences: the first n*N tokens in place */
     t->N = N;
     t->n = n;
-    snprintf(t->source, sizeof t->source, "text %s (%zu tokens)", o->text, total);
+    if (used == len) snprintf(t->source, sizeof t->source, "text %s (%zu tokens)", o->text, total);
+    else snprintf(t->source, sizeof t->source, "text %s (%zu tokens of its first %zu bytes)", o->text, total, used);
     return 0;
 }
 

@@ -7,7 +7,9 @@
  * vocabulary holds one), every UTF-8 character looked up (bytes not in the
  * vocabulary fall back to the byte tokens 3 + byte, where those exist), then
  * merges of adjacent pairs, the pair whose merged string has the highest
- * score first, until no pair merges.
+ * score first (the leftmost of equals), until no pair merges. The BOS takes
+ * no part in the merges. tokenizer_encode.c gives llama2.c's tokens in
+ * O(n log n) instead of its O(n^2), and only as many as are asked for.
  *
  * Library code: errors come back as one line of text; nothing is printed. */
 #ifndef TOKENIZER_H
@@ -21,7 +23,9 @@ typedef struct {
     unsigned *offset, *len; /* (vocab): token i is bytes[offset[i] .. offset[i] + len[i]) */
     unsigned char *bytes;
     int *sorted;           /* (vocab) ids by their bytes, for lookup */
-    int space_inside;      /* some token has a space after its first byte: merges may cross words */
+    /* bit y of adjacent[x * 32 + y / 8]: some token holds byte x followed by
+     * byte y; where not, no merge joins a symbol ending in x to one starting with y */
+    unsigned char adjacent[256 * 256 / 8];
 } tokenizer;
 
 enum { TOKENIZER_MAX_FILE = 64 << 20, TEXT_MAX_FILE = 16 << 20 };
@@ -32,10 +36,16 @@ enum { TOKENIZER_MAX_FILE = 64 << 20, TEXT_MAX_FILE = 16 << 20 };
 int tokenizer_load(const char *path, int vocab, tokenizer *t, char *err, size_t errlen);
 void tokenizer_free(tokenizer *t);
 
-/* tokens (malloc'ed, *n of them) of text[0..len): BOS first. 0, or -1 with
- * err (a byte the vocabulary cannot express, out of memory). */
-int tokenizer_encode(const tokenizer *t, const char *text, size_t len, int **tokens, size_t *n,
-                     char *err, size_t errlen);
+/* the id of the token spelled s[0..len) (the lowest of equal spellings), or -1 */
+int tokenizer_lookup(const tokenizer *t, const unsigned char *s, size_t len);
+
+/* the first tokens (malloc'ed, *n of them) of text[0..len), BOS first: at
+ * least `want` of them (SIZE_MAX: all), each the token llama2.c's encoding
+ * of the whole text has there, or all of them where the text has fewer.
+ * *used (may be NULL): the bytes of text read, len once all were. 0, or -1
+ * with err (a byte the vocabulary cannot express, out of memory). */
+int tokenizer_encode(const tokenizer *t, const char *text, size_t len, size_t want, int **tokens, size_t *n,
+                     size_t *used, char *err, size_t errlen);
 
 
 #endif

@@ -174,12 +174,12 @@ static void test_tokenizer(void) {
     CHECK(tokenizer_load(p, 32, &t, err, sizeof err) == 0, "load: %s", err);
     int *tok = NULL;
     size_t n = 0;
-    CHECK(tokenizer_encode(&t, "ab abc", 6, &tok, &n, err, sizeof err) == 0, "encode: %s", err);
+    CHECK(tokenizer_encode(&t, "ab abc", 6, SIZE_MAX, &tok, &n, NULL, err, sizeof err) == 0, "encode: %s", err);
     int want[] = {1, 7, 7, 8};
     CHECK(n == 4 && !memcmp(tok, want, sizeof want), "\"ab abc\": %zu tokens %d %d %d %d", n, tok[0], n > 1 ? tok[1] : -1,
           n > 2 ? tok[2] : -1, n > 3 ? tok[3] : -1);
     free(tok);
-    CHECK(tokenizer_encode(&t, "a\xff", 2, &tok, &n, err, sizeof err) != 0 && strstr(err, "0xff"), "byte 0xff accepted");
+    CHECK(tokenizer_encode(&t, "a\xff", 2, SIZE_MAX, &tok, &n, NULL, err, sizeof err) != 0 && strstr(err, "0xff"), "byte 0xff accepted");
     tokenizer_free(&t);
     CHECK(tokenizer_load(p, 40, &t, err, sizeof err) != 0 && strstr(err, "32 tokens"), "vocab 40 accepted: %s", err);
     /* garbage: not a tokenizer */
