@@ -95,6 +95,15 @@ int mckpts_find(const rtab *rt, mckpt **out, size_t *count) {
     }
     for (size_t i = 0; i < nc; i++)
         if (ckpt_index(rt, &c[i])) goto fail;
+    /* a checkpoint without one ok row of finite NLL (all failed or nonfinite,
+     * or written before every row was checked) has no exact NLL to measure
+     * against: left out, never "exact NLL -nan" */
+    size_t kept = 0;
+    for (size_t i = 0; i < nc; i++) {
+        if (isfinite(c[i].nll_exact)) c[kept++] = c[i];
+        else { free(c[i].rows); free(c[i].plane); }
+    }
+    nc = kept;
     *out = c;
     *count = nc;
     return 0;

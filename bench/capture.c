@@ -125,30 +125,6 @@ static int make_dir(const char *dir, const char *what, int *created) {
     return 0;
 }
 
-/* index of the first non-finite of a[0..count), or count */
-static size_t first_bad(const float *a, size_t count) {
-    for (size_t i = 0; i < count; i++)
-        if (!isfinite(a[i])) return i;
-    return count;
-}
-
-/* the activations the capture writes, all finite: the recorded q, the K/V
- * caches and the final hidden states; 0, or 1 with err naming the first bad */
-static int activations_finite(const llama_config *c, const llama_state *s, size_t n, char *err, size_t cap) {
-    const struct { const char *name; const float *a; size_t width; } t[3] = {
-        {"q", s->q_record, (size_t)c->dim}, {"k", s->k_cache, (size_t)c->kv_dim}, {"v", s->v_cache, (size_t)c->kv_dim}};
-    for (int l = 0; l < c->n_layers; l++)
-        for (int i = 0; i < 3; i++) {
-            const size_t cnt = n * t[i].width, at = first_bad(t[i].a + (size_t)l * s->max_n * t[i].width, cnt);
-            if (at < cnt) {
-                snprintf(err, cap, "layer %d's %s is not finite at position %zu: the checkpoint's values overflow float32", l,
-                         t[i].name, at / t[i].width);
-                return 1;
-            }
-        }
-    return 0;
-}
-
 /* ---- figures of one layer ----------------------------------------------------- */
 
 /* q, k: (heads, n, d). std of q.k/sqrt(d) over the causal pairs of all heads,
@@ -340,7 +316,7 @@ int cmd_capture(int argc, char **argv) {
     llama_forward(&md, &s, tokens, 0, n);
     if (llama_nll(&md, s.x, tokens, n, &nll, err, sizeof err)) { fprintf(stderr, "attnbench capture: %s\n", err); goto done; }
     err[0] = '\0';
-    if (activations_finite(c, &s, n, err, sizeof err) || !isfinite(nll)) {
+    if (llama_state_finite(c, &s, n, err, sizeof err) || !isfinite(nll)) {
         /* nothing is written yet: the --out this run made goes too */
         if (out_created) rmdir(o.out);
         rc = bad_input(cmd, "--llama2c %s: %s", o.ckpt, err[0] ? err : "the likelihood is not finite");

@@ -49,8 +49,9 @@ static void usage(void) {
     for (const proj_scheme *p = proj_schemes; p->name; p++) printf("  %-12s %s\n", p->name, p->summary);
     printf("\n--warmup W: the context's last W tokens are decoded by untimed steps.\n"
            "--probe: print the read-bandwidth probe's GB/s on 1 and --threads threads.\n"
-           "exit status: 0 ok; 2 bad input (no row); 3 out of memory (row with status\n"
-           "oom); 1 any other failure.\n");
+           "exit status: 0 a measured row: ok, or nonfinite (the output held NaN or Inf;\n"
+           "the first bad element in note); 2 bad input (no row); 3 out of memory (row\n"
+           "with status oom); 1 any other failure.\n");
 }
 
 static int op_of(const char *name, decode_op *op) {
@@ -383,12 +384,18 @@ static void row_measured(run_state *r, result_row *row) {
 static int row_errors(run_state *r, result_row *row) {
     const attn_method *m = r->op == DECODE_EXACT ? NULL : attn_method_find(r->o.attention);
     const int mass_kind = m ? m->mass : ATTN_MASS_NONE;
+    const size_t H = r->o.heads, d = r->o.d_head, count = r->B * r->S * H * d;
+    fault_nan(r->all_out, count); /* tests only (report.h) */
+    const size_t bad = first_nonfinite(r->all_out, count);
+    if (bad < count) { /* a measured row without error figures: they would be NaN */
+        row_set(row, COL_status, "nonfinite");
+        row_set(row, COL_note, "output element (sequence %zu, step %zu, head %zu, col %zu) is %s", bad / (r->S * H * d),
+                bad / (H * d) % r->S, bad / d % H, bad % d, isnan(r->all_out[bad]) ? "NaN" : "Inf");
+        return 0;
+    }
     decode_errors e;
     int rc = decode_reference(r->seq, r->B, r->L, r->S, r->all_out, m, &r->kn, &e);
     if (rc) { fprintf(stderr, "attnbench decode: reference: %s\n", attn_strerror(rc)); return 1; }
-    int finite = 1;
-    for (size_t i = 0; i < r->B * r->S * r->o.heads * r->o.d_head; i++) finite &= isfinite(r->all_out[i]) != 0;
-    if (!finite) row_set(row, COL_status, "nonfinite");
     row_set(row, COL_rel_err, "%.6g", e.e.rel_err);
     row_set(row, COL_max_abs_err, "%.6g", e.e.max_abs_err);
     row_set(row, COL_cos_err, "%.6g", e.e.cos_err);

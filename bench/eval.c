@@ -45,7 +45,9 @@ static void usage(void) {
     for (const attn_method *m = attn_methods; m->name; m++) printf(", %s", m->name);
     printf("\nprojection schemes (--projection):");
     for (const proj_scheme *p = proj_schemes; p->name; p++) printf(" %s", p->name);
-    printf("\n\nexit status: 0 ok; 2 bad input (no row); 1 any other failure.\n");
+    printf("\n\nexit status: 0 a row: ok, or nonfinite (a figure was NaN or Inf; the column in\n"
+           "note); 2 bad input (no row), a checkpoint whose exact forward overflows float32\n"
+           "included; 1 any other failure.\n");
 }
 
 /* "8,16,32" into vals; 0, or 2 after a message */
@@ -334,7 +336,9 @@ int cmd_eval(int argc, char **argv) {
     eval_stats st = {0};
     r.e.max_n = r.toks.n;
     r.e.measure_err = 1;
-    if (eval_sub_init(&r.e, err, sizeof err) || eval_exact_run(&r.md, &ex, r.toks.tokens, r.toks.N, r.toks.n, err, sizeof err)) {
+    int erc = eval_sub_init(&r.e, err, sizeof err) ? -1 : eval_exact_run(&r.md, &ex, r.toks.tokens, r.toks.N, r.toks.n, err, sizeof err);
+    if (erc == 2) { rc = bad_input(cmd, "--llama2c %s: %s", r.o.llama2c, err); goto done; }
+    if (erc) {
         fprintf(stderr, "attnbench eval: %s\n", err);
         goto done;
     }

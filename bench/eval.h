@@ -59,6 +59,9 @@ typedef struct {
     double exact_seconds;   /* median exact forward of one sequence */
 } eval_exact;
 
+/* 0; -1 with err (out of memory); 2 with err naming the layer and position
+ * where the exact forward is not finite (bad input: finite weights that
+ * overflow float32) */
 int eval_exact_run(const llama_model *md, eval_exact *ex, const int *tokens, size_t N, size_t n,
                    char *err, size_t errlen);
 void eval_exact_free(eval_exact *ex);

@@ -203,6 +203,13 @@ int eval_exact_run(const llama_model *md, eval_exact *ex, const int *tokens, siz
         llama_forward(md, &s, tokens + i * n, 0, n);
         times[i] = now_seconds() - t0;
         memcpy(ex->x + i * n * d, s.x, n * d * sizeof(float));
+        char why[400];
+        if (llama_state_finite(&md->c, &s, n, why, sizeof why)) { /* every verdict would compare against NaN */
+            snprintf(err, errlen, "sequence %zu: %s (the exact model's own forward)", i, why);
+            llama_state_free(&s);
+            free(ex->x); free(times); ex->x = NULL;
+            return 2;
+        }
     }
     llama_state_free(&s);
     ex->N = N;
@@ -255,7 +262,7 @@ static int compare_sequence(const llama_model *md, const float *xe, const float 
             r->nll -= pa[next];
             double kl = 0;
             for (size_t j = 0; j < V; j++) kl += exp(pe[j]) * (pe[j] - pa[j]);
-            r->kl += kl > 0 ? kl : 0; /* rounding can leave a tiny negative */
+            r->kl += kl < 0 ? 0 : kl; /* rounding can leave a tiny negative; a NaN stays, for the row's check */
             r->top1 += be == ba;
         }
     }

@@ -3,6 +3,7 @@
  * incremental steps that sampling needs (m = 1 against the K/V cache). */
 #include "llama2c.h"
 #include "attention.h" /* size_mul */
+#include "report.h"    /* first_nonfinite */
 #include "rng.h"
 
 #include <cblas.h>
@@ -371,6 +372,24 @@ int llama_nll(const llama_model *md, const float *x, const int *tokens, size_t n
     }
     free(logits);
     *nll = total / (double)(n - 1);
+    return 0;
+}
+
+int llama_state_finite(const llama_config *c, const llama_state *s, size_t n, char *err, size_t errlen) {
+    const struct { const char *name; const float *a; size_t width; } t[3] = {
+        {"q", s->q_record, (size_t)c->dim}, {"k", s->k_cache, (size_t)c->kv_dim}, {"v", s->v_cache, (size_t)c->kv_dim}};
+    for (int l = 0; l < c->n_layers; l++)
+        for (int i = 0; i < 3; i++) {
+            const size_t cnt = n * t[i].width;
+            const size_t at = t[i].a ? first_nonfinite(t[i].a + (size_t)l * s->max_n * t[i].width, cnt) : cnt;
+            if (at < cnt)
+                return fail(err, errlen, "layer %d's %s is not finite at position %zu: the checkpoint's values overflow float32",
+                            l, t[i].name, at / t[i].width);
+        }
+    const size_t cnt = n * (size_t)c->dim, at = first_nonfinite(s->x, cnt);
+    if (at < cnt)
+        return fail(err, errlen, "the final hidden state is not finite at position %zu: the checkpoint's values overflow float32",
+                    at / (size_t)c->dim);
     return 0;
 }
 

@@ -98,6 +98,13 @@ void llama_logits(const llama_model *md, const float *x, size_t m, float *logits
 int llama_nll(const llama_model *md, const float *x, const int *tokens, size_t n, double *nll,
               char *err, size_t errlen);
 
+/* The activations a forward pass over positions 0..n) left in s, all
+ * finite: each layer's recorded q (when s records q), K and V caches, and
+ * the final hidden states x (n rows: the pass fed all n at once). Finite
+ * weights can still overflow float32 here. 0, or -1 with err naming the
+ * first bad tensor ("layer 0's k is not finite at position 2: ..."). */
+int llama_state_finite(const llama_config *c, const llama_state *s, size_t n, char *err, size_t errlen);
+
 /* Layer L's recorded q, k, v in the layout `attnbench run --input` reads:
  * (n_heads, n, head_size) each, K/V heads repeated so k and v have n_heads
  * heads. q needs a state with record_q. */

@@ -58,7 +58,8 @@ void row_set_common(result_row *r, const run_options *o) {
     row_set(r, COL_blas_core, "%s", blas_core_name());
 }
 
-int row_emit(const char *cmd, const run_options *o, const result_row *r) {
+int row_emit(const char *cmd, const run_options *o, result_row *r) {
+    row_check_finite(r);
     if (o->row_only) {
         char *line = row_to_line(r);
         if (!line || fputs(line, stdout) < 0 || fflush(stdout) != 0) {
@@ -142,6 +143,11 @@ int mem_fits_as_limit(size_t need, size_t threads, char *note, size_t cap) {
              "%zu MiB mapped now, %zu MiB of OpenBLAS buffers (%zu thread(s)), %zu MiB of data and workspace",
              limit >> 20, total >> 20, mapped >> 20, blas >> 20, threads, need >> 20);
     return 1;
+}
+
+void fault_nan(float *out, size_t count) {
+    const char *f = getenv("ATTNBENCH_FAULT");
+    if (f && !strcmp(f, "nan") && count) out[count / 2] = NAN;
 }
 
 size_t first_nonfinite(const float *a, size_t count) {

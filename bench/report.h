@@ -31,8 +31,10 @@ void row_set_attention_point(result_row *r, const run_options *o, const char *re
                              size_t kv_heads, int layer_form, unsigned knob_bits,
                              const attn_knobs *kn, int causal);
 
-/* prints or appends the row as --csv / --row-only say; 0, or 1 after an error message */
-int row_emit(const char *cmd, const run_options *o, const result_row *r);
+/* prints or appends the row as --csv / --row-only say, after the check every
+ * row passes (row_check_finite: an `ok` row with a NaN or Inf becomes
+ * `nonfinite`); 0, or 1 after an error message */
+int row_emit(const char *cmd, const run_options *o, result_row *r);
 
 /* writes DIR/NAME, float32 data (f) or float64 (d), shape (a, b, c), or
  * (b, c) when a is 0; 0, or 1 after printing an error */
@@ -57,6 +59,12 @@ int mem_fits_as_limit(size_t need, size_t threads, char *note, size_t cap);
  * handlers: under a low address-space limit OpenBLAS's worker thread may be
  * retrying a refused buffer forever, and its exit handler waits for it */
 void exit_now(int status) __attribute__((noreturn));
+
+/* Test-only: with ATTNBENCH_FAULT=nan, sets out[count / 2] to NaN, so the
+ * `nonfinite` status can be tested (run, ffn and decode call it on their
+ * output right after the timed calls; run's =crash and =hang are its own).
+ * Nothing but the tests sets it. */
+void fault_nan(float *out, size_t count);
 
 /* index of the first NaN or Inf of a[0..count), or count if all are finite */
 size_t first_nonfinite(const float *a, size_t count);

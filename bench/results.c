@@ -3,6 +3,7 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -162,4 +163,47 @@ int results_append(const char *path, const result_row *r, int *wrote_header) {
     if (close(fd) != 0 && rc == 0) rc = -1;
     else errno = saved;
     return rc;
+}
+
+/* the columns that hold words or paths, never a measured number */
+static int column_is_text(int c) {
+    return c == COL_layer || c == COL_attention || c == COL_projection || c == COL_input || c == COL_status ||
+           c == COL_blas_core || c == COL_note || c == COL_regime || c == COL_layers;
+}
+
+/* 1 when a value of the ";"-separated list f reads whole as NaN or Inf */
+static int field_nonfinite(const char *f) {
+    char tok[64];
+    for (const char *p = f; *p;) {
+        size_t len = strcspn(p, ";");
+        if (len < sizeof tok) {
+            memcpy(tok, p, len);
+            tok[len] = '\0';
+            char *end;
+            double v = strtod(tok, &end);
+            if (len && !*end && !isfinite(v)) return 1;
+        }
+        p += len;
+        if (*p) p++;
+    }
+    return 0;
+}
+
+int row_check_finite(result_row *r) {
+    if (strcmp(row_get(r, COL_status), "ok") != 0) return 0;
+    char names[1024];
+    size_t len = 0;
+    names[0] = '\0';
+    for (int c = 0; c < COL_COUNT; c++)
+        if (!column_is_text(c) && field_nonfinite(row_get(r, c)) && len < sizeof names)
+            len += (size_t)snprintf(names + len, sizeof names - len, "%s%s %s", len ? ", " : "",
+                                    result_column_names[c], row_get(r, c));
+    if (!len) return 0;
+    const char *old = row_get(r, COL_note);
+    char *note = NULL;
+    if (asprintf(&note, "not finite: %s%s%s", names, *old ? "; " : "", old) < 0) note = NULL;
+    row_set(r, COL_status, "nonfinite");
+    row_set(r, COL_note, "%s", note ? note : "not finite");
+    free(note);
+    return 1;
 }

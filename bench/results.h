@@ -76,4 +76,13 @@ int result_status_find(const char *name); /* ST_*, or -1 */
 /* column index by name, or -1 */
 int result_column_find(const char *name);
 
+/* The one check every command's row passes before it is written (row_emit):
+ * an `ok` row whose numeric column holds NaN or Inf (in any value of a
+ * "a;b;c" list) becomes `nonfinite`, its note naming each such column before
+ * the note it had. Rows of any other status (a `nonfinite` row keeps its
+ * first bad element) and the text columns (layer, attention, projection,
+ * input, status, blas_core, note, regime, layers) are left alone. Returns 1
+ * when it changed the row. */
+int row_check_finite(result_row *r);
+
 #endif

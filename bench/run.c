@@ -88,14 +88,14 @@ static int one_call(void *p) {
 
 /* Test-only fault injection, so the sweep's handling of a point that dies or
  * hangs can be tested: ATTNBENCH_FAULT=crash aborts, =hang sleeps forever,
- * =nan poisons the output (the `nonfinite` status), right after the timed
+ * =nan poisons the output (fault_nan: the `nonfinite` status), right after the timed
  * calls. Nothing but the tests sets it. */
 static void fault_point(float *out, size_t count) {
     const char *f = getenv("ATTNBENCH_FAULT");
     if (!f) return;
     if (!strcmp(f, "crash")) abort();
     if (!strcmp(f, "hang")) for (;;) pause();
-    if (!strcmp(f, "nan") && count) out[count / 2] = NAN;
+    fault_nan(out, count);
 }
 
 /* the columns that name the point, known before anything is run */

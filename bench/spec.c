@@ -290,12 +290,18 @@ static int parse_line(char *line, const char *file, int lineno, const spec_env *
         set_err(err, errlen, "%s:%d: 'command' belongs inside a [group]", file, lineno);
         return -1;
     }
+    if ((*g)->command_line) { /* as a knob given twice: the group would silently take the last */
+        set_err(err, errlen, "%s:%d: 'command' given twice in group '%s' (first at line %d)", file, lineno, (*g)->name,
+                (*g)->command_line);
+        return -1;
+    }
     int command = nw == 2 ? spec_command_find(words[1]) : -1;
     if (command < 0) {
         set_err(err, errlen, "%s:%d: command is 'run', 'ffn', 'decode' or 'eval'", file, lineno);
         return -1;
     }
     (*g)->command = command;
+    (*g)->command_line = lineno;
     return 0;
 }
 

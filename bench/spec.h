@@ -89,6 +89,7 @@ typedef struct {
 typedef struct {
     char *name;       /* "" for the defaults */
     int command;      /* SPEC_RUN, SPEC_FFN, SPEC_EVAL, SPEC_DECODE */
+    int command_line; /* where `command` was given; 0: not given (run) */
     int line;
     spec_list *lists;
     size_t nlists;

@@ -84,7 +84,7 @@ static void usage(FILE *f) {
         "options:\n");
     cli_usage(f, opts, NOPTS);
     fprintf(f,
-        "\nRow status: ok, nonfinite (the output held NaN or Inf), oom (the run exited 3:\n"
+        "\nRow status: ok, nonfinite (the output or another figure held NaN or Inf), oom (the run exited 3:\n"
         "memory refused), timeout, crashed (the signal or exit in note), invalid (the\n"
         "run's error in note), skipped (unknown method, or over --mem-limit).\n"
         "Exit status: 0 the sweep went through (whatever the rows' status); 2 bad\n"

@@ -519,17 +519,54 @@ def demo(out, n=32, seed=0):
         print("-> %s" % os.path.join(out, name))
 
 
+DEMO_MAX_N = 4096  # the demo's models hold (n, n) masks and scores: 4096 is already 512 MiB of scores
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """bad input is one line on stderr and exit 2, as in attnbench (argparse
+    prints the usage line above it)"""
+
+    def error(self, message):
+        sys.stderr.write("torch_capture.py: %s\n" % message)
+        sys.exit(2)
+
+
+def _make_out_dir(path):
+    """makes PATH (and its parents) a directory: None, or why it cannot be,
+    naming the kind of file in the way"""
+    import stat
+    try:
+        os.makedirs(path, exist_ok=True)
+        return None
+    except OSError as e:
+        head = path
+        while head and not os.path.lexists(head):
+            head = os.path.dirname(head.rstrip("/"))
+        try:
+            mode = os.stat(head).st_mode if head else stat.S_IFDIR
+        except OSError:
+            mode = stat.S_IFDIR
+        if stat.S_ISDIR(mode):
+            return e.strerror
+        kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a character device" if stat.S_ISCHR(mode)
+                else "a regular file" if stat.S_ISREG(mode) else "another kind of file")
+        return "not a directory (%s%s)" % ("" if head == path else head + " is ", kind)
+
+
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                epilog="As a library: see the docstring (python3 -c 'import torch_capture; "
-                                       "help(torch_capture)').")
+    p = OneLineParser(description=__doc__.split("\n\n")[0],
+                      epilog="As a library: see the docstring (python3 -c 'import torch_capture; "
+                             "help(torch_capture)').")
     p.add_argument("--demo", metavar="OUT", required=True,
                    help="build two small models, run one forward each and write OUT/mha and OUT/rope")
-    p.add_argument("--n", type=int, default=32, help="tokens per sequence (default 32)")
+    p.add_argument("--n", type=int, default=32, help="tokens per sequence (default 32, at most %d)" % DEMO_MAX_N)
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args(argv)
-    if a.n < 2:
-        p.error("--n %d: must be at least 2" % a.n)
+    if not 2 <= a.n <= DEMO_MAX_N:
+        p.error("--n %d: must be 2..%d" % (a.n, DEMO_MAX_N))
+    why = _make_out_dir(a.demo)
+    if why:
+        p.error("--demo %s: %s" % (a.demo, why))
     demo(a.demo, a.n, a.seed)
     return 0
 

@@ -3,9 +3,11 @@
 # (written by test_eval --write-ckpt): one row with the model-level columns;
 # exact substitutions give dnll 0; a 2-D --tokens file; the planner's rows;
 # bad input (a per-layer list of the wrong length, a layer out of range, a
-# file that is not a tokenizer, ...) exits 2 with one line and no row. With
-# the real stories260K checkpoint present (data/ of the repository, or
-# $ATTNBENCH_MODEL) also the issue's two acceptance commands, shortened.
+# file that is not a tokenizer, a weight whose forward overflows float32, ...)
+# exits 2 with one line and no row (a sweep of it: invalid rows, and analyze
+# prints no NaN). With the real stories260K checkpoint present
+# (data/stories260K.bin, or $ATTNBENCH_MODEL) also the issue's two acceptance
+# commands, shortened, and the overflowing weight of the issue.
 . "$(dirname "$0")/lib.sh"
 A=$ATTNBENCH
 TB=${TEST_BUILD:-build}
@@ -90,10 +92,48 @@ bad "tokenizer FIFO" "not a regular file" --llama2c "$ck" --text "$tmp/story.txt
 bad "text alone" "go together" --llama2c "$ck" --text "$tmp/story.txt"
 bad "planner operator" "needs --attention topk" --llama2c "$ck" --target-dnll 0.01
 
-# the real checkpoint, shortened: one row each
+# ---- a finite weight whose forward overflows (the issue: eval called its
+# NaN row `ok`, nll -nan, kl 0, top1 1; capture refused the same file) ----
+# plant IN OUT INDEX BYTES: IN with float INDEX after the header set to BYTES
+# (printf escapes of a little-endian float32: 3e38 or 1e30)
+plant() {
+  cp "$1" "$2" && printf "$4" | dd of="$2" bs=1 seek=$((28 + 4 * $3)) conv=notrunc 2> /dev/null
+}
+e3e38='\346\261\141\177' e1e30='\312\362\111\161'
+wk0=$((32 * 16 + 2 * 16 + 2 * 16 * 16)) # tiny's wk[0][0]
+plant "$ck" "$tmp/big.bin" $wk0 "$e3e38"
+bad "exact forward overflows" "sequence 0: layer 1's k is not finite at position 0: the checkpoint's values overflow float32" \
+  --llama2c "$tmp/big.bin" --n 16 --sequences 2
+bad "exact forward overflows (topk)" "the exact model's own forward" --llama2c "$tmp/big.bin" --attention topk --k 4 --n 16 --sequences 2
+# inside a sweep: the points are invalid rows, and analyze leaves the
+# checkpoint out rather than print "exact NLL -nan"
+printf '[big]\ncommand eval\nllama2c %s\nn 16\nsequences 2\nattention model topk\nk 4\n' "$tmp/big.bin" > "$tmp/big.sweep"
+printf '[tiny]\ncommand eval\nllama2c %s\nn 16\nsequences 2\nattention model topk\nk 4\n' "$ck" >> "$tmp/big.sweep"
+"$A" sweep "$tmp/big.sweep" --out "$tmp/big.csv" > /dev/null 2> "$tmp/err" || fail "overflow sweep: exit $?: $(cat "$tmp/err")"
+[ "$(grep -c ',invalid,' "$tmp/big.csv")" -eq 2 ] && [ "$(grep -c ',ok,' "$tmp/big.csv")" -eq 2 ] ||
+  fail "overflow sweep: want 2 invalid and 2 ok rows: $(cut -d, -f16,19 "$tmp/big.csv" | tr '\n' ' ')"
+grep -Eqi '(^|[,;])-?(nan|inf)([,;]|$)' "$tmp/big.csv" && fail "overflow sweep: a NaN in the rows: $(grep -i -m1 nan "$tmp/big.csv")"
+"$A" analyze "$tmp/big.csv" --out "$tmp/big-an" > /dev/null 2> "$tmp/err" || fail "analyze: exit $?: $(cat "$tmp/err")"
+grep -q 'exact NLL [-]*nan' "$tmp/big-an/summary.md" && fail "analyze: $(grep -m1 'exact NLL [-]*nan' "$tmp/big-an/summary.md")"
+grep -q '^### tiny (n 16, 2 sequences, exact NLL [0-9]' "$tmp/big-an/summary.md" || fail "analyze: no section of the good checkpoint"
+grep -q '^### big ' "$tmp/big-an/summary.md" && fail "analyze: a section of the checkpoint without an ok row"
+# the exact forward finite, the substituted one not (Performer's features
+# overflow on a k of 1e30): the row every command's rows pass through
+# (row_check_finite) calls it nonfinite, naming the columns; exit 0
+plant "$ck" "$tmp/big30.bin" $wk0 "$e1e30"
+"$A" eval --llama2c "$tmp/big30.bin" --attention performer --n 16 --sequences 2 > "$tmp/out.csv" 2> "$tmp/err" ||
+  fail "performer on a k of 1e30: exit $? ($(cat "$tmp/err"))"
+[ "$(col status "$tmp/out.csv")" = nonfinite ] || fail "performer on a k of 1e30: status '$(col status "$tmp/out.csv")'"
+grep -q '"not finite: nll -*nan, dnll -*nan, kl -*nan, layer_rel_err [^;]*;[^;]*; exact nll 0\.' "$tmp/out.csv" ||
+  fail "performer on a k of 1e30: note: $(tail -n 1 "$tmp/out.csv")"
+
+# the real checkpoint, shortened: one row each (data/stories260K.bin, or $ATTNBENCH_MODEL)
 model=${ATTNBENCH_MODEL:-$root/data/stories260K.bin}
 [ -f "$model" ] || fail "no checkpoint $model (data/ ships it)"
 if [ -f "$model" ]; then
+  # the issue's command: one weight of 3e38 in layer 0's wk
+  plant "$model" "$tmp/one_big.bin" $((512 * 64 + 5 * 64 + 5 * 64 * 64)) "$e3e38"
+  bad "stories260K with a weight of 3e38" "layer 0's k is not finite at position 2" --llama2c "$tmp/one_big.bin" --n 32 --sequences 2
   "$A" eval --llama2c "$model" --attention topk --k 32 --sequences 2 --n 128 > "$tmp/real.csv" || fail "real topk"
   [ "$(wc -l < "$tmp/real.csv")" -eq 2 ] || fail "real topk: not one row"
   for c in nll dnll dnll_se kl top1; do [ -n "$(col $c "$tmp/real.csv")" ] || fail "real topk: empty $c"; done

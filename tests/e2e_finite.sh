@@ -2,9 +2,9 @@
 # e2e_finite.sh — issue 13's "broken numbers called ok", "hangs and unbounded
 # reads" (run, ffn) and "messages and options" (run, ffn), end to end:
 #   - the Performer command of the issue: a finite output and an ok row;
-#   - a non-finite output (ATTNBENCH_FAULT=nan) is a `nonfinite` row with the
-#     first bad element in note, exit 0, no error figures; rows say regime
-#     prefill;
+#   - a non-finite output (ATTNBENCH_FAULT=nan) of run, ffn and decode is a
+#     `nonfinite` row with the first bad element in note, exit 0, no error
+#     figures; rows say regime prefill;
 #   - inputs whose values overflow float32 (float64 1e300, 1e39, v = 3e38,
 #     layer-form x ~ 1e20) are bad input: one line, exit 2, no row;
 #   - a FIFO, /dev/zero, a directory, a symlink loop, a dangling link for
@@ -60,6 +60,15 @@ rc=$?
 [ "$(col status "$tmp/nanf.csv")" = nonfinite ] || fail "nonfinite ffn: status '$(col status "$tmp/nanf.csv")'"
 grep -q "output element (row 8, col 0) is NaN" "$tmp/nanf.csv" || fail "nonfinite ffn: note: $(tail -n 1 "$tmp/nanf.csv")"
 grep -q '",,,prefill,' "$tmp/nanf.csv" || fail "ffn row: no regime prefill after the note: $(tail -n 1 "$tmp/nanf.csv")"
+# decode's nonfinite row names its first bad element too (its note was empty):
+# 1 sequence x 4 steps x 2 heads x 4, element 16 is step 2, head 0, col 0
+ATTNBENCH_FAULT=nan timeout 20 "$A" decode --context 8 --steps 4 --heads 2 --d-head 4 --csv "$tmp/nand.csv" 2> "$tmp/err"
+rc=$?
+[ $rc -eq 0 ] || fail "nonfinite decode: exit $rc: $(cat "$tmp/err")"
+[ "$(col status "$tmp/nand.csv")" = nonfinite ] || fail "nonfinite decode: status '$(col status "$tmp/nand.csv")'"
+grep -q "output element (sequence 0, step 2, head 0, col 0) is NaN" "$tmp/nand.csv" || fail "nonfinite decode: note: $(tail -n 1 "$tmp/nand.csv")"
+[ -z "$(col rel_err "$tmp/nand.csv")" ] || fail "nonfinite decode: rel_err '$(col rel_err "$tmp/nand.csv")'"
+grep -Eqi '(^|[,;])-?(nan|inf)([,;]|$)' "$tmp/nand.csv" && fail "nonfinite decode: a NaN column: $(tail -n 1 "$tmp/nand.csv")"
 
 # ---- inputs -----------------------------------------------------------------
 if [ -n "$PY" ]; then

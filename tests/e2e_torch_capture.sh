@@ -18,6 +18,23 @@ for p in /usr/bin/python3 python3; do
 done
 if [ -z "$PY" ]; then echo "skip: no python3 that imports torch and numpy (Debian: python3-torch)"; exit 77; fi
 
+# ---- bad input: one line, exit 2, no traceback (it used to be exit 1 and a
+# traceback for --demo FILE / FIFO and for an --n the demo cannot hold) ----------
+: > "$tmp/afile"
+mkfifo "$tmp/fifo"
+for args in "--demo $tmp/afile|not a directory (a regular file)" "--demo $tmp/fifo|not a directory (a FIFO)" \
+            "--demo $tmp/afile/sub|is a regular file" "--demo $tmp/big --n 100000000|--n 100000000: must be 2..4096" \
+            "--demo $tmp/big --n 1|--n 1: must be 2..4096" "--n 8|required: --demo"; do
+  want=${args#*|}
+  # shellcheck disable=SC2086
+  timeout 60 "$PY" "$root/scripts/torch_capture.py" ${args%%|*} > "$tmp/out" 2> "$tmp/err"
+  rc=$?
+  [ $rc -eq 2 ] || fail "torch_capture.py ${args%%|*}: exit $rc, want 2: $(tail -n 3 "$tmp/err")"
+  [ "$(wc -l < "$tmp/err")" -eq 1 ] || fail "torch_capture.py ${args%%|*}: stderr is not one line: $(head -c 400 "$tmp/err")"
+  grep -q -- "$want" "$tmp/err" || fail "torch_capture.py ${args%%|*}: '$(cat "$tmp/err")' lacks '$want'"
+done
+[ -e "$tmp/big" ] && fail "torch_capture.py --n out of range made its --demo directory"
+
 "$PY" "$root/scripts/torch_capture.py" --demo "$tmp/demo" > "$tmp/demo.out" 2> "$tmp/demo.err" ||
   { fail "torch_capture.py --demo: exit $?: $(cat "$tmp/demo.err")"; finish; }
 for m in mha rope; do

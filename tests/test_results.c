@@ -134,7 +134,43 @@ static void test_integrity(void) {
           strstr(err, strerror(ENOENT)), "ENOENT named: %s", err);
 }
 
+/* the one finiteness check every command's row passes (row_emit): an ok row
+ * with NaN or Inf in a numeric column, a list value included, is nonfinite
+ * with the columns named before its old note; text columns and rows of any
+ * other status are left alone */
+static void test_finite_check(void) {
+    result_row r;
+    row_init(&r);
+    row_set(&r, COL_status, "ok");
+    row_set(&r, COL_input, "inf"); /* a path, not a number */
+    row_set(&r, COL_layers, "all");
+    row_set(&r, COL_nll, "2.9");
+    row_set(&r, COL_kl, "0");
+    CHECK(row_check_finite(&r) == 0 && !strcmp(row_get(&r, COL_status), "ok"), "a finite row stays ok: %s", row_get(&r, COL_status));
+    /* eval's row from the issue: one finite weight of 3e38 */
+    row_set(&r, COL_nll, "%g", -NAN);
+    row_set(&r, COL_dnll, "%g", NAN);
+    row_set(&r, COL_layer_rel_err, "0.1;%g", INFINITY);
+    row_set(&r, COL_note, "exact nll -nan; sampled");
+    CHECK(row_check_finite(&r) == 1 && !strcmp(row_get(&r, COL_status), "nonfinite"), "status %s", row_get(&r, COL_status));
+    CHECK(!strcmp(row_get(&r, COL_note), "not finite: nll -nan, dnll nan, layer_rel_err 0.1;inf; exact nll -nan; sampled"),
+          "note: %s", row_get(&r, COL_note));
+    CHECK(row_check_finite(&r) == 0, "a nonfinite row is left as it is");
+    /* another status keeps its note (run's first bad element, an oom's cause) */
+    row_set(&r, COL_status, "oom");
+    row_set(&r, COL_note, "workspace");
+    CHECK(row_check_finite(&r) == 0 && !strcmp(row_get(&r, COL_note), "workspace"), "oom row: %s", row_get(&r, COL_note));
+    row_free(&r);
+    row_init(&r);
+    row_set(&r, COL_status, "ok");
+    row_set(&r, COL_time_median_s, "-inf");
+    CHECK(row_check_finite(&r) == 1 && !strcmp(row_get(&r, COL_note), "not finite: time_median_s -inf"), "no old note: %s",
+          row_get(&r, COL_note));
+    row_free(&r);
+}
+
 int main(void) {
+    test_finite_check();
     /* every required column, in order, at the start of the header */
     for (size_t i = 0; i < sizeof required / sizeof *required; i++) {
         CHECK(i < COL_COUNT && !strcmp(result_column_names[i], required[i]),

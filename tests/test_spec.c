@@ -189,6 +189,9 @@ static void test_errors(void) {
     expect_error("n 64\n", "no [group]");
     expect_error("command ffn\n[g]\nattention vanilla\n", "t.sweep:1: 'command' belongs inside a [group]");
     expect_error("[g]\ncommand walk\n", "t.sweep:2: command is 'run', 'ffn', 'decode' or 'eval'");
+    /* issue: a second `command` line replaced the first while a repeated knob was refused */
+    expect_error("[g]\ncommand ffn\nattention exact\ncommand decode\n", "t.sweep:4: 'command' given twice in group 'g' (first at line 2)");
+    expect_error("[g]\ncommand run\ncommand run\nattention vanilla\n", "t.sweep:3: 'command' given twice in group 'g' (first at line 2)");
     expect_error("[g]\nattention vanilla\n[g]\n", "t.sweep:3: group 'g' defined twice (first at line 1)");
     expect_error("[a b]\n", "t.sweep:1: a group line is [NAME]");
     expect_error("[]\n", "t.sweep:1: a group line is [NAME]");

@@ -186,6 +186,10 @@ def errors(out, ref):
     return rel, float(np.abs(diff).max()), float((1.0 - cos).mean())
 
 
+# the measured columns this peer fills
+NUMERIC = ("time_median_s", "time_min_s", "gflops", "rel_err", "max_abs_err", "cos_err")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--input", required=True, help="the directory attnbench run --dump wrote")
@@ -248,6 +252,10 @@ def main():
     row.update(status="ok", time_median_s="%.6g" % median, time_min_s="%.6g" % tmin, reps=reps,
                gflops="%.4g" % (flops / median * 1e-9), peak_rss_bytes=peak, kernel_peak_bytes=kpeak,
                rel_err="%.6g" % rel, max_abs_err="%.6g" % mx, cos_err="%.6g" % cos)
+    # as attnbench's rows (row_check_finite): an ok row never holds NaN or Inf
+    bad = [c for c, v in row.items() if c in NUMERIC and not math.isfinite(float(v))]
+    if bad:
+        row.update(status="nonfinite", note="not finite: %s; %s" % (", ".join("%s %s" % (c, row[c]) for c in bad), row["note"]))
 
     columns = next(csv.reader([a.header]))
     unknown = set(row) - set(columns)
