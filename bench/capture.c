@@ -17,6 +17,7 @@
 #include "npy.h"
 #include "options.h"
 #include "report.h"
+#include "memlimit.h"
 
 #include <cblas.h>
 #include <errno.h>

@@ -20,6 +20,7 @@
 #include "knobs.h"
 #include "env.h"
 #include "measure.h"
+#include "memlimit.h"
 #include "methods.h"
 #include "options.h"
 #include "point_id.h"
@@ -66,11 +67,21 @@ static int op_of(const char *name, decode_op *op) {
 
 static const char *const op_names[] = {"exact", "topk", "window", "performer"};
 
+/* the probe's lines; out of memory for its buffer: one line, exit 3 */
 static int probe(const run_options *o) {
-    printf("threads,read_gbps,bytes\n");
     const size_t bytes = bandwidth_probe_bytes();
-    printf("1,%.4g,%zu\n", bandwidth_read_gbps(bytes, 1), bytes);
-    if (o->threads > 1) printf("%zu,%.4g,%zu\n", o->threads, bandwidth_read_gbps(bytes, o->threads), bytes);
+    const double one = bandwidth_read_gbps(bytes, 1);
+    const double all = o->threads > 1 && one > 0 ? bandwidth_read_gbps(bytes, o->threads) : one;
+    if (!(one > 0 && all > 0)) {
+        const size_t lim = mem_as_limit();
+        fprintf(stderr, "attnbench decode: --probe: out of memory for the probe's buffer of %zu MiB%s", bytes >> 20,
+                lim ? " (address-space limit, ulimit -v: " : "\n");
+        if (lim) fprintf(stderr, "%zu MiB)\n", lim >> 20);
+        return 3;
+    }
+    printf("threads,read_gbps,bytes\n");
+    printf("1,%.4g,%zu\n", one, bytes);
+    if (o->threads > 1) printf("%zu,%.4g,%zu\n", o->threads, all, bytes);
     return 0;
 }
 
@@ -93,6 +104,7 @@ typedef struct {
     float *x, *y, *q, *out, *all_out;  /* one step's x (B, dm), rows (B, width), q (B, H, d), out */
     double *times;
     int ctx_ready;
+    size_t need;              /* bytes of inputs, caches and reference (setup_shape) */
 } run_state;
 
 /* operator form (heads, n, d) -> token-major (n, heads, d) */
@@ -210,6 +222,7 @@ static int setup_shape(run_state *r) {
     }
     if (ovf) return bad_input(cmd, "sizes overflow: heads %zu x n %zu x d_head %zu", o->heads, r->n, o->d_head);
     const size_t total = mem_total_bytes();
+    r->need = need;
     if (total && need > total)
         return bad_input(cmd, "inputs, caches and reference need %.3g GiB, more than this machine's %.3g GiB", need / 1073741824.0, total / 1073741824.0);
     return 0;
@@ -395,6 +408,7 @@ static int row_errors(run_state *r, result_row *row) {
     }
     decode_errors e;
     int rc = decode_reference(r->seq, r->B, r->L, r->S, r->all_out, m, &r->kn, &e);
+    if (rc == ATTN_ENOMEM) return 3; /* an oom row */
     if (rc) { fprintf(stderr, "attnbench decode: reference: %s\n", attn_strerror(rc)); return 1; }
     row_set(row, COL_rel_err, "%.6g", e.e.rel_err);
     row_set(row, COL_max_abs_err, "%.6g", e.e.max_abs_err);
@@ -463,6 +477,17 @@ int decode_point_row(const run_options *o, result_row *row) {
     return 0;
 }
 
+/* the row of a run out of memory (its point's columns, status oom, note)
+ * in place of row: exit status 3, or 1 when it cannot be written */
+static int decode_oom(const run_state *r, result_row *row, const char *note) {
+    row_free(row);
+    row_init(row);
+    row_describe(r, row);
+    row_set(row, COL_status, "oom");
+    row_set(row, COL_note, "%s", note);
+    return row_emit(cmd, &r->o, row) ? 1 : 3;
+}
+
 int cmd_decode(int argc, char **argv) {
     run_state r;
     memset(&r, 0, sizeof r);
@@ -471,26 +496,36 @@ int cmd_decode(int argc, char **argv) {
     if (rc) return rc;
     if (r.o.probe) return probe(&r.o);
     if ((rc = setup_input(&r)) || (rc = setup_shape(&r))) { run_free(&r); return rc; }
+    result_row row;
+    row_init(&row);
+    /* the address-space limit before any BLAS call (memlimit.h) */
+    char note[512] = "";
+    if (mem_fits_as_limit(r.need, r.o.threads, note, sizeof note)) {
+        rc = decode_oom(&r, &row, note);
+        goto done;
+    }
     env_timing_line(cmd, r.o.threads, r.o.row_only); /* the timing context, one line on stderr */
     blas_set_threads((int)r.o.threads);
     blas_prime();
-    result_row row;
-    row_init(&row);
     rc = setup_run(&r);
     row_describe(&r, &row);
     if (rc == ATTN_OK) rc = decode_all(&r);
     if (rc == ATTN_ENOMEM) {
-        row_set(&row, COL_status, "oom");
-        row_set(&row, COL_note, "the caches or the step's scratch could not be allocated");
-        rc = row_emit(cmd, &r.o, &row) ? 1 : 3;
+        rc = decode_oom(&r, &row, "the caches or the step's scratch could not be allocated");
     } else if (rc) {
         fprintf(stderr, "attnbench decode: %s\n", rc == 1 ? "failed" : attn_strerror(rc));
         rc = 1;
     } else {
         row_measured(&r, &row);
         rc = row_errors(&r, &row);
-        if (!rc) rc = row_emit(cmd, &r.o, &row);
+        if (rc == 3) {
+            snprintf(note, sizeof note, "the float64 reference of %zu step(s) could not be allocated", r.S);
+            rc = decode_oom(&r, &row, note);
+        } else if (!rc) {
+            rc = row_emit(cmd, &r.o, &row);
+        }
     }
+done:
     row_free(&row);
     run_free(&r);
     return rc;

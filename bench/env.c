@@ -28,8 +28,12 @@ const char *blas_core_name(void) {
 
 void blas_set_threads(int threads) { openblas_set_num_threads(threads); }
 
+enum { PRIME_M = 1024, PRIME_N = 1024, PRIME_K = 512 };
+
+size_t blas_prime_bytes(void) { return (size_t)(PRIME_M * PRIME_K + PRIME_K * PRIME_N + PRIME_M * PRIME_N) * sizeof(float); }
+
 void blas_prime(void) {
-    enum { M = 1024, N = 1024, K = 512 };
+    enum { M = PRIME_M, N = PRIME_N, K = PRIME_K };
     float *a = calloc((size_t)M * K, sizeof(float)), *b = calloc((size_t)K * N, sizeof(float));
     float *c = calloc((size_t)M * N, sizeof(float));
     if (a && b && c) {
@@ -110,14 +114,15 @@ void env_sidecar_probe(void) {
     probe.bytes = bandwidth_probe_bytes();
     probe.gbps_1t = bandwidth_read_gbps(probe.bytes, 1);
     probe.gbps_all = bandwidth_read_gbps(probe.bytes, probe.all);
-    probe.done = 1;
+    /* 0: its buffer could not be allocated (an address-space limit): no figure */
+    probe.done = probe.gbps_1t > 0 && probe.gbps_all > 0 ? 1 : -1;
 }
 
 /* read_gbps_1t= and read_gbps_all= where asked (see env_sidecar_probe) */
 static void write_probe(FILE *f) {
     const char *e = getenv("ATTNBENCH_SIDECAR_PROBE");
     if (e && !strcmp(e, "1")) env_sidecar_probe();
-    if (!probe.done) return;
+    if (probe.done != 1) return;
     fprintf(f, "read_probe_bytes=%zu\n", probe.bytes);
     fprintf(f, "read_gbps_1t=%.4g\n", probe.gbps_1t);
     fprintf(f, "read_gbps_all=%.4g\n", probe.gbps_all);

@@ -26,6 +26,7 @@ void blas_set_threads(int threads);
  * kernel, not the library's first touch of its own buffers (which matters
  * with --warmup 0). */
 void blas_prime(void);
+size_t blas_prime_bytes(void); /* the matrices blas_prime allocates */
 
 /* The 1-minute load average (/proc/loadavg), or -1 if unknown. */
 double env_load_avg(void);

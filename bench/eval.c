@@ -17,6 +17,7 @@
 #include "eval_seq.h"
 #include "knobs.h"
 #include "measure.h"
+#include "memlimit.h"
 #include "methods.h"
 #include "report.h"
 
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char *const cmd = "eval";
 
@@ -47,7 +49,7 @@ static void usage(void) {
     for (const proj_scheme *p = proj_schemes; p->name; p++) printf(" %s", p->name);
     printf("\n\nexit status: 0 a row: ok, or nonfinite (a figure was NaN or Inf; the column in\n"
            "note); 2 bad input (no row), a checkpoint whose exact forward overflows float32\n"
-           "included; 1 any other failure.\n");
+           "included; 3 out of memory (a row with status oom); 1 any other failure.\n");
 }
 
 /* "8,16,32" into vals; 0, or 2 after a message */
@@ -311,6 +313,61 @@ int eval_point_row(const run_options *o, result_row *row) {
     return rc ? -1 : 0;
 }
 
+/* The least memory of an eval of N sequences of n tokens beside the
+ * checkpoint (file bytes): the substituted layers' weights and float and
+ * float64 q, k, v, out, the exact hidden states, the model's state for n
+ * positions (KV cache, activations, one block of scores) and the logits. */
+static size_t eval_need(const llama_config *c, size_t file, size_t N, size_t n) {
+    const size_t L = (size_t)c->n_layers, H = (size_t)c->n_heads, d = (size_t)c->dim;
+    const size_t hs = (size_t)c->head_size, hid = (size_t)c->hidden_dim, V = (size_t)c->vocab_size;
+    size_t f = size_mul_sat(size_mul_sat(3 * L, H), size_mul_sat(d, hs));        /* sub weights */
+    f = size_add_sat(f, size_mul_sat(4 + 8, size_mul_sat(H, size_mul_sat(n, hs)))); /* q k v out, float64 ones x2 */
+    f = size_add_sat(f, size_mul_sat(N, size_mul_sat(n, d)));                      /* exact hidden states */
+    f = size_add_sat(f, size_mul_sat(2 * L, size_mul_sat(n, (size_t)c->kv_dim)));  /* KV cache */
+    f = size_add_sat(f, size_mul_sat(n, size_add_sat(4 * d, 2 * hid + hs + 64)));  /* activations, scores */
+    f = size_add_sat(f, size_mul_sat(2 * 64 + 4, V));                              /* logits */
+    return size_add_sat(file, size_mul_sat(4, f));
+}
+
+/* an oom row for o (its identity as the run would resolve it), note in it;
+ * exit status 3, or 1 when it cannot be written */
+static int eval_oom(const run_options *o, const char *note) {
+    result_row row;
+    row_init(&row);
+    if (eval_point_row(o, &row)) {
+        row_set(&row, COL_layer, "model");
+        row_set(&row, COL_regime, "model");
+        row_set(&row, COL_input, "%s", o->llama2c);
+    }
+    row_set(&row, COL_status, "oom");
+    row_set(&row, COL_note, "%s", note);
+    int rc = row_emit(cmd, o, &row) ? 1 : 3;
+    row_free(&row);
+    return rc;
+}
+
+/* the address-space limit, before the checkpoint is read and before any
+ * BLAS call (memlimit.h): 0, or the exit status after an oom row */
+static int eval_fits(const run_options *o) {
+    llama_config c;
+    char err[1024];
+    size_t N, n;
+    struct stat st;
+    if (!mem_as_limit() || stat(o->llama2c, &st) || llama_read_config(o->llama2c, &c, err, sizeof err) ||
+        eval_tokens_shape(o, &c, &N, &n))
+        return 0; /* the load says what is wrong */
+    if (!mem_fits_as_limit(eval_need(&c, (size_t)st.st_size, N, n), o->threads, err, sizeof err)) return 0;
+    return eval_oom(o, err);
+}
+
+/* a failure's message err: an oom row where it is out of memory, else the
+ * line on stderr; the exit status */
+static int eval_failed(const run_options *o, const char *err) {
+    if (!strncmp(err, "out of memory", 13)) return eval_oom(o, err);
+    fprintf(stderr, "attnbench eval: %s\n", err);
+    return 1;
+}
+
 int cmd_eval(int argc, char **argv) {
     eval_run r;
     memset(&r, 0, sizeof r);
@@ -321,7 +378,11 @@ int cmd_eval(int argc, char **argv) {
     if (!r.o.llama2c) return bad_input(cmd, "--llama2c CHECKPOINT is required");
     if (r.o.threads < 1 || r.o.threads > 1024) return bad_input(cmd, "--threads %zu: must be 1..1024", r.o.threads);
     char err[1024];
-    if (llama_load(r.o.llama2c, &r.md, err, sizeof err)) return bad_input(cmd, "--llama2c %s", err);
+    if ((rc = eval_fits(&r.o))) return rc;
+    if (llama_load(r.o.llama2c, &r.md, err, sizeof err)) {
+        if (strstr(err, "out of memory")) return eval_oom(&r.o, err);
+        return bad_input(cmd, "--llama2c %s", err);
+    }
     const size_t L = (size_t)r.md.c.n_layers;
     r.e.md = &r.md;
     r.e.sub = calloc(L, sizeof(int));
@@ -339,7 +400,7 @@ int cmd_eval(int argc, char **argv) {
     int erc = eval_sub_init(&r.e, err, sizeof err) ? -1 : eval_exact_run(&r.md, &ex, r.toks.tokens, r.toks.N, r.toks.n, err, sizeof err);
     if (erc == 2) { rc = bad_input(cmd, "--llama2c %s: %s", r.o.llama2c, err); goto done; }
     if (erc) {
-        fprintf(stderr, "attnbench eval: %s\n", err);
+        rc = eval_failed(&r.o, err);
         goto done;
     }
     emit_ctx x = {&r, &ex, 0};
@@ -348,7 +409,7 @@ int cmd_eval(int argc, char **argv) {
         rc = eval_plan(&r.e, &ex, kl, kl ? r.o.target_kl : r.o.target_dnll, emit_row, &x);
         goto done;
     }
-    if (eval_measure(&r.e, &ex, &st, err, sizeof err)) { fprintf(stderr, "attnbench eval: %s\n", err); goto done; }
+    if (eval_measure(&r.e, &ex, &st, err, sizeof err)) { rc = eval_failed(&r.o, err); goto done; }
     result_row row;
     row_init(&row);
     fill_row(&row, &r, &r.e, &st);

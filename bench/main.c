@@ -1,6 +1,9 @@
 /* main.c — build/attnbench: dispatches to a subcommand. */
 #include "commands.h"
 #include "env.h"
+#include "measure.h"
+#include "memlimit.h"
+#include "report.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -48,7 +51,12 @@ int main(int argc, char **argv) {
     for (const command *c = commands; c->name; c++)
         if (!strcmp(argv[1], c->name)) {
             blas_ensure_native_core(argv); /* may re-execute the program */
-            return c->fn(argc - 1, argv + 1);
+            mem_note_blas_start();
+            const int rc = c->fn(argc - 1, argv + 1);
+            /* under an address-space limit an OpenBLAS worker may be
+             * retrying a refused buffer, and exit's handlers wait for it */
+            if (mem_as_limit() && !mem_under_asan()) exit_now(rc);
+            return rc;
         }
     fprintf(stderr, "attnbench: unknown command '%s' (see attnbench --help)\n", argv[1]);
     return 2;

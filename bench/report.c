@@ -133,18 +133,6 @@ size_t mem_total_bytes(void) {
     return pages > 0 && page > 0 ? (size_t)pages * (size_t)page : 0;
 }
 
-int mem_fits_as_limit(size_t need, size_t threads, char *note, size_t cap) {
-    const size_t limit = mem_as_limit();
-    if (!limit) return 0;
-    const size_t mapped = mem_mapped_bytes(), blas = size_mul_sat(threads, BLAS_THREAD_BYTES);
-    const size_t total = size_add_sat(size_add_sat(mapped, blas), need);
-    if (total <= limit) return 0;
-    snprintf(note, cap, "the address-space limit (ulimit -v) of %zu MiB is below the %zu MiB this point needs: "
-             "%zu MiB mapped now, %zu MiB of OpenBLAS buffers (%zu thread(s)), %zu MiB of data and workspace",
-             limit >> 20, total >> 20, mapped >> 20, blas >> 20, threads, need >> 20);
-    return 1;
-}
-
 void fault_nan(float *out, size_t count) {
     const char *f = getenv("ATTNBENCH_FAULT");
     if (f && !strcmp(f, "nan") && count) out[count / 2] = NAN;

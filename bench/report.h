@@ -44,17 +44,6 @@ int dump_npy(const char *cmd, const char *dir, const char *name, const float *f,
 /* total physical memory in bytes, or 0 if unknown */
 size_t mem_total_bytes(void);
 
-/* What one OpenBLAS thread maps on its first product, measured on Debian's
- * OpenBLAS 0.3.21 (VmSize before and after the first sgemm): a 128 MiB
- * buffer, plus its stack and scratch; counted per --threads. Under an
- * address-space limit below it OpenBLAS retries the refused mmap forever. */
-#define BLAS_THREAD_BYTES ((size_t)144 << 20)
-
-/* 0 if `need` bytes more (data and workspace), and OpenBLAS's buffers for
- * `threads` threads, fit under the address-space limit (ulimit -v) beside
- * what is mapped now; else 1 with one line in note */
-int mem_fits_as_limit(size_t need, size_t threads, char *note, size_t cap);
-
 /* flushes stdout and stderr and ends the process at once, skipping exit's
  * handlers: under a low address-space limit OpenBLAS's worker thread may be
  * retrying a refused buffer forever, and its exit handler waits for it */

@@ -15,6 +15,7 @@
 #include "npy.h"
 #include "options.h"
 #include "report.h"
+#include "memlimit.h"
 
 #include <errno.h>
 #include <float.h>

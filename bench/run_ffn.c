@@ -10,6 +10,7 @@
 #include "npy.h"
 #include "options.h"
 #include "report.h"
+#include "memlimit.h"
 #include "rng.h"
 
 #include <math.h>

@@ -17,6 +17,7 @@
 #include "sweep_resume.h"
 #include "readfile.h"
 #include "report.h"
+#include "memlimit.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -32,6 +33,7 @@ static const char *const CMD = "sweep";
 typedef struct {
     const char *spec_path, *out;
     size_t mem_limit;
+    const char *mem_from;   /* what set --mem-limit's default, or NULL */
     double timeout_s;
     size_t jobs;
     size_t shard_i, shard_n;
@@ -46,7 +48,8 @@ static const cli_opt opts[NOPTS] = {
     [O_OUT] = {"out", "FILE", 0, "results CSV to append to (default results/sweep.csv; not a directory);\n"
                "                       its .env sidecar beside it records what made the rows"},
     [O_MEM] = {"mem-limit", "BYTES", 0, "address-space limit of each point (suffix K, M, G, T; default 80%\n"
-               "                       of MemTotal). Points whose formula (workspace, tensors, and the\n"
+               "                       of MemTotal, or of the cgroup's memory limit where lower, and at\n"
+               "                       most the inherited ulimit -v, which also caps a given one). Points whose formula (workspace, tensors, and the\n"
                "                       program with OpenBLAS's per-thread buffers) exceeds it are\n"
                "                       recorded as skipped, unrun; points that run out of it as oom"},
     [O_TIMEOUT] = {"timeout", "S", 0, "seconds a point may run before it is killed and recorded as\n"
@@ -116,8 +119,17 @@ static int parse_bytes(const char *s, size_t *out) {
     return 0;
 }
 
-/* 80% of the machine's memory, or 0 (no limit) where it cannot be read */
-static size_t default_mem_limit(void) { return mem_total_bytes() / 10 * 8; }
+/* 80% of the machine's memory, or of the cgroup's memory limit (resident
+ * memory) where lower, at most the inherited address-space limit (which no
+ * child can exceed); 0 (no limit) where none can be read. *from: which. */
+static size_t default_mem_limit(const char **from) {
+    const size_t total = mem_total_bytes(), cg = mem_cgroup_limit(), as = mem_as_limit();
+    size_t lim = total / 10 * 8;
+    *from = NULL;
+    if (cg && (!lim || cg / 10 * 8 < lim)) lim = cg / 10 * 8, *from = "80% of the cgroup's memory limit";
+    if (as && (!lim || as < lim)) lim = as, *from = "the inherited address-space limit (ulimit -v)";
+    return lim;
+}
 
 static int on_option(void *ctx, int opt, const char *val) {
     sweep_opts *o = ctx;
@@ -132,6 +144,11 @@ static int on_option(void *ctx, int opt, const char *val) {
     case O_CHECK: o->check = 1; return 0;
     case O_MEM:
         if (parse_bytes(val, &o->mem_limit)) return bad_input(CMD, "--mem-limit '%s': expected bytes, e.g. 4G or 500M", val);
+        o->mem_from = NULL;
+        if (mem_as_limit() && o->mem_limit > mem_as_limit()) { /* no child can have more */
+            o->mem_limit = mem_as_limit();
+            o->mem_from = "the inherited address-space limit (ulimit -v), below --mem-limit";
+        }
         return 0;
     case O_TIMEOUT: {
         char *end;
@@ -172,7 +189,7 @@ static int on_option(void *ctx, int opt, const char *val) {
 static int parse_args(int argc, char **argv, sweep_opts *o) {
     memset(o, 0, sizeof *o);
     o->out = "results/sweep.csv";
-    o->mem_limit = default_mem_limit();
+    o->mem_limit = default_mem_limit(&o->mem_from);
     o->timeout_s = 600;
     o->jobs = 1;
     o->env.glob = 1;
@@ -324,6 +341,8 @@ int cmd_sweep(int argc, char **argv) {
         printf("%s: %zu point(s)\n", spec.file, npoints);
         rc = 0;
     } else {
+        if (so.mem_from && !sweep_under_asan())
+            fprintf(stderr, "attnbench sweep: --mem-limit %zu MiB: %s\n", so.mem_limit >> 20, so.mem_from);
         uint64_t points_hash = prepare_points(points, npoints, pl, &so, runtime, &np);
         env_note_sweep(so.spec_path, points_hash, so.shard_i, so.shard_n);
         char points_hex[17];

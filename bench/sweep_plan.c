@@ -6,10 +6,10 @@
 #include "methods.h"
 #include "point_id.h"
 #include "knobs.h"
+#include "memlimit.h"
 
 #include <sys/stat.h>
 
-#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -126,15 +126,10 @@ void plan_point(const sweep_point *p, size_t mem_limit, size_t runtime, plan *pl
         pl->weight = fmax(calls * f, floor1s) + ref + 1e9;
     }
     if (o->input) return; /* the shapes are in the files */
-    /* each kernel thread past the first: its stack (8 MiB); each BLAS thread
-     * beyond the pool OpenBLAS started (measured in runtime): its stack and
-     * buffer (128 MiB) — without room for it OpenBLAS spins instead of failing */
-    int nt = openblas_get_num_threads();
-    size_t pool = nt > 1 ? (size_t)nt : 1;
-    if (o->threads > 1)
-        runtime = size_add_sat(runtime, size_mul_sat(o->threads - 1, (size_t)8 << 20));
-    if (o->threads > pool)
-        runtime = size_add_sat(runtime, size_mul_sat(o->threads - pool, (size_t)128 << 20));
+    /* OpenBLAS's buffers (one per worker and per calling thread) and the
+     * threads' stacks, as the child computes them before its first BLAS
+     * call (memlimit.h); none under ASan (runtime 0: no RLIMIT_AS) */
+    if (runtime) runtime = size_add_sat(runtime, mem_threads_bytes(o->threads));
     size_t tensors = size_add_sat(floats, ws > doubles ? 0 : doubles - ws);
     pl->need = size_add_sat(runtime, size_add_sat(tensors, ws));
     if (mem_limit && pl->need > mem_limit) {

@@ -5,6 +5,7 @@
 #include "csv_table.h"
 #include "env.h"
 #include "measure.h"
+#include "memlimit.h"
 #include "point_id.h"
 #include "spec.h"
 #include "sweep_out.h"
@@ -25,32 +26,17 @@
 /* AddressSanitizer reserves terabytes of address space: RLIMIT_AS would stop
  * an instrumented child before main, so such builds run children unlimited
  * (points over the limit are still skipped from the workspace formula). */
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
+int sweep_under_asan(void) { return mem_under_asan(); }
 
-int sweep_under_asan(void) { return UNDER_ASAN; }
-
-/* The address space any point needs before its tensors: this program, its
- * libraries, and OpenBLAS's threads with their buffers. Debian's pthread
- * OpenBLAS starts its threads when the library loads and gives each a buffer
- * of about 128 MiB on the first large call (the run's blas_prime): measured
- * with `ulimit -v`, a tiny `run` needs ~330 MiB on 2 cores, 42 MiB with
- * OPENBLAS_NUM_THREADS=1. So it is measured here, in the same program after
- * the same priming call, before the spec is read: every child starts from
- * at least this (RLIMIT_AS counts it), and a limit below it is a `skipped`
- * row at once, not a child spinning on a refused buffer. */
+/* The address space any point needs before its tensors and OpenBLAS's
+ * buffers: this program and its libraries (VmSize now, less any buffer
+ * OpenBLAS has mapped), computed, never measured by a BLAS call: under a
+ * low limit OpenBLAS retries a refused buffer forever. plan_point adds each
+ * point's buffers and stacks (mem_threads_bytes), so a limit below them is a
+ * `skipped` row at once, not a child spinning on a refused buffer. */
 size_t sweep_runtime_bytes(void) {
-    if (UNDER_ASAN) return 0; /* its shadow memory is address space no child is limited by */
-    blas_prime();
-    return mem_peak_mapped_bytes();
+    if (mem_under_asan()) return 0; /* its shadow memory is address space no child is limited by */
+    return mem_base_bytes();
 }
 
 typedef struct {
@@ -111,7 +97,7 @@ static int child_start(slot *s, plan *pl, const sweep_pool_cfg *so) {
         if (devnull >= 0) dup2(devnull, 0);
         dup2(po[1], 1);
         dup2(pe[1], 2);
-        if (so->mem_limit && !UNDER_ASAN) {
+        if (so->mem_limit && !mem_under_asan()) {
             struct rlimit rl = {so->mem_limit, so->mem_limit};
             setrlimit(RLIMIT_AS, &rl);
         }

@@ -21,9 +21,10 @@ typedef struct {
 /* 1 in an AddressSanitizer build: children then run without RLIMIT_AS */
 int sweep_under_asan(void);
 
-/* The address space any point needs before its tensors (this program, its
- * libraries, OpenBLAS's threads and buffers after the priming call); 0 if
- * unknown. Call before anything large is allocated. */
+/* The address space any point needs before its tensors and OpenBLAS's
+ * buffers (this program and its libraries: memlimit.h's mem_base_bytes,
+ * computed, no BLAS call); 0 under ASan or if unknown. Call before anything
+ * large is allocated. */
 size_t sweep_runtime_bytes(void);
 
 /* Runs the points of pl[0..np) not .done: a skipped one becomes its row at
