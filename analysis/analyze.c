@@ -118,7 +118,7 @@ int cmd_analyze(int argc, char **argv) {
         return bad_input(CMD, "%s: not a results CSV (no status, n or attention column)", csv);
     }
     if (d.all.torn_bytes) fprintf(stderr, "attnbench analyze: %s: left out a torn last line\n", csv);
-    if (d.all.bad_rows) fprintf(stderr, "attnbench analyze: %s: left out %zu malformed row(s)\n", csv, d.all.bad_rows);
+    table_note_left_out(&d.all, CMD, csv);
     if (!drc && d.doubled)
         fprintf(stderr, "attnbench analyze: %s: warning: %zu row(s) repeat the point of an earlier row, e.g. %s "
                         "(summary.md lists them)\n", csv, d.doubled, d.doubled_example);

@@ -162,6 +162,13 @@ static void summary_not_run(FILE *f, const data *d) {
         fprintf(f, "\n## Doubled points\n\n%zu row(s) repeat a point (its method and knobs) that an earlier "
                    "row holds, e.g. %s. Every figure and fit above took each of those rows; rerun the sweep "
                    "into a new file, or merge, to have each point once.\n", d->doubled, d->doubled_example);
+    const csv_table *t = &d->all; /* lines read as no row (csv_table.h) */
+    if (t->bad_rows || t->header_rows) fprintf(f, "\n## Lines left out\n\n");
+    if (t->bad_rows)
+        fprintf(f, "%zu malformed line(s), the first line %zu: not one CSV record as wide as the header. ",
+                t->bad_rows, t->first_bad_line);
+    if (t->header_rows) fprintf(f, "%zu repeated header line(s), the first line %zu. ", t->header_rows, t->first_header_line);
+    if (t->bad_rows || t->header_rows) fprintf(f, "They took no part above; the file keeps them.\n");
 }
 
 int summary_prefill(FILE *f, const data *d, const scaling *s) {

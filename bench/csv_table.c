@@ -1,4 +1,4 @@
-/* csv_table.c — reads a results CSV with libcsv (see csv_table.h). */
+/* csv_table.c — reads a results CSV with libcsv, one line a record (see csv_table.h). */
 #include "csv_table.h"
 #include "readfile.h"
 
@@ -16,12 +16,11 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...) {
     va_end(ap);
 }
 
-/* the record being parsed, and where finished ones go */
+/* one line being parsed: the record being built, the line's first record */
 typedef struct {
-    csv_table *t;
-    char **fields;
-    size_t nfields, cap;
-    size_t rows_cap;
+    char **fields, **rec;
+    size_t nfields, cap, rec_n;
+    size_t nrec;         /* records the line held */
     int nomem;
 } reader;
 
@@ -47,33 +46,72 @@ static void on_field(void *s, size_t len, void *data) {
     r->fields[r->nfields++] = f;
 }
 
+/* keeps the line's first record; a second one only makes the line malformed */
 static void on_record(int c, void *data) {
     (void)c;
     reader *r = data;
-    csv_table *t = r->t;
-    if (r->nomem) return;
-    char **rec = r->fields;
-    size_t n = r->nfields;
+    if (r->nrec++ == 0 && !r->nomem) {
+        r->rec = r->fields;
+        r->rec_n = r->nfields;
+    } else {
+        free_fields(r->fields, r->nfields);
+    }
     r->fields = NULL;
     r->nfields = r->cap = 0;
-    if (!t->header) { /* the first record is the header */
-        t->header = rec;
-        t->ncols = n;
-        return;
+}
+
+enum { CSV_OPTS = CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL };
+
+/* Parses one physical line (without its '\n') into r: r->rec is its record
+ * when the line is exactly one record, the caller frees it. 1 one record,
+ * 0 a blank line, -1 malformed (a stray or unbalanced quote, two records). */
+static int parse_line(struct csv_parser *p, reader *r, const char *s, size_t len) {
+    r->rec = NULL;
+    r->rec_n = r->nrec = 0;
+    int bad = csv_parse(p, s, len, on_field, on_record, r) != len;
+    if (bad && csv_error(p) == CSV_ENOMEM) r->nomem = 1;
+    if (bad || csv_fini(p, on_field, on_record, r) != 0) { /* strict: the parser stays failed */
+        bad = 1;
+        csv_free(p);
+        csv_init(p, CSV_OPTS);
     }
-    if (n != t->ncols) {
-        t->bad_rows++;
-        free_fields(rec, n);
-        return;
+    free_fields(r->fields, r->nfields);
+    r->fields = NULL;
+    r->nfields = r->cap = 0;
+    if (bad || r->nrec > 1 || r->nomem) {
+        free_fields(r->rec, r->rec_n);
+        r->rec = NULL;
+        return -1;
     }
-    if (t->nrows == r->rows_cap) {
-        size_t cap = r->rows_cap ? 2 * r->rows_cap : 256;
+    return r->nrec == 1;
+}
+
+static int same_fields(char *const *a, char *const *b, size_t n) {
+    for (size_t c = 0; c < n; c++)
+        if (strcmp(a[c], b[c])) return 0;
+    return 1;
+}
+
+/* a row for t (taking rec), a repeated header line, or a malformed line
+ * (rec NULL, or of another width): freed and counted; 0, or -1 out of memory */
+static int add_record(csv_table *t, size_t *rows_cap, char **rec, size_t n, size_t line) {
+    if (!rec || n != t->ncols || same_fields(rec, t->header, n)) {
+        int header = rec && n == t->ncols;
+        size_t *count = header ? &t->header_rows : &t->bad_rows;
+        size_t *first = header ? &t->first_header_line : &t->first_bad_line;
+        if (!(*count)++) *first = line;
+        free_fields(rec, rec ? n : 0);
+        return 0;
+    }
+    if (t->nrows == *rows_cap) {
+        size_t cap = *rows_cap ? 2 * *rows_cap : 256;
         char ***grown = realloc(t->rows, cap * sizeof *grown);
-        if (!grown) { r->nomem = 1; free_fields(rec, n); return; }
+        if (!grown) { free_fields(rec, n); return -1; }
         t->rows = grown;
-        r->rows_cap = cap;
+        *rows_cap = cap;
     }
     t->rows[t->nrows++] = rec;
+    return 0;
 }
 
 int table_parse(const char *text, size_t len, csv_table *t, char *err, size_t errlen) {
@@ -85,25 +123,34 @@ int table_parse(const char *text, size_t len, csv_table *t, char *err, size_t er
     t->torn_bytes = len - whole;
 
     struct csv_parser p;
-    reader r = {.t = t};
+    reader r = {0};
+    size_t rows_cap = 0, line = 0;
     int rc = 0;
-    if (csv_init(&p, CSV_APPEND_NULL) != 0) {
+    if (csv_init(&p, CSV_OPTS) != 0) {
         set_err(err, errlen, "cannot start the CSV parser");
         return -1;
     }
-    if (csv_parse(&p, text, whole, on_field, on_record, &r) != whole) {
-        set_err(err, errlen, "%s", csv_strerror(csv_error(&p)));
-        rc = -1;
+    for (size_t at = 0; at < whole && !rc; line++) {
+        const char *s = text + at, *nl = memchr(s, '\n', whole - at);
+        size_t n = (size_t)(nl - s);
+        at += n + 1;
+        int got = parse_line(&p, &r, s, n);
+        if (r.nomem) rc = -1;
+        else if (got == 0) continue; /* a blank line */
+        else if (!t->header && got < 0) {
+            set_err(err, errlen, "line %zu, the header: not one CSV record (a stray or unbalanced quote?)", line + 1);
+            rc = -2;
+        } else if (!t->header) {
+            t->header = r.rec;
+            t->ncols = r.rec_n;
+        } else if (add_record(t, &rows_cap, r.rec, r.rec_n, line + 1)) { /* r.rec NULL: malformed */
+            rc = -1;
+        }
     }
-    csv_fini(&p, on_field, on_record, &r);
     csv_free(&p);
-    free_fields(r.fields, r.nfields);
-    if (!rc && r.nomem) {
-        set_err(err, errlen, "out of memory");
-        rc = -1;
-    }
+    if (rc == -1) set_err(err, errlen, "out of memory");
     if (rc) table_free(t);
-    return rc;
+    return rc ? -1 : 0;
 }
 
 int table_read(const char *path, csv_table *t, char *err, size_t errlen) {
@@ -118,6 +165,16 @@ int table_read(const char *path, csv_table *t, char *err, size_t errlen) {
     free(text);
     if (rc) set_err(err, errlen, "%s: %s", path, perr);
     return rc;
+}
+
+void table_note_left_out(const csv_table *t, const char *cmd, const char *path) {
+    if (t->bad_rows)
+        fprintf(stderr, "attnbench %s: %s: left out %zu malformed line(s) (the first is line %zu): "
+                        "not one CSV record as wide as the header; the file keeps them\n",
+                cmd, path, t->bad_rows, t->first_bad_line);
+    if (t->header_rows)
+        fprintf(stderr, "attnbench %s: %s: left out %zu repeated header line(s) (the first is line %zu)\n", cmd,
+                path, t->header_rows, t->first_header_line);
 }
 
 void table_free(csv_table *t) {

@@ -374,8 +374,7 @@ int cmd_merge(int argc, char **argv) {
         if (keep[i]) memset(keep[i], 1, t[i].nrows + 1);
         if (!rc && t[i].torn_bytes)
             fprintf(stderr, "attnbench merge: %s: left out a torn last line (%zu bytes)\n", shards[i], t[i].torn_bytes);
-        if (!rc && t[i].bad_rows)
-            fprintf(stderr, "attnbench merge: %s: left out %zu malformed row(s)\n", shards[i], t[i].bad_rows);
+        if (!rc) table_note_left_out(&t[i], CMD, shards[i]);
     }
     size_t rows = 0;
     if (!rc) rc = check_same_origin(a.nshards, shards, a.allow_partial);

@@ -31,6 +31,8 @@ void row_set(result_row *r, int col, const char *fmt, ...) {
     char *s = NULL;
     if (vasprintf(&s, fmt, ap) < 0) s = NULL;
     va_end(ap);
+    /* a line break becomes a blank: a row is one physical line (csv_table.h) */
+    for (char *c = s; c && (c = strpbrk(c, "\r\n"));) *c = ' ';
     free(r->field[col]);
     r->field[col] = s;
 }

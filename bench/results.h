@@ -41,6 +41,8 @@ typedef struct {
 
 void row_init(result_row *r);
 void row_free(result_row *r);
+/* Sets a field; a CR or LF in it is written as a blank, so that every row is
+ * one physical line of the file (a path or message holding one included). */
 void row_set(result_row *r, int col, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const char *row_get(const result_row *r, int col); /* "" where unset */
 

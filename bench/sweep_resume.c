@@ -100,8 +100,7 @@ int sweep_resume_load(const char *path, int fd, plan *pl, size_t np) {
             goto out;
         }
     }
-    if (t.bad_rows)
-        fprintf(stderr, "attnbench sweep: %s: ignored %zu malformed row(s)\n", path, t.bad_rows);
+    table_note_left_out(&t, "sweep", path);
     size_t doubled;
     if (mark_done(&t, pl, np, &doubled)) {
         fprintf(stderr, "attnbench sweep: out of memory\n");

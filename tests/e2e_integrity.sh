@@ -7,9 +7,12 @@
 # device; resume across specs with different defaults (resolved identity);
 # rows of other sources moved aside, never deleted; a 0-byte sidecar
 # repaired; a blank results file given its header; analyze naming doubled
-# points; --mem-limit under the program's own footprint giving skipped rows.
+# points; --mem-limit under the program's own footprint giving skipped rows;
+# a line with an unbalanced quote or a repeated header line (shards joined
+# with cat) read as no row by resume, merge, analyze and finish.sbatch.
 # Uses $ATTNBENCH; asserts no times (a hang is caught by `timeout`).
 . "$(dirname "$0")/lib.sh"
+repo=$(cd "$(dirname "$0")/.." && pwd)
 bin=$ATTNBENCH
 case "$bin" in /*) ;; *) bin="$(pwd)/$bin" ;; esac
 [ -x "$bin" ] || { echo "no $bin (build first)"; exit 77; }
@@ -18,7 +21,7 @@ cd "$tmp" || exit 1
 # expect RC WHAT -- command...: the exit status and one line on stderr
 expect() {
   want=$1 what=$2; shift 3
-  timeout 10 "$@" > out.txt 2> err.txt
+  timeout 60 "$@" > out.txt 2> err.txt
   rc=$?
   [ "$rc" = "$want" ] || { fail "$what: exit $rc, want $want: $(head -n 2 err.txt)"; return; }
   [ "$want" != 2 ] || [ "$(wc -l < err.txt)" = 1 ] || fail "$what: $(wc -l < err.txt) lines on stderr, want 1: $(cat err.txt)"
@@ -162,6 +165,55 @@ ls all.old-*.csv > /dev/null 2>&1 || fail "merge replaced an existing OUT instea
 expect 0 "analyze a doubled file" -- "$bin" analyze d2.csv --out dan
 grep -q "repeat the point" err.txt || fail "analyze said nothing of a doubled point: $(cat err.txt)"
 grep -q "Doubled points" dan/summary.md || fail "summary.md lists no doubled points"
+
+# ---- a line with an unbalanced quote spoils only itself: every resume finds
+# every point, adds no row, and leaves the line where it is; analyze reads
+# every other row (it used to read the quote to the end of the file: the
+# rows after it were missing, and each resume ran them again)
+expect 0 "sweep q" -- "$bin" sweep a.sweep --out q.csv
+sed -i '3a oops,"' q.csv
+cp q.csv q.before
+for i in 1 2; do
+  expect 0 "resume $i after an unbalanced quote" -- "$bin" sweep a.sweep --out q.csv
+  grep -q "6 already in q.csv, 0 to go" err.txt || fail "resume $i after an unbalanced quote: $(grep 'to go' err.txt)"
+  grep -q "left out 1 malformed line(s) (the first is line 4)" err.txt || fail "resume $i: no note: $(cat err.txt)"
+  cmp -s q.before q.csv || fail "resume $i after an unbalanced quote changed q.csv ($(wc -l < q.csv) lines, had $(wc -l < q.before))"
+done
+expect 0 "analyze after an unbalanced quote" -- "$bin" analyze q.csv --out qan
+grep -q "analyze: 6 rows" err.txt || fail "analyze after an unbalanced quote: $(tail -n 1 err.txt), want 6 rows"
+grep -q "1 malformed line(s), the first line 4" qan/summary.md || fail "summary.md does not name the malformed line"
+# a repeated header line: no row, no point; resume adds nothing
+head -n 1 q.csv >> q.csv
+expect 0 "resume after a repeated header" -- "$bin" sweep a.sweep --out q.csv
+grep -q "0 to go" err.txt && grep -q "left out 1 repeated header line(s) (the first is line 9)" err.txt ||
+  fail "resume after a repeated header: $(cat err.txt)"
+
+# ---- a shard whose header is written twice; shards joined with cat
+{ head -n 2 sh2.csv; head -n 1 sh2.csv; tail -n +3 sh2.csv; } > h2.csv; cp sh2.env h2.env
+expect 0 "merge a shard with its header twice" -- "$bin" merge hm.csv sh1.csv h2.csv
+[ "$(rows hm.csv)" = 6 ] || fail "merge of a doubled header: $(rows hm.csv) rows, want 6"
+awk -F, 'NR > 1 && $19 == "status" { exit 1 }' hm.csv || fail "merge of a doubled header wrote a row of status 'status'"
+grep -q "h2.csv: left out 1 repeated header line(s) (the first is line 3)" err.txt || fail "merge: no note: $(cat err.txt)"
+cat sh1.csv sh2.csv > cat.csv
+expect 0 "analyze shards joined with cat" -- "$bin" analyze cat.csv --out catan
+grep -q "analyze: 6 rows" err.txt || fail "analyze of shards joined with cat: $(tail -n 1 err.txt), want 6 rows"
+! grep -q "repeat the point" err.txt && ! grep -q "Doubled points" catan/summary.md ||
+  fail "analyze of shards joined with cat found a doubled point: $(grep 'repeat' err.txt)"
+grep -q "left out 1 repeated header line(s)" err.txt || fail "analyze: no note of the header line: $(cat err.txt)"
+
+# ---- finish.sbatch (run here as a script) over those two shards: complete, 6 rows
+if command -v gnuplot > /dev/null 2>&1; then
+  mkdir -p fin/slurm fin/shards
+  ln -s "$bin" fin/slurm/attnbench; cp a.sweep fin/slurm/spec.sweep
+  cp sh1.env fin/shards/1-of-2.env; sed '2a oops,"' sh1.csv > fin/shards/1-of-2.csv
+  cp h2.env fin/shards/2-of-2.env; cp h2.csv fin/shards/2-of-2.csv
+  (cd "$repo" && timeout 120 sh scripts/slurm/finish.sbatch "$tmp/fin" 2) > fin.out 2> fin.err ||
+    fail "finish.sbatch over a malformed line and a repeated header: exit $?: $(head -n 3 fin.err)"
+  [ "$(rows fin/sweep.csv)" = 6 ] && [ "$(keys fin/sweep.csv | uniq -d | wc -l)" = 0 ] ||
+    fail "finish.sbatch merged $(rows fin/sweep.csv) rows, want 6"
+  grep -q "left out 1 malformed line" fin.err && grep -q "left out 1 repeated header line" fin.err ||
+    fail "finish.sbatch: the notes are missing: $(cat fin.err)"
+fi
 
 # ---- under the program's own footprint: skipped rows at once, no timeout
 if ! grep -q __asan_init "$bin" 2>/dev/null; then

@@ -1,6 +1,7 @@
 /* test_analysis.c — what `analyze`, `merge` and the sweep's resume rest on:
  * the log-log fit, the Pareto front, the CSV reader (torn last line, rows of
- * the wrong width, quoted fields) with its writer, and the figure data the
+ * the wrong width, quoted fields, a malformed line that spoils only itself,
+ * a repeated header line) with its writer, and the figure data the
  * gnuplot scripts read (panels in rows, series kept out of the legend,
  * marks on the edge); and the analysis's rules: a decode row never enters a
  * prefill fit, rows that differ in a knob are never one line, memory below
@@ -98,6 +99,55 @@ static void test_table(void) {
     CHECK(table_parse("layer,att", 9, &t, err, sizeof err) == 0 && t.ncols == 0 && t.torn_bytes == 9, "torn header");
     table_free(&t);
     CHECK(table_read("/nonexistent/x.csv", &t, err, sizeof err) == -1 && strstr(err, "x.csv"), "missing: %s", err);
+}
+
+/* issue "nine ways", 4 and 5: a record is one line. A stray or unbalanced
+ * quote spoils its own line only; a line equal to the header is no row. */
+static void test_table_recovery(void) {
+    static const struct {
+        const char *what, *text, *last; /* last: the last row's first field */
+        size_t rows, bad, first_bad, headers, first_header;
+    } cases[] = {
+        {"an unbalanced quote (sed '6a oops,\"')", "a,b,c\n1,2,3\noops,\"\n4,5,6\n7,8,9\n", "7", 3, 1, 3, 0, 0},
+        {"a quoted field over a newline, then a line like a record", "a,b,c\n1,\"2\n4,5,6\n\"x\",y,z\n", "x", 2, 1, 2, 0, 0},
+        {"a stray quote in a bare field", "a,b,c\n1,2\"x,3\n4,5,6\n", "4", 1, 1, 2, 0, 0},
+        {"text after a closing quote", "a,b,c\n1,\"2\"x,3\n4,5,6\n", "4", 1, 1, 2, 0, 0},
+        {"two records on one line (a bare CR)", "a,b,c\n1,2,3\r4,5,6\n7,8,9\n", "7", 1, 1, 2, 0, 0},
+        {"CRLF line ends", "a,b,c\r\n1,2,3\r\n4,5,6\r\n", "4", 2, 0, 0, 0, 0},
+        {"blank lines", "a,b,c\n\n1,2,3\n\n", "1", 1, 0, 0, 0, 0},
+        {"a header twice (cat of shards)", "a,b,c\n1,2,3\na,b,c\n4,5,6\na,b,c\n7,8,9\n", "7", 3, 0, 0, 2, 3},
+        {"a header quoted, and a header at the end", "a,b,c\n1,2,3\n\"a\",b,\"c\"\na,b,c\n", "1", 1, 0, 0, 2, 3},
+        {"a header line, then a malformed one", "a,b,c\n1,2,3\na,b,c\n\"\n4,5,6\n", "4", 2, 1, 4, 1, 3},
+    };
+    char err[256];
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        csv_table t;
+        int rc = table_parse(cases[i].text, strlen(cases[i].text), &t, err, sizeof err);
+        CHECK(rc == 0 && t.ncols == 3, "%s: rc %d, %zu cols: %s", cases[i].what, rc, t.ncols, err);
+        CHECK(t.nrows == cases[i].rows && t.bad_rows == cases[i].bad && t.first_bad_line == cases[i].first_bad &&
+                  t.header_rows == cases[i].headers && t.first_header_line == cases[i].first_header,
+              "%s: %zu rows, %zu malformed (line %zu), %zu headers (line %zu); want %zu, %zu (%zu), %zu (%zu)",
+              cases[i].what, t.nrows, t.bad_rows, t.first_bad_line, t.header_rows, t.first_header_line,
+              cases[i].rows, cases[i].bad, cases[i].first_bad, cases[i].headers, cases[i].first_header);
+        for (size_t r = 0; r < t.nrows; r++)
+            CHECK(strcmp(t.rows[r][0], "a") && strcmp(t.rows[r][0], "oops"), "%s: row %zu is [%s]", cases[i].what, r,
+                  t.rows[r][0]);
+        CHECK(t.nrows && !strcmp(t.rows[t.nrows - 1][0], cases[i].last), "%s: the last row begins [%s], want [%s]",
+              cases[i].what, t.nrows ? t.rows[t.nrows - 1][0] : "", cases[i].last);
+        table_free(&t);
+    }
+    /* the header itself malformed: bad input, naming the line */
+    csv_table t;
+    err[0] = '\0';
+    CHECK(table_parse("\na,\"b\nc\n", 8, &t, err, sizeof err) == -1 && strstr(err, "line 2"), "header: %s", err);
+    /* a line break given to row_set is a blank: the row stays one line */
+    result_row r;
+    row_init(&r);
+    row_set(&r, COL_note, "line1\nline2\r\n");
+    char *line = row_to_line(&r);
+    CHECK(line && strchr(line, '\n') == line + strlen(line) - 1 && strstr(line, "line1 line2  "), "row: %s", line);
+    free(line);
+    row_free(&r);
 }
 
 static void test_tint(void) {
@@ -378,6 +428,7 @@ int main(void) {
     test_fit();
     test_pareto();
     test_table();
+    test_table_recovery();
     test_tint();
     test_figure_meta();
     return check_summary("test_analysis");

@@ -1,8 +1,8 @@
 /* fuzz_csv.c — libFuzzer target for the results-CSV reader (bench/csv_table.c:
  * table_parse, under table_read, which `sweep` uses to resume, `merge` and
  * `analyze` to read). Whatever the bytes, the table must be consistent: every
- * row as wide as the header, the torn tail exactly the bytes after the last
- * newline. Writing the table back with table_write_line and reading it again
+ * row as wide as the header and none equal to it, the torn tail exactly the
+ * bytes after the last newline. Writing the table back with table_write_line and reading it again
  * must give the same fields (see `round_trips` for the two exceptions). */
 #include "results.h"
 #include "csv_table.h"
@@ -85,6 +85,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         for (size_t r = 0; r < t.nrows; r++) (void)strlen(table_get(&t, r, i));
     }
     EXPECT(table_same_header(&t, &t), "a table's header differs from itself");
+    for (size_t r = 0; r < t.nrows; r++) { /* a line equal to the header is no row */
+        size_t c = 0;
+        while (c < t.ncols && !strcmp(t.rows[r][c], t.header[c])) c++;
+        EXPECT(c < t.ncols, "row %zu is the header again", r);
+    }
+    EXPECT((t.bad_rows == 0) == (t.first_bad_line == 0) && (t.header_rows == 0) == (t.first_header_line == 0),
+           "line numbers: %zu malformed from %zu, %zu headers from %zu", t.bad_rows, t.first_bad_line,
+           t.header_rows, t.first_header_line);
     if (round_trips(&t)) check_round_trip(&t);
     table_free(&t);
     return 0;
