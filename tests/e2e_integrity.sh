@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 bin=$ATTNBENCH
 case "$bin" in /*) ;; *) bin="$(pwd)/$bin" ;; esac
-[ -x "$bin" ] || { echo "no $bin (build first)"; exit 77; }
+[ -x "$bin" ] || { echo "FAIL: no $bin (build first)"; exit 1; }
 cd "$tmp" || exit 1
 
 # expect RC WHAT -- command...: the exit status and one line on stderr
