@@ -48,8 +48,8 @@ extern const char *const id_names[ID_COUNT];
  * resident-set growth resolves, and the counted workspace stands for it */
 #define PAGE 4096.0
 #define NOISE_PAGES 4
-/* the projection every error is measured against (ARCHITECTURE.md) and the
- * quadratic-memory baseline of the crossovers */
+/* the projection every error is measured against (docs/DESIGN.md, the error
+ * columns) and the quadratic-memory baseline of the crossovers */
 #define REF_PROJECTION "mha"
 #define BASELINE "vanilla"
 

@@ -4,7 +4,7 @@
 #define COMMANDS_H
 
 int cmd_run(int argc, char **argv);      /* bench/run.c */
-int cmd_ffn(int argc, char **argv);      /* bench/ffn.c */
+int cmd_ffn(int argc, char **argv);      /* bench/run_ffn.c */
 int cmd_sweep(int argc, char **argv);    /* bench/sweep.c */
 int cmd_merge(int argc, char **argv);    /* bench/merge.c */
 int cmd_analyze(int argc, char **argv);  /* analysis/analyze.c */

@@ -1,4 +1,5 @@
-/* results.h — one CSV row per measured configuration (ARCHITECTURE.md).
+/* results.h — one CSV row per measured configuration (docs/DESIGN.md,
+ * the CSV columns).
  * The column names are a contract: extend at the end, never rename. */
 #ifndef RESULTS_H
 #define RESULTS_H
@@ -6,7 +7,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* required columns first (in ARCHITECTURE.md's order), then the extensions */
+/* required columns first (in the order of docs/DESIGN.md, the CSV columns),
+ * then the extensions */
 #define RESULT_COLUMNS(X)                                                     \
     X(layer) X(attention) X(projection) X(n) X(heads) X(kv_heads) X(d_head)    \
     X(d_model) X(d_ff) X(k) X(chunk) X(features) X(causal) X(score_std)        \

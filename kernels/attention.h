@@ -112,9 +112,9 @@ typedef struct {
     const char *summary;   /* one line for --help */
     unsigned knobs;        /* KNOB_* it reads */
     /* the method owns its knobs: fills the defaults of the knobs it reads
-     * that are 0 (top-k k = min(64, n), ...) and checks them against the
-     * shape; ATTN_OK, or ATTN_EINVAL with a one-line reason in why (naming
-     * the option, e.g. "--k 70 is larger than --n 64") */
+     * that are ATTN_KNOB_UNSET (top-k k = min(64, n), ...) and checks them
+     * against the shape; ATTN_OK, or ATTN_EINVAL with a one-line reason in
+     * why (naming the option, e.g. "--k 70 is larger than --n 64") */
     int (*resolve)(const attn_shape *s, attn_knobs *kn, char *why, size_t cap);
     int mass;              /* ATTN_MASS_*: what its reference reports */
     /* ATTN_MASS_KEPT: q (heads, n, d_head), k (kv_heads, n, d_head) float64;

@@ -1,6 +1,10 @@
 /* check.h — the tiny test harness every tests/test_*.c uses.
  * A test binary runs its cases, prints each failed check with the values
- * that differed, and exits with the number of failed checks (0 = pass). */
+ * that differed, and ends main with `return check_summary("name")`: 0 when
+ * every check passed, else 1 (never the count: an exit status wraps mod 256,
+ * so 256 failures would read as a pass). A unit test never exits 77: only
+ * an e2e script skips, for a missing optional dependency (tests/run.sh
+ * counts a unit test's 77 as a failure). */
 #ifndef CHECK_H
 #define CHECK_H
 
@@ -88,6 +92,7 @@ static inline double *test_reference(const attn_shape *s, const float *q, const 
     return out;
 }
 
+/* main's exit status: prints the count of failed checks; 0 or 1 */
 static inline int check_summary(const char *name) {
     if (check_failures) fprintf(stderr, "%s: %d check(s) failed\n", name, check_failures);
     return check_failures ? 1 : 0;

@@ -20,7 +20,7 @@
 A=$ATTNBENCH
 export OPENBLAS_NUM_THREADS=1
 
-[ -x "$A" ] || { echo "no $A"; exit 77; }
+[ -x "$A" ] || { echo "FAIL: no $A (build first)"; exit 1; }
 t0=$(date +%s)
 section() { echo "[$(( $(date +%s) - t0 ))s] $1" >&2; }
 
@@ -206,11 +206,7 @@ fi
 
 section 'sweep'
 # ---- the sweep -----------------------------------------------------------------
-if ! "$A" sweep --help > /dev/null 2>&1; then
-  echo "note: this build has no 'attnbench sweep'; its fault checks are skipped" >&2
-  section 'done'
-finish
-fi
+"$A" sweep --help > /dev/null 2>&1 || fail "sweep --help: exit $? (the sweep's fault checks below need the command)"
 
 # --out on a device: /dev/full must be refused, not read forever into memory
 printf '[g]\nattention vanilla\nn 16\nheads 1\nd-head 8\nreps 1\nwarmup 0\n' > "$tmp/one.sweep"
@@ -353,16 +349,13 @@ section 'sweep: crashed'
 # a point that dies on a signal (test-only hook in attnbench run: ATTNBENCH_FAULT=crash
 # aborts after the timed calls; ffn has no hook, so its point still runs)
 printf 'heads 1\nd-head 8\nreps 1\nwarmup 0\n[crash]\nattention vanilla\nn 16\n[after]\ncommand ffn\nattention exact\nn 16\nd-model 8\nd-ff 16\n' > "$tmp/crash.sweep"
-if ATTNBENCH_FAULT=crash "$A" run $small > /dev/null 2>&1; then
-  echo "note: this build has no ATTNBENCH_FAULT=crash hook in attnbench run; the crashed-point check is skipped" >&2
-else
-  ATTNBENCH_FAULT=crash "$A" sweep "$tmp/crash.sweep" --out "$tmp/crash.csv" > /dev/null 2> "$tmp/err" || fail "crash sweep: exit $? ($(tail -n 1 "$tmp/err"))"
-  csv_ok "$tmp/crash.csv" "crash sweep"
-  [ "$(status_of "$tmp/crash.csv" vanilla 16)" = crashed ] || fail "crash: '$(status_of "$tmp/crash.csv" vanilla 16)', want crashed"
-  [ "$(status_of "$tmp/crash.csv" exact 16)" = ok ] || fail "crash: the point after the crashes is '$(status_of "$tmp/crash.csv" exact 16)', want ok"
-  # a point that hangs is killed at --timeout
-  ATTNBENCH_FAULT=hang "$A" sweep "$tmp/one.sweep" --out "$tmp/hang.csv" --timeout 1 > /dev/null 2> "$tmp/err" || fail "hang sweep: exit $?"
-  [ "$(status_of "$tmp/hang.csv" vanilla 16)" = timeout ] || fail "hang: '$(status_of "$tmp/hang.csv" vanilla 16)', want timeout"
-fi
+ATTNBENCH_FAULT=crash "$A" run $small > /dev/null 2>&1 && fail "ATTNBENCH_FAULT=crash: attnbench run did not crash (the hook the crashed-point check needs)"
+ATTNBENCH_FAULT=crash "$A" sweep "$tmp/crash.sweep" --out "$tmp/crash.csv" > /dev/null 2> "$tmp/err" || fail "crash sweep: exit $? ($(tail -n 1 "$tmp/err"))"
+csv_ok "$tmp/crash.csv" "crash sweep"
+[ "$(status_of "$tmp/crash.csv" vanilla 16)" = crashed ] || fail "crash: '$(status_of "$tmp/crash.csv" vanilla 16)', want crashed"
+[ "$(status_of "$tmp/crash.csv" exact 16)" = ok ] || fail "crash: the point after the crashes is '$(status_of "$tmp/crash.csv" exact 16)', want ok"
+# a point that hangs is killed at --timeout
+ATTNBENCH_FAULT=hang "$A" sweep "$tmp/one.sweep" --out "$tmp/hang.csv" --timeout 1 > /dev/null 2> "$tmp/err" || fail "hang sweep: exit $?"
+[ "$(status_of "$tmp/hang.csv" vanilla 16)" = timeout ] || fail "hang: '$(status_of "$tmp/hang.csv" vanilla 16)', want timeout"
 section 'done'
 finish

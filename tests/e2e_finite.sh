@@ -18,7 +18,7 @@
 . "$(dirname "$0")/lib.sh"
 A=$ATTNBENCH
 export OPENBLAS_NUM_THREADS=1
-[ -x "$A" ] || { echo "no $A"; exit 77; }
+[ -x "$A" ] || { echo "FAIL: no $A (build first)"; exit 1; }
 PY=$(numpy_python)
 asan=0
 case "$A" in */asan/*) asan=1 ;; esac
@@ -35,17 +35,15 @@ bad() {
 }
 
 # ---- the Performer command of the issue: finite, ok ------------------------
-if has_method performer; then
-  timeout 60 "$A" run --attention performer --n 1000 --heads 4 --d-head 32 --score-std 40 --causal --features 64 \
-    --reps 1 --csv "$tmp/perf.csv" 2> "$tmp/err" || fail "performer std 40: $(cat "$tmp/err")"
-  st=$(col status "$tmp/perf.csv"); re=$(col rel_err "$tmp/perf.csv")
-  [ "$st" = ok ] || fail "performer std 40: status '$st'"
-  # float64 FAVOR+ on the same features gives 1.28 (tests/test_performer.c
-  # checks 10% from score std 0.25 to 100)
-  case "$re" in *nan*|*inf*|"") fail "performer std 40: rel_err '$re' is not finite" ;; esac
-  { fle 1.0 "$re" && fle "$re" 1.6; } || fail "performer std 40: rel_err '$re' (float64 FAVOR+: 1.28)"
-  [ "$(col regime "$tmp/perf.csv")" = prefill ] || fail "run row: regime '$(col regime "$tmp/perf.csv")'"
-fi
+timeout 60 "$A" run --attention performer --n 1000 --heads 4 --d-head 32 --score-std 40 --causal --features 64 \
+  --reps 1 --csv "$tmp/perf.csv" 2> "$tmp/err" || fail "performer std 40: $(cat "$tmp/err")"
+st=$(col status "$tmp/perf.csv"); re=$(col rel_err "$tmp/perf.csv")
+[ "$st" = ok ] || fail "performer std 40: status '$st'"
+# float64 FAVOR+ on the same features gives 1.28 (tests/test_performer.c
+# checks 10% from score std 0.25 to 100)
+case "$re" in *nan*|*inf*|"") fail "performer std 40: rel_err '$re' is not finite" ;; esac
+{ fle 1.0 "$re" && fle "$re" 1.6; } || fail "performer std 40: rel_err '$re' (float64 FAVOR+: 1.28)"
+[ "$(col regime "$tmp/perf.csv")" = prefill ] || fail "run row: regime '$(col regime "$tmp/perf.csv")'"
 
 # ---- nonfinite ------------------------------------------------------------
 ATTNBENCH_FAULT=nan timeout 20 "$A" run --n 32 --heads 2 --d-head 8 --reps 1 --csv "$tmp/nan.csv" 2> "$tmp/err"
@@ -150,12 +148,12 @@ fi
 
 # ---- options ----------------------------------------------------------------
 bad "--chunk is not read by --attention vanilla" run --chunk 0
-has_method performer && bad "--k is not read by --attention performer" run --attention performer --k 32
-has_method topk && bad "--features is not read by --attention topk" run --attention topk --features 8
+bad "--k is not read by --attention performer" run --attention performer --k 32
+bad "--features is not read by --attention topk" run --attention topk --features 8
 bad "--k is not read by --attention exact" ffn --attention exact --k 8
 bad "--reps 1000000000000: must be 0..100000" run --reps 1000000000000
 bad "--reps 1000000000000: must be 0..100000" ffn --reps 1000000000000
-has_method performer && bad "--features 1000000000000: must be 1..1048576" run --attention performer --features 1000000000000
+bad "--features 1000000000000: must be 1..1048576" run --attention performer --features 1000000000000
 bad "--threads 0: must be 1..1024" run --threads 0
 bad "--score-std '1e-400': out of range" run --score-std 1e-400
 bad "needs --heads 2 or more" run --n 1 --heads 1

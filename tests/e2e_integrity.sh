@@ -15,7 +15,7 @@
 repo=$(cd "$(dirname "$0")/.." && pwd)
 bin=$ATTNBENCH
 case "$bin" in /*) ;; *) bin="$(pwd)/$bin" ;; esac
-[ -x "$bin" ] || { echo "no $bin (build first)"; exit 77; }
+[ -x "$bin" ] || { echo "FAIL: no $bin (build first)"; exit 1; }
 cd "$tmp" || exit 1
 
 # expect RC WHAT -- command...: the exit status and one line on stderr

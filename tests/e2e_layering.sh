@@ -1,7 +1,7 @@
 #!/bin/sh
 # e2e_layering.sh — the one-way layering kernels <- bench <- analysis
-# (ARCHITECTURE.md, issue 14): a file of kernels/ includes no header of
-# bench/ or analysis/, and a file of bench/ none of analysis/. Every quoted
+# (docs/DESIGN.md, the layers; issue 14): a file of kernels/ includes no
+# header of bench/ or analysis/, and a file of bench/ none of analysis/. Every quoted
 # #include of a source or header is resolved the way the compiler resolves
 # it (the file's own folder, then -Ikernels -Ibench -Ianalysis in that
 # order) and the folder it lands in must not be above the includer's. Also

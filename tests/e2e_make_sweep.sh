@@ -8,19 +8,20 @@
 # figure; then OUT as a clean clone holds it (real/ with capture.txt only:
 # the captured tensors are not in git) and `make sweep RESUME=1` again: the
 # capture is made anew, the sweep finds every point done, and nothing fails.
-# Uses make's BUILD of the binary under test ($ATTNBENCH); skips (77) under
-# AddressSanitizer (what is tested is the Makefile's flow, and the sanitizer
-# build would double the time) and without the llama2.c checkpoint
-# (data/stories260K.bin, or $ATTNBENCH_MODEL).
+# Uses make's BUILD of the binary under test ($ATTNBENCH); passes at once
+# under AddressSanitizer (what is tested is the Makefile's flow, which the
+# normal build's run covers; the sanitizer build would double the time).
+# Without the binary, gnuplot, setsid or perl, or the llama2.c checkpoint
+# (data/stories260K.bin, or $ATTNBENCH_MODEL) it fails.
 . "$(dirname "$0")/lib.sh"
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=$ATTNBENCH
 case "$bin" in /*) ;; *) bin="$(pwd)/$bin" ;; esac
-[ -x "$bin" ] || { echo "no $bin (build first)"; exit 77; }
-grep -q __asan_init "$bin" 2>/dev/null && { echo "the Makefile flow is tested with the normal build"; exit 77; }
+[ -x "$bin" ] || { echo "FAIL: no $bin (build first)"; exit 1; }
+grep -q __asan_init "$bin" 2>/dev/null && { echo "e2e_make_sweep: the Makefile flow is tested with the normal build"; exit 0; }
 model=${ATTNBENCH_MODEL:-$root/data/stories260K.bin}
-command -v gnuplot > /dev/null 2>&1 || { echo "no gnuplot"; exit 77; }
-command -v setsid > /dev/null 2>&1 && command -v perl > /dev/null 2>&1 || { echo "no setsid or perl"; exit 77; }
+command -v gnuplot > /dev/null 2>&1 || { echo "FAIL: no gnuplot (a dependency: scripts/deps.sh)"; exit 1; }
+command -v setsid > /dev/null 2>&1 && command -v perl > /dev/null 2>&1 || { echo "FAIL: no setsid or perl"; exit 1; }
 build=$(dirname "$bin")
 # this test may run under make: its flags and jobserver are not for the inner make
 unset MAKEFLAGS MFLAGS MAKELEVEL

@@ -7,12 +7,13 @@
 # --capture, a resumed sweep adds nothing; bad captures and globs are one
 # line with exit 2, a directory that is not a capture is an `invalid` row;
 # `analyze` and the figures handle the real rows. Uses $ATTNBENCH; exit 0
-# pass, 77 skip (no python3 to write the checkpoint), else fail.
+# pass, 77 skip (no python3 to write the checkpoint), else fail (a sweep
+# without --capture, no gnuplot).
 . "$(dirname "$0")/lib.sh"
 A=$ATTNBENCH
 case "$A" in /*) ;; *) A="$(pwd)/$A" ;; esac
 root=$(cd "$(dirname "$0")/.." && pwd)
-"$A" sweep --help 2>/dev/null | grep -q -- '--capture' || { echo "this attnbench sweep has no --capture"; exit 77; }
+"$A" sweep --help 2>/dev/null | grep -q -- '--capture' || { echo "FAIL: this attnbench sweep has no --capture"; exit 1; }
 PY3=""
 for p in /usr/bin/python3 python3; do command -v "$p" >/dev/null 2>&1 && { PY3=$p; break; }; done
 [ -n "$PY3" ] || { echo "skip: no python3 to write the test checkpoint"; exit 77; }
@@ -168,6 +169,6 @@ if command -v gnuplot > /dev/null 2>&1; then
     [ -s an/figures/$f.svg ] && [ -s an/figures/$f.png ] || fail "no $f figure"
   done
 else
-  echo "note: no gnuplot; the figures are not drawn" >&2
+  fail "no gnuplot (a dependency: scripts/deps.sh); the figures are not drawn"
 fi
 finish

@@ -59,12 +59,11 @@ bad "not a directory" --dump "$tmp/afile/sub"
 # --dump creates its directory, parents included (mkdir -p)
 "$A" run --n 8 --heads 2 --d-head 4 --dump "$tmp/new/a/b" --row-only > /dev/null 2> "$tmp/err" || fail "--dump new dir: $(cat "$tmp/err")"
 [ -s "$tmp/new/a/b/out.npy" ] || fail "--dump new dir: no out.npy"
-if has_method topk; then
-  bad "at least 1" --attention topk --k 0
-  bad "larger than --n" --attention topk --n 64 --k 65
-fi
-if has_method performer; then bad "must be 1..1048576" --attention performer --features 0; fi
-if "$A" run --help | grep -q "^  gqa "; then bad "must divide" --projection gqa --heads 8 --kv-heads 3; bad "needs --kv-heads" --projection gqa; fi
+bad "at least 1" --attention topk --k 0
+bad "larger than --n" --attention topk --n 64 --k 65
+bad "must be 1..1048576" --attention performer --features 0
+bad "must divide" --projection gqa --heads 8 --kv-heads 3
+bad "needs --kv-heads" --projection gqa
 
 # ---- .npy input: malformed, NaN, disagreeing shapes ------------------------
 mkdir -p "$tmp/in"
@@ -159,15 +158,13 @@ fle "$((vw * 9 / 10))" "$vk" || fail "vanilla kernel_peak_bytes $vk below 90% of
 fle "$((ck * 10))" "$vk" || fail "chunked kernel_peak_bytes $ck is not under a tenth of vanilla's $vk"
 
 # top-k: the measured peak is its stated workspace formula plus a fixed overhead
-if has_method topk; then
-  for n in 4096 8192; do
-    "$A" run --attention topk --n $n --heads 2 --k 64 --chunk 256 --reps 1 --ref-rows 64 > "$tmp/t.csv" || fail "topk $n"
-    tk=$(col kernel_peak_bytes "$tmp/t.csv"); tw=$(col workspace_bytes "$tmp/t.csv")
-    [ "$tw" -eq $((4 * (256 * n + n + 2 * 256 * 64))) ] || fail "topk n=$n workspace $tw, not 4(Cn + n + 2Ck)"
-    awk -v k="$tk" -v w="$tw" 'BEGIN { d = k - w; if (d < 0) d = -d; exit !(d <= 0.1 * w + 1048576) }' ||
-      fail "topk n=$n kernel_peak_bytes $tk is not within 10% + 1 MiB of its formula $tw"
-  done
-fi
+for n in 4096 8192; do
+  "$A" run --attention topk --n $n --heads 2 --k 64 --chunk 256 --reps 1 --ref-rows 64 > "$tmp/t.csv" || fail "topk $n"
+  tk=$(col kernel_peak_bytes "$tmp/t.csv"); tw=$(col workspace_bytes "$tmp/t.csv")
+  [ "$tw" -eq $((4 * (256 * n + n + 2 * 256 * 64))) ] || fail "topk n=$n workspace $tw, not 4(Cn + n + 2Ck)"
+  awk -v k="$tk" -v w="$tw" 'BEGIN { d = k - w; if (d < 0) d = -d; exit !(d <= 0.1 * w + 1048576) }' ||
+    fail "topk n=$n kernel_peak_bytes $tk is not within 10% + 1 MiB of its formula $tw"
+done
 
 # ---- determinism and calibration ------------------------------------------
 mkdir -p "$tmp/d1" "$tmp/d2" "$tmp/d3"

@@ -15,10 +15,10 @@
 # Uses $ATTNBENCH; exit 0 pass, 77 skip (no Slurm, not root), else fail.
 set -u
 bin=${ATTNBENCH:-build/attnbench}
-[ -x "$bin" ] || { echo "no $bin (build first)"; exit 77; }
+[ -x "$bin" ] || { echo "FAIL: no $bin (build first)"; exit 1; }
 case "$bin" in /*) ;; *) bin="$(pwd)/$bin" ;; esac
 repo=$(cd "$(dirname "$0")/.." && pwd)
-"$bin" merge --help >/dev/null 2>&1 || { echo "this attnbench has no merge command"; exit 77; }
+"$bin" merge --help >/dev/null 2>&1 || { echo "FAIL: this attnbench has no merge command"; exit 1; }
 
 tmp=$(mktemp -d /tmp/attnbench-slurm-XXXXXX)
 cluster=""

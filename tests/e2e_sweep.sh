@@ -5,14 +5,15 @@
 # --mem-limit end skipped (or oom), points over --timeout end timeout, points
 # that crash end crashed, and the sweep goes on; shards are disjoint, cover
 # the spec, and merge to the unsharded set. Uses $ATTNBENCH; exit 0 pass,
-# 77 skip, else fail. Asserts no times. (tests/e2e_faults.sh adds random
+# else fail (never skips: a missing command, option, hook or gnuplot is a
+# failure). Asserts no times. (tests/e2e_faults.sh adds random
 # SIGKILLs, full disks and hangs.)
 set -u
 bin=${ATTNBENCH:-build/attnbench}
-[ -x "$bin" ] || { echo "no $bin (build first)"; exit 77; }
+[ -x "$bin" ] || { echo "FAIL: no $bin (build first)"; exit 1; }
 case "$bin" in /*) ;; *) bin="$(pwd)/$bin" ;; esac
-"$bin" sweep --help >/dev/null 2>&1 || { echo "this attnbench has no sweep command"; exit 77; }
-"$bin" run --help 2>/dev/null | grep -q -- '--row-only' || { echo "run has no --row-only yet"; exit 77; }
+"$bin" sweep --help >/dev/null 2>&1 || { echo "FAIL: this attnbench has no sweep command"; exit 1; }
+"$bin" run --help 2>/dev/null | grep -q -- '--row-only' || { echo "FAIL: run has no --row-only"; exit 1; }
 
 scripts=$(cd "$(dirname "$0")/../scripts" && pwd)
 tmp=$(mktemp -d)
@@ -129,14 +130,12 @@ grep -q 'killed after' t.csv || fail "no timeout note"
 
 # ---- points that crash (run's test-only ATTNBENCH_FAULT hook): rows, and on
 printf '[two]\nattention vanilla chunked\nheads 1\nd-head 8\nn 32\nwarmup 0\nreps 1\n' > two.sweep
-if ATTNBENCH_FAULT=crash "$bin" run --heads 1 --d-head 8 --n 16 --warmup 0 --reps 1 --row-only >/dev/null 2>&1; then
-  echo "note: run has no ATTNBENCH_FAULT hook: the crash check is skipped"
-else
-  ATTNBENCH_FAULT=crash "$bin" sweep two.sweep --out c.csv 2>err.txt || fail "crash sweep exit $?"
-  [ "$(rows c.csv)" = 2 ] && [ "$(col c.csv status | grep -vc '^crashed$')" = 0 ] ||
-    fail "ATTNBENCH_FAULT=crash: $(col c.csv status | tr '\n' ' ')"
-  grep -q 'signal 6' c.csv || fail "the crashed rows' note does not name the signal"
-fi
+ATTNBENCH_FAULT=crash "$bin" run --heads 1 --d-head 8 --n 16 --warmup 0 --reps 1 --row-only >/dev/null 2>&1 &&
+  fail "ATTNBENCH_FAULT=crash: attnbench run did not crash (the hook the crash check needs)"
+ATTNBENCH_FAULT=crash "$bin" sweep two.sweep --out c.csv 2>err.txt || fail "crash sweep exit $?"
+[ "$(rows c.csv)" = 2 ] && [ "$(col c.csv status | grep -vc '^crashed$')" = 0 ] ||
+  fail "ATTNBENCH_FAULT=crash: $(col c.csv status | tr '\n' ' ')"
+grep -q 'signal 6' c.csv || fail "the crashed rows' note does not name the signal"
 
 # ---- shards: disjoint and covering (dry runs, N beyond the points too), merge
 all=$("$bin" sweep tiny.sweep --dry-run --out none.csv | awk '/^ *[0-9]/ { print $1 }' | sort -n | tr '\n' ' ')
@@ -182,7 +181,7 @@ if command -v gnuplot > /dev/null 2>&1; then
     [ "$(head -c 8 "an/figures/$f.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "an/figures/$f.png is not a PNG"
   done
 else
-  echo "note: no gnuplot; the figures are not drawn" >&2
+  fail "no gnuplot (a dependency: scripts/deps.sh); the figures are not drawn"
 fi
 
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }

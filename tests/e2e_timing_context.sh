@@ -10,7 +10,7 @@
 # print; `make bench` does not write README.md. Asserts no times.
 . "$(dirname "$0")/lib.sh"
 A=$ATTNBENCH
-[ -x "$A" ] || { echo "no $A"; exit 77; }
+[ -x "$A" ] || { echo "FAIL: no $A (build first)"; exit 1; }
 here=$(cd "$(dirname "$0")/.." && pwd)
 export OPENBLAS_NUM_THREADS=1
 asan=0

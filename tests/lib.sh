@@ -25,9 +25,6 @@ numpy_python() {
 # float comparison: fle A B is true when A <= B
 fle() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 <= b + 0) }'; }
 
-# the method exists in this build?
-has_method() { "$ATTNBENCH" run --help | grep -q "^  $1 "; }
-
 finish() {
   if [ "$fails" -ne 0 ]; then echo "$fails check(s) failed" >&2; exit 1; fi
   exit 0

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ARCHITECTURE.md's required columns, in its order */
+/* the required columns of docs/DESIGN.md (the CSV columns), in its order */
 static const char *const required[] = {
     "layer", "attention", "projection", "n", "heads", "kv_heads", "d_head", "d_model", "d_ff", "k",
     "chunk", "features", "causal", "score_std", "head_sim", "input", "seed", "threads", "status",
