@@ -211,7 +211,7 @@ static void fill_identity(result_row *row, eval_run *r, const eval_sub *e) {
     row_set(row, COL_d_ff, "%d", c->hidden_dim);
     if (m && r->nsub) {
         for (int i = 0; i < KN_COUNT; i++) /* the registry's method knobs that the operator reads */
-            if ((m->knobs & knob_defs[i].bit) && knob_defs[i].bit < KNOB_KV_HEADS && knob_defs[i].column >= 0)
+            if ((m->knobs & knob_defs[i].bit) && KNOB_IS_METHOD(knob_defs[i].bit) && knob_defs[i].column >= 0)
                 set_knob_column(row, knob_defs[i].column, r, e, knob_attn_offset(knob_defs[i].bit));
     }
     /* the feed-forward's knob: its kept units (k of an ffn row, as `ffn` rows hold it) */
