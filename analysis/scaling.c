@@ -8,11 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-void slice(const data *d, rowset *s, unsigned free_cols) {
-    int order[ID_COUNT], no = 0;
-    order[no++] = ID_N;
-    for (int c = 0; c < ID_COUNT; c++)
-        if (c != ID_N) order[no++] = c;
+void slice(const data *d, rowset *s, colset free_cols) {
+    int nid, order[COL_COUNT], no = 0;
+    const int *ids = id_columns(&nid);
+    order[no++] = COL_n;
+    for (int i = 0; i < nid; i++)
+        if (ids[i] != COL_n) order[no++] = ids[i];
     for (int oi = 0; oi < no; oi++) {
         int c = order[oi];
         if (free_cols & BIT(c)) continue;
@@ -23,7 +24,7 @@ void slice(const data *d, rowset *s, unsigned free_cols) {
             size_t count = 0;
             for (size_t j = 0; j < s->n; j++) count += same_text(v, fld(d, s->r[j], c));
             int better = count > best_count ||
-                         (count == best_count && c == ID_N && best != (size_t)-1 &&
+                         (count == best_count && c == COL_n && best != (size_t)-1 &&
                           idnum(d, s->r[i], c) > idnum(d, best, c));
             if (better) { best = s->r[i]; best_count = count; }
         }
@@ -37,12 +38,12 @@ void slice(const data *d, rowset *s, unsigned free_cols) {
     }
 }
 
-void study_text(const data *d, const rowset *s, unsigned skip, char *out, size_t cap) {
+void study_text(const data *d, const rowset *s, colset skip, char *out, size_t cap) {
     static const struct { int id; const char *fmt; } parts[] = {
-        {ID_N, "n = %s"}, {ID_HEADS, "%s heads"}, {ID_D_HEAD, "d_head %s"}, {ID_D_MODEL, "d_model %s"},
-        {ID_D_FF, "d_ff %s"}, {ID_K, "k %s"}, {ID_CHUNK, "chunk %s"}, {ID_FEATURES, "m %s"},
-        {ID_SINK, "sink %s"}, {ID_WINDOW, "window %s"},
-        {ID_SCORE_STD, "score std %s"}, {ID_HEAD_SIM, "head sim %s"}, {ID_PROJECTION, "%s"},
+        {COL_n, "n = %s"}, {COL_heads, "%s heads"}, {COL_d_head, "d_head %s"}, {COL_d_model, "d_model %s"},
+        {COL_d_ff, "d_ff %s"}, {COL_k, "k %s"}, {COL_chunk, "chunk %s"}, {COL_features, "m %s"},
+        {COL_sink, "sink %s"}, {COL_window, "window %s"},
+        {COL_score_std, "score std %s"}, {COL_head_sim, "head sim %s"}, {COL_projection, "%s"},
     };
     size_t len = 0;
     out[0] = '\0';
@@ -63,7 +64,7 @@ void study_text(const data *d, const rowset *s, unsigned skip, char *out, size_t
         if (len < cap) len += (size_t)snprintf(out + len, cap - len, parts[i].fmt, v);
     }
     int causal = 0;
-    for (size_t j = 0; j < s->n; j++) causal |= idnum(d, s->r[j], ID_CAUSAL) == 1;
+    for (size_t j = 0; j < s->n; j++) causal |= idnum(d, s->r[j], COL_causal) == 1;
     if (causal && len < cap) snprintf(out + len, cap - len, "%scausal", len ? ", " : "");
 }
 
@@ -91,7 +92,7 @@ static int group_configs(const data *d, config **out, size_t *nout) {
     for (size_t r = 0; r < d->t.nrows; r++) {
         if (!is_ok(d, r)) continue;
         size_t i = 0;
-        while (i < nc && !same_config(d, c[i].first, r, BIT(ID_N), 0)) i++;
+        while (i < nc && !same_config(d, c[i].first, r, BIT(COL_n), 0)) i++;
         if (i == nc) {
             if (nc == cap) {
                 cap = cap ? 2 * cap : 32;
@@ -111,7 +112,7 @@ static int group_configs(const data *d, config **out, size_t *nout) {
         if (!x || !y) { free(x); free(y); goto nomem; }
         for (size_t j = 0; j < m; j++) {
             size_t r = g->ok.r[j];
-            x[j] = idnum(d, r, ID_N);
+            x[j] = idnum(d, r, COL_n);
             int counted;
             y[j] = row_memory(d, r, &counted);
             g->counted += counted;
@@ -151,11 +152,11 @@ static size_t scaling_picks(const data *d, const config *c, size_t nc, size_t *p
         if (c[i].distinct_n < 3) continue;
         char li[300], lj[300];
         method_label(d, c[i].first, li, 200);
-        knob_label(d, c[i].first, KNOB_BITS, li + strlen(li), 100);
+        knob_label(d, c[i].first, knob_cols(), li + strlen(li), 100);
         size_t j = 0;
         for (; j < np; j++) {
             method_label(d, c[pick[j]].first, lj, 200);
-            knob_label(d, c[pick[j]].first, KNOB_BITS, lj + strlen(lj), 100);
+            knob_label(d, c[pick[j]].first, knob_cols(), lj + strlen(lj), 100);
             if (!strcmp(li, lj) && is_ffn(d, c[i].first) == is_ffn(d, c[pick[j]].first)) break;
         }
         if (j == np) pick[np++] = i;

@@ -27,6 +27,12 @@ static void id_cols_init(void) {
     NID = n;
 }
 
+const int *point_id_columns(int *count) {
+    id_cols_init();
+    *count = NID;
+    return id_cols;
+}
+
 /* one value as the key holds it: integers exactly, other numbers to the six
  * significant digits rows print, text as it is */
 static void canonical(const char *v, char *out, size_t cap) {

@@ -118,6 +118,15 @@ enum {
     ATTN_MASS_KEPT,       /* the probability on the set the method keeps: kept_mass() */
 };
 
+/* what a method is, for those who compare methods (the analysis): never
+ * its name (attn_method.flags; ffn_method.flags takes ATTN_EXACT too) */
+enum {
+    ATTN_EXACT = 1u << 0,     /* exact attention whatever its knobs (its exact limit is
+                               * the knobs as given): vanilla, chunked; ffn exact */
+    ATTN_BASELINE = 1u << 1,  /* the quadratic-memory baseline every crossover and
+                               * memory slope is set against: vanilla */
+};
+
 /* q: (heads, n, d_head); k, v: (kv_heads, n, d_head); out: (heads, n, d_head) */
 typedef int (*attn_forward_fn)(const attn_shape *s, const attn_knobs *kn,
                                const float *q, const float *k, const float *v,
@@ -151,6 +160,7 @@ typedef struct {
      * reference must be at most exact_tol */
     int (*exact_limit)(const attn_shape *s, attn_knobs *kn);
     double exact_tol;
+    unsigned flags;        /* ATTN_EXACT, ATTN_BASELINE: what the analysis asks of it */
 } attn_method;
 
 extern const attn_method attn_methods[];   /* terminated by a {NULL} entry */
@@ -168,6 +178,13 @@ typedef int (*proj_fn)(const proj_shape *s, const float *x,
                        const float *wq, const float *wk, const float *wv,
                        float *q, float *k, float *v, workspace *ws);
 
+/* proj_scheme.flags */
+enum {
+    PROJ_REFERENCE = 1u << 0, /* the projection every error is measured against: mha */
+    PROJ_EMBED = 1u << 1,     /* one shared Q, K, V projection and a head embedding per
+                               * head: a cache holds one K, V (mhe-add, mhe-mul) */
+};
+
 typedef struct {
     const char *name;      /* --projection NAME */
     const char *summary;
@@ -182,6 +199,7 @@ typedef struct {
      * q, k, v must be within exact_tol (rel_err; 0: bitwise) of mha's */
     int (*exact_limit)(size_t heads, size_t *kv_heads_opt);
     double exact_tol;
+    unsigned flags;        /* PROJ_REFERENCE, PROJ_EMBED: what the analysis asks of it */
 } proj_scheme;
 
 extern const proj_scheme proj_schemes[];   /* terminated by a {NULL} entry */
