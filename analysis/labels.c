@@ -2,6 +2,7 @@
 #include "labels.h"
 #include "figure.h"
 #include "methods.h"
+#include "knobs.h"
 #include "spec.h"
 #include "traits.h"
 
@@ -20,15 +21,8 @@ void method_label(const data *d, size_t r, char *out, size_t cap) {
 }
 
 const char *knob_short(int id) {
-    switch (id) {
-    case COL_k: return "k";
-    case COL_chunk: return "C";
-    case COL_features: return "m";
-    case COL_sink: return "s";
-    case COL_window: return "w";
-    case COL_kv_heads: return "G";
-    default: return id >= 0 && id < COL_COUNT ? result_column_names[id] : "?";
-    }
+    const char *label = knob_label_of_column(id); /* the registry's: k C M s w G */
+    return label ? label : id >= 0 && id < COL_COUNT ? result_column_names[id] : "?";
 }
 
 void knob_label(const data *d, size_t r, colset which, char *out, size_t cap) {
@@ -164,15 +158,20 @@ double method_order(const data *d, size_t r) {
     return (is_ffn(d, r) ? 1000.0 : 0.0) + ai * 10.0 + pj;
 }
 
+/* which knobs tell points apart first: a method's main knobs, a
+ * projection's, a minor one, a tuning one (knob_list.h's roles) */
+static int knob_role(const knob_def *k) {
+    if (!KNOB_IS_METHOD(k->bit)) return 1;
+    return k->flags & KF_TUNING ? 3 : k->flags & KF_MINOR ? 2 : 0;
+}
+
 const char *knob_of(const data *d, size_t r) {
-    static const int prefer[] = {COL_k, COL_features, COL_window, COL_kv_heads, COL_sink, COL_chunk};
     colset bits = row_knob_cols(d, r);
-    for (size_t i = 0; i < sizeof prefer / sizeof prefer[0]; i++)
-        if (bits & BIT(prefer[i])) return fld(d, r, prefer[i]);
-    int n;
-    const int *ids = id_columns(&n);
-    for (int i = 0; i < n; i++) /* a knob added later */
-        if (bits & BIT(ids[i])) return fld(d, r, ids[i]);
+    for (int role = 0; role < 4; role++)
+        for (int i = 0; i < KN_COUNT; i++)
+            if (knob_defs[i].bit && knob_defs[i].column >= 0 && (bits & BIT(knob_defs[i].column)) &&
+                knob_role(&knob_defs[i]) == role)
+                return fld(d, r, knob_defs[i].column);
     return "";
 }
 

@@ -15,7 +15,7 @@
 void method_label(const data *d, size_t r, char *out, size_t cap);
 /* " k=64 C=256 s=4 w=60": the row's knobs among `which` (a colset) */
 void knob_label(const data *d, size_t r, colset which, char *out, size_t cap);
-/* the short name of a knob column in labels ("k", "C", "m", "s", "w", "G") */
+/* the short name of a knob column in labels: the registry's ("k", "C", "M", "s", "w", "G") */
 const char *knob_short(int id);
 
 /* the family of a row: its attention operator, or for exact attention

@@ -1,6 +1,7 @@
 /* scaling.c — studies, slices and the n-scaling fits (scaling.h). */
 #include "scaling.h"
 #include "fit.h"
+#include "knobs.h"
 #include "labels.h"
 
 #include <math.h>
@@ -39,17 +40,29 @@ void slice(const data *d, rowset *s, colset free_cols) {
 }
 
 void study_text(const data *d, const rowset *s, colset skip, char *out, size_t cap) {
+    /* the shape, the method knobs (-1: each as "NAME %s", the registry's order), the input */
     static const struct { int id; const char *fmt; } parts[] = {
         {COL_n, "n = %s"}, {COL_heads, "%s heads"}, {COL_d_head, "d_head %s"}, {COL_d_model, "d_model %s"},
-        {COL_d_ff, "d_ff %s"}, {COL_k, "k %s"}, {COL_chunk, "chunk %s"}, {COL_features, "m %s"},
-        {COL_sink, "sink %s"}, {COL_window, "window %s"},
-        {COL_score_std, "score std %s"}, {COL_head_sim, "head sim %s"}, {COL_projection, "%s"},
+        {COL_d_ff, "d_ff %s"}, {-1, NULL}, {COL_score_std, "score std %s"}, {COL_head_sim, "head sim %s"},
+        {COL_projection, "%s"},
     };
+    int ids[COL_COUNT + 16], nids = 0;
+    const char *fmts[COL_COUNT + 16];
+    char knob_fmt[KN_COUNT][40];
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        if (parts[i].id >= 0) { ids[nids] = parts[i].id; fmts[nids++] = parts[i].fmt; continue; }
+        for (int k = 0; k < KN_COUNT; k++)
+            if (KNOB_IS_METHOD(knob_defs[k].bit) && knob_defs[k].column >= 0) {
+                snprintf(knob_fmt[k], sizeof knob_fmt[k], "%s %%s", knob_defs[k].name);
+                ids[nids] = knob_defs[k].column;
+                fmts[nids++] = knob_fmt[k];
+            }
+    }
     size_t len = 0;
     out[0] = '\0';
     if (!s->n) return;
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0] && len < cap; i++) {
-        int id = parts[i].id;
+    for (int i = 0; i < nids && len < cap; i++) {
+        int id = ids[i];
         if (skip & BIT(id)) continue;
         const char *v = "";
         int same = 1;
@@ -61,7 +74,7 @@ void study_text(const data *d, const rowset *s, colset skip, char *out, size_t c
         }
         if (!*v || !same) continue;
         if (len) len += (size_t)snprintf(out + len, cap - len, ", ");
-        if (len < cap) len += (size_t)snprintf(out + len, cap - len, parts[i].fmt, v);
+        if (len < cap) len += (size_t)snprintf(out + len, cap - len, fmts[i], v);
     }
     int causal = 0;
     for (size_t j = 0; j < s->n; j++) causal |= idnum(d, s->r[j], COL_causal) == 1;
