@@ -8,7 +8,8 @@
 /* One line per method: name, summary, the KNOB_* it reads, its knob rules
  * (defaults and checks: the program knows no method's defaults), the
  * statistic its reference reports (ATTN_MASS_*, and the hook for KEPT), the
- * kernel, its flops and workspace formulas, its exact limit. */
+ * kernel, its flops and workspace formulas, its exact limit, its flags
+ * (attention.h: what the analysis asks of it instead of its name). */
 const attn_method attn_methods[] = {
     /* name        summary  knobs  resolve  mass  kept_mass  forward  flops  workspace_bytes  exact_limit  exact_tol  flags */
     {"vanilla", "exact; materialises the (heads, n, n) scores", 0, resolve_none, ATTN_MASS_NONE, NULL, vanilla_forward, exact_flops, vanilla_workspace, exact_as_is, 1e-6, ATTN_EXACT | ATTN_BASELINE},
