@@ -426,39 +426,6 @@ static void check_schemes(void) {
     for (int t = 0; t < 3; t++) free(in.w[t]);
 }
 
-/* the flags the analysis reads instead of names (attention.h): one
- * baseline, exact; an ATTN_EXACT method's exact limit is the knobs as given
- * (whatever they are); one reference projection, exact as it is; an
- * embedding scheme holds as many K/V heads as query heads (one shared K, V
- * and an embedding per head) */
-static void check_flags(void) {
-    size_t baselines = 0, references = 0;
-    for (const attn_method *m = attn_methods; m->name; m++) {
-        CHECK(!(m->flags & ~(unsigned)(ATTN_EXACT | ATTN_BASELINE)), "%s: unknown flags %#x", m->name, m->flags);
-        baselines += (m->flags & ATTN_BASELINE) != 0;
-        CHECK(!(m->flags & ATTN_BASELINE) || (m->flags & ATTN_EXACT), "%s: a baseline that is not exact", m->name);
-        if (!(m->flags & ATTN_EXACT) || !m->exact_limit) continue;
-        attn_shape s = {HEADS, HEADS, 37, D_HEAD, 1};
-        attn_knobs kn = approx_knobs(s.n), ex = kn;
-        CHECK(m->exact_limit(&s, &ex) == 1 && !memcmp(&kn, &ex, sizeof kn),
-              "%s: ATTN_EXACT, but its exact limit is not the knobs as given", m->name);
-    }
-    CHECK(baselines == 1, "%zu methods flagged ATTN_BASELINE, want 1", baselines);
-    for (const proj_scheme *p = proj_schemes; p->name; p++) {
-        CHECK(!(p->flags & ~(unsigned)(PROJ_REFERENCE | PROJ_EMBED)), "%s: unknown flags %#x", p->name, p->flags);
-        references += (p->flags & PROJ_REFERENCE) != 0;
-        size_t kv = 1;
-        CHECK(!(p->flags & PROJ_REFERENCE) || (p->exact_limit && p->exact_limit(HEADS, &kv) && kv == 0),
-              "%s: the reference projection, but not exact as it is", p->name);
-        CHECK(!(p->flags & PROJ_EMBED) || p->kv_heads_for(HEADS, 0) == HEADS, "%s: PROJ_EMBED, but %zu K/V heads of %d",
-              p->name, p->kv_heads_for(HEADS, 0), HEADS);
-    }
-    CHECK(references == 1, "%zu projections flagged PROJ_REFERENCE, want 1", references);
-    for (const ffn_method *f = ffn_methods; f->name; f++)
-        CHECK(!(f->flags & ~(unsigned)ATTN_EXACT) && (!(f->flags & ATTN_EXACT) || f->mass == ATTN_MASS_NONE),
-              "ffn %s: flags %#x (ATTN_EXACT only, and an exact layer reports no mass)", f->name, f->flags);
-}
-
 /* names unique; the terminator is all zero */
 static void check_tables(void) {
     size_t n = 0;
@@ -471,7 +438,6 @@ static void check_tables(void) {
         for (const proj_scheme *o = proj_schemes; o != p; o++)
             CHECK(strcmp(o->name, p->name), "projection %s listed twice", p->name);
     CHECK(n > 0 && !proj_schemes[n].project, "proj_schemes[]: %zu entries, terminator", n);
-    check_flags();
 }
 
 /* ---- the knob rules (resolve hooks) and the reference statistic ----------- */
