@@ -1,6 +1,7 @@
 /* compare.c — crossovers against the baseline and Pareto groups (compare.h). */
 #include "compare.h"
 #include "fit.h"
+#include "traits.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@ static long baseline_row(const data *d, size_t r, int *ok) {
     long base = -1;
     *ok = 0;
     for (size_t q = 0; q < d->t.nrows; q++) {
-        if (strcmp(fld(d, q, ID_ATTENTION), BASELINE) || !same_config(d, r, q, BIT(ID_ATTENTION) | KNOB_BITS, 1))
+        if (!op_baseline(fld(d, q, COL_attention)) || !same_config(d, r, q, BIT(COL_attention) | knob_cols(), 1))
             continue;
         if (is_unknown_method(d, q)) continue;
         int qok = is_ok(d, q);
@@ -36,14 +37,14 @@ void compare_with_baseline(const data *d, const config *g, versus *v) {
     for (size_t j = 0; j < g->ok.n && m < 64; j++) idx[m++] = g->ok.r[j];
     for (size_t a = 0; a < m; a++)
         for (size_t b = a + 1; b < m; b++)
-            if (idnum(d, idx[b], ID_N) < idnum(d, idx[a], ID_N)) { size_t t = idx[a]; idx[a] = idx[b]; idx[b] = t; }
+            if (idnum(d, idx[b], COL_n) < idnum(d, idx[a], COL_n)) { size_t t = idx[a]; idx[a] = idx[b]; idx[b] = t; }
     for (size_t j = 0; j < m; j++) {
         size_t r = idx[j];
         int base_ok;
         long base = baseline_row(d, r, &base_ok);
         if (base < 0) continue;
         size_t k = v->count++;
-        v->n[k] = idnum(d, r, ID_N);
+        v->n[k] = idnum(d, r, COL_n);
         if (!base_ok) { /* the baseline could not run this n */
             v->beat_peak[k] = v->beat_ws[k] = v->beat_time[k] = 1;
             continue;
@@ -72,7 +73,7 @@ void pareto_groups_free(pareto_group *g, size_t n) {
 /* the group of the rows that agree with row r, marked done; 0, or -1 */
 static int gather(const data *d, size_t r, char *done, pareto_group *g) {
     size_t nr = d->t.nrows;
-    unsigned method_cols = METHOD_BITS | BIT(ID_D_MODEL);
+    const colset skip = method_cols() | BIT(COL_d_model);
     memset(g, 0, sizeof *g);
     g->rows = malloc(nr * sizeof *g->rows);
     g->mem = malloc(nr * sizeof *g->mem);
@@ -81,12 +82,12 @@ static int gather(const data *d, size_t r, char *done, pareto_group *g) {
     g->front = malloc(nr * sizeof *g->front);
     if (!g->rows || !g->mem || !g->err || !g->counted || !g->front) return -1;
     for (size_t q = r; q < nr; q++) {
-        if (done[q] || !keep(d, q) || !same_config(d, r, q, method_cols, 0)) continue;
+        if (done[q] || !keep(d, q) || !same_config(d, r, q, skip, 0)) continue;
         done[q] = 1;
         int newm = 1;
         for (size_t z = 0; z < g->m && newm; z++)
-            newm = strcmp(fld(d, g->rows[z], ID_ATTENTION), fld(d, q, ID_ATTENTION)) ||
-                   strcmp(fld(d, g->rows[z], ID_PROJECTION), fld(d, q, ID_PROJECTION));
+            newm = strcmp(fld(d, g->rows[z], COL_attention), fld(d, q, COL_attention)) ||
+                   strcmp(fld(d, g->rows[z], COL_projection), fld(d, q, COL_projection));
         g->methods += newm;
         g->mem[g->m] = row_memory(d, q, &g->counted[g->m]);
         g->err[g->m] = num(d, q, d->rel_err);

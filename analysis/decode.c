@@ -30,7 +30,7 @@ static void fmt_ctx(double L, char *out, size_t cap) {
 
 static void fam_label(const dfam *f, char *out, size_t cap) {
     char set[64];
-    family_setting(f->family, f->knob, f->sink, set, sizeof set);
+    family_setting(f->family, f->knob, f->minor, set, sizeof set);
     snprintf(out, cap, "%s%s%s", f->family, *set ? " " : "", set);
 }
 
@@ -46,8 +46,8 @@ static plane_pt *plane_points(const rtab *rt, const dstudy *s, size_t *n) {
         q->row = (size_t)r;
         snprintf(q->family, sizeof q->family, "%s", s->fam[j].family);
         q->knob = s->fam[j].knob;
-        q->x = rt_num(rt, (size_t)r, RC_cache_bytes);
-        q->y = rt_num(rt, (size_t)r, RC_rel_err);
+        q->x = rt_num(rt, (size_t)r, COL_cache_bytes);
+        q->y = rt_num(rt, (size_t)r, COL_rel_err);
     }
     if (plane_front(p, *n, 0)) { free(p); return NULL; }
     return p;
@@ -83,7 +83,7 @@ static int write_plane_dat(const rtab *rt, const dstudy *s, size_t ns, const cha
 static fig_series *fam_series(figure *g, int panel, const dfam *f, int lines, double order) {
     char label[120], color[8];
     fam_label(f, label, sizeof label);
-    ramp_color(family_color(f->family), strcmp(f->family, "gqa") ? f->knob : 0, color); /* G: no ramp */
+    ramp_color(family_color(f->family), family_ramps(f->family) ? f->knob : 0, color);
     fig_series *x = fig_series_get(g, panel, label, color, family_marker(f->family), 1, lines);
     if (x) { x->order = order; x->ps = 1.3; }
     return x;
@@ -129,7 +129,7 @@ static int fig_plane(const rtab *rt, const dstudy *s, size_t ns, const char *dat
         if (!ord) rc = -1;
         free(ord);
         for (size_t k = 0; k < n && !rc; k++) {
-            dfam f = {{0}, p[k].knob, !strncmp(p[k].family, "window", 6) ? rt_num(rt, p[k].row, RC_sink) : 0};
+            dfam f = {{0}, p[k].knob, rt_family_minor(rt, p[k].row, p[k].family)};
             snprintf(f.family, sizeof f.family, "%s", p[k].family);
             fig_series *x = fam_series(&g, panel, &f, 0, (double)k);
             rc = !x || fig_add(x, p[k].x, p[k].y);
@@ -163,7 +163,7 @@ static int fig_time(const rtab *rt, const dstudy *s, size_t ns, const char *data
             x->ps = 1.0;
             for (size_t c = 0; c < s[i].nctx && !rc; c++) {
                 long r = dstudy_row(rt, &s[i], &s[i].fam[j], s[i].ctx[c]);
-                if (r >= 0) rc = fig_add(x, s[i].ctx[c], rt_num(rt, (size_t)r, RC_step_time_s));
+                if (r >= 0) rc = fig_add(x, s[i].ctx[c], rt_num(rt, (size_t)r, COL_step_time_s));
             }
         }
         for (size_t k = 0; k < s[i].n && !rc; k++) {
@@ -172,7 +172,7 @@ static int fig_time(const rtab *rt, const dstudy *s, size_t ns, const char *data
             char fam[48];
             double knob;
             decode_family(rt, r, fam, sizeof fam, &knob);
-            rc = fig_mark(&g, panel, rt_num(rt, r, RC_context), rt_get(rt, r, RC_status), family_color(fam),
+            rc = fig_mark(&g, panel, rt_num(rt, r, COL_context), rt_get(rt, r, COL_status), family_color(fam),
                           family_marker(fam));
         }
     }

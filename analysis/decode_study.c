@@ -1,6 +1,7 @@
 /* decode_study.c — decode rows as studies of families × contexts (decode_study.h). */
 #include "decode_study.h"
 #include "compare.h"
+#include "labels.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -8,7 +9,7 @@
 #include <string.h>
 
 /* the columns a study's rows agree on (what the methods are compared on) */
-static const int study_cols[] = {RC_heads, RC_d_head, RC_score_std, RC_head_sim, RC_input, RC_batch, RC_threads};
+static const int study_cols[] = {COL_heads, COL_d_head, COL_score_std, COL_head_sim, COL_input, COL_batch, COL_threads};
 enum { NSTUDY_COLS = sizeof study_cols / sizeof study_cols[0] };
 
 static int same_field(const char *a, const char *b) {
@@ -25,27 +26,33 @@ static int same_study(const rtab *rt, size_t a, size_t b) {
 }
 
 static int is_synthetic(const rtab *rt, size_t r) {
-    const char *in = rt_get(rt, r, RC_input);
+    const char *in = rt_get(rt, r, COL_input);
     return !*in || !strcmp(in, "synthetic");
 }
 
-/* the legend's order: exact MHA, the projections, the operators, combinations */
+/* the legend's order (family_rank: exact MHA, the projections, the
+ * operators), then combinations; a projection's K/V heads descending (toward
+ * MHA first), an operator's knob ascending */
 static double fam_order(const dfam *f) {
-    static const char *const order[] = {"mha", "gqa", "mqa", "mhe-add", "mhe-mul", "topk", "window", "performer"};
     const char *plus = strchr(f->family, '+');
-    size_t len = plus ? (size_t)(plus - f->family) : strlen(f->family);
-    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-        if (strlen(order[i]) == len && !strncmp(order[i], f->family, len))
-            return (plus ? 100.0 : 0.0) + 10.0 * (double)i + (!strcmp(f->family, "gqa") ? -f->knob * 1e-3 : f->knob * 1e-6);
-    return 1000.0 + f->knob * 1e-6;
+    char head[48];
+    snprintf(head, sizeof head, "%.*s", plus ? (int)(plus - f->family) : (int)strlen(f->family), f->family);
+    const int i = family_rank(head);
+    if (i < 0) return 1000.0 + f->knob * 1e-6;
+    return (plus ? 100.0 : 0.0) + 10.0 * (double)i + (family_ramps(f->family) ? f->knob * 1e-6 : -f->knob * 1e-3);
 }
 
-int dfam_is_reference(const dfam *f) { return !strcmp(f->family, "mha"); }
+int dfam_is_reference(const dfam *f) { return family_reference(f->family); }
+dfam dfam_reference(void) {
+    dfam f = {{0}, 0, 0};
+    snprintf(f.family, sizeof f.family, "%s", reference_name());
+    return f;
+}
 
-/* the same family and setting (a window's sink too; NAN sinks match) */
+/* the same family and setting (a window's sink too: the minor knob; NAN ones match) */
 static int dfam_same(const dfam *a, const dfam *b) {
     return !strcmp(a->family, b->family) && a->knob == b->knob &&
-           (a->sink == b->sink || (isnan(a->sink) && isnan(b->sink)));
+           (a->minor == b->minor || (isnan(a->minor) && isnan(b->minor)));
 }
 
 static int add_row(dstudy *s, size_t r) {
@@ -69,7 +76,7 @@ static int study_index(const rtab *rt, dstudy *s) {
         if (!rt_ok(rt, r)) continue;
         dfam f = {{0}, 0, 0};
         decode_family(rt, r, f.family, sizeof f.family, &f.knob);
-        f.sink = !strncmp(f.family, "window", 6) ? rt_num(rt, r, RC_sink) : 0;
+        f.minor = rt_family_minor(rt, r, f.family);
         size_t j = 0;
         while (j < s->nfam && !dfam_same(&s->fam[j], &f)) j++;
         if (j == s->nfam) {
@@ -78,7 +85,7 @@ static int study_index(const rtab *rt, dstudy *s) {
             while (at > 0 && fam_order(&s->fam[at - 1]) > fam_order(&f)) { s->fam[at] = s->fam[at - 1]; at--; }
             s->fam[at] = f;
         }
-        double L = rt_num(rt, r, RC_context);
+        double L = rt_num(rt, r, COL_context);
         size_t c = 0;
         while (c < s->nctx && s->ctx[c] != L) c++;
         if (c == s->nctx && s->nctx < DS_MAX_CTX && isfinite(L)) {
@@ -126,8 +133,8 @@ int dstudies_find(const rtab *rt, dstudy **out, size_t *count) {
         for (size_t b = a + 1; b < ns; b++) {
             size_t ra = s[a].rows[0], rb = s[b].rows[0];
             int sa = is_synthetic(rt, ra), sb = is_synthetic(rt, rb);
-            double ha = rt_num(rt, ra, RC_head_sim), hb = rt_num(rt, rb, RC_head_sim);
-            int swap = sa != sb ? sb : (sa ? hb < ha : strcmp(rt_get(rt, rb, RC_input), rt_get(rt, ra, RC_input)) < 0);
+            double ha = rt_num(rt, ra, COL_head_sim), hb = rt_num(rt, rb, COL_head_sim);
+            int swap = sa != sb ? sb : (sa ? hb < ha : strcmp(rt_get(rt, rb, COL_input), rt_get(rt, ra, COL_input)) < 0);
             if (swap) { dstudy t = s[a]; s[a] = s[b]; s[b] = t; }
         }
     *out = s;
@@ -146,11 +153,11 @@ void dstudies_free(dstudy *s, size_t count) {
 long dstudy_row(const rtab *rt, const dstudy *s, const dfam *f, double L) {
     for (size_t i = 0; i < s->n; i++) {
         size_t r = s->rows[i];
-        if (!rt_ok(rt, r) || rt_num(rt, r, RC_context) != L) continue;
+        if (!rt_ok(rt, r) || rt_num(rt, r, COL_context) != L) continue;
         char fam[48];
         double knob;
         decode_family(rt, r, fam, sizeof fam, &knob);
-        dfam g = {{0}, knob, !strncmp(fam, "window", 6) ? rt_num(rt, r, RC_sink) : 0};
+        dfam g = {{0}, knob, rt_family_minor(rt, r, fam)};
         snprintf(g.family, sizeof g.family, "%s", fam);
         if (dfam_same(&g, f)) return (long)r;
     }
@@ -170,27 +177,27 @@ long dstudy_headline(const rtab *rt, const dstudy *s, size_t count) {
 void dstudy_name(const rtab *rt, const dstudy *s, char *out, size_t cap) {
     size_t r = s->rows[0];
     if (is_synthetic(rt, r)) {
-        const char *hs = rt_get(rt, r, RC_head_sim);
+        const char *hs = rt_get(rt, r, COL_head_sim);
         snprintf(out, cap, "head-sim %s", *hs ? hs : "0");
     } else {
-        const char *in = rt_get(rt, r, RC_input), *slash = strrchr(in, '/');
+        const char *in = rt_get(rt, r, COL_input), *slash = strrchr(in, '/');
         snprintf(out, cap, "%s", slash && slash[1] ? slash + 1 : in);
     }
 }
 
 void dstudy_text(const rtab *rt, const dstudy *s, char *out, size_t cap) {
     size_t r = s->rows[0];
-    const char *ss = rt_get(rt, r, RC_score_std), *st = rt_get(rt, r, RC_steps);
-    snprintf(out, cap, "%s heads of %s%s%s, batch %s, %s thread(s)%s%s%s", rt_get(rt, r, RC_heads),
-             rt_get(rt, r, RC_d_head), *ss && is_synthetic(rt, r) ? ", score std " : "", is_synthetic(rt, r) ? ss : "",
-             *rt_get(rt, r, RC_batch) ? rt_get(rt, r, RC_batch) : "1", rt_get(rt, r, RC_threads),
+    const char *ss = rt_get(rt, r, COL_score_std), *st = rt_get(rt, r, COL_steps);
+    snprintf(out, cap, "%s heads of %s%s%s, batch %s, %s thread(s)%s%s%s", rt_get(rt, r, COL_heads),
+             rt_get(rt, r, COL_d_head), *ss && is_synthetic(rt, r) ? ", score std " : "", is_synthetic(rt, r) ? ss : "",
+             *rt_get(rt, r, COL_batch) ? rt_get(rt, r, COL_batch) : "1", rt_get(rt, r, COL_threads),
              *st ? ", " : "", st, *st ? " timed steps" : "");
 }
 
 double dstudy_overtakes(const rtab *rt, const dstudy *s, const dfam *f) {
     versus v;
     memset(&v, 0, sizeof v);
-    dfam mha = {"mha", 0, 0};
+    const dfam mha = dfam_reference();
     for (size_t c = 0; c < s->nctx && v.count < 64; c++) {
         long r = dstudy_row(rt, s, f, s->ctx[c]);
         if (r < 0) continue;
@@ -201,12 +208,12 @@ double dstudy_overtakes(const rtab *rt, const dstudy *s, const dfam *f) {
             char fam[48];
             double knob;
             decode_family(rt, q, fam, sizeof fam, &knob);
-            base_failed |= !rt_ok(rt, q) && !strcmp(fam, "mha") && rt_num(rt, q, RC_context) == s->ctx[c];
+            base_failed |= !rt_ok(rt, q) && family_reference(fam) && rt_num(rt, q, COL_context) == s->ctx[c];
         }
         if (b < 0 && !base_failed) continue;
         size_t k = v.count++;
         v.n[k] = s->ctx[c];
-        v.beat_time[k] = b < 0 || rt_num(rt, (size_t)r, RC_step_time_s) < rt_num(rt, (size_t)b, RC_step_time_s);
+        v.beat_time[k] = b < 0 || rt_num(rt, (size_t)r, COL_step_time_s) < rt_num(rt, (size_t)b, COL_step_time_s);
     }
     return crossover(&v, v.beat_time);
 }

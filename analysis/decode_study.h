@@ -14,7 +14,7 @@ enum { DS_MAX_CTX = 64 };
 
 typedef struct {
     char family[48];
-    double knob, sink;
+    double knob, minor;  /* its knob; its operator's minor knob (window's sink), 0: none */
 } dfam;
 
 typedef struct {
@@ -46,6 +46,7 @@ void dstudy_text(const rtab *rt, const dstudy *s, char *out, size_t cap);
  * every larger context both ran (or mha could not run); NAN: never */
 double dstudy_overtakes(const rtab *rt, const dstudy *s, const dfam *f);
 int dfam_is_reference(const dfam *f);  /* exact attention, MHA */
+dfam dfam_reference(void);             /* that family */
 
 /* the decode section of summary.md; `csv` locates the .env sidecar */
 void decode_summary(FILE *f, const rtab *rt, const dstudy *s, size_t count, const char *csv);

@@ -19,24 +19,24 @@ static void ctx_text(double L, char *out, size_t cap) {
 /* one table line: family, setting, cache, saved, step, saved, rel_err, mass */
 static void family_cells(FILE *f, const rtab *rt, size_t r, long ref, const dfam *fam) {
     char set[64], cache[32], cs[32], ts[32], err[32], mass[32];
-    family_setting(fam->family, fam->knob, fam->sink, set, sizeof set);
-    double c = rt_num(rt, r, RC_cache_bytes), st = rt_num(rt, r, RC_step_time_s);
+    family_setting(fam->family, fam->knob, fam->minor, set, sizeof set);
+    double c = rt_num(rt, r, COL_cache_bytes), st = rt_num(rt, r, COL_step_time_s);
     fmt_bytes(c, cache, sizeof cache);
-    fmt_ratio_x(ref >= 0 ? rt_num(rt, (size_t)ref, RC_cache_bytes) : NAN, c, cs, sizeof cs);
-    fmt_ratio_x(ref >= 0 ? rt_num(rt, (size_t)ref, RC_step_time_s) : NAN, st, ts, sizeof ts);
-    fmt_num(rt_num(rt, r, RC_rel_err), err, sizeof err);
-    fmt_num(rt_num(rt, r, RC_topk_mass), mass, sizeof mass);
+    fmt_ratio_x(ref >= 0 ? rt_num(rt, (size_t)ref, COL_cache_bytes) : NAN, c, cs, sizeof cs);
+    fmt_ratio_x(ref >= 0 ? rt_num(rt, (size_t)ref, COL_step_time_s) : NAN, st, ts, sizeof ts);
+    fmt_num(rt_num(rt, r, COL_rel_err), err, sizeof err);
+    fmt_num(rt_num(rt, r, COL_topk_mass), mass, sizeof mass);
     fprintf(f, "| %s | %s | %s | %s | %.3g ms | %s | %s | %s |", fam->family, *set ? set : "—", cache, cs, st * 1e3, ts,
             err, mass);
 }
 
 /* exact MHA's read bandwidth at every context beside the probe of the .env */
 static void bandwidth(FILE *f, const rtab *rt, const dstudy *s, const char *csv) {
-    dfam mha = {"mha", 0, 0};
+    const dfam mha = dfam_reference();
     long any = -1;
     for (size_t c = 0; c < s->nctx && any < 0; c++) any = dstudy_row(rt, s, &mha, s->ctx[c]);
     if (any < 0) return;
-    double threads = rt_num(rt, (size_t)any, RC_threads);
+    double threads = rt_num(rt, (size_t)any, COL_threads);
     const char *key = threads > 1 ? "read_gbps_all" : "read_gbps_1t";
     char *envp = csv ? env_sidecar_path(csv) : NULL, val[64];
     double probe = NAN;
@@ -54,7 +54,7 @@ static void bandwidth(FILE *f, const rtab *rt, const dstudy *s, const char *csv)
         if (r < 0) continue;
         char L[32], share[32] = "—";
         ctx_text(s->ctx[c], L, sizeof L);
-        double g = rt_num(rt, (size_t)r, RC_read_gbps);
+        double g = rt_num(rt, (size_t)r, COL_read_gbps);
         if (isfinite(probe) && probe > 0 && isfinite(g)) snprintf(share, sizeof share, "%.0f%%", 100 * g / probe);
         fprintf(f, "| %s | %.3g | %s |\n", L, g, share);
     }
@@ -63,7 +63,7 @@ static void bandwidth(FILE *f, const rtab *rt, const dstudy *s, const char *csv)
 
 /* the table at the plane's context, with the front and the crossovers */
 static void plane_table(FILE *f, const rtab *rt, const dstudy *s) {
-    dfam mha = {"mha", 0, 0};
+    const dfam mha = dfam_reference();
     long ref = dstudy_row(rt, s, &mha, s->plane_L);
     char L[32];
     ctx_text(s->plane_L, L, sizeof L);
@@ -72,8 +72,8 @@ static void plane_table(FILE *f, const rtab *rt, const dstudy *s) {
     if (!p) return;
     for (size_t j = 0; j < s->nfam; j++) {
         long r = dstudy_row(rt, s, &s->fam[j], s->plane_L);
-        p[j].x = r >= 0 ? rt_num(rt, (size_t)r, RC_cache_bytes) : NAN;
-        p[j].y = r >= 0 ? rt_num(rt, (size_t)r, RC_rel_err) : NAN;
+        p[j].x = r >= 0 ? rt_num(rt, (size_t)r, COL_cache_bytes) : NAN;
+        p[j].y = r >= 0 ? rt_num(rt, (size_t)r, COL_rel_err) : NAN;
     }
     plane_front(p, s->nfam, 0);
     fprintf(f, "At L = %s, the largest context every family ran (%zu families)%s. Saved: exact MHA's cache or step "
@@ -102,7 +102,7 @@ static void plane_table(FILE *f, const rtab *rt, const dstudy *s) {
             if (p[j].front && p[j].x > 0 && (best < 0 || p[j].x < p[best].x)) best = (long)j;
         if (best < 0) break;
         char set[64], cache[32], err[32];
-        family_setting(s->fam[best].family, s->fam[best].knob, s->fam[best].sink, set, sizeof set);
+        family_setting(s->fam[best].family, s->fam[best].knob, s->fam[best].minor, set, sizeof set);
         fmt_bytes(p[best].x, cache, sizeof cache);
         fmt_num(p[best].y, err, sizeof err);
         fprintf(f, "%s %s%s%s (%s, rel_err %s)", any++ ? ";" : "", s->fam[best].family, *set ? " " : "", set, cache, err);
@@ -114,7 +114,7 @@ static void plane_table(FILE *f, const rtab *rt, const dstudy *s) {
 
 /* every context: the long table */
 static void context_table(FILE *f, const rtab *rt, const dstudy *s) {
-    dfam mha = {"mha", 0, 0};
+    const dfam mha = dfam_reference();
     fprintf(f, "\nEvery context:\n\n| L | family | setting | cache / sequence | cache saved | step time | time saved | "
                "rel_err | kept mass |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     for (size_t j = 0; j < s->nfam; j++)

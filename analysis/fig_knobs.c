@@ -6,6 +6,7 @@
 #include "labels.h"
 #include "methods.h"
 #include "spec.h"
+#include "traits.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -17,21 +18,21 @@ static const char *const layer_palette[] = {"#D55E00", "#009E73", "#CC79A7", "#5
                                             "#E69F00", "#882255", "#999933", "#0072B2"};
 
 static int keep_k_method(const data *d, size_t r) {
-    return is_attention(d, r) && (row_knob_cols(d, r) & BIT(ID_K)) && num(d, r, d->rel_err) >= 0;
+    return is_attention(d, r) && (row_knob_cols(d, r) & BIT(COL_k)) && num(d, r, d->rel_err) >= 0;
 }
 static int keep_features_method(const data *d, size_t r) {
-    return is_attention(d, r) && (row_knob_cols(d, r) & BIT(ID_FEATURES)) &&
+    return is_attention(d, r) && (row_knob_cols(d, r) & BIT(COL_features)) &&
            num(d, r, d->rel_err) >= 0;
 }
 static int keep_window_method(const data *d, size_t r) {
-    return is_attention(d, r) && (row_knob_cols(d, r) & BIT(ID_WINDOW)) && num(d, r, d->rel_err) >= 0;
+    return is_attention(d, r) && (row_knob_cols(d, r) & BIT(COL_window)) && num(d, r, d->rel_err) >= 0;
 }
 static int keep_projection(const data *d, size_t r) {
-    const char *p = fld(d, r, ID_PROJECTION);
-    return is_attention(d, r) && *p && strcmp(p, REF_PROJECTION) && num(d, r, d->rel_err) >= 0;
+    const char *p = fld(d, r, COL_projection);
+    return is_attention(d, r) && *p && !proj_reference(p) && num(d, r, d->rel_err) >= 0;
 }
 static int keep_ffn_k(const data *d, size_t r) {
-    return is_ffn(d, r) && *fld(d, r, ID_K) && num(d, r, d->rel_err) >= 0;
+    return is_ffn(d, r) && *fld(d, r, COL_k) && num(d, r, d->rel_err) >= 0;
 }
 
 /* lines of y against knob x, one per method and `line_id` value, shaded from
@@ -77,7 +78,7 @@ static void real_lines(const data *d, const rowset *s, figure *f, int panel, int
         for (size_t j = 0; j < s->n; j++) {
             size_t r = s->r[j];
             int twin = is_twin_of(d, r, l);
-            if (!twin && strcmp(fld(d, r, ID_INPUT), l->input)) continue;
+            if (!twin && strcmp(fld(d, r, COL_input), l->input)) continue;
             fig_series *se = fig_series_get(f, panel, twin ? twin_label : real_label, color, twin ? 6 : 7, twin ? 2 : 1, 1);
             if (!se) continue;
             se->order = 1e13 + 2.0 * (double)i + twin;
@@ -95,19 +96,19 @@ static int fig_error_vs_knob(const data *d, const char *datadir, const char *nam
     fig_init(&f, name);
     rowset s = {0}, real = {0};
     rows_where(d, &s, keep);
-    slice(d, &s, BIT(ID_ATTENTION) | BIT(x_id) | BIT(ID_SCORE_STD));
-    study_text(d, &s, BIT(x_id) | BIT(ID_SCORE_STD), f.subtitle, sizeof f.subtitle);
-    knob_lines(d, &s, &f, 1, x_id, d->rel_err, ID_SCORE_STD, "score std", 1e-12);
+    slice(d, &s, BIT(COL_attention) | BIT(x_id) | BIT(COL_score_std));
+    study_text(d, &s, BIT(x_id) | BIT(COL_score_std), f.subtitle, sizeof f.subtitle);
+    knob_lines(d, &s, &f, 1, x_id, d->rel_err, COL_score_std, "score std", 1e-12);
     snprintf(f.panel_title[0], sizeof f.panel_title[0], "error");
     int ncols = 1;
     if (mass_panel) {
-        knob_lines(d, &s, &f, 2, x_id, d->topk_mass, ID_SCORE_STD, "score std", 0);
+        knob_lines(d, &s, &f, 2, x_id, d->topk_mass, COL_score_std, "score std", 0);
         snprintf(f.panel_title[1], sizeof f.panel_title[1], "mass of the kept keys");
         ncols = 2;
     }
     f.npanels = f.ncols = ncols;
     real_rows_where(d, &real, keep);
-    slice(d, &real, BIT(ID_ATTENTION) | BIT(x_id) | INPUT_COLS);
+    slice(d, &real, BIT(COL_attention) | BIT(x_id) | INPUT_COLS);
     if (real.n) {
         int below = s.n ? ncols : 0;
         char ctx[300];
@@ -135,19 +136,19 @@ int fig_error_vs_head_sim(const data *d, const scaling *sc, const char *datadir)
     fig_init(&f, "error_vs_head_sim");
     rowset s = {0};
     rows_where(d, &s, keep_projection);
-    slice(d, &s, BIT(ID_PROJECTION) | BIT(ID_KV_HEADS) | BIT(ID_HEAD_SIM) | BIT(ID_D_MODEL));
-    study_text(d, &s, BIT(ID_HEAD_SIM) | BIT(ID_PROJECTION), f.subtitle, sizeof f.subtitle);
-    const char *att = s.n ? fld(d, s.r[0], ID_ATTENTION) : "";
+    slice(d, &s, BIT(COL_projection) | BIT(COL_kv_heads) | BIT(COL_head_sim) | BIT(COL_d_model));
+    study_text(d, &s, BIT(COL_head_sim) | BIT(COL_projection), f.subtitle, sizeof f.subtitle);
+    const char *att = s.n ? fld(d, s.r[0], COL_attention) : "";
     if (*att && strlen(f.subtitle) + strlen(att) + 20 < sizeof f.subtitle)
         snprintf(f.subtitle + strlen(f.subtitle), sizeof f.subtitle - strlen(f.subtitle), "%s%s attention",
                  f.subtitle[0] ? ", " : "", att);
     for (size_t i = 0; i < s.n; i++) {
         size_t r = s.r[i];
-        const char *p = fld(d, r, ID_PROJECTION);
+        const char *p = fld(d, r, COL_projection);
         char label[200];
         /* these lines are projections: name them so */
-        if (spec_knob_applies(SK_KV_HEADS, fld(d, r, ID_ATTENTION), p))
-            snprintf(label, sizeof label, "%s G=%s", p, fld(d, r, ID_KV_HEADS));
+        if (spec_knob_applies(SK_KV_HEADS, fld(d, r, COL_attention), p))
+            snprintf(label, sizeof label, "%s G=%s", p, fld(d, r, COL_kv_heads));
         else
             snprintf(label, sizeof label, "%s", p);
         /* a marker per scheme and K/V head count, and a dash per scheme, so
@@ -155,10 +156,10 @@ int fig_error_vs_head_sim(const data *d, const scaling *sc, const char *datadir)
         const proj_scheme *ps = proj_scheme_find(p);
         size_t scheme = ps ? (size_t)(ps - proj_schemes) : 0;
         static const int pts[] = {7, 5, 9, 11, 13, 4, 6, 8, 10, 12, 15, 14};
-        int pt = pts[((size_t)idnum(d, r, ID_KV_HEADS) + 3 * scheme) % 12];
+        int pt = pts[((size_t)idnum(d, r, COL_kv_heads) + 3 * scheme) % 12];
         fig_series *se = fig_series_get(&f, 1, label, row_color(d, r), pt, 1 + (int)(scheme % 3), 1);
         if (se) se->order = method_order(d, r) * 1e3 + knob_value(d, r);
-        if (se) fig_add(se, idnum(d, r, ID_HEAD_SIM), fmax(num(d, r, d->rel_err), 1e-12));
+        if (se) fig_add(se, idnum(d, r, COL_head_sim), fmax(num(d, r, d->rel_err), 1e-12));
     }
     free(s.r);
     return fig_save(&f, datadir, d);
@@ -170,10 +171,10 @@ int fig_ffn_error_vs_k(const data *d, const scaling *sc, const char *datadir) {
     fig_init(&f, "ffn_error_vs_k");
     rowset s = {0};
     rows_where(d, &s, keep_ffn_k);
-    slice(d, &s, BIT(ID_K) | BIT(ID_D_FF));
-    study_text(d, &s, BIT(ID_K) | BIT(ID_D_FF), f.subtitle, sizeof f.subtitle);
-    knob_lines(d, &s, &f, 1, ID_K, d->rel_err, ID_D_FF, "d_ff", 1e-12);
-    knob_lines(d, &s, &f, 2, ID_K, d->topk_mass, ID_D_FF, "d_ff", 0);
+    slice(d, &s, BIT(COL_k) | BIT(COL_d_ff));
+    study_text(d, &s, BIT(COL_k) | BIT(COL_d_ff), f.subtitle, sizeof f.subtitle);
+    knob_lines(d, &s, &f, 1, COL_k, d->rel_err, COL_d_ff, "d_ff", 1e-12);
+    knob_lines(d, &s, &f, 2, COL_k, d->topk_mass, COL_d_ff, "d_ff", 0);
     f.npanels = 2;
     snprintf(f.panel_title[0], sizeof f.panel_title[0], "error");
     snprintf(f.panel_title[1], sizeof f.panel_title[1], "ReLU mass of the kept units");
@@ -184,13 +185,13 @@ int fig_ffn_error_vs_k(const data *d, const scaling *sc, const char *datadir) {
 
 int fig_error_vs_k(const data *d, const scaling *s, const char *datadir) {
     (void)s;
-    return fig_error_vs_knob(d, datadir, "error_vs_k", keep_k_method, ID_K, 1);
+    return fig_error_vs_knob(d, datadir, "error_vs_k", keep_k_method, COL_k, 1);
 }
 int fig_error_vs_features(const data *d, const scaling *s, const char *datadir) {
     (void)s;
-    return fig_error_vs_knob(d, datadir, "error_vs_features", keep_features_method, ID_FEATURES, 0);
+    return fig_error_vs_knob(d, datadir, "error_vs_features", keep_features_method, COL_features, 0);
 }
 int fig_error_vs_window(const data *d, const scaling *s, const char *datadir) {
     (void)s;
-    return fig_error_vs_knob(d, datadir, "error_vs_window", keep_window_method, ID_WINDOW, 1);
+    return fig_error_vs_knob(d, datadir, "error_vs_window", keep_window_method, COL_window, 1);
 }

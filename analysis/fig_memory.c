@@ -24,7 +24,7 @@ static const char *const COUNTED_LABEL = "ringed: peak below 16 KiB, drawn at co
 static int score_stds(const data *d, const rowset *s, double *stds, int max) {
     int nstd = 0;
     for (size_t i = 0; i < s->n; i++) {
-        double v = idnum(d, s->r[i], ID_SCORE_STD);
+        double v = idnum(d, s->r[i], COL_score_std);
         int seen = 0;
         for (int j = 0; j < nstd; j++) seen |= stds[j] == v || (isnan(v) && isnan(stds[j]));
         if (!seen && nstd < max) stds[nstd++] = v;
@@ -46,7 +46,7 @@ static void memory_points(const data *d, figure *f, int panel, const size_t *row
         size_t r = rows[i];
         char label[200], knobs[100], full[320], color[8], fam[128];
         method_label(d, r, label, sizeof label);
-        knob_label(d, r, KNOB_BITS & ~BIT(ID_CHUNK), knobs, sizeof knobs);
+        knob_label(d, r, knob_cols() & ~tuning_cols(), knobs, sizeof knobs);
         snprintf(full, sizeof full, "%s%s%s", label, knobs, twin ? " (twin)" : "");
         family_of(d, r, fam, sizeof fam);
         ramp_color(family_color(fam), knob_value(d, r), color);
@@ -86,9 +86,9 @@ static void memory_points(const data *d, figure *f, int panel, const size_t *row
  * figure), one n, heads, head sim ... */
 static void memory_slices(const data *d, rowset *s, rowset *real) {
     rows_where(d, s, keep_attention_err);
-    slice(d, s, (METHOD_BITS & ~BIT(ID_CHUNK)) | BIT(ID_SCORE_STD));
+    slice(d, s, (method_cols() & ~tuning_cols()) | BIT(COL_score_std));
     real_rows_where(d, real, keep_attention_err);
-    slice(d, real, (METHOD_BITS & ~BIT(ID_CHUNK)) | INPUT_COLS);
+    slice(d, real, (method_cols() & ~tuning_cols()) | INPUT_COLS);
 }
 
 /* error against memory at one n: a panel per score std of the synthetic
@@ -102,7 +102,7 @@ int fig_error_vs_memory(const data *d, const scaling *sc, const char *datadir) {
     rowset s = {0}, real = {0};
     memory_slices(d, &s, &real);
     char ctx[300];
-    study_text(d, &s, BIT(ID_SCORE_STD) | METHOD_BITS, ctx, sizeof ctx);
+    study_text(d, &s, BIT(COL_score_std) | method_cols(), ctx, sizeof ctx);
     size_t len = (size_t)snprintf(f.subtitle, sizeof f.subtitle, "%s; memory: measured kernel peak, or where "
                                   "that is within 16 KiB of zero the counted workspace (ringed)", ctx);
     enum { ROW = FIG_MAX_PANELS / 2 };
@@ -112,7 +112,7 @@ int fig_error_vs_memory(const data *d, const scaling *sc, const char *datadir) {
     int nlay = 0;
     for (size_t i = 0; i < d->nlayers && nlay < ROW; i++) {
         int has = 0;
-        for (size_t j = 0; j < real.n && !has; j++) has = !strcmp(fld(d, real.r[j], ID_INPUT), d->layers[i].input);
+        for (size_t j = 0; j < real.n && !has; j++) has = !strcmp(fld(d, real.r[j], COL_input), d->layers[i].input);
         if (has) lay[nlay++] = &d->layers[i];
     }
     int ncols = nstd > nlay ? nstd : nlay, below = nstd ? ncols : 0;
@@ -124,7 +124,7 @@ int fig_error_vs_memory(const data *d, const scaling *sc, const char *datadir) {
     }
     if (nlay && len < sizeof f.subtitle) {
         char more[400];
-        study_text(d, &real, METHOD_BITS | INPUT_COLS, ctx, sizeof ctx);
+        study_text(d, &real, method_cols() | INPUT_COLS, ctx, sizeof ctx);
         snprintf(more, sizeof more, "%sreal layers (filled) and their synthetic twins (hollow, same logit std): "
                  "%.200s; memory: counted workspace", nstd ? "\nbelow, " : "", ctx);
         size_t add = strlen(more) < sizeof f.subtitle - 1 - len ? strlen(more) : sizeof f.subtitle - 1 - len;
@@ -146,7 +146,7 @@ int fig_error_vs_memory(const data *d, const scaling *sc, const char *datadir) {
         size_t m = 0;
         double right = 0;
         for (size_t i = 0; i < s.n; i++) {
-            if (!same_std(idnum(d, s.r[i], ID_SCORE_STD), stds[p])) continue;
+            if (!same_std(idnum(d, s.r[i], COL_score_std), stds[p])) continue;
             rows[m++] = s.r[i];
             right = fmax(right, row_memory(d, s.r[i], NULL));
         }
@@ -155,13 +155,13 @@ int fig_error_vs_memory(const data *d, const scaling *sc, const char *datadir) {
     for (int i = 0; i < nlay; i++) {
         double right = 0;
         for (size_t j = 0; j < real.n; j++) /* both fronts run to the same right edge */
-            if (!strcmp(fld(d, real.r[j], ID_INPUT), lay[i]->input) || is_twin_of(d, real.r[j], lay[i]))
+            if (!strcmp(fld(d, real.r[j], COL_input), lay[i]->input) || is_twin_of(d, real.r[j], lay[i]))
                 right = fmax(right, fmax(num(d, real.r[j], d->ws), 1));
         for (int twin = 0; twin < 2; twin++) {
             size_t m = 0;
             for (size_t j = 0; j < real.n; j++) {
                 size_t r = real.r[j];
-                if (twin ? !is_twin_of(d, r, lay[i]) : strcmp(fld(d, r, ID_INPUT), lay[i]->input)) continue;
+                if (twin ? !is_twin_of(d, r, lay[i]) : strcmp(fld(d, r, COL_input), lay[i]->input)) continue;
                 rows[m++] = r;
             }
             memory_points(d, &f, below + i + 1, rows, m, twin, 1, right, mem, err, front);
@@ -253,14 +253,14 @@ int fig_headline(const data *d, const scaling *sc, const char *datadir) {
     for (int p = 0; p < 3; p++) {
         size_t m = 0;
         for (size_t i = 0; p < nstd && i < s.n; i++)
-            if (same_std(idnum(d, s.r[i], ID_SCORE_STD), stds[p])) rows[m++] = s.r[i];
+            if (same_std(idnum(d, s.r[i], COL_score_std), stds[p])) rows[m++] = s.r[i];
         fprintf(dat, "%s# panel %d\n", p ? "\n\n" : "", p + 1);
         counts[p] = headline_block(d, dat, rows, m, 0, mem, err, front, box);
         if (!m) fprintf(dat, "# (no rows)\n");
     }
     fprintf(dat, "\n\n# panel 4: real layers and their twins\n");
     counts[3] = headline_block(d, dat, real.r, real.n, 1, mem, err, front, box);
-    study_text(d, &s, BIT(ID_SCORE_STD) | METHOD_BITS, ctx, sizeof ctx);
+    study_text(d, &s, BIT(COL_score_std) | method_cols(), ctx, sizeof ctx);
     fprintf(meta, "# headline: written by `attnbench analyze`; read by scripts/headline.gp\n"
                   "h_study = \"%s\"\narray h_title[4]\narray h_count[4]\n", ctx);
     for (int p = 0; p < 3; p++) {
@@ -268,7 +268,7 @@ int fig_headline(const data *d, const scaling *sc, const char *datadir) {
         else fprintf(meta, "h_title[%d] = \"prefill\"; ", p + 1);
         fprintf(meta, "h_count[%d] = %zu\n", p + 1, counts[p]);
     }
-    study_text(d, &real, METHOD_BITS | INPUT_COLS, ctx, sizeof ctx);
+    study_text(d, &real, method_cols() | INPUT_COLS, ctx, sizeof ctx);
     fprintf(meta, "h_title[4] = \"real layers (%zu) and twins\"; h_count[4] = %zu\nh_real_study = \"%s\"\n",
             d->nlayers, counts[3], ctx);
     if (box[1] > 0)

@@ -3,6 +3,7 @@
  * and memory and time against the chunk size. */
 #include "figures.h"
 #include "labels.h"
+#include "traits.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -13,13 +14,13 @@
  * of panel 1 with its status; *stop_n: the least n where the baseline did not run */
 static void not_run_marks(const data *d, figure *f, const config *g, double *stop_n) {
     for (size_t r = 0; r < d->t.nrows; r++) {
-        if (is_ok(d, r) || is_unknown_method(d, r) || !same_config(d, g->first, r, BIT(ID_N), 1)) continue;
+        if (is_ok(d, r) || is_unknown_method(d, r) || !same_config(d, g->first, r, BIT(COL_n), 1)) continue;
         char label[200], text[48];
         method_label(d, g->first, label, sizeof label);
         snprintf(text, sizeof text, "%.30s: %s", label, status_of(d, r));
-        fig_mark(f, 1, idnum(d, r, ID_N), text, row_color(d, g->first), !strcmp(status_of(d, r), "oom") ? 2 : 3);
-        double n = idnum(d, r, ID_N);
-        if (!strcmp(fld(d, g->first, ID_ATTENTION), BASELINE) && (isnan(*stop_n) || n < *stop_n)) *stop_n = n;
+        fig_mark(f, 1, idnum(d, r, COL_n), text, row_color(d, g->first), !strcmp(status_of(d, r), "oom") ? 2 : 3);
+        double n = idnum(d, r, COL_n);
+        if (op_baseline(fld(d, g->first, COL_attention)) && (isnan(*stop_n) || n < *stop_n)) *stop_n = n;
     }
 }
 
@@ -37,7 +38,7 @@ static int fig_vs_n(const data *d, const scaling *sc, const char *datadir, int w
         if (!is_attention(d, g->first)) continue;
         char label[200], knobs[100], full[400], fam[128], sl[32];
         method_label(d, g->first, label, sizeof label);
-        knob_label(d, g->first, KNOB_BITS, knobs, sizeof knobs);
+        knob_label(d, g->first, knob_cols(), knobs, sizeof knobs);
         fmt_slope(want_time ? g->slope_time : g->slope_peak, sl, sizeof sl);
         snprintf(full, sizeof full, "%s%s (slope %s)", label, knobs, sl);
         family_of(d, g->first, fam, sizeof fam);
@@ -48,14 +49,14 @@ static int fig_vs_n(const data *d, const scaling *sc, const char *datadir, int w
             int c = 0;
             double y = want_time ? num(d, r, d->time) : row_memory(d, r, &c);
             counted += c;
-            fig_add(se, idnum(d, r, ID_N), y);
+            fig_add(se, idnum(d, r, COL_n), y);
             if (y < ymin) ymin = y;
             if (y > ymax) ymax = y;
             rs_add(&all, r);
         }
         not_run_marks(d, &f, g, &stop_n);
     }
-    study_text(d, &all, BIT(ID_N) | METHOD_BITS, f.subtitle, sizeof f.subtitle);
+    study_text(d, &all, BIT(COL_n) | method_cols(), f.subtitle, sizeof f.subtitle);
     size_t len = strlen(f.subtitle);
     if (!want_time && counted && len < sizeof f.subtitle)
         len += (size_t)snprintf(f.subtitle + len, sizeof f.subtitle - len, "%smemory: the counted workspace where "
@@ -65,7 +66,7 @@ static int fig_vs_n(const data *d, const scaling *sc, const char *datadir, int w
                  "(their status), not values", len ? "\n" : "");
     if (isfinite(stop_n) && isfinite(ymin)) {
         char lab[200];
-        snprintf(lab, sizeof lab, "%s stops at n = %g", BASELINE, stop_n);
+        snprintf(lab, sizeof lab, "%s stops at n = %g", baseline_name(), stop_n);
         fig_series *se = fig_series_get(&f, 1, lab, "#999999", 7, 3, 1);
         if (se) { /* a vertical rule the height of the lines */
             se->order = 1e12;
@@ -83,7 +84,7 @@ int fig_memory_vs_n(const data *d, const scaling *s, const char *datadir) { retu
 int fig_time_vs_n(const data *d, const scaling *s, const char *datadir) { return fig_vs_n(d, s, datadir, 1); }
 
 static int keep_chunk_method(const data *d, size_t r) {
-    return is_attention(d, r) && (row_knob_cols(d, r) & BIT(ID_CHUNK));
+    return is_attention(d, r) && (row_knob_cols(d, r) & BIT(COL_chunk));
 }
 
 /* memory and time of the chunked methods against the chunk size at one n.
@@ -96,8 +97,8 @@ int fig_chunk_tradeoff(const data *d, const scaling *sc, const char *datadir) {
     fig_init(&f, "chunk_tradeoff");
     rowset s = {0};
     rows_where(d, &s, keep_chunk_method);
-    slice(d, &s, BIT(ID_ATTENTION) | BIT(ID_CHUNK));
-    study_text(d, &s, BIT(ID_CHUNK), f.subtitle, sizeof f.subtitle);
+    slice(d, &s, BIT(COL_attention) | BIT(COL_chunk));
+    study_text(d, &s, BIT(COL_chunk), f.subtitle, sizeof f.subtitle);
     f.npanels = 2;
     snprintf(f.panel_title[0], sizeof f.panel_title[0], "memory");
     snprintf(f.panel_title[1], sizeof f.panel_title[1], "time");
@@ -105,14 +106,14 @@ int fig_chunk_tradeoff(const data *d, const scaling *sc, const char *datadir) {
         size_t r = s.r[i];
         char label[200], knobs[100], full[320], ws_label[340], tint[8];
         method_label(d, r, label, sizeof label);
-        knob_label(d, r, KNOB_BITS & ~BIT(ID_CHUNK), knobs, sizeof knobs);
+        knob_label(d, r, knob_cols() & ~tuning_cols(), knobs, sizeof knobs);
         snprintf(full, sizeof full, "%s%s", label, knobs);
         snprintf(ws_label, sizeof ws_label, "%s%s workspace (counted)", label, knobs);
         fig_series *m = fig_series_get(&f, 1, full, row_color(d, r), 7, 1, 1);
         color_tint(row_color(d, r), 0.35, tint);
         fig_series *w = fig_series_get(&f, 1, ws_label, tint, 6, 2, 1);
         fig_series *t = fig_series_get(&f, 2, full, row_color(d, r), 7, 1, 1);
-        double x = idnum(d, r, ID_CHUNK);
+        double x = idnum(d, r, COL_chunk);
         if (m) m->order = t ? (t->order = method_order(d, r)) : method_order(d, r);
         if (w) w->order = method_order(d, r) + 0.5;
         /* the measured peak where it is above the noise; below, only the count */

@@ -2,7 +2,9 @@
 #include "labels.h"
 #include "figure.h"
 #include "methods.h"
+#include "knobs.h"
 #include "spec.h"
+#include "traits.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -10,55 +12,55 @@
 #include <string.h>
 
 void method_label(const data *d, size_t r, char *out, size_t cap) {
-    const char *a = fld(d, r, ID_ATTENTION), *p = fld(d, r, ID_PROJECTION);
+    const char *a = fld(d, r, COL_attention), *p = fld(d, r, COL_projection);
     if (is_ffn(d, r)) { snprintf(out, cap, "ffn-%s", *a ? a : "?"); return; }
     size_t len = (size_t)snprintf(out, cap, "%s", *a ? a : "?");
-    if (*p && strcmp(p, REF_PROJECTION) && len < cap) len += (size_t)snprintf(out + len, cap - len, "/%s", p);
-    if ((row_knob_cols(d, r) & BIT(ID_KV_HEADS)) && len < cap)
-        snprintf(out + len, cap - len, " G=%s", fld(d, r, ID_KV_HEADS));
+    if (*p && !proj_reference(p) && len < cap) len += (size_t)snprintf(out + len, cap - len, "/%s", p);
+    if ((row_knob_cols(d, r) & BIT(COL_kv_heads)) && len < cap)
+        snprintf(out + len, cap - len, " G=%s", fld(d, r, COL_kv_heads));
 }
 
 const char *knob_short(int id) {
-    switch (id) {
-    case ID_K: return "k";
-    case ID_CHUNK: return "C";
-    case ID_FEATURES: return "m";
-    case ID_SINK: return "s";
-    case ID_WINDOW: return "w";
-    case ID_KV_HEADS: return "G";
-    default: return id >= 0 && id < ID_COUNT ? id_names[id] : "?";
-    }
+    const char *label = knob_label_of_column(id); /* the registry's: k C M s w G */
+    return label ? label : id >= 0 && id < COL_COUNT ? result_column_names[id] : "?";
 }
 
-void knob_label(const data *d, size_t r, unsigned which, char *out, size_t cap) {
+void knob_label(const data *d, size_t r, colset which, char *out, size_t cap) {
     /* K/V heads are part of the method label */
-    unsigned bits = row_knob_cols(d, r) & which & ~BIT(ID_KV_HEADS);
+    colset bits = row_knob_cols(d, r) & which & ~BIT(COL_kv_heads);
     size_t len = 0;
     out[0] = '\0';
-    for (int c = 0; c < ID_COUNT && len < cap; c++)
-        if (bits & BIT(c)) len += (size_t)snprintf(out + len, cap - len, " %s=%s", knob_short(c), fld(d, r, c));
+    int n;
+    const int *ids = id_columns(&n);
+    for (int i = 0, c; i < n && len < cap; i++)
+        if (bits & BIT(c = ids[i])) len += (size_t)snprintf(out + len, cap - len, " %s=%s", knob_short(c), fld(d, r, c));
 }
 
 void family_of(const data *d, size_t r, char *out, size_t cap) {
-    const char *a = fld(d, r, ID_ATTENTION), *p = fld(d, r, ID_PROJECTION);
+    const char *a = fld(d, r, COL_attention), *p = fld(d, r, COL_projection);
     if (is_ffn(d, r)) snprintf(out, cap, "ffn-%s", a);
-    else if (*p && strcmp(p, REF_PROJECTION) && !strcmp(a, BASELINE)) snprintf(out, cap, "%s", p);
-    else if (*p && strcmp(p, REF_PROJECTION)) snprintf(out, cap, "%s+%s", a, p);
+    else if (*p && !proj_reference(p) && op_baseline(a)) snprintf(out, cap, "%s", p);
+    else if (*p && !proj_reference(p)) snprintf(out, cap, "%s+%s", a, p);
     else snprintf(out, cap, "%s", a);
 }
 
-/* one shape and colour per family (Okabe-Ito and Tol's colour-blind-safe
- * sets); decode's exact attention is named by its projection ("mha") */
+/* The analysis's one display table: per family (a method of the tables,
+ * by its name) its shape and colour (Okabe-Ito and Tol's colour-blind-safe
+ * sets) and its rank in the decode and model legends (exact MHA, the
+ * projections, the operators; -1: none); decode's exact attention is named
+ * by its projection ("mha"). A family not listed is drawn by its place in
+ * the tables (other_index). Display only: no behaviour reads it. */
 static const struct {
     const char *family;
     int pt;
     const char *color;
+    int rank;
 } families[] = {
-    {"vanilla", 5, "#000000"},   {"mha", 7, "#000000"},       {"exact", 7, "#000000"},
-    {"chunked", 7, "#E69F00"},   {"topk", 9, "#0072B2"},      {"performer", 11, "#009E73"},
-    {"window", 13, "#CC79A7"},   {"mqa", 5, "#D55E00"},       {"gqa", 15, "#56B4E9"},
-    {"mhe-add", 3, "#882255"},   {"mhe-mul", 2, "#999933"},   {"ffn-exact", 7, "#000000"},
-    {"ffn-topk", 9, "#0072B2"},
+    {"vanilla", 5, "#000000", -1},  {"mha", 7, "#000000", 0},       {"exact", 7, "#000000", -1},
+    {"chunked", 7, "#E69F00", -1},  {"topk", 9, "#0072B2", 5},      {"performer", 11, "#009E73", 7},
+    {"window", 13, "#CC79A7", 6},   {"mqa", 5, "#D55E00", 2},       {"gqa", 15, "#56B4E9", 1},
+    {"mhe-add", 3, "#882255", 3},   {"mhe-mul", 2, "#999933", 4},   {"ffn-exact", 7, "#000000", -1},
+    {"ffn-topk", 9, "#0072B2", -1},
 };
 enum { NFAM = sizeof families / sizeof families[0] };
 
@@ -70,6 +72,18 @@ static int other_index(const char *family) {
     for (const proj_scheme *p = proj_schemes; p->name; p++, i++)
         if (!strcmp(family, p->name)) return i;
     return i;
+}
+
+int family_rank(const char *family) {
+    for (int i = 0; i < NFAM; i++)
+        if (!strcmp(families[i].family, family)) return families[i].rank;
+    return -1;
+}
+
+int family_ranks(void) {
+    int n = 0;
+    for (int i = 0; i < NFAM; i++) n = families[i].rank >= n ? families[i].rank + 1 : n;
+    return n;
 }
 
 int family_marker(const char *family) {
@@ -137,20 +151,27 @@ const char *row_color(const data *d, size_t r) {
 double method_order(const data *d, size_t r) {
     int ai = 99, pj = 0, i = 0;
     for (const attn_method *m = attn_methods; m->name; m++, i++)
-        if (!strcmp(m->name, fld(d, r, ID_ATTENTION))) ai = i;
+        if (!strcmp(m->name, fld(d, r, COL_attention))) ai = i;
     i = 0;
     for (const proj_scheme *p = proj_schemes; p->name; p++, i++)
-        if (!strcmp(p->name, fld(d, r, ID_PROJECTION))) pj = i;
+        if (!strcmp(p->name, fld(d, r, COL_projection))) pj = i;
     return (is_ffn(d, r) ? 1000.0 : 0.0) + ai * 10.0 + pj;
 }
 
+/* which knobs tell points apart first: a method's main knobs, a
+ * projection's, a minor one, a tuning one (knob_list.h's roles) */
+static int knob_role(const knob_def *k) {
+    if (!KNOB_IS_METHOD(k->bit)) return 1;
+    return k->flags & KF_TUNING ? 3 : k->flags & KF_MINOR ? 2 : 0;
+}
+
 const char *knob_of(const data *d, size_t r) {
-    static const int prefer[] = {ID_K, ID_FEATURES, ID_WINDOW, ID_KV_HEADS, ID_SINK, ID_CHUNK};
-    unsigned bits = row_knob_cols(d, r);
-    for (size_t i = 0; i < sizeof prefer / sizeof prefer[0]; i++)
-        if (bits & BIT(prefer[i])) return fld(d, r, prefer[i]);
-    for (int c = 0; c < ID_COUNT; c++) /* a knob added later */
-        if (bits & BIT(c)) return fld(d, r, c);
+    colset bits = row_knob_cols(d, r);
+    for (int role = 0; role < 4; role++)
+        for (int i = 0; i < KN_COUNT; i++)
+            if (knob_defs[i].bit && knob_defs[i].column >= 0 && (bits & BIT(knob_defs[i].column)) &&
+                knob_role(&knob_defs[i]) == role)
+                return fld(d, r, knob_defs[i].column);
     return "";
 }
 

@@ -13,15 +13,18 @@
 
 /* "topk", "vanilla/gqa G=2", "ffn-topk" */
 void method_label(const data *d, size_t r, char *out, size_t cap);
-/* " k=64 C=256 s=4 w=60": the row's knobs among `which` (ID_* bits) */
-void knob_label(const data *d, size_t r, unsigned which, char *out, size_t cap);
-/* the short name of a knob column in labels ("k", "C", "m", "s", "w", "G") */
+/* " k=64 C=256 s=4 w=60": the row's knobs among `which` (a colset) */
+void knob_label(const data *d, size_t r, colset which, char *out, size_t cap);
+/* the short name of a knob column in labels: the registry's ("k", "C", "M", "s", "w", "G") */
 const char *knob_short(int id);
 
 /* the family of a row: its attention operator, or for exact attention
  * (vanilla) on a projection other than MHA the projection; "ffn-topk" */
 void family_of(const data *d, size_t r, char *out, size_t cap);
 int family_marker(const char *family);        /* gnuplot pt, a filled shape */
+/* the family's rank in the decode and model legends, -1: none; ranks 0 .. family_ranks() - 1 */
+int family_rank(const char *family);
+int family_ranks(void);
 const char *family_color(const char *family); /* "#rrggbb" */
 int hollow_point(int pt);                     /* the open version of a filled pt */
 /* the family's colour at knob value v: lighter for small v (v <= 0: the colour) */

@@ -47,9 +47,9 @@ static int write_dat(const mckpt *c, size_t nc, const char *datadir) {
 
 static fig_series *point_series(figure *g, const rtab *rt, int panel, const plane_pt *p, double order) {
     char label[120], set[64], color[8];
-    family_setting(p->family, p->knob, rt_num(rt, p->row, RC_sink), set, sizeof set);
+    family_setting(p->family, p->knob, rt_family_minor(rt, p->row, p->family), set, sizeof set);
     snprintf(label, sizeof label, "%s%s%s", p->family, *set ? " " : "", set);
-    ramp_color(family_color(p->family), strcmp(p->family, "gqa") ? p->knob : 0, color); /* G: no ramp */
+    ramp_color(family_color(p->family), family_ramps(p->family) ? p->knob : 0, color);
     fig_series *s = fig_series_get(g, panel, label, color, family_marker(p->family), 1, 0);
     if (s) { s->order = order; s->ps = 1.3; }
     return s;
@@ -57,10 +57,8 @@ static fig_series *point_series(figure *g, const rtab *rt, int panel, const plan
 
 /* the order of the legend: exact, projections, operators by knob */
 static double plane_order(const plane_pt *p) {
-    static const char *const order[] = {"mha", "gqa", "mqa", "mhe-add", "mhe-mul", "topk", "window", "performer"};
-    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-        if (!strcmp(order[i], p->family)) return 10.0 * (double)i + p->knob * 1e-6;
-    return 100 + p->knob * 1e-6;
+    const int i = family_rank(p->family);
+    return i >= 0 ? 10.0 * (double)i + p->knob * 1e-6 : 100 + p->knob * 1e-6;
 }
 
 /* one checkpoint's pair of panels: ΔNLL (front, 1% line) and KL */
@@ -95,7 +93,7 @@ static int plane_panels(figure *g, const rtab *rt, const mckpt *c, int panel) {
     for (size_t j = 0; j < c->nplane && !rc; j++) {
         const plane_pt *p = &c->plane[j];
         fig_series *a = point_series(g, rt, panel, p, plane_order(p)), *b = point_series(g, rt, panel + 1, p, plane_order(p));
-        rc = !a || !b || fig_add(a, p->x, fmax(p->y, Y_FLOOR)) || fig_add(b, p->x, fmax(rt_num(rt, p->row, RC_kl), Y_FLOOR));
+        rc = !a || !b || fig_add(a, p->x, fmax(p->y, Y_FLOOR)) || fig_add(b, p->x, fmax(rt_num(rt, p->row, COL_kl), Y_FLOOR));
     }
     return rc;
 }
@@ -134,7 +132,7 @@ static int fig_sensitivity(const rtab *rt, const mckpt *c, size_t nc, const char
             int layer = model_single_layer(rt, r);
             char fam[48];
             double knob;
-            if (layer < 0 || !rt_ok(rt, r) || strcmp(rt_get(rt, r, RC_layer), "attention") ||
+            if (layer < 0 || !rt_ok(rt, r) || strcmp(rt_get(rt, r, COL_layer), "attention") ||
                 model_family(rt, r, c[i].native_kv, fam, sizeof fam, &knob) || !(knob > 0))
                 continue;
             char key[64];
@@ -145,9 +143,7 @@ static int fig_sensitivity(const rtab *rt, const mckpt *c, size_t nc, const char
                 if (np == FIG_MAX_PANELS) continue;
                 snprintf(ops[np++], sizeof ops[0], "%s", key);
                 snprintf(g.panel_title[p], sizeof g.panel_title[0], "%s, one layer at a time", key);
-                snprintf(g.panel_xlabel[p], sizeof g.panel_xlabel[0], "%s",
-                         !strncmp(fam, "topk", 4) ? "k (keys kept per query)" : !strncmp(fam, "window", 6) ? "window (keys)"
-                         : !strncmp(fam, "performer", 9) ? "M (random features)" : "kv heads");
+                family_axis(fam, g.panel_xlabel[p], sizeof g.panel_xlabel[0]);
             }
             char label[32];
             snprintf(label, sizeof label, "layer %d", layer);
@@ -156,7 +152,7 @@ static int fig_sensitivity(const rtab *rt, const mckpt *c, size_t nc, const char
             s->order = layer;
             int dup = 0;
             for (size_t k = 0; k < s->npts; k++) dup |= s->pts[k].x == knob;
-            if (!dup) rc = fig_add(s, knob, fmax(rt_num(rt, r, RC_dnll), Y_FLOOR));
+            if (!dup) rc = fig_add(s, knob, fmax(rt_num(rt, r, COL_dnll), Y_FLOOR));
         }
     g.ncols = np > 2 ? 2 : np;
     if (!np) snprintf(g.panel_title[0], sizeof g.panel_title[0], "no rows with one layer replaced");

@@ -8,6 +8,7 @@
 #include "labels.h"
 #include "model_study.h"
 #include "rows.h"
+#include "knobs.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -18,16 +19,16 @@
 /* a memory slope against n at most this is linear */
 #define LINEAR_SLOPE 1.2
 
-static int is_prefill(const rtab *rt, size_t r) { return regime_is_prefill(rt_get(rt, r, RC_regime)) && rt_ok(rt, r); }
+static int is_prefill(const rtab *rt, size_t r) { return regime_is_prefill(rt_get(rt, r, COL_regime)) && rt_ok(rt, r); }
 static int is_synthetic(const rtab *rt, size_t r) {
-    const char *in = rt_get(rt, r, RC_input);
+    const char *in = rt_get(rt, r, COL_input);
     return !*in || !strcmp(in, "synthetic");
 }
-static int is_mha(const char *p) { return !*p || !strcmp(p, "mha"); }
+static int is_mha(const char *p) { return !*p || proj_reference(p); }
 
 /* rows.h's memory: the measured peak, or the counted workspace below the noise */
 static double memory_of(const rtab *rt, size_t r) {
-    double peak = rt_num(rt, r, RC_kernel_peak_bytes), ws = rt_num(rt, r, RC_workspace_bytes);
+    double peak = rt_num(rt, r, COL_kernel_peak_bytes), ws = rt_num(rt, r, COL_workspace_bytes);
     if (isfinite(peak) && peak > NOISE_PAGES * PAGE) return peak;
     return isfinite(ws) ? fmax(ws, 1) : NAN;
 }
@@ -38,26 +39,34 @@ static int same_cols(const rtab *rt, size_t a, size_t b, const int *cols, size_t
     return 1;
 }
 
+/* rows a and b agree on every method knob (the registry's) */
+static int same_knobs(const rtab *rt, size_t a, size_t b) {
+    for (int i = 0; i < KN_COUNT; i++)
+        if (KNOB_IS_METHOD(knob_defs[i].bit) && strcmp(rt_get(rt, a, knob_defs[i].column), rt_get(rt, b, knob_defs[i].column)))
+            return 0;
+    return 1;
+}
+
 /* the log-log slope of memory against n of the prefill configuration of
  * `attention` (MHA, synthetic) with the most n; *lo, *hi its n range */
 static double memory_slope(const rtab *rt, const char *attention, size_t *first, double *lo, double *hi, size_t *npts) {
-    static const int cfg[] = {RC_layer, RC_k, RC_chunk, RC_features, RC_heads, RC_d_head, RC_d_model,
-                              RC_score_std, RC_head_sim, RC_causal, RC_threads};
+    static const int cfg[] = {COL_layer, COL_heads, COL_d_head, COL_d_model, COL_score_std, COL_head_sim, COL_causal, COL_threads};
     size_t nr = rt->t->nrows, best_n = 0;
     double best = NAN;
     double *x = malloc((nr + 1) * sizeof *x), *y = malloc((nr + 1) * sizeof *y);
     for (size_t r = 0; x && y && r < nr; r++) {
-        if (!is_prefill(rt, r) || strcmp(rt_get(rt, r, RC_attention), attention) || !is_synthetic(rt, r) ||
-            !is_mha(rt_get(rt, r, RC_projection)) || !strcmp(rt_get(rt, r, RC_layer), "ffn"))
+        if (!is_prefill(rt, r) || strcmp(rt_get(rt, r, COL_attention), attention) || !is_synthetic(rt, r) ||
+            !is_mha(rt_get(rt, r, COL_projection)) || !strcmp(rt_get(rt, r, COL_layer), "ffn"))
             continue;
         size_t m = 0, earlier = 0;
         double a = INFINITY, b = 0;
         for (size_t q = 0; q < nr; q++) {
-            if (!is_prefill(rt, q) || strcmp(rt_get(rt, q, RC_attention), attention) || !is_synthetic(rt, q) ||
-                !is_mha(rt_get(rt, q, RC_projection)) || !same_cols(rt, r, q, cfg, sizeof cfg / sizeof cfg[0]))
+            if (!is_prefill(rt, q) || strcmp(rt_get(rt, q, COL_attention), attention) || !is_synthetic(rt, q) ||
+                !is_mha(rt_get(rt, q, COL_projection)) || !same_cols(rt, r, q, cfg, sizeof cfg / sizeof cfg[0]) ||
+                !same_knobs(rt, r, q))
                 continue;
             if (q < r) { earlier = 1; break; } /* this configuration was fitted at its first row */
-            x[m] = rt_num(rt, q, RC_n);
+            x[m] = rt_num(rt, q, COL_n);
             y[m++] = memory_of(rt, q);
             a = fmin(a, x[m - 1]);
             b = fmax(b, x[m - 1]);
@@ -87,18 +96,20 @@ static void claim_row(FILE *f, const char *claim, const char *measured, const ch
 
 static void claim_linear_memory(FILE *f, const rtab *rt) {
     size_t r = 0, m = 0, mv = 0, rv = 0;
-    double lo = 0, hi = 0, lov = 0, hiv = 0;
-    double s = memory_slope(rt, "topk", &r, &lo, &hi, &m), sv = memory_slope(rt, "vanilla", &rv, &lov, &hiv, &mv);
+    double lo = 0, hi = 0, lov = 0, hiv = 0, s = NAN, sv = NAN;
+    const char *topk = keeps_largest_name(), *base = baseline_name();
+    if (topk) s = memory_slope(rt, topk, &r, &lo, &hi, &m);
+    sv = memory_slope(rt, base, &rv, &lov, &hiv, &mv);
     char meas[400], set[300], verdict[160];
     if (!m) {
         claim_row(f, "top-k: linear memory", "—", "—", "not testable here: no prefill top-k rows at 3 or more n");
         return;
     }
     snprintf(meas, sizeof meas, "memory grows as n^%.2f%s", s, "");
-    if (mv) snprintf(meas + strlen(meas), sizeof meas - strlen(meas), " (vanilla: n^%.2f)", sv);
+    if (mv) snprintf(meas + strlen(meas), sizeof meas - strlen(meas), " (%s: n^%.2f)", base, sv);
     snprintf(set, sizeof set, "prefill, k %s, chunk %s, %s heads of %s, n %g–%g (%zu rows); memory: measured peak, or "
-             "the counted workspace below %d pages", rt_get(rt, r, RC_k), rt_get(rt, r, RC_chunk),
-             rt_get(rt, r, RC_heads), rt_get(rt, r, RC_d_head), lo, hi, m, NOISE_PAGES);
+             "the counted workspace below %d pages", rt_get(rt, r, COL_k), rt_get(rt, r, COL_chunk),
+             rt_get(rt, r, COL_heads), rt_get(rt, r, COL_d_head), lo, hi, m, NOISE_PAGES);
     snprintf(verdict, sizeof verdict, "%s", s <= LINEAR_SLOPE ? "holds" : "does not hold (slope above 1.2)");
     claim_row(f, "top-k (Gupta et al. 2021): linear memory in n", meas, set, verdict);
 }
@@ -113,7 +124,7 @@ static void claim_drop_in(FILE *f, const rtab *rt, const mckpt *c, size_t nc) {
         const plane_pt *best = NULL, *largest = NULL;
         for (size_t j = 0; j < c[i].nplane; j++) {
             const plane_pt *p = &c[i].plane[j];
-            if (strcmp(p->family, "topk")) continue;
+            if (!family_keeps_largest(p->family)) continue;
             if (!largest || p->knob > largest->knob) largest = p;
             if (p->y <= WITHIN * c[i].nll_exact && (!best || p->knob < best->knob)) best = p;
         }
@@ -121,9 +132,9 @@ static void claim_drop_in(FILE *f, const rtab *rt, const mckpt *c, size_t nc) {
         any = 1;
         const plane_pt *p = best ? best : largest;
         lm += (size_t)snprintf(meas + lm, sizeof meas - lm, "%s%s: k=%g ΔNLL %.3g (%s of NLL), top-1 %.3g",
-                               lm ? "; " : "", c[i].name, p->knob, p->y, pct(p->y, c[i].nll_exact, pb), rt_num(rt, p->row, RC_top1));
+                               lm ? "; " : "", c[i].name, p->knob, p->y, pct(p->y, c[i].nll_exact, pb), rt_num(rt, p->row, COL_top1));
         ls += (size_t)snprintf(set + ls, sizeof set - ls, "%s%s, every layer, n %s, %s sequences", ls ? "; " : "", c[i].name,
-                               rt_get(rt, p->row, RC_n), rt_get(rt, p->row, RC_sequences));
+                               rt_get(rt, p->row, COL_n), rt_get(rt, p->row, COL_sequences));
         if (best) lv += (size_t)snprintf(verdict + lv, sizeof verdict - lv, "%s%s: holds from k = %g", lv ? "; " : "", c[i].name, best->knob);
         else lv += (size_t)snprintf(verdict + lv, sizeof verdict - lv, "%s%s: does not hold up to k = %g", lv ? "; " : "",
                                     c[i].name, largest->knob);
@@ -141,13 +152,13 @@ static void claim_drop_in(FILE *f, const rtab *rt, const mckpt *c, size_t nc) {
 /* the top-k feed-forward's memory beside the dense layer's (prefill ffn rows) */
 static void claim_ffn(FILE *f, const rtab *rt, const mckpt *c, size_t nc) {
     char pb[32];
-    static const int shape[] = {RC_d_ff, RC_d_model, RC_n, RC_input, RC_threads};
+    static const int shape[] = {COL_d_ff, COL_d_model, COL_n, COL_input, COL_threads};
     long best = -1, dense = -1;
     double ratio = INFINITY;
     for (size_t r = 0; r < rt->t->nrows; r++) {
-        if (!is_prefill(rt, r) || strcmp(rt_get(rt, r, RC_layer), "ffn") || strcmp(rt_get(rt, r, RC_attention), "topk")) continue;
+        if (!is_prefill(rt, r) || strcmp(rt_get(rt, r, COL_layer), "ffn") || !op_keeps_largest(rt_get(rt, r, COL_attention), 1)) continue;
         for (size_t q = 0; q < rt->t->nrows; q++) {
-            if (!is_prefill(rt, q) || strcmp(rt_get(rt, q, RC_layer), "ffn") || strcmp(rt_get(rt, q, RC_attention), "exact") ||
+            if (!is_prefill(rt, q) || strcmp(rt_get(rt, q, COL_layer), "ffn") || !op_exact(rt_get(rt, q, COL_attention)) ||
                 !same_cols(rt, r, q, shape, sizeof shape / sizeof shape[0]))
                 continue;
             double x = memory_of(rt, r) / memory_of(rt, q);
@@ -161,10 +172,10 @@ static void claim_ffn(FILE *f, const rtab *rt, const mckpt *c, size_t nc) {
         fmt_bytes(memory_of(rt, (size_t)best), a, sizeof a);
         fmt_bytes(memory_of(rt, (size_t)dense), b, sizeof b);
         snprintf(meas, sizeof meas, "least memory against the dense layer: %s vs %s (%.2fx), rel_err %.3g, time %.2fx the dense layer's",
-                 a, b, ratio, rt_num(rt, (size_t)best, RC_rel_err),
-                 rt_num(rt, (size_t)best, RC_time_median_s) / rt_num(rt, (size_t)dense, RC_time_median_s));
-        snprintf(set, sizeof set, "prefill ffn, k %s of d_ff %s, d_model %s, n %s", rt_get(rt, (size_t)best, RC_k),
-                 rt_get(rt, (size_t)best, RC_d_ff), rt_get(rt, (size_t)best, RC_d_model), rt_get(rt, (size_t)best, RC_n));
+                 a, b, ratio, rt_num(rt, (size_t)best, COL_rel_err),
+                 rt_num(rt, (size_t)best, COL_time_median_s) / rt_num(rt, (size_t)dense, COL_time_median_s));
+        snprintf(set, sizeof set, "prefill ffn, k %s of d_ff %s, d_model %s, n %s", rt_get(rt, (size_t)best, COL_k),
+                 rt_get(rt, (size_t)best, COL_d_ff), rt_get(rt, (size_t)best, COL_d_model), rt_get(rt, (size_t)best, COL_n));
         snprintf(verdict, sizeof verdict, "%s", ratio < 0.9 ? "holds" : "does not hold here (no less memory than the dense layer)");
     } else {
         snprintf(verdict, sizeof verdict, "not testable here: no prefill feed-forward rows (top-k beside exact)");
@@ -174,10 +185,10 @@ static void claim_ffn(FILE *f, const rtab *rt, const mckpt *c, size_t nc) {
     for (size_t i = 0; i < nc; i++)
         for (size_t j = 0; j < c[i].n; j++) {
             size_t r = c[i].rows[j];
-            if (!rt_ok(rt, r) || strcmp(rt_get(rt, r, RC_layer), "ffn") || lm >= sizeof meas) continue;
-            double d = rt_num(rt, r, RC_dnll);
+            if (!rt_ok(rt, r) || strcmp(rt_get(rt, r, COL_layer), "ffn") || lm >= sizeof meas) continue;
+            double d = rt_num(rt, r, COL_dnll);
             lm += (size_t)snprintf(meas + lm, sizeof meas - lm, "; in %s (d_ff %s): ΔNLL %.3g (%s of NLL)", c[i].name,
-                                   rt_get(rt, r, RC_d_ff), d, pct(d, c[i].nll_exact, pb));
+                                   rt_get(rt, r, COL_d_ff), d, pct(d, c[i].nll_exact, pb));
             break;
         }
     claim_row(f, "top-k: feed-forward memory savings", meas, set, verdict);
@@ -188,10 +199,10 @@ static void claim_mhe_params(FILE *f, const rtab *rt) {
     size_t rows = 0, match = 0;
     long ex = -1;
     for (size_t r = 0; r < rt->t->nrows; r++) {
-        const char *p = rt_get(rt, r, RC_projection);
-        if (strncmp(p, "mhe-", 4) || rt_regime(rt, r, "model") || !rt_ok(rt, r)) continue;
-        double dm = rt_num(rt, r, RC_d_model), h = rt_num(rt, r, RC_heads), dh = rt_num(rt, r, RC_d_head);
-        double got = rt_num(rt, r, RC_params);
+        const char *p = rt_get(rt, r, COL_projection);
+        if (!proj_embeds(p) || rt_regime(rt, r, "model") || !rt_ok(rt, r)) continue;
+        double dm = rt_num(rt, r, COL_d_model), h = rt_num(rt, r, COL_heads), dh = rt_num(rt, r, COL_d_head);
+        double got = rt_num(rt, r, COL_params);
         if (!isfinite(got) || !isfinite(dm * h * dh)) continue;
         rows++;
         if (got == 3 * dm * dh + 3 * h * dh) { match++; if (ex < 0) ex = (long)r; }
@@ -204,9 +215,9 @@ static void claim_mhe_params(FILE *f, const rtab *rt) {
     char meas[300], set[200] = "—";
     snprintf(meas, sizeof meas, "%zu of %zu MHE rows' params equal the formula", match, rows);
     if (ex >= 0) {
-        double dm = rt_num(rt, (size_t)ex, RC_d_model), h = rt_num(rt, (size_t)ex, RC_heads), dh = rt_num(rt, (size_t)ex, RC_d_head);
+        double dm = rt_num(rt, (size_t)ex, COL_d_model), h = rt_num(rt, (size_t)ex, COL_heads), dh = rt_num(rt, (size_t)ex, COL_d_head);
         snprintf(set, sizeof set, "e.g. d_model %g, %g heads of %g: %s params, MHA's 3·heads·d_model·d_head = %.0f (%.1f%%)",
-                 dm, h, dh, rt_get(rt, (size_t)ex, RC_params), 3 * h * dm * dh, 100 * rt_num(rt, (size_t)ex, RC_params) / (3 * h * dm * dh));
+                 dm, h, dh, rt_get(rt, (size_t)ex, COL_params), 3 * h * dm * dh, 100 * rt_num(rt, (size_t)ex, COL_params) / (3 * h * dm * dh));
     }
     claim_row(f, "MHE (Xue & Aletras 2023): parameters 3·d_model·d_head + 3·heads·d_head", meas, set,
               match == rows ? "holds" : "does not hold for every row");
@@ -214,10 +225,10 @@ static void claim_mhe_params(FILE *f, const rtab *rt) {
 
 /* decode: the exact-attention row of projection p in the study of row `like` (same context, shape) */
 static long decode_exact(const rtab *rt, size_t like, const char *p) {
-    static const int shape[] = {RC_context, RC_heads, RC_d_head, RC_batch, RC_input, RC_head_sim, RC_score_std};
+    static const int shape[] = {COL_context, COL_heads, COL_d_head, COL_batch, COL_input, COL_head_sim, COL_score_std};
     for (size_t r = 0; r < rt->t->nrows; r++)
-        if (rt_regime(rt, r, "decode") && rt_ok(rt, r) && rt_exact_op(rt_get(rt, r, RC_attention)) &&
-            !strcmp(rt_get(rt, r, RC_projection), p) && same_cols(rt, like, r, shape, sizeof shape / sizeof shape[0]))
+        if (rt_regime(rt, r, "decode") && rt_ok(rt, r) && rt_exact_op(rt_get(rt, r, COL_attention)) &&
+            !strcmp(rt_get(rt, r, COL_projection), p) && same_cols(rt, like, r, shape, sizeof shape / sizeof shape[0]))
             return (long)r;
     return -1;
 }
@@ -226,43 +237,56 @@ static long decode_exact(const rtab *rt, size_t like, const char *p) {
 static long decode_pair(const rtab *rt, const char *p, long *mha) {
     long best = -1;
     for (size_t r = 0; r < rt->t->nrows; r++) {
-        if (!rt_regime(rt, r, "decode") || !rt_ok(rt, r) || !rt_exact_op(rt_get(rt, r, RC_attention)) ||
-            strcmp(rt_get(rt, r, RC_projection), p))
+        if (!rt_regime(rt, r, "decode") || !rt_ok(rt, r) || !rt_exact_op(rt_get(rt, r, COL_attention)) ||
+            strcmp(rt_get(rt, r, COL_projection), p))
             continue;
-        long m = decode_exact(rt, r, "mha");
-        if (m >= 0 && (best < 0 || rt_num(rt, r, RC_context) > rt_num(rt, (size_t)best, RC_context))) { best = (long)r; *mha = m; }
+        long m = decode_exact(rt, r, reference_name());
+        if (m >= 0 && (best < 0 || rt_num(rt, r, COL_context) > rt_num(rt, (size_t)best, COL_context))) { best = (long)r; *mha = m; }
     }
     return best;
 }
 
+/* the schemes in the legend's order (family_rank), *n of them */
+static int legend_schemes(const proj_scheme **out) {
+    int n = 0;
+    for (int o = 0; o < family_ranks(); o++)
+        for (const proj_scheme *p = proj_schemes; p->name; p++)
+            if (family_rank(p->name) == o) out[n++] = p;
+    return n;
+}
+
 static void claim_mhe_memory(FILE *f, const rtab *rt) {
-    static const char *const others[] = {"mha", "gqa", "mqa", "mhe-add"};
-    long mha = -1, r = decode_pair(rt, "mhe-mul", &mha);
-    if (r < 0) r = decode_pair(rt, "mhe-add", &mha);
+    long mha = -1, r = -1;
+    const proj_scheme *others[32];
+    const int nothers = legend_schemes(others);
+    for (int i = nothers - 1; i >= 0 && r < 0; i--) /* the last MHE scheme with rows: mhe-mul, else mhe-add */
+        if (others[i]->flags & PROJ_EMBED) r = decode_pair(rt, others[i]->name, &mha);
     if (r < 0) {
         claim_row(f, "MHE: memory efficiency against other attention methods", "—", "—",
                   "not testable here: no decode rows of MHE beside exact MHA");
         return;
     }
     char meas[600], set[200], c1[32], c2[32];
-    fmt_bytes(rt_num(rt, (size_t)r, RC_cache_bytes), c1, sizeof c1);
-    fmt_bytes(rt_num(rt, (size_t)mha, RC_cache_bytes), c2, sizeof c2);
-    size_t lm = (size_t)snprintf(meas, sizeof meas, "%s: cache %s (mha %s), params %s", rt_get(rt, (size_t)r, RC_projection),
-                                 c1, c2, rt_get(rt, (size_t)r, RC_params));
+    fmt_bytes(rt_num(rt, (size_t)r, COL_cache_bytes), c1, sizeof c1);
+    fmt_bytes(rt_num(rt, (size_t)mha, COL_cache_bytes), c2, sizeof c2);
+    size_t lm = (size_t)snprintf(meas, sizeof meas, "%s: cache %s (mha %s), params %s", rt_get(rt, (size_t)r, COL_projection),
+                                 c1, c2, rt_get(rt, (size_t)r, COL_params));
     int least = 1;
-    for (size_t i = 0; i < sizeof others / sizeof others[0] && lm < sizeof meas; i++) {
-        long o = decode_exact(rt, (size_t)r, others[i]);
+    for (int i = 0; i < nothers && lm < sizeof meas; i++) {
+        if (!strcmp(others[i]->name, rt_get(rt, (size_t)r, COL_projection))) continue; /* the claim's own */
+        long o = decode_exact(rt, (size_t)r, others[i]->name);
         if (o < 0 || o == r) continue;
-        char cb[32];
-        fmt_bytes(rt_num(rt, (size_t)o, RC_cache_bytes), cb, sizeof cb);
-        lm += (size_t)snprintf(meas + lm, sizeof meas - lm, "; %s%s%s: cache %s, params %s", others[i],
-                               !strcmp(others[i], "gqa") ? " G=" : "", !strcmp(others[i], "gqa") ? rt_get(rt, (size_t)o, RC_kv_heads) : "",
-                               cb, rt_get(rt, (size_t)o, RC_params));
-        least &= rt_num(rt, (size_t)r, RC_cache_bytes) <= rt_num(rt, (size_t)o, RC_cache_bytes) &&
-                 rt_num(rt, (size_t)r, RC_params) <= rt_num(rt, (size_t)o, RC_params);
+        char cb[32], g[64];
+        fmt_bytes(rt_num(rt, (size_t)o, COL_cache_bytes), cb, sizeof cb);
+        const int kc = family_knob_column(others[i]->name);
+        family_setting(others[i]->name, kc >= 0 ? rt_num(rt, (size_t)o, kc) : 0, 0, g, sizeof g);
+        lm += (size_t)snprintf(meas + lm, sizeof meas - lm, "; %s%s%s: cache %s, params %s", others[i]->name, *g ? " " : "",
+                               g, cb, rt_get(rt, (size_t)o, COL_params));
+        least &= rt_num(rt, (size_t)r, COL_cache_bytes) <= rt_num(rt, (size_t)o, COL_cache_bytes) &&
+                 rt_num(rt, (size_t)r, COL_params) <= rt_num(rt, (size_t)o, COL_params);
     }
-    snprintf(set, sizeof set, "decode, L = %s, %s heads of %s", rt_get(rt, (size_t)r, RC_context), rt_get(rt, (size_t)r, RC_heads),
-             rt_get(rt, (size_t)r, RC_d_head));
+    snprintf(set, sizeof set, "decode, L = %s, %s heads of %s", rt_get(rt, (size_t)r, COL_context), rt_get(rt, (size_t)r, COL_heads),
+             rt_get(rt, (size_t)r, COL_d_head));
     claim_row(f, "MHE: memory efficiency against other attention methods (cache and parameters)", meas, set,
               least ? "holds (no scheme here holds less cache or fewer parameters)" : "does not hold against every scheme");
 }
@@ -275,11 +299,14 @@ static void claim_mhe_retention(FILE *f, const rtab *rt, const mckpt *c, size_t 
     for (size_t i = 0; i < nc; i++)
         for (size_t j = 0; j < c[i].nplane && lm < sizeof meas; j++) {
             const plane_pt *p = &c[i].plane[j];
-            if (strncmp(p->family, "mhe-", 4)) continue;
+            const attn_method *op;
+            const proj_scheme *ps;
+            family_parse(p->family, &op, &ps);
+            if (op || !ps || !(ps->flags & PROJ_EMBED)) continue;
             any = 1;
             all &= p->y <= WITHIN * c[i].nll_exact;
             lm += (size_t)snprintf(meas + lm, sizeof meas - lm, "%s%s %s: ΔNLL %.3g (%s of NLL), top-1 %.3g", lm ? "; " : "",
-                                   c[i].name, p->family, p->y, pct(p->y, c[i].nll_exact, pb), rt_num(rt, p->row, RC_top1));
+                                   c[i].name, p->family, p->y, pct(p->y, c[i].nll_exact, pb), rt_num(rt, p->row, COL_top1));
         }
     if (!any) {
         claim_row(f, "MHE: predictive performance retention", "—", "—", "not testable here: no model rows of MHE");
@@ -294,22 +321,25 @@ static void claim_mhe_retention(FILE *f, const rtab *rt, const mckpt *c, size_t 
 
 static void claim_mqa(FILE *f, const rtab *rt, const mckpt *c, size_t nc) {
     char pb[32];
-    long mha = -1, r = decode_pair(rt, "mqa", &mha);
+    const char *mqa = NULL;
+    for (const proj_scheme *p = proj_schemes; p->name && !mqa; p++)
+        if (proj_one_kv_head(p->name) && !(p->flags & PROJ_EMBED)) mqa = p->name;
+    long mha = -1, r = mqa ? decode_pair(rt, mqa, &mha) : -1;
     char meas[600] = "—", set[200] = "—", verdict[200];
     if (r >= 0) {
-        double ratio = rt_num(rt, (size_t)r, RC_cache_bytes) / rt_num(rt, (size_t)mha, RC_cache_bytes);
-        double h = rt_num(rt, (size_t)r, RC_heads);
-        snprintf(meas, sizeof meas, "cache %s / %s bytes = 1/%.4g (heads %g)", rt_get(rt, (size_t)r, RC_cache_bytes),
-                 rt_get(rt, (size_t)mha, RC_cache_bytes), 1 / ratio, h);
-        snprintf(set, sizeof set, "decode, L = %s, %g heads of %s", rt_get(rt, (size_t)r, RC_context), h,
-                 rt_get(rt, (size_t)r, RC_d_head));
+        double ratio = rt_num(rt, (size_t)r, COL_cache_bytes) / rt_num(rt, (size_t)mha, COL_cache_bytes);
+        double h = rt_num(rt, (size_t)r, COL_heads);
+        snprintf(meas, sizeof meas, "cache %s / %s bytes = 1/%.4g (heads %g)", rt_get(rt, (size_t)r, COL_cache_bytes),
+                 rt_get(rt, (size_t)mha, COL_cache_bytes), 1 / ratio, h);
+        snprintf(set, sizeof set, "decode, L = %s, %g heads of %s", rt_get(rt, (size_t)r, COL_context), h,
+                 rt_get(rt, (size_t)r, COL_d_head));
         snprintf(verdict, sizeof verdict, "%s", fabs(ratio * h - 1) <= 0.01 ? "holds" : "does not hold");
     } else {
-        snprintf(verdict, sizeof verdict, "not testable here: no decode rows of mqa beside exact MHA");
+        snprintf(verdict, sizeof verdict, "not testable here: no decode rows of %s beside exact MHA", mqa ? mqa : "MQA");
     }
     size_t lm = strlen(meas);
     for (size_t i = 0; i < nc && lm < sizeof meas; i++) {
-        const plane_pt *p = mckpt_point(&c[i], "mqa", 0);
+        const plane_pt *p = mqa ? mckpt_point(&c[i], mqa, 0) : NULL;
         if (p) lm += (size_t)snprintf(meas + lm, sizeof meas - lm, "; converted %s: ΔNLL %.3g (%s of NLL) before uptraining",
                                       c[i].name, p->y, pct(p->y, c[i].nll_exact, pb));
     }

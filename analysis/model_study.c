@@ -1,6 +1,7 @@
 /* model_study.c — model rows by checkpoint, and each checkpoint's ΔNLL
  * plane (model_study.h). */
 #include "model_study.h"
+#include "knobs.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -8,16 +9,15 @@
 #include <string.h>
 
 int model_uniform(const rtab *rt, size_t r) {
-    static const int knobs[] = {RC_k, RC_chunk, RC_features, RC_sink, RC_window};
-    const char *layers = rt_get(rt, r, RC_layers);
+    const char *layers = rt_get(rt, r, COL_layers);
     if (*layers && strcmp(layers, "all")) return 0;
-    for (size_t i = 0; i < sizeof knobs / sizeof knobs[0]; i++)
-        if (strchr(rt_get(rt, r, knobs[i]), ';')) return 0;
+    for (int i = 0; i < KN_COUNT; i++) /* a method knob given per layer: "8;16" */
+        if (KNOB_IS_METHOD(knob_defs[i].bit) && strchr(rt_get(rt, r, knob_defs[i].column), ';')) return 0;
     return 1;
 }
 
 int model_single_layer(const rtab *rt, size_t r) {
-    const char *layers = rt_get(rt, r, RC_layers);
+    const char *layers = rt_get(rt, r, COL_layers);
     char *end;
     long l = strtol(layers, &end, 10);
     return *layers && !*end && l >= 0 && l < 100000 ? (int)l : -1;
@@ -34,37 +34,39 @@ static void ckpt_name(const char *input, char *out, size_t cap) {
 static int ckpt_index(const rtab *rt, mckpt *c) {
     c->native_kv = NAN;
     c->nll_exact = NAN;
-    for (size_t i = 0; i < c->n; i++) { /* its own attention: projection "model" */
+    for (size_t i = 0; i < c->n; i++) { /* its own attention: projection EVAL_OWN */
         size_t r = c->rows[i];
-        if (!strcmp(rt_get(rt, r, RC_projection), "model") && !isfinite(c->native_kv))
-            c->native_kv = rt_num(rt, r, RC_kv_heads);
+        if (!strcmp(rt_get(rt, r, COL_projection), EVAL_OWN) && !isfinite(c->native_kv))
+            c->native_kv = rt_num(rt, r, COL_kv_heads);
     }
-    for (size_t j = 0; j < c->n && !isfinite(c->native_kv); j++) /* else the most K/V heads of gqa */
-        if (!strcmp(rt_get(rt, c->rows[j], RC_projection), "gqa")) {
-            double kv = rt_num(rt, c->rows[j], RC_kv_heads);
+    /* else the most K/V heads of a scheme that chooses them (gqa) */
+    for (size_t j = 0; j < c->n && !isfinite(c->native_kv); j++)
+        if (proj_knobs(rt_get(rt, c->rows[j], COL_projection)) & KNOB_KV_HEADS) {
+            double kv = rt_num(rt, c->rows[j], COL_kv_heads);
             for (size_t i = j + 1; i < c->n; i++)
-                if (!strcmp(rt_get(rt, c->rows[i], RC_projection), "gqa")) kv = fmax(kv, rt_num(rt, c->rows[i], RC_kv_heads));
+                if (proj_knobs(rt_get(rt, c->rows[i], COL_projection)) & KNOB_KV_HEADS)
+                    kv = fmax(kv, rt_num(rt, c->rows[i], COL_kv_heads));
             c->native_kv = kv;
         }
     for (size_t i = 0; i < c->n && !isfinite(c->nll_exact); i++) {
         size_t r = c->rows[i];
-        if (rt_ok(rt, r)) c->nll_exact = rt_num(rt, r, RC_nll) - rt_num(rt, r, RC_dnll);
+        if (rt_ok(rt, r)) c->nll_exact = rt_num(rt, r, COL_nll) - rt_num(rt, r, COL_dnll);
     }
     c->plane = calloc(c->n ? c->n : 1, sizeof *c->plane);
     if (!c->plane) return -1;
     for (size_t i = 0; i < c->n; i++) {
         size_t r = c->rows[i];
         plane_pt p = {.row = r};
-        if (!rt_ok(rt, r) || !model_uniform(rt, r) || strcmp(rt_get(rt, r, RC_layer), "attention") ||
+        if (!rt_ok(rt, r) || !model_uniform(rt, r) || strcmp(rt_get(rt, r, COL_layer), "attention") ||
             model_family(rt, r, c->native_kv, p.family, sizeof p.family, &p.knob))
             continue;
-        p.x = rt_num(rt, r, RC_cache_bytes);
-        p.y = rt_num(rt, r, RC_dnll);
+        p.x = rt_num(rt, r, COL_cache_bytes);
+        p.y = rt_num(rt, r, COL_dnll);
         if (!(p.x > 0) || !isfinite(p.y)) continue;
-        double sink = rt_num(rt, r, RC_sink);
+        double sink = rt_num(rt, r, COL_sink);
         int dup = 0;
         for (size_t j = 0; j < c->nplane && !dup; j++) {
-            double sj = rt_num(rt, c->plane[j].row, RC_sink);
+            double sj = rt_num(rt, c->plane[j].row, COL_sink);
             dup = !strcmp(c->plane[j].family, p.family) && c->plane[j].knob == p.knob &&
                   (sj == sink || (isnan(sj) && isnan(sink)));
         }
@@ -78,7 +80,7 @@ int mckpts_find(const rtab *rt, mckpt **out, size_t *count) {
     size_t nc = 0;
     for (size_t r = 0; r < rt->t->nrows; r++) {
         if (!rt_regime(rt, r, "model")) continue;
-        const char *in = rt_get(rt, r, RC_input);
+        const char *in = rt_get(rt, r, COL_input);
         size_t i = 0;
         while (i < nc && strcmp(c[i].input, in)) i++;
         if (i == nc) {
@@ -128,7 +130,7 @@ const plane_pt *mckpt_within(const rtab *rt, const mckpt *c, double share) {
     const plane_pt *best = NULL;
     for (size_t i = 0; i < c->nplane; i++) {
         const plane_pt *p = &c->plane[i];
-        if (!strcmp(p->family, "mha") || !(p->y <= share * c->nll_exact)) continue;
+        if (family_reference(p->family) || !(p->y <= share * c->nll_exact)) continue;
         if (!best || p->x < best->x || (p->x == best->x && p->knob < best->knob)) best = p;
     }
     return best;

@@ -13,21 +13,21 @@
 #define WITHIN 0.01
 
 static void setting_of(const rtab *rt, const plane_pt *p, char *out, size_t cap) {
-    family_setting(p->family, p->knob, rt_num(rt, p->row, RC_sink), out, cap);
+    family_setting(p->family, p->knob, rt_family_minor(rt, p->row, p->family), out, cap);
     if (!*out) snprintf(out, cap, "—");
 }
 
 static void plane_table(FILE *f, const rtab *rt, const mckpt *c) {
     fprintf(f, "| method | setting | cache / sequence | ΔNLL ± se (nats/token) | share of NLL | KL | top-1 | within 1%% | "
                "Pareto front |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
-    static const char *const order[] = {"mha", "gqa", "mqa", "mhe-add", "mhe-mul", "topk", "window", "performer", NULL};
     char *done = calloc(c->nplane ? c->nplane : 1, 1);
     if (!done) return;
-    for (int o = 0; o <= 8; o++)
-        for (;;) { /* within a family by increasing knob; then whatever is left */
+    const int ranks = family_ranks();
+    for (int o = 0; o <= ranks; o++) /* the legend's order (family_rank), then whatever is left */
+        for (;;) { /* within a family by increasing knob */
             long best = -1;
             for (size_t j = 0; j < c->nplane; j++)
-                if (!done[j] && (!order[o] || !strcmp(order[o], c->plane[j].family)) &&
+                if (!done[j] && (o == ranks || family_rank(c->plane[j].family) == o) &&
                     (best < 0 || c->plane[j].knob < c->plane[best].knob))
                     best = (long)j;
             if (best < 0) break;
@@ -37,11 +37,11 @@ static void plane_table(FILE *f, const rtab *rt, const mckpt *c) {
             setting_of(rt, p, set, sizeof set);
             fmt_bytes(p->x, cache, sizeof cache);
             fmt_pct(p->y, c->nll_exact, pct, sizeof pct);
-            double s = rt_num(rt, p->row, RC_dnll_se);
+            double s = rt_num(rt, p->row, COL_dnll_se);
             if (isfinite(s)) snprintf(se, sizeof se, " ± %.2g", s);
-            int exact = !strcmp(p->family, "mha");
+            int exact = family_reference(p->family);
             fprintf(f, "| %s | %s | %s | %.3g%s | %s | %.3g | %.3g | %s | %s |\n", exact ? "mha (the model)" : p->family, set,
-                    cache, p->y, se, pct, rt_num(rt, p->row, RC_kl), rt_num(rt, p->row, RC_top1),
+                    cache, p->y, se, pct, rt_num(rt, p->row, COL_kl), rt_num(rt, p->row, COL_top1),
                     !exact && p->y <= WITHIN * c->nll_exact ? "yes" : "", p->front ? "yes" : "");
         }
     free(done);
@@ -54,7 +54,7 @@ static void answer(FILE *f, const rtab *rt, const mckpt *c) {
     if (!best) {
         const plane_pt *near = NULL;
         for (size_t j = 0; j < c->nplane; j++)
-            if (strcmp(c->plane[j].family, "mha") && (!near || c->plane[j].y < near->y)) near = &c->plane[j];
+            if (!family_reference(c->plane[j].family) && (!near || c->plane[j].y < near->y)) near = &c->plane[j];
         if (!near) { fprintf(f, "no approximation was run.\n"); return; }
         char set[64];
         setting_of(rt, near, set, sizeof set);
@@ -68,14 +68,14 @@ static void answer(FILE *f, const rtab *rt, const mckpt *c) {
     setting_of(rt, best, set, sizeof set);
     fmt_pct(best->y, c->nll_exact, pct, sizeof pct);
     fmt_bytes(best->x, cache, sizeof cache);
-    const plane_pt *exact = mckpt_point(c, "mha", 0);
+    const plane_pt *exact = mckpt_point(c, reference_name(), 0);
     fmt_bytes(exact ? exact->x : NAN, full, sizeof full);
     fprintf(f, "%s %s, ΔNLL %.3g (%s of the NLL), the least cache that meets it (%s a sequence; the exact model "
                "holds %s). Also within 1%%:", best->family, set, best->y, pct, cache, full);
     int more = 0;
     for (size_t j = 0; j < c->nplane; j++) {
         const plane_pt *p = &c->plane[j];
-        if (p == best || !strcmp(p->family, "mha") || !(p->y <= WITHIN * c->nll_exact)) continue;
+        if (p == best || family_reference(p->family) || !(p->y <= WITHIN * c->nll_exact)) continue;
         setting_of(rt, p, set, sizeof set);
         fprintf(f, "%s %s %s", more++ ? "," : "", p->family, set);
     }
@@ -93,10 +93,10 @@ static void sensitivity(FILE *f, const rtab *rt, const mckpt *c) {
         int l = model_single_layer(rt, r);
         char fam[48];
         double k;
-        if (l < 0 || !rt_ok(rt, r) || strcmp(rt_get(rt, r, RC_layer), "attention") ||
+        if (l < 0 || !rt_ok(rt, r) || strcmp(rt_get(rt, r, COL_layer), "attention") ||
             model_family(rt, r, c->native_kv, fam, sizeof fam, &k) || !(k > 0))
             continue;
-        if (!*op || (strcmp(op, "topk") && !strcmp(fam, "topk"))) { snprintf(op, sizeof op, "%s", fam); nk = 0; layers = -1; }
+        if (!*op || (!family_keeps_largest(op) && family_keeps_largest(fam))) { snprintf(op, sizeof op, "%s", fam); nk = 0; layers = -1; }
         if (strcmp(op, fam)) continue;
         layers = l > layers ? l : layers;
         size_t j = 0;
@@ -124,9 +124,9 @@ static void sensitivity(FILE *f, const rtab *rt, const mckpt *c) {
                 size_t r = c->rows[i];
                 char fam[48];
                 double k;
-                if (model_single_layer(rt, r) == l && rt_ok(rt, r) && !strcmp(rt_get(rt, r, RC_layer), "attention") &&
+                if (model_single_layer(rt, r) == l && rt_ok(rt, r) && !strcmp(rt_get(rt, r, COL_layer), "attention") &&
                     !model_family(rt, r, c->native_kv, fam, sizeof fam, &k) && !strcmp(fam, op) && k == knobs[j])
-                    v = rt_num(rt, r, RC_dnll);
+                    v = rt_num(rt, r, COL_dnll);
             }
             if (isfinite(v)) fprintf(f, " %.2g |", v);
             else fprintf(f, " — |");
@@ -142,29 +142,29 @@ static void other_rows(FILE *f, const rtab *rt, const mckpt *c) {
         size_t r = c->rows[i];
         if (!rt_ok(rt, r)) continue;
         int per_layer = !model_uniform(rt, r) && model_single_layer(rt, r) < 0;
-        int ffn = strstr(rt_get(rt, r, RC_layer), "ffn") != NULL;
-        int gen = *rt_get(rt, r, RC_gen_tokens) != '\0';
+        int ffn = strstr(rt_get(rt, r, COL_layer), "ffn") != NULL;
+        int gen = *rt_get(rt, r, COL_gen_tokens) != '\0';
         if (!per_layer && !ffn && !gen) continue;
         if (!head++)
             fprintf(f, "\nOther rows (a knob per layer, the feed-forward, generation):\n\n| layer | attention | k | layers | "
                        "ΔNLL | share of NLL | KL | top-1 | cache / sequence | generation | note |\n"
                        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
         char cache[32], gen_txt[96] = "—", note[160];
-        fmt_bytes(rt_num(rt, r, RC_cache_bytes), cache, sizeof cache);
+        fmt_bytes(rt_num(rt, r, COL_cache_bytes), cache, sizeof cache);
         if (gen) {
-            const char *fd = rt_get(rt, r, RC_gen_first_diff);
-            snprintf(gen_txt, sizeof gen_txt, "%s tokens: first differs at %s, %.2g match", rt_get(rt, r, RC_gen_tokens),
-                     *fd ? fd : "none", rt_num(rt, r, RC_gen_match));
+            const char *fd = rt_get(rt, r, COL_gen_first_diff);
+            snprintf(gen_txt, sizeof gen_txt, "%s tokens: first differs at %s, %.2g match", rt_get(rt, r, COL_gen_tokens),
+                     *fd ? fd : "none", rt_num(rt, r, COL_gen_match));
         }
-        snprintf(note, sizeof note, "%s", rt_get(rt, r, RC_note));
+        snprintf(note, sizeof note, "%s", rt_get(rt, r, COL_note));
         note[strcspn(note, ";")] = '\0'; /* the first clause: "plan per-layer: target dnll 0.01" */
         for (char *q = note; *q; q++) if (*q == '|') *q = '/';
-        double d = rt_num(rt, r, RC_dnll);
+        double d = rt_num(rt, r, COL_dnll);
         char pct[32];
         fmt_pct(d, c->nll_exact, pct, sizeof pct);
-        fprintf(f, "| %s | %s | %s | %s | %.3g | %s | %.3g | %.3g | %s | %s | %s |\n", rt_get(rt, r, RC_layer),
-                rt_get(rt, r, RC_attention), *rt_get(rt, r, RC_k) ? rt_get(rt, r, RC_k) : "—", rt_get(rt, r, RC_layers),
-                d, pct, rt_num(rt, r, RC_kl), rt_num(rt, r, RC_top1), cache, gen_txt, note);
+        fprintf(f, "| %s | %s | %s | %s | %.3g | %s | %.3g | %.3g | %s | %s | %s |\n", rt_get(rt, r, COL_layer),
+                rt_get(rt, r, COL_attention), *rt_get(rt, r, COL_k) ? rt_get(rt, r, COL_k) : "—", rt_get(rt, r, COL_layers),
+                d, pct, rt_num(rt, r, COL_kl), rt_num(rt, r, COL_top1), cache, gen_txt, note);
     }
 }
 
@@ -180,8 +180,8 @@ void model_summary(FILE *f, const rtab *rt, const mckpt *c, size_t count) {
                "[per-layer sensitivity](figures/layer_sensitivity.svg).\n");
     for (size_t i = 0; i < count; i++) {
         size_t r0 = c[i].rows[0];
-        fprintf(f, "\n### %s (n %s, %s sequences, exact NLL %.4g nats/token)\n\n", c[i].name, rt_get(rt, r0, RC_n),
-                rt_get(rt, r0, RC_sequences), c[i].nll_exact);
+        fprintf(f, "\n### %s (n %s, %s sequences, exact NLL %.4g nats/token)\n\n", c[i].name, rt_get(rt, r0, COL_n),
+                rt_get(rt, r0, COL_sequences), c[i].nll_exact);
         plane_table(f, rt, &c[i]);
         answer(f, rt, &c[i]);
         sensitivity(f, rt, &c[i]);

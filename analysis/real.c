@@ -18,19 +18,19 @@ static int by_input(const void *a, const void *b) {
 
 const real_layer *layer_of(const data *d, size_t r) {
     for (size_t i = 0; i < d->nlayers; i++)
-        if (!strcmp(d->layers[i].input, fld(d, r, ID_INPUT))) return &d->layers[i];
+        if (!strcmp(d->layers[i].input, fld(d, r, COL_input))) return &d->layers[i];
     return NULL;
 }
 
 /* "layer0" for a real row, else its input */
 const char *input_name(const data *d, size_t r) {
     const real_layer *l = layer_of(d, r);
-    return l ? l->name : fld(d, r, ID_INPUT);
+    return l ? l->name : fld(d, r, COL_input);
 }
 
 /* a synthetic row with a real row's shape */
 static int real_shape(const data *d, size_t q, size_t r) {
-    static const int ids[] = {ID_N, ID_HEADS, ID_D_HEAD, ID_CAUSAL};
+    static const int ids[] = {COL_n, COL_heads, COL_d_head, COL_causal};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
         if (!same_text(fld(d, q, ids[i]), fld(d, r, ids[i]))) return 0;
     return 1;
@@ -52,7 +52,7 @@ int find_real_study(data *d) {
             if (!grown) return -1;
             d->layers = grown;
             l = &d->layers[d->nlayers++];
-            *l = (real_layer){.input = fld(d, r, ID_INPUT), .logit_std = NAN, .entropy = NAN, .twin_std = NAN};
+            *l = (real_layer){.input = fld(d, r, COL_input), .logit_std = NAN, .entropy = NAN, .twin_std = NAN};
         }
         if (!isfinite(l->logit_std)) l->logit_std = num(d, r, d->logit_std);
         if (!isfinite(l->entropy)) l->entropy = num(d, r, d->entropy);
@@ -74,7 +74,7 @@ int find_real_study(data *d) {
         snprintf(l->name, sizeof l->name, "%.*s", (int)(end - start), start);
         double best = log(TWIN_TOL);
         for (size_t q = 0; q < nr && isfinite(l->logit_std) && l->logit_std > 0; q++) {
-            double sd = idnum(d, q, ID_SCORE_STD);
+            double sd = idnum(d, q, COL_score_std);
             if (!in_study(d, q, STUDY_TWIN) || !is_ok(d, q) || !(sd > 0)) continue;
             double dist = fabs(log(sd / l->logit_std));
             if (dist <= best) { best = dist; l->twin_std = sd; }
@@ -91,7 +91,7 @@ int find_real_study(data *d) {
 
 /* r is a row of layer l's twin: the twin study at l's score std */
 int is_twin_of(const data *d, size_t r, const real_layer *l) {
-    double sd = idnum(d, r, ID_SCORE_STD);
+    double sd = idnum(d, r, COL_score_std);
     return in_study(d, r, STUDY_TWIN) && isfinite(l->twin_std) && fabs(sd - l->twin_std) <= 1e-9 * l->twin_std;
 }
 

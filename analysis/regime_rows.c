@@ -9,15 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const rt_names[RC_COUNT] = {
-#define RT_NAME(name) #name,
-    RT_COLUMNS(RT_NAME)
-#undef RT_NAME
-};
-
 void rt_init(rtab *rt, const csv_table *t) {
     rt->t = t;
-    for (int c = 0; c < RC_COUNT; c++) rt->col[c] = table_col(t, rt_names[c]);
+    for (int c = 0; c < COL_COUNT; c++) rt->col[c] = table_col(t, result_column_names[c]);
 }
 
 const char *rt_get(const rtab *rt, size_t r, int c) { return table_get(rt->t, r, rt->col[c]); }
@@ -30,44 +24,49 @@ double rt_num(const rtab *rt, size_t r, int c) {
     return *end ? NAN : v;
 }
 
-int rt_ok(const rtab *rt, size_t r) { return !strcmp(rt_get(rt, r, RC_status), "ok"); }
-int rt_regime(const rtab *rt, size_t r, const char *regime) { return !strcmp(rt_get(rt, r, RC_regime), regime); }
+int rt_ok(const rtab *rt, size_t r) { return !strcmp(rt_get(rt, r, COL_status), "ok"); }
+int rt_regime(const rtab *rt, size_t r, const char *regime) { return !strcmp(rt_get(rt, r, COL_regime), regime); }
 
-int rt_exact_op(const char *a) {
-    return !strcmp(a, "exact") || !strcmp(a, "vanilla") || !strcmp(a, "chunked") || !strcmp(a, "model");
-}
+int rt_exact_op(const char *a) { return op_exact(a); }
 
 /* the knob of an approximate operator's family; 0 for the others */
 static double op_knob(const rtab *rt, size_t r, const char *op) {
-    int c = !strcmp(op, "topk") ? RC_k : !strcmp(op, "window") ? RC_window : !strcmp(op, "performer") ? RC_features : -1;
+    const int c = family_knob_column(op);
     double v = c >= 0 ? rt_num(rt, r, c) : NAN;
     return isfinite(v) ? v : 0;
 }
 
+/* the K/V heads of a projection that chooses them (gqa), else 0 */
+static double proj_knob(const rtab *rt, size_t r, const char *p) {
+    const int c = family_knob_column(p);
+    return c >= 0 ? rt_num(rt, r, c) : 0;
+}
+
 void decode_family(const rtab *rt, size_t r, char *out, size_t cap, double *knob) {
-    const char *a = rt_get(rt, r, RC_attention), *p = rt_get(rt, r, RC_projection);
-    if (!*p) p = "mha";
+    const char *a = rt_get(rt, r, COL_attention), *p = rt_get(rt, r, COL_projection);
+    if (!*p) p = reference_name();
     *knob = 0;
     if (rt_exact_op(a)) {
         snprintf(out, cap, "%s", p);
-        if (!strcmp(p, "gqa")) *knob = rt_num(rt, r, RC_kv_heads);
+        *knob = proj_knob(rt, r, p);
         return;
     }
-    if (!strcmp(p, "mha")) snprintf(out, cap, "%s", a);
+    if (proj_reference(p)) snprintf(out, cap, "%s", a);
     else snprintf(out, cap, "%s+%s", a, p);
     *knob = op_knob(rt, r, a);
 }
 
 int model_family(const rtab *rt, size_t r, double native_kv, char *out, size_t cap, double *knob) {
-    const char *a = rt_get(rt, r, RC_attention), *p = rt_get(rt, r, RC_projection);
-    const char *layer = rt_get(rt, r, RC_layer);
+    const char *a = rt_get(rt, r, COL_attention), *p = rt_get(rt, r, COL_projection);
+    const char *layer = rt_get(rt, r, COL_layer);
     *knob = 0;
     if (strstr(layer, "ffn")) return -1;
-    int native = !*p || !strcmp(p, "model") || !strcmp(p, "mha") ||
-                 (!strcmp(p, "gqa") && rt_num(rt, r, RC_kv_heads) == native_kv);
+    /* the checkpoint's own K/V heads: its own attention, as a scheme that chooses K/V heads gives them */
+    int native = !*p || !strcmp(p, EVAL_OWN) || proj_reference(p) ||
+                 ((proj_knobs(p) & KNOB_KV_HEADS) && rt_num(rt, r, COL_kv_heads) == native_kv);
     if (rt_exact_op(a)) {
-        snprintf(out, cap, "%s", native ? "mha" : p);
-        if (!native && !strcmp(p, "gqa")) *knob = rt_num(rt, r, RC_kv_heads);
+        snprintf(out, cap, "%s", native ? reference_name() : p);
+        if (!native) *knob = proj_knob(rt, r, p);
         return 0;
     }
     if (native) snprintf(out, cap, "%s", a);
@@ -76,16 +75,12 @@ int model_family(const rtab *rt, size_t r, double native_kv, char *out, size_t c
     return 0;
 }
 
-void family_setting(const char *family, double knob, double sink, char *out, size_t cap) {
-    out[0] = '\0';
-    if (knob <= 0) return;
-    if (!strncmp(family, "topk", 4)) snprintf(out, cap, "k=%g", knob);
-    else if (!strncmp(family, "performer", 9)) snprintf(out, cap, "M=%g", knob);
-    else if (!strncmp(family, "window", 6) && sink > 0) snprintf(out, cap, "s=%g w=%g", sink, knob);
-    else if (!strncmp(family, "window", 6)) snprintf(out, cap, "w=%g", knob);
-    else if (!strcmp(family, "gqa")) snprintf(out, cap, "G=%g", knob);
-    else snprintf(out, cap, "%g", knob);
+double rt_family_minor(const rtab *rt, size_t r, const char *family) {
+    const int c = family_minor_column(family);
+    return c >= 0 ? rt_num(rt, r, c) : 0;
 }
+
+int family_ramps(const char *family) { return KNOB_IS_METHOD(family_knob_bit(family)); }
 
 int plane_front(plane_pt *p, size_t n, double floor) {
     double *x = malloc((n ? n : 1) * sizeof *x), *y = malloc((n ? n : 1) * sizeof *y);

@@ -16,26 +16,12 @@
 #include <stdio.h>
 
 #include "csv_table.h"
-
-/* the columns the regimes read (results.h names) */
-#define RT_COLUMNS(X)                                                                   \
-    X(layer) X(attention) X(projection) X(n) X(heads) X(kv_heads) X(d_head) X(d_model) \
-    X(d_ff) X(k) X(chunk) X(features) X(sink) X(window) X(causal) X(score_std)          \
-    X(head_sim) X(input) X(seed) X(threads) X(status) X(time_median_s)                  \
-    X(kernel_peak_bytes) X(workspace_bytes) X(params) X(rel_err) X(topk_mass) X(note)   \
-    X(regime) X(context) X(steps) X(batch) X(cache_bytes) X(step_time_s)                \
-    X(tokens_per_s) X(read_bytes_per_step) X(read_gbps) X(sequences) X(layers) X(nll)   \
-    X(dnll) X(dnll_se) X(kl) X(top1) X(gen_tokens) X(gen_first_diff) X(gen_match)
-enum {
-#define RT_ENUM(name) RC_##name,
-    RT_COLUMNS(RT_ENUM)
-#undef RT_ENUM
-    RC_COUNT
-};
+#include "results.h"
+#include "traits.h"
 
 typedef struct {
     const csv_table *t;
-    int col[RC_COUNT];  /* -1: the file has no such column */
+    int col[COL_COUNT]; /* t's column of each results column (COL_*, results.h); -1: absent */
 } rtab;
 
 void rt_init(rtab *rt, const csv_table *t);
@@ -53,8 +39,12 @@ void decode_family(const rtab *rt, size_t r, char *out, size_t cap, double *knob
  * its own attention (gqa with those heads, "model") is the family "mha",
  * the exact model. -1 for an FFN row (no family of the planes). */
 int model_family(const rtab *rt, size_t r, double native_kv, char *out, size_t cap, double *knob);
-/* "k=64", "G=2", "M=256", "s=4 w=256", "" */
-void family_setting(const char *family, double knob, double sink, char *out, size_t cap);
+
+/* the value of the family operator's minor knob in row r (window's sink), 0: none */
+double rt_family_minor(const rtab *rt, size_t r, const char *family);
+/* a family's knob draws a colour ramp: an operator's knob does, a
+ * projection's (K/V heads) does not */
+int family_ramps(const char *family);
 
 /* a point of a plane */
 typedef struct {

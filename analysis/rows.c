@@ -12,11 +12,46 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const id_names[ID_COUNT] = {
-#define ID_NAME(id, name) #name,
-    ID_COLUMNS(ID_NAME)
-#undef ID_NAME
-};
+/* the identity and knob columns, from the registry once */
+static int id_order[COL_COUNT], id_n;
+static colset ids, knobs, tuning;
+
+static void columns_init(void) {
+    if (id_n) return;
+    int n;
+    const int *pid = point_id_columns(&n);
+    int placed_knobs = 0;
+    for (int c = 0; c < COL_COUNT; c++)
+        for (int i = 0; i < n; i++) ids |= pid[i] == c ? BIT(c) : 0;
+    for (int i = 0; i < KN_COUNT; i++) {
+        const knob_def *k = &knob_defs[i];
+        if (!k->bit || k->column < 0) continue;
+        knobs |= BIT(k->column);
+        if (k->flags & KF_TUNING) tuning |= BIT(k->column);
+    }
+    for (int c = 0; c < COL_COUNT; c++) {
+        if (!(ids & BIT(c))) continue;
+        const knob_def *k = NULL;
+        for (int i = 0; i < KN_COUNT && !k; i++)
+            if (knob_defs[i].column == c && KNOB_IS_METHOD(knob_defs[i].bit)) k = &knob_defs[i];
+        if (!k) { id_order[id_n++] = c; continue; }
+        if (placed_knobs++) continue; /* the method knobs together, in the registry's order */
+        for (int i = 0; i < KN_COUNT; i++)
+            if (KNOB_IS_METHOD(knob_defs[i].bit) && (ids & BIT(knob_defs[i].column)))
+                id_order[id_n++] = knob_defs[i].column;
+    }
+}
+
+const int *id_columns(int *count) {
+    columns_init();
+    *count = id_n;
+    return id_order;
+}
+colset id_cols(void) { columns_init(); return ids; }
+colset knob_cols(void) { columns_init(); return knobs; }
+colset tuning_cols(void) { columns_init(); return tuning; }
+colset shape_cols(void) { return id_cols() & ~knob_cols(); }
+colset method_cols(void) { return BIT(COL_attention) | BIT(COL_projection) | knob_cols(); }
 
 int rs_add(rowset *s, size_t r) {
     if (s->n == s->cap) {
@@ -64,7 +99,7 @@ int data_init(data *d, csv_table *table, const char *path) {
         if (regime_is_prefill(table_get(&d->all, r, regime))) d->t.rows[d->t.nrows++] = d->all.rows[r];
         else d->other_regimes++;
     }
-    for (int c = 0; c < ID_COUNT; c++) d->id[c] = table_col(&d->t, id_names[c]);
+    for (int c = 0; c < COL_COUNT; c++) d->col[c] = table_col(&d->t, result_column_names[c]);
     d->status = table_col(&d->t, "status");
     d->time = table_col(&d->t, "time_median_s");
     d->peak = table_col(&d->t, "kernel_peak_bytes");
@@ -75,7 +110,7 @@ int data_init(data *d, csv_table *table, const char *path) {
     d->logit_std = table_col(&d->t, "logit_std");
     d->entropy = table_col(&d->t, "entropy");
     d->params = table_col(&d->t, "params");
-    if (d->status < 0 || d->id[ID_N] < 0 || d->id[ID_ATTENTION] < 0) return -2;
+    if (d->status < 0 || d->col[COL_n] < 0 || d->col[COL_attention] < 0) return -2;
     if (count_doubled(d) || find_real_study(d)) return -1;
     return 0;
 }
@@ -90,7 +125,7 @@ void data_free(data *d) {
     d->layers = NULL;
 }
 
-const char *fld(const data *d, size_t r, int id) { return table_get(&d->t, r, d->id[id]); }
+const char *fld(const data *d, size_t r, int c) { return table_get(&d->t, r, d->col[c]); }
 
 double num(const data *d, size_t r, int col) {
     const char *s = table_get(&d->t, r, col);
@@ -99,17 +134,17 @@ double num(const data *d, size_t r, int col) {
     double v = strtod(s, &end);
     return *end ? NAN : v;
 }
-double idnum(const data *d, size_t r, int id) { return num(d, r, d->id[id]); }
+double idnum(const data *d, size_t r, int c) { return num(d, r, d->col[c]); }
 
 const char *status_of(const data *d, size_t r) { return table_get(&d->t, r, d->status); }
 int is_ok(const data *d, size_t r) { return !strcmp(status_of(d, r), "ok"); }
 int is_attention(const data *d, size_t r) {
-    const char *l = fld(d, r, ID_LAYER);
-    return !strcmp(l, "attention") || (!*l && *fld(d, r, ID_ATTENTION));
+    const char *l = fld(d, r, COL_layer);
+    return !strcmp(l, "attention") || (!*l && *fld(d, r, COL_attention));
 }
-int is_ffn(const data *d, size_t r) { return !strcmp(fld(d, r, ID_LAYER), "ffn"); }
+int is_ffn(const data *d, size_t r) { return !strcmp(fld(d, r, COL_layer), "ffn"); }
 int is_real(const data *d, size_t r) {
-    const char *in = fld(d, r, ID_INPUT);
+    const char *in = fld(d, r, COL_input);
     return *in && strcmp(in, "synthetic");
 }
 int in_study(const data *d, size_t r, int study) { return d->study && d->study[r] == study; }
@@ -124,8 +159,11 @@ int same_text(const char *a, const char *b) {
     return !strcmp(a, b);
 }
 
-int same_config(const data *d, size_t r, size_t q, unsigned skip, int lenient) {
-    for (int c = 0; c < ID_COUNT; c++) {
+int same_config(const data *d, size_t r, size_t q, colset skip, int lenient) {
+    int n;
+    const int *cols = id_columns(&n);
+    for (int i = 0; i < n; i++) {
+        const int c = cols[i];
         if (skip & BIT(c)) continue;
         const char *b = fld(d, q, c);
         if (lenient && !*b) continue;
@@ -134,24 +172,17 @@ int same_config(const data *d, size_t r, size_t q, unsigned skip, int lenient) {
     return 1;
 }
 
-/* the identity columns that are a method's (or projection's) knob in the
- * registry (knobs.h: an entry with a KNOB_* bit), and set in the row; a
- * projection's knob (kv_heads: every projection records its K/V heads, only
- * some choose them) only where the row's scheme reads it */
-unsigned row_knob_cols(const data *d, size_t r) {
-    unsigned bits = 0;
-    for (int c = 0; c < ID_COUNT; c++) {
-        if (!(KNOB_BITS & BIT(c)) || !*fld(d, r, c)) continue;
-        const int col = result_column_find(id_names[c]);
-        for (int i = 0; i < KN_COUNT; i++) {
-            const knob_def *k = &knob_defs[i];
-            if (k->column != col || !k->bit) continue;
-            if (k->bit == KNOB_KV_HEADS &&
-                (is_ffn(d, r) || !knob_applies(i, OPTS_RUN, fld(d, r, ID_ATTENTION), fld(d, r, ID_PROJECTION))))
-                break;
-            bits |= BIT(c);
-            break;
-        }
+/* a projection's knob (kv_heads: every projection records its K/V heads,
+ * only some choose them) counts only where the row's scheme reads it */
+colset row_knob_cols(const data *d, size_t r) {
+    colset bits = 0;
+    for (int i = 0; i < KN_COUNT; i++) {
+        const knob_def *k = &knob_defs[i];
+        if (!k->bit || k->column < 0 || !*fld(d, r, k->column)) continue;
+        if (!KNOB_IS_METHOD(k->bit) &&
+            (is_ffn(d, r) || !knob_applies(i, OPTS_RUN, fld(d, r, COL_attention), fld(d, r, COL_projection))))
+            continue;
+        bits |= BIT(k->column);
     }
     return bits;
 }

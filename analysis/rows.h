@@ -12,46 +12,43 @@
 #define ROWS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "csv_table.h"
+#include "results.h"
 
-/* the columns that make a configuration (results columns); a column added
- * here that is not in SHAPE_BITS is a knob (row_knob_cols) */
-#define ID_COLUMNS(X)                                                          \
-    X(LAYER, layer) X(ATTENTION, attention) X(PROJECTION, projection) X(N, n)  \
-    X(HEADS, heads) X(KV_HEADS, kv_heads) X(D_HEAD, d_head) X(D_MODEL, d_model) \
-    X(D_FF, d_ff) X(K, k) X(CHUNK, chunk) X(FEATURES, features)                \
-    X(SINK, sink) X(WINDOW, window)                                            \
-    X(CAUSAL, causal) X(SCORE_STD, score_std) X(HEAD_SIM, head_sim)            \
-    X(INPUT, input) X(SEED, seed) X(THREADS, threads)
-enum {
-#define ID_ENUM(id, name) ID_##id,
-    ID_COLUMNS(ID_ENUM)
-#undef ID_ENUM
-    ID_COUNT
-};
-extern const char *const id_names[ID_COUNT];
-#define BIT(id) (1u << (id))
+/* a set of results columns (COL_*, results.h): column c is BIT(c) */
+typedef uint64_t colset;
+#define BIT(c) ((colset)1 << (c))
+_Static_assert(COL_COUNT <= 64, "a colset holds every results column");
+
+/* The columns that make a configuration: the point identity's (bench/
+ * point_id.c: the layer and the column of every registry entry that
+ * identifies a point, knobs.h KF_ID), in the results' order but for the
+ * method knobs, which stand together in knob_list.h's order at the first
+ * one's place. *count gets how many. */
+const int *id_columns(int *count);
+colset id_cols(void);
+/* every knob column: the registry entries a method or projection scheme
+ * reads (knobs.h: an entry with a KNOB_* bit) */
+colset knob_cols(void);
+/* the knobs that change only speed and memory, never the result (KF_TUNING: chunk) */
+colset tuning_cols(void);
 /* the identity columns that are not a method's knobs: what it runs on */
-#define SHAPE_BITS                                                                             \
-    (BIT(ID_LAYER) | BIT(ID_ATTENTION) | BIT(ID_PROJECTION) | BIT(ID_N) | BIT(ID_HEADS) |      \
-     BIT(ID_D_HEAD) | BIT(ID_D_MODEL) | BIT(ID_D_FF) | BIT(ID_CAUSAL) | BIT(ID_SCORE_STD) |    \
-     BIT(ID_HEAD_SIM) | BIT(ID_INPUT) | BIT(ID_SEED) | BIT(ID_THREADS))
-/* every knob column: the identity columns outside SHAPE_BITS */
-#define KNOB_BITS (((1u << ID_COUNT) - 1) & ~SHAPE_BITS)
+colset shape_cols(void);
 /* a method and its knobs: what tells the points of one study apart */
-#define METHOD_BITS (BIT(ID_ATTENTION) | BIT(ID_PROJECTION) | KNOB_BITS)
+colset method_cols(void);
 /* the knobs that tell a real layer's rows from its synthetic twin's */
-#define INPUT_COLS (BIT(ID_INPUT) | BIT(ID_SCORE_STD) | BIT(ID_HEAD_SIM) | BIT(ID_D_MODEL))
+#define INPUT_COLS (BIT(COL_input) | BIT(COL_score_std) | BIT(COL_head_sim) | BIT(COL_d_model))
 
 /* a page; a measured kernel peak within NOISE_PAGES of zero is below what
  * resident-set growth resolves, and the counted workspace stands for it */
 #define PAGE 4096.0
 #define NOISE_PAGES 4
 /* the projection every error is measured against (docs/DESIGN.md, the error
- * columns) and the quadratic-memory baseline of the crossovers */
-#define REF_PROJECTION "mha"
-#define BASELINE "vanilla"
+ * columns) and the quadratic-memory baseline of the crossovers: the table
+ * entries flagged PROJ_REFERENCE and ATTN_BASELINE (traits.h: proj_reference,
+ * op_baseline) */
 
 /* a captured layer: the rows of one input directory */
 typedef struct {
@@ -68,7 +65,7 @@ typedef struct {
     csv_table all;              /* every row of the file (owned) */
     csv_table t;                /* a view: the prefill rows (rows point into all) */
     const char *path;
-    int id[ID_COUNT];           /* t's column of each ID_* (-1: absent) */
+    int col[COL_COUNT];         /* t's column of each results column COL_* (-1: absent) */
     int status, time, peak, ws, rel_err, topk_mass, note, logit_std, entropy, params;
     char *study;                /* STUDY_* per row of t */
     size_t doubled;             /* rows that repeat an earlier row's point (point_id) */
@@ -92,9 +89,9 @@ typedef struct {
 } rowset;
 int rs_add(rowset *s, size_t r);  /* 0, or -1 */
 
-const char *fld(const data *d, size_t r, int id);
+const char *fld(const data *d, size_t r, int col);  /* the row's COL_* field, "" where absent */
 double num(const data *d, size_t r, int col);  /* NAN where empty or not a number */
-double idnum(const data *d, size_t r, int id);
+double idnum(const data *d, size_t r, int col);     /* num of a COL_* */
 const char *status_of(const data *d, size_t r);
 int is_ok(const data *d, size_t r);
 int is_attention(const data *d, size_t r);
@@ -107,12 +104,11 @@ int is_unknown_method(const data *d, size_t r);
 int same_text(const char *a, const char *b);
 /* rows r and q agree on every identity column outside `skip`; with
  * `lenient`, a column empty in q matches anything */
-int same_config(const data *d, size_t r, size_t q, unsigned skip, int lenient);
+int same_config(const data *d, size_t r, size_t q, colset skip, int lenient);
 
-/* The knob columns of row r (ID_* bits): the identity columns outside
- * SHAPE_BITS that the row fills, K/V heads only where its projection reads
- * them. The one place that says what a knob is; a knob registry replaces it. */
-unsigned row_knob_cols(const data *d, size_t r);
+/* The knob columns of row r: the knob columns (knob_cols) that the row
+ * fills, a projection's knob (K/V heads) only where its scheme reads it. */
+colset row_knob_cols(const data *d, size_t r);
 
 /* The memory a conclusion uses for row r: the measured kernel peak, or,
  * where that is within NOISE_PAGES pages of zero, the counted workspace

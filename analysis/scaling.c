@@ -1,6 +1,7 @@
 /* scaling.c — studies, slices and the n-scaling fits (scaling.h). */
 #include "scaling.h"
 #include "fit.h"
+#include "knobs.h"
 #include "labels.h"
 
 #include <math.h>
@@ -8,11 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-void slice(const data *d, rowset *s, unsigned free_cols) {
-    int order[ID_COUNT], no = 0;
-    order[no++] = ID_N;
-    for (int c = 0; c < ID_COUNT; c++)
-        if (c != ID_N) order[no++] = c;
+void slice(const data *d, rowset *s, colset free_cols) {
+    int nid, order[COL_COUNT], no = 0;
+    const int *ids = id_columns(&nid);
+    order[no++] = COL_n;
+    for (int i = 0; i < nid; i++)
+        if (ids[i] != COL_n) order[no++] = ids[i];
     for (int oi = 0; oi < no; oi++) {
         int c = order[oi];
         if (free_cols & BIT(c)) continue;
@@ -23,7 +25,7 @@ void slice(const data *d, rowset *s, unsigned free_cols) {
             size_t count = 0;
             for (size_t j = 0; j < s->n; j++) count += same_text(v, fld(d, s->r[j], c));
             int better = count > best_count ||
-                         (count == best_count && c == ID_N && best != (size_t)-1 &&
+                         (count == best_count && c == COL_n && best != (size_t)-1 &&
                           idnum(d, s->r[i], c) > idnum(d, best, c));
             if (better) { best = s->r[i]; best_count = count; }
         }
@@ -37,18 +39,30 @@ void slice(const data *d, rowset *s, unsigned free_cols) {
     }
 }
 
-void study_text(const data *d, const rowset *s, unsigned skip, char *out, size_t cap) {
+void study_text(const data *d, const rowset *s, colset skip, char *out, size_t cap) {
+    /* the shape, the method knobs (-1: each as "NAME %s", the registry's order), the input */
     static const struct { int id; const char *fmt; } parts[] = {
-        {ID_N, "n = %s"}, {ID_HEADS, "%s heads"}, {ID_D_HEAD, "d_head %s"}, {ID_D_MODEL, "d_model %s"},
-        {ID_D_FF, "d_ff %s"}, {ID_K, "k %s"}, {ID_CHUNK, "chunk %s"}, {ID_FEATURES, "m %s"},
-        {ID_SINK, "sink %s"}, {ID_WINDOW, "window %s"},
-        {ID_SCORE_STD, "score std %s"}, {ID_HEAD_SIM, "head sim %s"}, {ID_PROJECTION, "%s"},
+        {COL_n, "n = %s"}, {COL_heads, "%s heads"}, {COL_d_head, "d_head %s"}, {COL_d_model, "d_model %s"},
+        {COL_d_ff, "d_ff %s"}, {-1, NULL}, {COL_score_std, "score std %s"}, {COL_head_sim, "head sim %s"},
+        {COL_projection, "%s"},
     };
+    int ids[COL_COUNT + 16], nids = 0;
+    const char *fmts[COL_COUNT + 16];
+    char knob_fmt[KN_COUNT][40];
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        if (parts[i].id >= 0) { ids[nids] = parts[i].id; fmts[nids++] = parts[i].fmt; continue; }
+        for (int k = 0; k < KN_COUNT; k++)
+            if (KNOB_IS_METHOD(knob_defs[k].bit) && knob_defs[k].column >= 0) {
+                snprintf(knob_fmt[k], sizeof knob_fmt[k], "%s %%s", knob_defs[k].name);
+                ids[nids] = knob_defs[k].column;
+                fmts[nids++] = knob_fmt[k];
+            }
+    }
     size_t len = 0;
     out[0] = '\0';
     if (!s->n) return;
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0] && len < cap; i++) {
-        int id = parts[i].id;
+    for (int i = 0; i < nids && len < cap; i++) {
+        int id = ids[i];
         if (skip & BIT(id)) continue;
         const char *v = "";
         int same = 1;
@@ -60,10 +74,10 @@ void study_text(const data *d, const rowset *s, unsigned skip, char *out, size_t
         }
         if (!*v || !same) continue;
         if (len) len += (size_t)snprintf(out + len, cap - len, ", ");
-        if (len < cap) len += (size_t)snprintf(out + len, cap - len, parts[i].fmt, v);
+        if (len < cap) len += (size_t)snprintf(out + len, cap - len, fmts[i], v);
     }
     int causal = 0;
-    for (size_t j = 0; j < s->n; j++) causal |= idnum(d, s->r[j], ID_CAUSAL) == 1;
+    for (size_t j = 0; j < s->n; j++) causal |= idnum(d, s->r[j], COL_causal) == 1;
     if (causal && len < cap) snprintf(out + len, cap - len, "%scausal", len ? ", " : "");
 }
 
@@ -91,7 +105,7 @@ static int group_configs(const data *d, config **out, size_t *nout) {
     for (size_t r = 0; r < d->t.nrows; r++) {
         if (!is_ok(d, r)) continue;
         size_t i = 0;
-        while (i < nc && !same_config(d, c[i].first, r, BIT(ID_N), 0)) i++;
+        while (i < nc && !same_config(d, c[i].first, r, BIT(COL_n), 0)) i++;
         if (i == nc) {
             if (nc == cap) {
                 cap = cap ? 2 * cap : 32;
@@ -111,7 +125,7 @@ static int group_configs(const data *d, config **out, size_t *nout) {
         if (!x || !y) { free(x); free(y); goto nomem; }
         for (size_t j = 0; j < m; j++) {
             size_t r = g->ok.r[j];
-            x[j] = idnum(d, r, ID_N);
+            x[j] = idnum(d, r, COL_n);
             int counted;
             y[j] = row_memory(d, r, &counted);
             g->counted += counted;
@@ -151,11 +165,11 @@ static size_t scaling_picks(const data *d, const config *c, size_t nc, size_t *p
         if (c[i].distinct_n < 3) continue;
         char li[300], lj[300];
         method_label(d, c[i].first, li, 200);
-        knob_label(d, c[i].first, KNOB_BITS, li + strlen(li), 100);
+        knob_label(d, c[i].first, knob_cols(), li + strlen(li), 100);
         size_t j = 0;
         for (; j < np; j++) {
             method_label(d, c[pick[j]].first, lj, 200);
-            knob_label(d, c[pick[j]].first, KNOB_BITS, lj + strlen(lj), 100);
+            knob_label(d, c[pick[j]].first, knob_cols(), lj + strlen(lj), 100);
             if (!strcmp(li, lj) && is_ffn(d, c[i].first) == is_ffn(d, c[pick[j]].first)) break;
         }
         if (j == np) pick[np++] = i;

@@ -12,9 +12,9 @@
  * first, the most common non-empty value is kept (ties: the larger n, else
  * the one met first); rows where the column is empty pass, since it does
  * not apply to them (chunked has no k). */
-void slice(const data *d, rowset *s, unsigned free_cols);
+void slice(const data *d, rowset *s, colset free_cols);
 /* "n = 4096, 8 heads, d_head 64, score std 4": the fixed knobs of a study */
-void study_text(const data *d, const rowset *s, unsigned skip, char *out, size_t cap);
+void study_text(const data *d, const rowset *s, colset skip, char *out, size_t cap);
 /* the ok rows of the synthetic study that `keep` takes */
 void rows_where(const data *d, rowset *s, int (*keep)(const data *, size_t));
 /* the ok rows of the real layers and of their twins that `keep` takes */

@@ -9,6 +9,7 @@
 #include "labels.h"
 #include "results.h"
 #include "summary.h"
+#include "traits.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -66,11 +67,11 @@ static void summary_scaling(FILE *f, const data *d, const scaling *sc) {
         if (g->distinct_n < 3) continue;
         char label[200], knobs[100], fixed[300], a[32], b[32], t[32], cnt[32] = "";
         method_label(d, g->first, label, sizeof label);
-        knob_label(d, g->first, KNOB_BITS, knobs, sizeof knobs);
-        study_text(d, &g->ok, BIT(ID_N) | METHOD_BITS, fixed, sizeof fixed);
+        knob_label(d, g->first, knob_cols(), knobs, sizeof knobs);
+        study_text(d, &g->ok, BIT(COL_n) | method_cols(), fixed, sizeof fixed);
         double lo = INFINITY, hi = 0;
         for (size_t j = 0; j < g->ok.n; j++) {
-            double n = idnum(d, g->ok.r[j], ID_N);
+            double n = idnum(d, g->ok.r[j], COL_n);
             lo = fmin(lo, n);
             hi = fmax(hi, n);
         }
@@ -91,17 +92,17 @@ static void summary_crossovers(FILE *f, const data *d, const scaling *sc) {
                "the same heads, sizes and input at every larger n compared; an n where %s "
                "did not run counts as a win.\n\n"
                "| method | knobs | n compared | memory | memory (workspace) | time |\n"
-               "| --- | --- | --- | --- | --- | --- |\n", BASELINE, BASELINE, BASELINE);
+               "| --- | --- | --- | --- | --- | --- |\n", baseline_name(), baseline_name(), baseline_name());
     size_t shown = 0;
     for (size_t i = 0; i < sc->np; i++) {
         const config *g = &sc->c[sc->pick[i]];
-        if (!is_attention(d, g->first) || !strcmp(fld(d, g->first, ID_ATTENTION), BASELINE)) continue;
+        if (!is_attention(d, g->first) || op_baseline(fld(d, g->first, COL_attention))) continue;
         versus v;
         compare_with_baseline(d, g, &v);
         if (!v.count) continue;
         char label[200], knobs[100], mp[32], mw[32], mt[32];
         method_label(d, g->first, label, sizeof label);
-        knob_label(d, g->first, KNOB_BITS, knobs, sizeof knobs);
+        knob_label(d, g->first, knob_cols(), knobs, sizeof knobs);
         fmt_from(crossover(&v, v.beat_peak), mp, sizeof mp);
         fmt_from(crossover(&v, v.beat_ws), mw, sizeof mw);
         fmt_from(crossover(&v, v.beat_time), mt, sizeof mt);
@@ -109,7 +110,7 @@ static void summary_crossovers(FILE *f, const data *d, const scaling *sc) {
                 v.n[v.count - 1], v.count, mp, mw, mt);
         shown++;
     }
-    if (!shown) fprintf(f, "| (no n-scaling rows beside %s) | | | | | |\n", BASELINE);
+    if (!shown) fprintf(f, "| (no n-scaling rows beside %s) | | | | | |\n", baseline_name());
 }
 
 static int summary_pareto(FILE *f, const data *d) {
@@ -126,15 +127,15 @@ static int summary_pareto(FILE *f, const data *d) {
         const pareto_group *g = &gs[k];
         rowset rs = {g->rows, g->m, g->m};
         char fixed[300];
-        study_text(d, &rs, BIT(ID_N) | BIT(ID_SCORE_STD) | METHOD_BITS | BIT(ID_D_MODEL), fixed, sizeof fixed);
+        study_text(d, &rs, BIT(COL_n) | BIT(COL_score_std) | method_cols() | BIT(COL_d_model), fixed, sizeof fixed);
         for (size_t i = 0; i < g->nf; i++) {
             size_t j = g->front[i], q = g->rows[j];
             char label[200], knobs[100], mb[32];
             method_label(d, q, label, sizeof label);
-            knob_label(d, q, KNOB_BITS, knobs, sizeof knobs);
+            knob_label(d, q, knob_cols(), knobs, sizeof knobs);
             fmt_bytes(g->mem[j], mb, sizeof mb);
-            fprintf(f, "| %s | %s | %s | %s | %s | %s%s | %.3g |\n", fld(d, q, ID_N),
-                    *fld(d, q, ID_SCORE_STD) ? fld(d, q, ID_SCORE_STD) : input_name(d, q), i ? "" : fixed, label,
+            fprintf(f, "| %s | %s | %s | %s | %s | %s%s | %.3g |\n", fld(d, q, COL_n),
+                    *fld(d, q, COL_score_std) ? fld(d, q, COL_score_std) : input_name(d, q), i ? "" : fixed, label,
                     *knobs ? knobs + 1 : "", mb, g->counted[j] ? "*" : "", g->err[j]);
         }
     }
@@ -151,11 +152,11 @@ static void summary_not_run(FILE *f, const data *d) {
         if (!shown++) fprintf(f, "| status | method | knobs | n | note |\n| --- | --- | --- | --- | --- |\n");
         char label[200], knobs[100], note[300];
         method_label(d, r, label, sizeof label);
-        knob_label(d, r, KNOB_BITS, knobs, sizeof knobs);
+        knob_label(d, r, knob_cols(), knobs, sizeof knobs);
         snprintf(note, sizeof note, "%s", table_get(&d->t, r, d->note));
         for (char *p = note; *p; p++) if (*p == '|') *p = '/';
         fprintf(f, "| %s | %s | %s | %s | %s |\n", status_of(d, r), label, *knobs ? knobs + 1 : "",
-                fld(d, r, ID_N), note);
+                fld(d, r, COL_n), note);
     }
     if (!shown) fprintf(f, "Every row is ok.\n");
     if (d->doubled) /* a point is one row: more is a doubled sweep */

@@ -5,6 +5,7 @@
 #include "compare.h"
 #include "labels.h"
 #include "summary.h"
+#include "traits.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -15,8 +16,8 @@
 static const double BEST_N = 2048, BEST_STD = 4;
 
 static int keep_mha_err(const data *d, size_t r) {
-    const char *p = fld(d, r, ID_PROJECTION);
-    return is_attention(d, r) && (!*p || !strcmp(p, REF_PROJECTION)) && num(d, r, d->rel_err) >= 0;
+    const char *p = fld(d, r, COL_projection);
+    return is_attention(d, r) && (!*p || proj_reference(p)) && num(d, r, d->rel_err) >= 0;
 }
 
 /* keeps the rows of s whose column id is the value nearest want (log distance) */
@@ -62,19 +63,20 @@ static void fmt_ratio(double a, double b, char *out, size_t cap) {
 void summary_methods(FILE *f, const data *d) {
     rowset s = {0};
     rows_where(d, &s, keep_mha_err);
-    double n = keep_nearest(d, &s, ID_N, BEST_N), sd = keep_nearest(d, &s, ID_SCORE_STD, BEST_STD);
-    slice(d, &s, METHOD_BITS);
+    double n = keep_nearest(d, &s, COL_n, BEST_N), sd = keep_nearest(d, &s, COL_score_std, BEST_STD);
+    slice(d, &s, method_cols());
     long base = -1, exact = -1;
     for (size_t i = 0; i < s.n && base < 0; i++)
-        if (!strcmp(fld(d, s.r[i], ID_ATTENTION), BASELINE)) base = (long)s.r[i];
+        if (op_baseline(fld(d, s.r[i], COL_attention))) base = (long)s.r[i];
     double limit = base >= 0 ? row_memory(d, (size_t)base, NULL) : INFINITY;
-    exact = best_of(d, &s, "chunked", limit);
+    const char *base_name = baseline_name(), *lin = exact_linear_name();
+    exact = best_of(d, &s, lin, limit);
     fprintf(f, "## Each method at its best setting\n\n"
                "At n = %g, score std %g (the nearest the rows hold to 2048 and 4), each method's setting with "
                "the least error among those that use less memory than %s (for %s: its own row), beside exact "
-               "chunked attention. Memory as above.\n\n"
-               "| method | setting | rel_err | time | memory | time vs chunked | memory vs chunked | in words |\n"
-               "| --- | --- | --- | --- | --- | --- | --- | --- |\n", n, sd, BASELINE, BASELINE);
+               "%s attention. Memory as above.\n\n"
+               "| method | setting | rel_err | time | memory | time vs %s | memory vs %s | in words |\n"
+               "| --- | --- | --- | --- | --- | --- | --- | --- |\n", n, sd, base_name, base_name, lin, lin, lin);
     char done[16][200];
     size_t nd = 0, shown = 0;
     for (size_t i = 0; i < s.n && nd < 16; i++) {
@@ -84,10 +86,10 @@ void summary_methods(FILE *f, const data *d) {
         for (size_t j = 0; j < nd; j++) seen |= !strcmp(done[j], m);
         if (seen) continue;
         snprintf(done[nd++], sizeof done[0], "%s", m);
-        long r = !strcmp(m, BASELINE) ? base : best_of(d, &s, m, limit);
+        long r = op_baseline(m) ? base : best_of(d, &s, m, limit);
         if (r < 0) continue;
         char knobs[100], mb[32], tr[32], mr[32], words[300];
-        knob_label(d, (size_t)r, KNOB_BITS, knobs, sizeof knobs);
+        knob_label(d, (size_t)r, knob_cols(), knobs, sizeof knobs);
         double e = num(d, (size_t)r, d->rel_err), t = num(d, (size_t)r, d->time);
         int counted;
         double mem = row_memory(d, (size_t)r, &counted);
@@ -98,8 +100,8 @@ void summary_methods(FILE *f, const data *d) {
         if (e < 1e-5) snprintf(words, sizeof words, "exact (float32 rounding)");
         else snprintf(words, sizeof words, "off by %.2g%% of the output's norm", 100 * e);
         if (exact >= 0 && r != exact && isfinite(t / et))
-            snprintf(words + strlen(words), sizeof words - strlen(words), ", %s and %s than chunked",
-                     t < et ? "faster" : "slower", mem < em ? "less memory" : "more memory");
+            snprintf(words + strlen(words), sizeof words - strlen(words), ", %s and %s than %s",
+                     t < et ? "faster" : "slower", mem < em ? "less memory" : "more memory", lin);
         fprintf(f, "| %s | %s | %.3g | %.3g s | %s%s | %s | %s | %s |\n", m, *knobs ? knobs + 1 : "(none)", e, t, mb,
                 counted ? "*" : "", tr, mr, words);
         shown++;
@@ -110,32 +112,32 @@ void summary_methods(FILE *f, const data *d) {
 }
 
 static int keep_projection(const data *d, size_t r) {
-    const char *p = fld(d, r, ID_PROJECTION);
-    return is_attention(d, r) && *p && strcmp(p, REF_PROJECTION) && num(d, r, d->rel_err) >= 0;
+    const char *p = fld(d, r, COL_projection);
+    return is_attention(d, r) && *p && !proj_reference(p) && num(d, r, d->rel_err) >= 0;
 }
 
 /* the K/V cache bytes per token of a row's projection: 2 * kv_heads *
  * d_head float32; the MHE schemes store one shared K, V (the heads differ
  * by an embedding applied on use) */
 static double cache_per_token(const data *d, size_t r) {
-    double kv = idnum(d, r, ID_KV_HEADS), dh = idnum(d, r, ID_D_HEAD);
-    if (!strncmp(fld(d, r, ID_PROJECTION), "mhe", 3)) kv = 1;
+    double kv = idnum(d, r, COL_kv_heads), dh = idnum(d, r, COL_d_head);
+    if (proj_embeds(fld(d, r, COL_projection))) kv = 1;
     return 2 * kv * dh * 4;
 }
 
 void summary_projections(FILE *f, const data *d) {
     rowset s = {0};
     rows_where(d, &s, keep_projection);
-    slice(d, &s, BIT(ID_PROJECTION) | BIT(ID_KV_HEADS) | BIT(ID_HEAD_SIM) | BIT(ID_D_MODEL));
+    slice(d, &s, BIT(COL_projection) | BIT(COL_kv_heads) | BIT(COL_head_sim) | BIT(COL_d_model));
     fprintf(f, "\n## Projection schemes\n\n");
     if (!s.n) { fprintf(f, "No rows of the projection schemes.\n"); free(s.r); return; }
     static const double sims[] = {0, 0.5, 0.9, 0.99, 1};
     enum { NS = sizeof sims / sizeof sims[0] };
     size_t r0 = s.r[0];
-    double heads = idnum(d, r0, ID_HEADS), dh = idnum(d, r0, ID_D_HEAD), dm = idnum(d, r0, ID_D_MODEL);
+    double heads = idnum(d, r0, COL_heads), dh = idnum(d, r0, COL_d_head), dm = idnum(d, r0, COL_d_model);
     double mha_params = 3 * dm * heads * dh, mha_cache = 2 * heads * dh * 4;
     char ctx[300];
-    study_text(d, &s, BIT(ID_HEAD_SIM) | BIT(ID_PROJECTION) | BIT(ID_KV_HEADS), ctx, sizeof ctx);
+    study_text(d, &s, BIT(COL_head_sim) | BIT(COL_projection) | BIT(COL_kv_heads), ctx, sizeof ctx);
     fprintf(f, "Against MHA (%g heads, d_head %g, d_model %g: %.0f Q/K/V parameters, %.0f bytes of K/V cache per "
                "token): each scheme's parameters and cache per token, and its rel_err against MHA as the heads' "
                "weights go from independent (head sim 0) to identical (1); %s.\n\n"
@@ -161,7 +163,7 @@ void summary_projections(FILE *f, const data *d) {
             for (size_t j = 0; j < s.n; j++) {
                 char mj[200];
                 method_label(d, s.r[j], mj, sizeof mj);
-                if (!strcmp(mj, m) && fabs(idnum(d, s.r[j], ID_HEAD_SIM) - sims[k]) < 1e-9) e = num(d, s.r[j], d->rel_err);
+                if (!strcmp(mj, m) && fabs(idnum(d, s.r[j], COL_head_sim) - sims[k]) < 1e-9) e = num(d, s.r[j], d->rel_err);
             }
             if (isfinite(e)) fprintf(f, " %.3g |", e);
             else fprintf(f, " — |");
@@ -183,11 +185,11 @@ static int keep_ffn(const data *d, size_t r) { return is_ffn(d, r) && num(d, r, 
 void summary_ffn(FILE *f, const data *d) {
     rowset s = {0};
     rows_where(d, &s, keep_ffn);
-    slice(d, &s, BIT(ID_ATTENTION) | BIT(ID_K) | BIT(ID_D_FF));
+    slice(d, &s, BIT(COL_attention) | BIT(COL_k) | BIT(COL_d_ff));
     fprintf(f, "\n## Top-k feed-forward\n\n");
     if (!s.n) { fprintf(f, "No rows of the feed-forward layer.\n"); free(s.r); return; }
     char ctx[300];
-    study_text(d, &s, BIT(ID_K) | BIT(ID_D_FF), ctx, sizeof ctx);
+    study_text(d, &s, BIT(COL_k) | BIT(COL_d_ff), ctx, sizeof ctx);
     fprintf(f, "The feed-forward layer keeping only the k largest hidden (ReLU) units per token, beside the "
                "dense layer of the same d_ff (%s): rel_err, the ReLU mass the kept units hold, time and memory "
                "(as above) and both against the dense layer.\n\n"
@@ -197,15 +199,15 @@ void summary_ffn(FILE *f, const data *d) {
     for (size_t a = 0; a < s.n; a++)
         for (size_t b = a + 1; b < s.n; b++) {
             size_t x = s.r[a], y = s.r[b];
-            double kx = *fld(d, x, ID_K) ? idnum(d, x, ID_K) : 0, ky = *fld(d, y, ID_K) ? idnum(d, y, ID_K) : 0;
-            double fx = idnum(d, x, ID_D_FF), fy = idnum(d, y, ID_D_FF);
+            double kx = *fld(d, x, COL_k) ? idnum(d, x, COL_k) : 0, ky = *fld(d, y, COL_k) ? idnum(d, y, COL_k) : 0;
+            double fx = idnum(d, x, COL_d_ff), fy = idnum(d, y, COL_d_ff);
             if (fy < fx || (fy == fx && ky < kx)) { s.r[a] = y; s.r[b] = x; }
         }
     for (size_t i = 0; i < s.n; i++) {
         size_t r = s.r[i];
         long dense = -1;
         for (size_t j = 0; j < s.n && dense < 0; j++)
-            if (!*fld(d, s.r[j], ID_K) && idnum(d, s.r[j], ID_D_FF) == idnum(d, r, ID_D_FF)) dense = (long)s.r[j];
+            if (!*fld(d, s.r[j], COL_k) && idnum(d, s.r[j], COL_d_ff) == idnum(d, r, COL_d_ff)) dense = (long)s.r[j];
         double t = num(d, r, d->time), mass = num(d, r, d->topk_mass);
         int counted;
         double mem = row_memory(d, r, &counted);
@@ -214,8 +216,8 @@ void summary_ffn(FILE *f, const data *d) {
         fmt_ratio(t, dense >= 0 ? num(d, (size_t)dense, d->time) : NAN, tr, sizeof tr);
         fmt_ratio(mem, dense >= 0 ? row_memory(d, (size_t)dense, NULL) : NAN, mr, sizeof mr);
         if (isfinite(mass)) snprintf(ms, sizeof ms, "%.3g", mass);
-        fprintf(f, "| %s | %s | %.3g | %s | %.3g s | %s | %s%s | %s |\n", fld(d, r, ID_D_FF),
-                *fld(d, r, ID_K) ? fld(d, r, ID_K) : "dense", num(d, r, d->rel_err), ms, t, tr, mb,
+        fprintf(f, "| %s | %s | %.3g | %s | %.3g s | %s | %s%s | %s |\n", fld(d, r, COL_d_ff),
+                *fld(d, r, COL_k) ? fld(d, r, COL_k) : "dense", num(d, r, d->rel_err), ms, t, tr, mb,
                 counted ? "*" : "", mr);
     }
     free(s.r);

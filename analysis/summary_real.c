@@ -16,7 +16,7 @@ static const double REAL_KS[] = {8, 32, 64};
 
 /* the value of knob `id` nearest `want` among the ok real rows of methods
  * that read `mask`; NAN where there are none */
-static double real_knob_nearest(const data *d, unsigned mask, int id, double want) {
+static double real_knob_nearest(const data *d, colset mask, int id, double want) {
     double best = NAN;
     for (size_t r = 0; r < d->t.nrows; r++) {
         double v = idnum(d, r, id);
@@ -29,11 +29,11 @@ static double real_knob_nearest(const data *d, unsigned mask, int id, double wan
 
 /* an ok row of layer l for a method reading `mask` at knob id = v, one with
  * a twin where there is one; -1 where there is none. *twin: its twin or -1 */
-static long real_row_at(const data *d, const real_layer *l, unsigned mask, int id, double v, long *twin) {
+static long real_row_at(const data *d, const real_layer *l, colset mask, int id, double v, long *twin) {
     long found = -1;
     *twin = -1;
     for (size_t r = 0; r < d->t.nrows && isfinite(v); r++) {
-        if (!in_study(d, r, STUDY_REAL) || !is_ok(d, r) || strcmp(fld(d, r, ID_INPUT), l->input) ||
+        if (!in_study(d, r, STUDY_REAL) || !is_ok(d, r) || strcmp(fld(d, r, COL_input), l->input) ||
             !(row_knob_cols(d, r) & mask) || idnum(d, r, id) != v)
             continue;
         if (found < 0) found = (long)r;
@@ -66,7 +66,7 @@ static void summary_real_k(FILE *f, const data *d) {
     double ks[sizeof REAL_KS / sizeof REAL_KS[0]];
     size_t nk = 0;
     for (size_t i = 0; i < sizeof REAL_KS / sizeof REAL_KS[0]; i++) {
-        double k = real_knob_nearest(d, BIT(ID_K), ID_K, REAL_KS[i]);
+        double k = real_knob_nearest(d, BIT(COL_k), COL_k, REAL_KS[i]);
         if (isfinite(k) && (!nk || ks[nk - 1] != k)) ks[nk++] = k;
     }
     if (!nk) return;
@@ -79,7 +79,7 @@ static void summary_real_k(FILE *f, const data *d) {
         const real_layer *l = &d->layers[i];
         fprintf(f, "| %s (%.3g) |", l->name, l->logit_std);
         for (size_t j = 0; j < nk; j++) {
-            long twin, r = real_row_at(d, l, BIT(ID_K), ID_K, ks[j], &twin);
+            long twin, r = real_row_at(d, l, BIT(COL_k), COL_k, ks[j], &twin);
             char a[64], b[64];
             fmt_err_mass(d, r, a, sizeof a);
             fmt_err_mass(d, twin, b, sizeof b);
@@ -91,11 +91,11 @@ static void summary_real_k(FILE *f, const data *d) {
 
 void summary_real(FILE *f, const data *d) {
     if (!d->nlayers) return;
-    double k = real_knob_nearest(d, BIT(ID_K), ID_K, REAL_K);
-    double m = real_knob_nearest(d, BIT(ID_FEATURES), ID_FEATURES, REAL_FEATURES);
+    double k = real_knob_nearest(d, BIT(COL_k), COL_k, REAL_K);
+    double m = real_knob_nearest(d, BIT(COL_features), COL_features, REAL_FEATURES);
     size_t r0 = 0;
     while (r0 < d->t.nrows && !(in_study(d, r0, STUDY_REAL) && is_ok(d, r0))) r0++;
-    const char *n = fld(d, r0, ID_N), *h = fld(d, r0, ID_HEADS), *dh = fld(d, r0, ID_D_HEAD);
+    const char *n = fld(d, r0, COL_n), *h = fld(d, r0, COL_heads), *dh = fld(d, r0, COL_d_head);
     fprintf(f, "\n## Real attention beside its synthetic twins\n\n"
                "Each real layer (rows whose `input` is a directory of q, k, v, such as a layer that "
                "`attnbench capture` wrote) beside its synthetic twin: synthetic input of the same shape "
@@ -109,13 +109,13 @@ void summary_real(FILE *f, const data *d) {
                "top-k rel_err real / twin | ratio | top-k kept mass real / twin | "
                "Performer rel_err real / twin | ratio |\n"
                "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
-            n, h, dh, idnum(d, r0, ID_CAUSAL) == 1 ? ", causal" : "", k, m);
+            n, h, dh, idnum(d, r0, COL_causal) == 1 ? ", causal" : "", k, m);
     double log_k = 0, log_m = 0;
     int count_k = 0, count_m = 0;
     for (size_t i = 0; i < d->nlayers; i++) {
         const real_layer *l = &d->layers[i];
         long tk, tm;
-        long rk = real_row_at(d, l, BIT(ID_K), ID_K, k, &tk), rm = real_row_at(d, l, BIT(ID_FEATURES), ID_FEATURES, m, &tm);
+        long rk = real_row_at(d, l, BIT(COL_k), COL_k, k, &tk), rm = real_row_at(d, l, BIT(COL_features), COL_features, m, &tm);
         char twin[120] = "none near", ek[80], mass[80], em[80];
         if (isfinite(l->twin_std)) {
             long q = rk >= 0 ? tk : rm >= 0 ? tm : -1;

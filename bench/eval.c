@@ -137,12 +137,12 @@ static int configure(eval_run *r) {
     const llama_config *c = &r->md.c;
     eval_sub *e = &r->e;
     r->attention_name = o->attention;
-    if (!options_given(o, "attention")) r->attention_name = options_given(o, "projection") ? "vanilla" : "model";
-    if (strcmp(r->attention_name, "model") != 0) {
+    if (!options_given(o, "attention")) r->attention_name = options_given(o, "projection") ? "vanilla" : EVAL_OWN;
+    if (strcmp(r->attention_name, EVAL_OWN) != 0) {
         e->op = attn_method_find(r->attention_name);
         if (!e->op) return bad_input(cmd, "unknown --attention '%s' (model, or an operator of attnbench run --help)", r->attention_name);
     }
-    r->projection_name = options_given(o, "projection") ? o->projection : e->op ? "gqa" : "model";
+    r->projection_name = options_given(o, "projection") ? o->projection : e->op ? "gqa" : EVAL_OWN;
     if (e->op) {
         e->ps = proj_scheme_find(r->projection_name);
         if (!e->ps) return bad_input(cmd, "unknown --projection '%s' (see attnbench run --help)", r->projection_name);
@@ -205,8 +205,8 @@ static void fill_identity(result_row *row, eval_run *r, const eval_sub *e) {
     const attn_method *m = e->op;
     row_set(row, COL_regime, "model");
     row_set(row, COL_layer, "%s", e->ffn_k && m ? "attention+ffn" : e->ffn_k ? "ffn" : "attention");
-    row_set(row, COL_attention, "%s", m ? m->name : "model");
-    row_set(row, COL_projection, "%s", m ? e->ps->name : "model");
+    row_set(row, COL_attention, "%s", m ? m->name : EVAL_OWN);
+    row_set(row, COL_projection, "%s", m ? e->ps->name : EVAL_OWN);
     row_set(row, COL_n, "%zu", n);
     row_set(row, COL_heads, "%d", c->n_heads);
     row_set(row, COL_kv_heads, "%zu", m ? e->kv : (size_t)c->n_kv_heads);
@@ -215,7 +215,7 @@ static void fill_identity(result_row *row, eval_run *r, const eval_sub *e) {
     row_set(row, COL_d_ff, "%d", c->hidden_dim);
     if (m && r->nsub) {
         for (int i = 0; i < KN_COUNT; i++) /* the registry's method knobs that the operator reads */
-            if ((m->knobs & knob_defs[i].bit) && knob_defs[i].bit < KNOB_KV_HEADS && knob_defs[i].column >= 0)
+            if ((m->knobs & knob_defs[i].bit) && KNOB_IS_METHOD(knob_defs[i].bit) && knob_defs[i].column >= 0)
                 set_knob_column(row, knob_defs[i].column, r, e, knob_attn_offset(knob_defs[i].bit));
     }
     /* the feed-forward's knob: its kept units (k of an ffn row, as `ffn` rows hold it) */

@@ -14,6 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* the attention and projection columns of a row of the checkpoint's own
+ * attention (nothing substituted) */
+#define EVAL_OWN "model"
+
 /* what is substituted, layer by layer */
 typedef struct {
     const llama_model *md;

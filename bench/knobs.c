@@ -15,12 +15,12 @@ const knob_def knob_defs[KN_COUNT] = {
 #undef KNOB_DEF
 };
 
-/* a method's knob bit i is the i-th size_t of attn_knobs (attention.h) */
-_Static_assert(offsetof(attn_knobs, k) == 0 * sizeof(size_t), "KNOB_K is attn_knobs' field 0");
-_Static_assert(offsetof(attn_knobs, chunk) == 1 * sizeof(size_t), "KNOB_CHUNK is field 1");
-_Static_assert(offsetof(attn_knobs, features) == 2 * sizeof(size_t), "KNOB_FEATURES is field 2");
-_Static_assert(offsetof(attn_knobs, sink) == 3 * sizeof(size_t), "KNOB_SINK is field 3");
-_Static_assert(offsetof(attn_knobs, window) == 4 * sizeof(size_t), "KNOB_WINDOW is field 4");
+/* a method knob's bit i is attn_knobs' i-th size_t (attention.h) */
+#define KNOB_AT_INDEX(A, ID, field, ...)                                                                     \
+    _Static_assert(offsetof(attn_knobs, field) == ATTN_KNOB_INDEX_##ID * sizeof(size_t), #field " is field " \
+                                                                                          "i of attn_knobs");
+ATTN_KNOB_LIST(KNOB_AT_INDEX, )
+#undef KNOB_AT_INDEX
 _Static_assert(C_RUN == 1u << OPTS_RUN && C_FFN == 1u << OPTS_FFN && C_CAP == 1u << OPTS_CAPTURE &&
                C_EVAL == 1u << OPTS_EVAL && C_DEC == 1u << OPTS_DECODE, "C_* bits are opts_kind bits");
 
@@ -30,9 +30,9 @@ int knob_find(const char *name) {
     return -1;
 }
 
-/* the attn_knobs field of a method knob (bit below KNOB_KV_HEADS), or NULL */
+/* the attn_knobs field of a method knob, or NULL */
 size_t *knob_field(attn_knobs *kn, unsigned bit) {
-    if (!bit || bit >= KNOB_KV_HEADS || (bit & (bit - 1))) return NULL;
+    if (!KNOB_IS_METHOD(bit)) return NULL;
     return (size_t *)kn + __builtin_ctz(bit);
 }
 
@@ -54,11 +54,11 @@ int knob_applies(int knob, int cmd, const char *attention, const char *projectio
     const knob_def *k = &knob_defs[knob];
     if (!(k->commands & (1u << cmd))) return 0;
     if (!k->bit) return 1;
-    if (k->bit == KNOB_KV_HEADS) {
+    if (!KNOB_IS_METHOD(k->bit)) { /* a projection scheme's knob */
         run_options d;
         options_defaults(&d, (opts_kind)cmd);
         const proj_scheme *p = proj_scheme_find(projection ? projection : d.projection);
-        return p && (p->knobs & KNOB_KV_HEADS);
+        return p && (p->knobs & k->bit);
     }
     return (knob_method_bits(cmd, attention) & k->bit) != 0;
 }
@@ -78,7 +78,7 @@ int knobs_check_read(const run_options *o, int cmd, unsigned reads, const char *
                      char *err, size_t cap) {
     for (int i = 0; i < KN_COUNT; i++) {
         const knob_def *k = &knob_defs[i];
-        if (!k->bit || k->bit == KNOB_KV_HEADS || !(k->commands & (1u << cmd))) continue;
+        if (!KNOB_IS_METHOD(k->bit) || !(k->commands & (1u << cmd))) continue;
         if (!options_given(o, k->name)) continue;
         if (!(reads & k->bit)) {
             snprintf(err, cap, "--%s is not read by --%s %s", k->name, flag, method);
@@ -107,7 +107,7 @@ int knobs_resolve(const run_options *o, int cmd, const attn_method *m, const att
 }
 
 void knobs_clear_unread(attn_knobs *kn, unsigned reads) {
-    for (unsigned bit = 1; bit < KNOB_KV_HEADS; bit <<= 1)
+    for (unsigned bit = 1; bit & KNOB_METHOD_ALL; bit <<= 1)
         if (!(reads & bit)) *knob_field(kn, bit) = 0;
 }
 

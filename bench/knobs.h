@@ -3,11 +3,12 @@
  * The option parser (options.c), `--help`, the spec language (spec.c: its
  * SK_* are these KN_*), the CSV columns a knob fills, run/ffn/decode/eval's
  * knob filling (knobs_fill), the point identity (point_id.c), the sweep
- * planner and the analysis's knob labels all iterate this list. Adding a
- * knob: one line here (and its field in run_options, options.h; a method's
- * knob also its field in attn_knobs and its KNOB_* bit, attention.h) plus its
- * use in the kernel. A method's defaults and checks are the method's own
- * (attn_method.resolve), not here.
+ * planner and the analysis's knob columns and labels all iterate this list.
+ * Adding a knob: one line here and its field in run_options (options.h). A
+ * method's knob is instead one line of ATTN_KNOB_LIST (kernels/knob_list.h),
+ * which makes its entry here, its run_options and attn_knobs fields and its
+ * KNOB_* bit, plus its use in the kernel. A method's defaults and checks are
+ * the method's own (attn_method.resolve), not here.
  *
  * X(ID, name, type, field, commands, lists, column, bit, flags, label, min, max, help)
  *   name     option (--name) and spec key
@@ -20,7 +21,8 @@
  *   bit      the KNOB_* bit a method (or projection) must read, 0: every one
  *   flags    KF_SPEC: a spec may set it; KF_ID: its column identifies a
  *            point; KF_FIXED: an input's files fix it (or it is for
- *            synthetic input only)
+ *            synthetic input only); KF_TUNING, KF_MINOR: a method knob's
+ *            role (knob_list.h)
  *   label    the figures' short name of its value ("k", "C", "M"), or NULL
  *   min, max range of a KT_SIZE value given on the line (0, 0: none; a
  *            method's knob: checked once the method is known to read it,
@@ -42,9 +44,14 @@ typedef enum { KT_NAME, KT_SIZE, KT_U64, KT_REAL, KT_FLAG } knob_type;
 
 /* the commands (bit i: opts_kind i of options.h) */
 enum { C_RUN = 1u << 0, C_FFN = 1u << 1, C_CAP = 1u << 2, C_EVAL = 1u << 3, C_DEC = 1u << 4 };
-enum { KF_SPEC = 1u << 0, KF_ID = 1u << 1, KF_FIXED = 1u << 2 };
+enum { KF_SPEC = 1u << 0, KF_ID = 1u << 1, KF_FIXED = 1u << 2, KF_TUNING = 1u << 3, KF_MINOR = 1u << 4 };
 
 #define KN_BIG 2147483647u /* 2^31-1: BLAS takes int sizes */
+
+/* a method knob's entry, from its line of ATTN_KNOB_LIST (kernels/knob_list.h):
+ * option, field and column all named as the attn_knobs field, a size */
+#define KNOB_OF_METHOD(X, ID, field, cmds, lists, flags, label, min, max, test, help) \
+    X(ID, #field, KT_SIZE, field, cmds, lists, COL_##field, KNOB_##ID, flags, label, min, max, help)
 
 /* clang-format off */
 #define KNOB_REGISTRY(X)                                                                                            \
@@ -87,16 +94,7 @@ enum { KF_SPEC = 1u << 0, KF_ID = 1u << 1, KF_FIXED = 1u << 2 };
       "sequences decoded together, a cache each (default 1)")                                                    \
     X(KV_HEADS, "kv-heads", KT_SIZE, kv_heads, C_RUN | C_EVAL | C_DEC, 0, COL_kv_heads, KNOB_KV_HEADS, KF_SPEC | KF_ID, "G", 1, 65536, \
       "key/value heads of gqa (divides heads)")                                                                  \
-    X(K, "k", KT_SIZE, k, C_RUN | C_FFN | C_DEC | C_EVAL, C_EVAL, COL_k, KNOB_K, KF_SPEC | KF_ID, "k", 0, 0,     \
-      "top-k: keys kept per query (default min(64, n); ffn: units, min(256, d_ff))")                             \
-    X(CHUNK, "chunk", KT_SIZE, chunk, C_RUN | C_FFN | C_EVAL, C_EVAL, COL_chunk, KNOB_CHUNK, KF_SPEC | KF_ID, "C", 1, KN_BIG, \
-      "query (and key) block size (default 256)")                                                                \
-    X(FEATURES, "features", KT_SIZE, features, C_RUN | C_DEC | C_EVAL, C_EVAL, COL_features, KNOB_FEATURES, KF_SPEC | KF_ID, "M", 1, 1048576, \
-      "Performer random features (default ceil(d_head ln d_head))")                                              \
-    X(SINK, "sink", KT_SIZE, sink, C_RUN | C_DEC | C_EVAL, C_EVAL, COL_sink, KNOB_SINK, KF_SPEC | KF_ID, "s", 0, 0, \
-      "window: the first keys every query sees (default 4)")                                                     \
-    X(WINDOW, "window", KT_SIZE, window, C_RUN | C_DEC | C_EVAL, C_EVAL, COL_window, KNOB_WINDOW, KF_SPEC | KF_ID, "w", 0, 0, \
-      "window: the nearest keys a query sees, the most recent when causal (default 256)")                        \
+    ATTN_KNOB_LIST(KNOB_OF_METHOD, X) /* k, chunk, features, sink, window: kernels/knob_list.h */           \
     X(LAYERS, "layers", KT_NAME, layers, C_EVAL, 0, COL_layers, 0, KF_SPEC | KF_ID, NULL, 0, 0,                      \
       "substituted layers: all (default) or a list, e.g. 0,2,4")                                                 \
     X(SEQUENCES, "sequences", KT_SIZE, sequences, C_EVAL, 0, COL_sequences, 0, KF_SPEC | KF_ID, NULL, 1, KN_BIG,     \
@@ -164,7 +162,7 @@ typedef struct run_options run_options; /* options.h */
  * attn_methods[] (ffn: ffn_methods[]); 0 for a name not in the tables */
 unsigned knob_method_bits(int cmd, const char *attention);
 /* the attn_knobs field of a method knob bit (bit i is attn_knobs' i-th
- * size_t), or NULL (0, KNOB_KV_HEADS) */
+ * size_t), or NULL (0, a projection scheme's bit) */
 size_t *knob_field(attn_knobs *kn, unsigned bit);
 size_t knob_attn_offset(unsigned bit); /* its offset in attn_knobs */
 /* attn_knobs from the options: each method knob as given, or

@@ -24,6 +24,7 @@ static const command commands[] = {
     {"eval", cmd_eval, "eval --llama2c CKPT [options]   one model-level configuration, one CSV row"},
     {"decode", cmd_decode, "decode [options]         one decoding configuration, one CSV row"},
     {"env-get", cmd_env_get, "env-get KEY FILE         one key of a .env sidecar (for scripts)"},
+    {"point-key", cmd_point_key, "point-key CSV            each row's point identity, a line each (for scripts)"},
     {NULL, NULL, NULL},
 };
 

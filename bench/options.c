@@ -80,7 +80,7 @@ static int parse_size(const knob_def *d, const char *val, unsigned long long *v,
     if (*end) return err_line(err, cap, "--%s '%s': expected a non-negative integer", d->name, val);
     if (errno == ERANGE || (d->type == KT_SIZE && *v > SIZE_MAX)) return err_line(err, cap, "--%s '%s': too large", d->name, val);
     /* a method knob's range: after the check that the method reads it (knobs.c) */
-    const int method_knob = d->bit && d->bit != KNOB_KV_HEADS;
+    const int method_knob = KNOB_IS_METHOD(d->bit);
     if (d->type == KT_SIZE && d->max && !method_knob && (*v < d->min || *v > d->max))
         return err_line(err, cap, "--%s %llu: must be %zu..%zu", d->name, *v, d->min, d->max);
     return 0;

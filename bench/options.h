@@ -12,7 +12,10 @@
 
 struct run_options {
     const char *attention, *projection;
-    size_t n, heads, kv_heads, d_head, d_model, d_ff, k, chunk, features;
+    size_t n, heads, kv_heads, d_head, d_model, d_ff;
+#define OPTS_KNOB_FIELD(A, ID, field, ...) size_t field;
+    ATTN_KNOB_LIST(OPTS_KNOB_FIELD, ) /* the method knobs: k, chunk, features, sink, window */
+#undef OPTS_KNOB_FIELD
     int causal;
     double score_std, head_sim;
     uint64_t seed;
@@ -24,7 +27,7 @@ struct run_options {
     const char *layers, *ffn, *text, *tokenizer; /* eval */
     size_t ffn_k, sequences, generate;
     double target_dnll, target_kl;
-    size_t context, steps, batch, sink, window;  /* decode; sink, window: run too */
+    size_t context, steps, batch;                /* decode */
     int probe;                                   /* decode */
     unsigned char given[KN_COUNT];  /* given[KN_x]: --x was on the line */
     const char *list[KN_COUNT];     /* a knob given as a list (eval: "8,16,32"), as text */

@@ -1,6 +1,8 @@
 /* point_id.c — the identity of a point (see point_id.h). */
 #include "point_id.h"
 #include "knobs.h"
+#include "commands.h"
+#include "options.h"
 #include "readfile.h"
 
 #include <errno.h>
@@ -25,6 +27,12 @@ static void id_cols_init(void) {
         if ((knob_defs[i].flags & KF_ID) && c >= 0 && !seen[c]) { seen[c] = 1; id_cols[n++] = c; }
     }
     NID = n;
+}
+
+const int *point_id_columns(int *count) {
+    id_cols_init();
+    *count = NID;
+    return id_cols;
 }
 
 /* one value as the key holds it: integers exactly, other numbers to the six
@@ -84,6 +92,34 @@ char *point_id_table_row(const csv_table *t, size_t r, const int colmap[COL_COUN
     const char *f[COL_COUNT];
     for (int c = 0; c < COL_COUNT; c++) f[c] = table_get(t, r, colmap[c]);
     return point_id_fields(f);
+}
+
+int cmd_point_key(int argc, char **argv) {
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf("usage: attnbench point-key CSV\n\n"
+               "Prints the point identity of each row of the results CSV, one line per row in\n"
+               "the file's order, its values joined by '|': the key resume, merge and analyze\n"
+               "know a point by (for scripts: two files hold the same points when their sorted\n"
+               "keys are equal).\n"
+               "exit status: 0 printed; 1 out of memory; 2 CSV cannot be read.\n");
+        return 0;
+    }
+    if (argc != 2) return bad_input("point-key", "usage: attnbench point-key CSV");
+    csv_table t;
+    char err[4200];
+    if (table_read(argv[1], &t, err, sizeof err)) return bad_input("point-key", "%s", err);
+    int colmap[COL_COUNT], rc = 0;
+    point_id_colmap(&t, colmap);
+    for (size_t r = 0; r < t.nrows && !rc; r++) {
+        char *key = point_id_table_row(&t, r, colmap);
+        if (!key) { rc = 1; break; }
+        for (char *c = key; *c; c++)
+            if (*c == '\x1f') *c = '|';
+        printf("%s\n", key);
+        free(key);
+    }
+    table_free(&t);
+    return rc;
 }
 
 /* ---- the set -------------------------------------------------------------- */

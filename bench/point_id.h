@@ -14,6 +14,10 @@
 
 /* The identity key of a row given as fields by results column (COL_*; a NULL
  * field is empty). The caller frees; NULL when out of memory. */
+/* the columns of the identity (COL_*): the layer, then the column of every
+ * registry entry that identifies a point (knobs.h KF_ID), each once; *count
+ * gets how many */
+const int *point_id_columns(int *count);
 char *point_id_fields(const char *const field[COL_COUNT]);
 char *point_id_row(const result_row *r);
 

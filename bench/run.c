@@ -189,7 +189,7 @@ int cmd_run(int argc, char **argv) {
             }
         }
         o.n = in.n; o.heads = in.heads; o.d_head = in.d_head; o.d_model = in.d_model;
-        if (!in.layer_form && strcmp(ps->name, "mha") != 0) {
+        if (!in.layer_form && !(ps->flags & PROJ_REFERENCE)) { /* only MHA takes q, k, v as they are */
             input_free(&in);
             return bad_input(cmd, "--projection %s needs the layer form (x.npy, wq.npy, wk.npy, wv.npy); %s holds q, k, v", ps->name, o.input);
         }

@@ -77,7 +77,7 @@ char *canonical_value(int knob, const char *text, const char **why) {
         /* the registry's range, as `run` checks it on its command line (a
          * method's knob is checked once the method is known to read it) */
         const knob_def *d = &knob_defs[knob];
-        const int method_knob = d->bit && d->bit != KNOB_KV_HEADS;
+        const int method_knob = KNOB_IS_METHOD(d->bit);
         if (d->type == KT_SIZE && d->max && !method_knob && (v < d->min || v > d->max)) {
             static _Thread_local char range[64];
             snprintf(range, sizeof range, "a whole number in %zu..%zu", d->min, d->max);

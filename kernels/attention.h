@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "knob_list.h"
+
 /* ---- return codes ---------------------------------------------------- */
 enum {
     ATTN_OK = 0,
@@ -74,25 +76,39 @@ typedef struct {
     int causal;       /* query i sees keys 0..i only */
 } attn_shape;
 
+/* the knobs a method reads: one size_t per line of ATTN_KNOB_LIST
+ * (knob_list.h: top-k's k, the block size chunk, Performer's features, the
+ * window's sink and window), in its order, then the seed and threads */
+#define ATTN_KNOB_FIELD(A, ID, field, ...) size_t field;
 typedef struct {
-    size_t k;         /* top-k: keys kept per query */
-    size_t chunk;     /* query (and key) block size */
-    size_t features;  /* Performer: random features M */
-    size_t sink;      /* window: the first `sink` keys every query sees */
-    size_t window;    /* window: the `window` nearest keys (most recent when causal) */
+    ATTN_KNOB_LIST(ATTN_KNOB_FIELD, )
     uint64_t seed;    /* for methods that draw random numbers */
     size_t threads;   /* threads the kernel may use (0 or 1: the calling thread
                        * only); workspace formulas count per-thread scratch */
 } attn_knobs;
+#undef ATTN_KNOB_FIELD
 
 /* a knob the user left to the method: its resolve() hook puts the method's
  * default there (0 cannot mean "default": sink 0 is a valid window) */
 #define ATTN_KNOB_UNSET SIZE_MAX
 
 /* which knobs a method (or projection scheme) reads: the harness validates,
- * records and sweeps only these (bench/knobs.h names each bit's option) */
-enum { KNOB_K = 1u << 0, KNOB_CHUNK = 1u << 1, KNOB_FEATURES = 1u << 2, KNOB_SINK = 1u << 3,
-       KNOB_WINDOW = 1u << 4, KNOB_KV_HEADS = 1u << 5 };
+ * records and sweeps only these (bench/knobs.h names each bit's option).
+ * A method knob's bit is its line's index in ATTN_KNOB_LIST, which is also
+ * its field's index in attn_knobs; a projection scheme's knobs take the
+ * bits from KNOB_PROJ_FIRST up, so the two never meet. */
+#define ATTN_KNOB_INDEX(A, ID, ...) ATTN_KNOB_INDEX_##ID,
+enum { ATTN_KNOB_LIST(ATTN_KNOB_INDEX, ) ATTN_KNOB_COUNT };
+#undef ATTN_KNOB_INDEX
+#define ATTN_KNOB_BIT(A, ID, ...) KNOB_##ID = 1u << ATTN_KNOB_INDEX_##ID,
+enum { ATTN_KNOB_LIST(ATTN_KNOB_BIT, ) KNOB_METHOD_ALL = (1u << ATTN_KNOB_COUNT) - 1 };
+#undef ATTN_KNOB_BIT
+enum { KNOB_PROJ_FIRST = 16, KNOB_KV_HEADS = 1u << KNOB_PROJ_FIRST };
+_Static_assert((int)ATTN_KNOB_COUNT <= (int)KNOB_PROJ_FIRST, "the method knobs' bits stay below the projection schemes'");
+_Static_assert(sizeof(size_t) * ATTN_KNOB_COUNT + sizeof(uint64_t) + sizeof(size_t) == sizeof(attn_knobs),
+               "attn_knobs holds one size_t per method knob, then seed and threads");
+/* bit is one method knob's bit (not a projection's, not 0, not several) */
+#define KNOB_IS_METHOD(bit) ((bit) && !((bit) & ~(unsigned)KNOB_METHOD_ALL) && !((bit) & ((bit) - 1)))
 
 /* the statistic a method's float64 reference reports in the topk_mass column */
 enum {
@@ -100,6 +116,15 @@ enum {
     ATTN_MASS_LARGEST,    /* the probability carried by the kn->k largest of each row
                            * (reference_attention's own pass: ref_opts.topk) */
     ATTN_MASS_KEPT,       /* the probability on the set the method keeps: kept_mass() */
+};
+
+/* what a method is, for those who compare methods (the analysis): never
+ * its name (attn_method.flags; ffn_method.flags takes ATTN_EXACT too) */
+enum {
+    ATTN_EXACT = 1u << 0,     /* exact attention whatever its knobs (its exact limit is
+                               * the knobs as given): vanilla, chunked; ffn exact */
+    ATTN_BASELINE = 1u << 1,  /* the quadratic-memory baseline every crossover and
+                               * memory slope is set against: vanilla */
 };
 
 /* q: (heads, n, d_head); k, v: (kv_heads, n, d_head); out: (heads, n, d_head) */
@@ -135,6 +160,7 @@ typedef struct {
      * reference must be at most exact_tol */
     int (*exact_limit)(const attn_shape *s, attn_knobs *kn);
     double exact_tol;
+    unsigned flags;        /* ATTN_EXACT, ATTN_BASELINE: what the analysis asks of it */
 } attn_method;
 
 extern const attn_method attn_methods[];   /* terminated by a {NULL} entry */
@@ -152,6 +178,13 @@ typedef int (*proj_fn)(const proj_shape *s, const float *x,
                        const float *wq, const float *wk, const float *wv,
                        float *q, float *k, float *v, workspace *ws);
 
+/* proj_scheme.flags */
+enum {
+    PROJ_REFERENCE = 1u << 0, /* the projection every error is measured against: mha */
+    PROJ_EMBED = 1u << 1,     /* one shared Q, K, V projection and a head embedding per
+                               * head: a cache holds one K, V (mhe-add, mhe-mul) */
+};
+
 typedef struct {
     const char *name;      /* --projection NAME */
     const char *summary;
@@ -166,6 +199,7 @@ typedef struct {
      * q, k, v must be within exact_tol (rel_err; 0: bitwise) of mha's */
     int (*exact_limit)(size_t heads, size_t *kv_heads_opt);
     double exact_tol;
+    unsigned flags;        /* PROJ_REFERENCE, PROJ_EMBED: what the analysis asks of it */
 } proj_scheme;
 
 extern const proj_scheme proj_schemes[];   /* terminated by a {NULL} entry */

@@ -8,31 +8,32 @@
 /* One line per method: name, summary, the KNOB_* it reads, its knob rules
  * (defaults and checks: the program knows no method's defaults), the
  * statistic its reference reports (ATTN_MASS_*, and the hook for KEPT), the
- * kernel, its flops and workspace formulas, its exact limit. */
+ * kernel, its flops and workspace formulas, its exact limit, its flags
+ * (attention.h: what the analysis asks of it instead of its name). */
 const attn_method attn_methods[] = {
-    /* name        summary  knobs  resolve  mass  kept_mass  forward  flops  workspace_bytes  exact_limit  exact_tol */
-    {"vanilla", "exact; materialises the (heads, n, n) scores", 0, resolve_none, ATTN_MASS_NONE, NULL, vanilla_forward, exact_flops, vanilla_workspace, exact_as_is, 1e-6},
-    {"chunked", "exact; query x key blocks, online softmax, linear memory", KNOB_CHUNK, chunked_resolve, ATTN_MASS_NONE, NULL, chunked_forward, exact_flops, chunked_workspace, exact_as_is, 1e-6},
-    {"topk", "per query the k largest scores only; queries in chunks, linear memory", KNOB_K | KNOB_CHUNK, topk_resolve, ATTN_MASS_LARGEST, NULL, topk_forward, topk_flops, topk_workspace, topk_exact_limit, 1e-6},
-    {"performer", "FAVOR+; M positive orthogonal random features, linear memory", KNOB_FEATURES, performer_resolve, ATTN_MASS_NONE, NULL, performer_forward, performer_flops, performer_workspace, exact_none, 0},
-    {"window", "attention sinks + sliding window: the first sink keys and the window nearest; linear memory", KNOB_SINK | KNOB_WINDOW, window_resolve, ATTN_MASS_KEPT, window_kept_mass, window_forward, window_flops, window_workspace, window_exact_limit, 1e-6},
-    {NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0},
+    /* name        summary  knobs  resolve  mass  kept_mass  forward  flops  workspace_bytes  exact_limit  exact_tol  flags */
+    {"vanilla", "exact; materialises the (heads, n, n) scores", 0, resolve_none, ATTN_MASS_NONE, NULL, vanilla_forward, exact_flops, vanilla_workspace, exact_as_is, 1e-6, ATTN_EXACT | ATTN_BASELINE},
+    {"chunked", "exact; query x key blocks, online softmax, linear memory", KNOB_CHUNK, chunked_resolve, ATTN_MASS_NONE, NULL, chunked_forward, exact_flops, chunked_workspace, exact_as_is, 1e-6, ATTN_EXACT},
+    {"topk", "per query the k largest scores only; queries in chunks, linear memory", KNOB_K | KNOB_CHUNK, topk_resolve, ATTN_MASS_LARGEST, NULL, topk_forward, topk_flops, topk_workspace, topk_exact_limit, 1e-6, 0},
+    {"performer", "FAVOR+; M positive orthogonal random features, linear memory", KNOB_FEATURES, performer_resolve, ATTN_MASS_NONE, NULL, performer_forward, performer_flops, performer_workspace, exact_none, 0, 0},
+    {"window", "attention sinks + sliding window: the first sink keys and the window nearest; linear memory", KNOB_SINK | KNOB_WINDOW, window_resolve, ATTN_MASS_KEPT, window_kept_mass, window_forward, window_flops, window_workspace, window_exact_limit, 1e-6, 0},
+    {NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0, 0},
 };
 
 const proj_scheme proj_schemes[] = {
-    {"mha", "one Q, K, V projection per head", 0, mha_project, mha_kv_heads, mha_params, proj_exact_as_is, 0},
-    {"mqa", "one K, V head shared by all query heads (mean of the MHA K, V)", 0, gqa_project, mqa_kv_heads, gqa_params, proj_exact_none, 0},
-    {"gqa", "--kv-heads G K, V heads, each the mean of its group's MHA K, V", KNOB_KV_HEADS, gqa_project, gqa_kv_heads, gqa_params, proj_exact_all_heads, 0},
-    {"mhe-add", "shared Q, K, V projection plus a head embedding added per head", 0, mhe_add_project, mhe_kv_heads, mhe_params, proj_exact_none, 0},
-    {"mhe-mul", "shared Q, K, V projection times a head embedding per head", 0, mhe_mul_project, mhe_kv_heads, mhe_params, proj_exact_none, 0},
-    {NULL, NULL, 0, NULL, NULL, NULL, NULL, 0},
+    {"mha", "one Q, K, V projection per head", 0, mha_project, mha_kv_heads, mha_params, proj_exact_as_is, 0, PROJ_REFERENCE},
+    {"mqa", "one K, V head shared by all query heads (mean of the MHA K, V)", 0, gqa_project, mqa_kv_heads, gqa_params, proj_exact_none, 0, 0},
+    {"gqa", "--kv-heads G K, V heads, each the mean of its group's MHA K, V", KNOB_KV_HEADS, gqa_project, gqa_kv_heads, gqa_params, proj_exact_all_heads, 0, 0},
+    {"mhe-add", "shared Q, K, V projection plus a head embedding added per head", 0, mhe_add_project, mhe_kv_heads, mhe_params, proj_exact_none, 0, PROJ_EMBED},
+    {"mhe-mul", "shared Q, K, V projection times a head embedding per head", 0, mhe_mul_project, mhe_kv_heads, mhe_params, proj_exact_none, 0, PROJ_EMBED},
+    {NULL, NULL, 0, NULL, NULL, NULL, NULL, 0, 0},
 };
 
 /* the feed-forward layer's variants (`attnbench ffn --attention NAME`) */
 const ffn_method ffn_methods[] = {
-    {"topk", "per row the k largest pre-activations, their ReLU, the k matching rows of W2", KNOB_K | KNOB_CHUNK, ffn_topk_resolve, ATTN_MASS_LARGEST, ffn_topk_call, ffn_topk_flops_kn, ffn_topk_workspace_kn},
-    {"exact", "ReLU(X W1) W2, rows in chunks", KNOB_CHUNK, ffn_exact_resolve, ATTN_MASS_NONE, ffn_exact_call, ffn_exact_flops_kn, ffn_exact_workspace_kn},
-    {NULL, NULL, 0, NULL, 0, NULL, NULL, NULL},
+    {"topk", "per row the k largest pre-activations, their ReLU, the k matching rows of W2", KNOB_K | KNOB_CHUNK, ffn_topk_resolve, ATTN_MASS_LARGEST, ffn_topk_call, ffn_topk_flops_kn, ffn_topk_workspace_kn, 0},
+    {"exact", "ReLU(X W1) W2, rows in chunks", KNOB_CHUNK, ffn_exact_resolve, ATTN_MASS_NONE, ffn_exact_call, ffn_exact_flops_kn, ffn_exact_workspace_kn, ATTN_EXACT},
+    {NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, 0},
 };
 
 int exact_as_is(const attn_shape *s, attn_knobs *kn) { (void)s; (void)kn; return 1; }

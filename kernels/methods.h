@@ -118,6 +118,7 @@ typedef struct {
                    const float *w2, float *out, workspace *ws);
     double (*flops)(const ffn_shape *s, const attn_knobs *kn);
     size_t (*workspace_bytes)(const ffn_shape *s, const attn_knobs *kn);
+    unsigned flags;        /* ATTN_EXACT: the dense layer */
 } ffn_method;
 extern const ffn_method ffn_methods[];   /* terminated by a {NULL} entry */
 const ffn_method *ffn_method_find(const char *name);

@@ -252,14 +252,11 @@ echo "9 shards: array $(sed -n 's/.*job array \([0-9]*\) .*/\1/p' sub3.txt): tas
 
 # SLURM_QUICK=1 (make test-slurm): the quick sweep as 3 shards through Slurm
 # beside the same sweep run here: the merged rows are the local run's points,
-# each once. A point is its knob columns (the rows' measurements differ).
+# each once. A point is its identity (attnbench point-key; the rows'
+# measurements differ).
 if [ "${SLURM_QUICK:-0}" = 1 ]; then
   quick="$repo/bench/sweeps/quick.sweep"
-  pointkeys() {
-    awk -F, 'NR == 1 { n = split("layer attention projection n heads kv_heads d_head d_model d_ff k chunk features causal score_std head_sim input seed sink window regime context steps batch sequences layers", w, " ")
-                       for (i = 1; i <= NF; i++) c[$i] = i; next }
-             { s = ""; for (j = 1; j <= n; j++) s = s "|" $c[w[j]]; print s }' "$1" | sort
-  }
+  pointkeys() { "$bin" point-key "$1" | sort; } # the identity resume and merge know a point by
   t0=$(date +%s)
   "$bin" sweep "$quick" --out local/sweep.csv > /dev/null 2> local.err || fail "quick sweep here: $(tail -n 1 local.err)"
   t1=$(date +%s)

@@ -31,11 +31,8 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 col() {
   awk -F, -v want="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == want) c = i; next } { print $c }' "$1"
 }
-# the knobs that tell points apart, one line per row
-keys() {
-  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-           { print $c["layer"] "|" $c["attention"] "|" $c["n"] "|" $c["k"] "|" $c["chunk"] "|" $c["features"] "|" $c["score_std"] }' "$1"
-}
+# each row's point identity, one line per row (the key resume and merge use)
+keys() { "$bin" point-key "$1"; }
 rows() { tail -n +2 "$1" | wc -l | tr -d ' '; }
 headers() { grep -c '^layer,' "$1"; }
 points() { "$bin" sweep "$1" --dry-run --out "$tmp/none.csv" | grep -c '^ *[0-9]'; }
@@ -156,6 +153,17 @@ for i in 1 2 3; do "$bin" sweep tiny.sweep --shard $i/3 --out s$i.csv 2>/dev/nul
 keys a.csv | sort > want.keys
 keys merged.csv | sort > got.keys
 cmp -s want.keys got.keys || { fail "merged shards differ from the unsharded sweep"; diff want.keys got.keys; }
+# point-key: a line per row; two points that differ in one knob differ; a
+# doubled row is doubled; an unreadable file is bad input
+[ "$(wc -l < want.keys | tr -d ' ')" = "$(rows a.csv)" ] || fail "point-key: $(wc -l < want.keys) keys of $(rows a.csv) rows"
+[ "$(uniq -d want.keys | wc -l | tr -d ' ')" = 0 ] || fail "point-key: two points of a.csv share a key: $(uniq -d want.keys)"
+awk -F, -v OFS=, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "window") w = i; print; next }
+                  NR == 2 { print; print; $w = 7; print; next } { print }' a.csv > twice.csv
+"$bin" point-key twice.csv | sort > twice.keys
+[ "$(uniq -d twice.keys | wc -l | tr -d ' ')" = 1 ] && [ "$(sort -u twice.keys | wc -l | tr -d ' ')" = "$(($(rows a.csv) + 1))" ] ||
+  fail "point-key: a doubled row and two rows that differ only in window: $(uniq -c twice.keys | sort -rn | head -3)"
+"$bin" point-key none/such.csv 2>err.txt
+[ $? = 2 ] && grep -q 'point-key' err.txt || fail "point-key of a missing file: not bad input: $(cat err.txt)"
 sed '1s/^layer,/stratum,/' s1.csv > other.csv
 "$bin" merge bad.csv s2.csv other.csv 2>err.txt
 rc=$?

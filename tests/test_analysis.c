@@ -268,7 +268,7 @@ static int load(data *d, const char *const *rows, size_t n) {
 /* the configuration of attention `a` whose first row has `col` = v, or NULL */
 static const config *config_of(const data *d, const scaling *s, const char *a, int id, const char *v) {
     for (size_t i = 0; i < s->nc; i++)
-        if (!strcmp(fld(d, s->c[i].first, ID_ATTENTION), a) && (!v || !strcmp(fld(d, s->c[i].first, id), v)))
+        if (!strcmp(fld(d, s->c[i].first, COL_attention), a) && (!v || !strcmp(fld(d, s->c[i].first, id), v)))
             return &s->c[i];
     return NULL;
 }
@@ -288,7 +288,7 @@ static void test_regime_filter(void) {
     CHECK(d.t.nrows == 3 && d.all.nrows == 5 && d.other_regimes == 2, "prefill view: %zu of %zu rows", d.t.nrows, d.all.nrows);
     scaling s;
     CHECK(scaling_init(&d, &s) == 0, "scaling_init");
-    const config *g = config_of(&d, &s, "vanilla", ID_N, NULL);
+    const config *g = config_of(&d, &s, "vanilla", COL_n, NULL);
     CHECK(g && g->ok.n == 3 && fabs(g->slope_peak - 2) < 1e-9 && fabs(g->slope_time - 2) < 1e-9,
           "vanilla's fit took %zu rows, slope %g", g ? g->ok.n : 0, g ? g->slope_peak : NAN);
     CHECK(regime_is_prefill("") && regime_is_prefill("prefill") && !regime_is_prefill("decode"), "regime names");
@@ -308,10 +308,10 @@ static void test_knob_separation(void) {
     };
     data d;
     if (load(&d, rows, 6)) return;
-    CHECK(row_knob_cols(&d, 0) == (BIT(ID_SINK) | BIT(ID_WINDOW)), "window's knobs: %#x", row_knob_cols(&d, 0));
+    CHECK(row_knob_cols(&d, 0) == (BIT(COL_sink) | BIT(COL_window)), "window's knobs: %#llx", (unsigned long long)row_knob_cols(&d, 0));
     scaling s;
     CHECK(scaling_init(&d, &s) == 0, "scaling_init");
-    const config *a = config_of(&d, &s, "window", ID_WINDOW, "16"), *b = config_of(&d, &s, "window", ID_WINDOW, "64");
+    const config *a = config_of(&d, &s, "window", COL_window, "16"), *b = config_of(&d, &s, "window", COL_window, "64");
     CHECK(s.nc == 2 && a && b && a != b && a->ok.n == 3 && b->ok.n == 3, "%zu configurations", s.nc);
     CHECK(a && fabs(a->slope_peak - 1) < 1e-9, "window 16 alone: slope %g", a ? a->slope_peak : NAN);
     /* and two series in memory_vs_n, each named by its window */

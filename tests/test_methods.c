@@ -47,14 +47,12 @@ static double rel_diff(const float *a, const float *b, size_t count) {
     return den > 0 ? sqrt(num / den) : sqrt(num);
 }
 
-/* the knobs a method may read, for the generic edge values */
+/* the knobs a method may read (kernels/knob_list.h), for the generic edge values */
+#define KNOB_FIELD_ENTRY(A, ID, field, ...) {KNOB_##ID, offsetof(attn_knobs, field), #field},
 static const struct { unsigned bit; size_t offset; const char *name; } KNOB_FIELDS[] = {
-    {KNOB_K, offsetof(attn_knobs, k), "k"},
-    {KNOB_CHUNK, offsetof(attn_knobs, chunk), "chunk"},
-    {KNOB_FEATURES, offsetof(attn_knobs, features), "features"},
-    {KNOB_SINK, offsetof(attn_knobs, sink), "sink"},
-    {KNOB_WINDOW, offsetof(attn_knobs, window), "window"},
+    ATTN_KNOB_LIST(KNOB_FIELD_ENTRY, )
 };
+#undef KNOB_FIELD_ENTRY
 enum { NKNOBS = sizeof KNOB_FIELDS / sizeof KNOB_FIELDS[0] };
 
 static size_t *knob_field(attn_knobs *kn, size_t i) {
@@ -83,10 +81,20 @@ static void case_free(attn_case *c) {
     free(c->q); free(c->k); free(c->v); free(c->ref);
 }
 
-/* the knobs the test runs every method at away from its exact limit */
-static attn_knobs approx_knobs(size_t n, size_t chunk) {
-    return (attn_knobs){.k = n / 3 + 1, .chunk = chunk, .features = 0, .sink = 2,
-                        .window = n / 4 + 1, .seed = 1, .threads = 1};
+/* the knobs the test runs every method at away from its exact limit: each
+ * knob's test value of kernels/knob_list.h, for a sequence of n keys */
+static attn_knobs approx_knobs(size_t n) {
+#define KNOB_TEST_VALUE(A, ID, field, cmds, lists, flags, label, min, max, test, help) .field = (test),
+    return (attn_knobs){ATTN_KNOB_LIST(KNOB_TEST_VALUE, ) .seed = 1, .threads = 1};
+#undef KNOB_TEST_VALUE
+}
+
+/* every method knob ATTN_KNOB_UNSET: what the program hands resolve() when
+ * no knob was given */
+static attn_knobs unset_knobs(void) {
+    attn_knobs kn = {.seed = 1, .threads = 1};
+    for (size_t f = 0; f < NKNOBS; f++) *knob_field(&kn, f) = ATTN_KNOB_UNSET;
+    return kn;
 }
 
 /* per method: what the summary line reports */
@@ -251,7 +259,9 @@ static void check_method(const attn_method *m) {
                     attn_case c = case_new(kvs[a], ns[b], causal);
                     for (int ch = 0; ch < 2; ch++) {
                         char what[96];
-                        attn_knobs kn = approx_knobs(ns[b], chunks[ch]), ex = kn;
+                        attn_knobs kn = approx_knobs(ns[b]);
+                        kn.chunk = chunks[ch]; /* each method at two block sizes */
+                        attn_knobs ex = kn;
                         snprintf(what, sizeof what, "(kv_heads %zu, n %zu, causal %d, chunk %zu)",
                                  kvs[a], ns[b], causal, chunks[ch]);
                         has_exact = m->exact_limit(&c.s, &ex);
@@ -260,8 +270,9 @@ static void check_method(const attn_method *m) {
                         check_flops(m, &c.s, &kn, what);
                         if (has_exact) check_flops(m, &c.s, &ex, what);
                     }
-                    check_bad_shapes(m, &c, &(attn_knobs){.k = 1, .chunk = 16, .sink = 1, .window = 1});
-                    if (b == 0) check_knob_edges(m, &c, &(attn_knobs){.k = 2, .chunk = 16, .sink = 2, .window = 5, .seed = 1});
+                    const attn_knobs base = approx_knobs(ns[b]);
+                    check_bad_shapes(m, &c, &base);
+                    if (b == 0) check_knob_edges(m, &c, &base);
                     case_free(&c);
                 }
     }
@@ -446,9 +457,8 @@ static void check_resolve(const attn_method *m) {
     if (!m->resolve) return;
     attn_case c = case_new(2, 37, 1);
     float *out = malloc(HEADS * 37 * D_HEAD * sizeof(float));
-    attn_knobs unset = {.seed = 1, .threads = 1}, kn;
-    for (size_t f = 0; f < NKNOBS; f++) *knob_field(&unset, f) = ATTN_KNOB_UNSET;
-    kn = unset;
+    const attn_knobs unset = unset_knobs();
+    attn_knobs kn = unset;
     char why[300] = "";
     int rc = m->resolve(&c.s, &kn, why, sizeof why);
     CHECK(rc == ATTN_OK, "%s: resolve of unset knobs: %s (%s)", m->name, attn_strerror(rc), why);
@@ -537,8 +547,7 @@ static void check_ffn_methods(void) {
     size_t count = 0;
     for (const ffn_method *f = ffn_methods; f->name; f++, count++) {
         const int before = check_failures;
-        attn_knobs kn = {.k = ATTN_KNOB_UNSET, .chunk = ATTN_KNOB_UNSET, .features = ATTN_KNOB_UNSET,
-                         .sink = ATTN_KNOB_UNSET, .window = ATTN_KNOB_UNSET, .seed = 1, .threads = 1};
+        attn_knobs kn = unset_knobs();
         char why[300] = "";
         CHECK(f->resolve && f->forward && f->flops && f->workspace_bytes, "ffn %s: hooks missing", f->name);
         if (!f->resolve || !f->forward || !f->flops || !f->workspace_bytes) continue;

@@ -1,0 +1,50 @@
+/* knob_list.h — the one list of the knobs an attention method reads.
+ *
+ * Every method knob is one line here, and everything else is made from it:
+ * its size_t field of attn_knobs and its KNOB_* bit (attention.h), its
+ * run_options field (bench/options.h), its entry in the option registry
+ * (bench/knobs.h: option, spec key, results column, --help), and the knob
+ * lists of the tests (tests/test_methods.c). Adding a method knob: one line
+ * here, a results column of the same name at the END of RESULT_COLUMNS
+ * (bench/results.h), and its use in the method's kernel and resolve().
+ *
+ * ATTN_KNOB_LIST(X, A) calls X(A, ID, field, commands, lists, flags, label,
+ * min, max, test, help) for each knob, in the order its bits are numbered
+ * and its points nest in a sweep; A is passed through untouched (the
+ * registry passes its own X). The kernels read only ID and field; the rest
+ * is the registry's metadata (bench/knobs.h, where C_* and KF_* are defined,
+ * and expanded only there):
+ *   ID        KNOB_ID is its bit, KN_ID its registry entry
+ *   field     its attn_knobs and run_options member, its option (--field),
+ *             spec key and results column (COL_field)
+ *   commands  C_* of the commands that take it; lists: C_* where it takes a
+ *             per-layer list
+ *   flags     KF_*: KF_SPEC | KF_ID for every method knob, plus KF_TUNING
+ *             for a knob that changes only speed and memory, never the
+ *             result (chunk), or KF_MINOR for one that qualifies a method's
+ *             main knob (sink beside window); a method's main knob (what
+ *             tells its points apart in figures) is the first it reads that
+ *             is neither
+ *   label     the figures' short name of its value
+ *   min, max  range checked on the line (0, 0: left to the method's resolve)
+ *   test      the value tests/test_methods.c runs every method at, away from
+ *             its exact limit, for a sequence of n keys
+ *   help      one line for --help, with the default */
+#ifndef KNOB_LIST_H
+#define KNOB_LIST_H
+
+/* clang-format off */
+#define ATTN_KNOB_LIST(X, A)                                                                                           \
+    X(A, K, k, C_RUN | C_FFN | C_DEC | C_EVAL, C_EVAL, KF_SPEC | KF_ID, "k", 0, 0, n / 3 + 1,                          \
+      "top-k: keys kept per query (default min(64, n); ffn: units, min(256, d_ff))")                                    \
+    X(A, CHUNK, chunk, C_RUN | C_FFN | C_EVAL, C_EVAL, KF_SPEC | KF_ID | KF_TUNING, "C", 1, KN_BIG, 16,               \
+      "query (and key) block size (default 256)")                                                                       \
+    X(A, FEATURES, features, C_RUN | C_DEC | C_EVAL, C_EVAL, KF_SPEC | KF_ID, "M", 1, 1048576, 0,                     \
+      "Performer random features (default ceil(d_head ln d_head))")                                                     \
+    X(A, SINK, sink, C_RUN | C_DEC | C_EVAL, C_EVAL, KF_SPEC | KF_ID | KF_MINOR, "s", 0, 0, 2,                         \
+      "window: the first keys every query sees (default 4)")                                                            \
+    X(A, WINDOW, window, C_RUN | C_DEC | C_EVAL, C_EVAL, KF_SPEC | KF_ID, "w", 0, 0, n / 4 + 1,                       \
+      "window: the nearest keys a query sees, the most recent when causal (default 256)")
+/* clang-format on */
+
+#endif
