@@ -260,7 +260,7 @@ static void claim_mhe_memory(FILE *f, const rtab *rt) {
     const proj_scheme *others[32];
     const int nothers = legend_schemes(others);
     for (int i = nothers - 1; i >= 0 && r < 0; i--) /* the last MHE scheme with rows: mhe-mul, else mhe-add */
-        if (others[i]->flags & PROJ_EMBED) r = decode_pair(rt, others[i]->name, &mha);
+        if (others[i]->embed) r = decode_pair(rt, others[i]->name, &mha);
     if (r < 0) {
         claim_row(f, "MHE: memory efficiency against other attention methods", "—", "—",
                   "not testable here: no decode rows of MHE beside exact MHA");
@@ -302,7 +302,7 @@ static void claim_mhe_retention(FILE *f, const rtab *rt, const mckpt *c, size_t 
             const attn_method *op;
             const proj_scheme *ps;
             family_parse(p->family, &op, &ps);
-            if (op || !ps || !(ps->flags & PROJ_EMBED)) continue;
+            if (op || !ps || !ps->embed) continue;
             any = 1;
             all &= p->y <= WITHIN * c[i].nll_exact;
             lm += (size_t)snprintf(meas + lm, sizeof meas - lm, "%s%s %s: ΔNLL %.3g (%s of NLL), top-1 %.3g", lm ? "; " : "",
@@ -323,7 +323,7 @@ static void claim_mqa(FILE *f, const rtab *rt, const mckpt *c, size_t nc) {
     char pb[32];
     const char *mqa = NULL;
     for (const proj_scheme *p = proj_schemes; p->name && !mqa; p++)
-        if (proj_one_kv_head(p->name) && !(p->flags & PROJ_EMBED)) mqa = p->name;
+        if (proj_one_kv_head(p->name) && !p->embed) mqa = p->name;
     long mha = -1, r = mqa ? decode_pair(rt, mqa, &mha) : -1;
     char meas[600] = "—", set[200] = "—", verdict[200];
     if (r >= 0) {

@@ -59,7 +59,7 @@ const char *reference_name(void) {
 
 int proj_embeds(const char *p) {
     const proj_scheme *s = proj_scheme_find(p);
-    return s && (s->flags & PROJ_EMBED);
+    return s && s->embed;
 }
 
 unsigned proj_knobs(const char *p) {

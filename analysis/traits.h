@@ -33,7 +33,7 @@ const char *keeps_largest_name(void);
 /* ---- projection schemes ----------------------------------------------------- */
 int proj_reference(const char *projection);        /* PROJ_REFERENCE: mha */
 const char *reference_name(void);
-int proj_embeds(const char *projection);           /* PROJ_EMBED: mhe-add, mhe-mul */
+int proj_embeds(const char *projection);           /* an embed entry: mhe-add, mhe-mul */
 unsigned proj_knobs(const char *projection);       /* the KNOB_* bits it reads (gqa: K/V heads) */
 /* one K/V head whatever --heads (multi-query attention) */
 int proj_one_kv_head(const char *projection);

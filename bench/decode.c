@@ -43,10 +43,11 @@ static void usage(void) {
            "step and GB/s, and the error of the S step outputs against float64 exact\n"
            "attention with the full MHA cache.\n\noptions:\n");
     options_usage(stdout, OPTS_DECODE);
-    printf("\nattention operators (--attention): exact (also vanilla, chunked: one row of\n"
-           "scores), topk (--k of the cached keys), window (--sink + --window most recent,\n"
-           "a bounded cache with eviction), performer (--features; a state per head)\n"
-           "\nprojection schemes (--projection):\n");
+    printf("\nattention operators (--attention; a prefill method's name gives its decode):\n");
+    for (const attn_method *m = attn_methods; m->name; m++)
+        if (m->decode && attn_decode_find(m->decode->name) == m)
+            printf("  %-12s %s\n", m->decode->name, m->decode->summary);
+    printf("\nprojection schemes (--projection):\n");
     for (const proj_scheme *p = proj_schemes; p->name; p++) printf("  %-12s %s\n", p->name, p->summary);
     printf("\n--warmup W: the context's last W tokens are decoded by untimed steps.\n"
            "--probe: print the read-bandwidth probe's GB/s on 1 and --threads threads.\n"
@@ -54,18 +55,6 @@ static void usage(void) {
            "the first bad element in note); 2 bad input (no row); 3 out of memory (row\n"
            "with status oom); 1 any other failure.\n");
 }
-
-static int op_of(const char *name, decode_op *op) {
-    static const struct { const char *name; decode_op op; } ops[] = {
-        {"exact", DECODE_EXACT}, {"vanilla", DECODE_EXACT}, {"chunked", DECODE_EXACT},
-        {"topk", DECODE_TOPK}, {"window", DECODE_WINDOW}, {"performer", DECODE_PERFORMER},
-    };
-    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-        if (!strcmp(ops[i].name, name)) { *op = ops[i].op; return 1; }
-    return 0;
-}
-
-static const char *const op_names[] = {"exact", "topk", "window", "performer"};
 
 /* the probe's lines; out of memory for its buffer: one line, exit 3 */
 static int probe(const run_options *o) {
@@ -88,7 +77,7 @@ static int probe(const run_options *o) {
 /* everything one run holds, freed by run_free */
 typedef struct {
     run_options o;
-    decode_op op;
+    const attn_method *m;     /* the operator's table entry; m->decode its decode */
     const proj_scheme *ps;
     size_t L, S, B, n, kv;
     attn_knobs kn;
@@ -116,6 +105,13 @@ static float *token_major(const float *a, size_t heads, size_t n, size_t d) {
     return t;
 }
 
+/* whether the scheme gives the MHA q, k, v as they are at any --kv-heads
+ * (its exact limit leaves --kv-heads unset): operator form's files are that */
+static int scheme_as_is(const proj_scheme *ps, size_t heads) {
+    size_t kv_opt = SIZE_MAX;
+    return ps->exact_limit(heads, &kv_opt) && kv_opt == 0;
+}
+
 /* the shape an --input's files give (loaded, or their headers): 0, or 2
  * after a message */
 static int input_shape_set(run_state *r, const input_shape *sh) {
@@ -125,7 +121,7 @@ static int input_shape_set(run_state *r, const input_shape *sh) {
     o->heads = sh->heads; o->d_head = sh->d_head; o->d_model = sh->d_model;
     r->layer_form = sh->layer_form;
     r->in_kv = sh->kv_heads;
-    if (!sh->layer_form && strcmp(r->ps->name, "mha") != 0)
+    if (!sh->layer_form && !scheme_as_is(r->ps, sh->heads))
         return bad_input(cmd, "--projection %s needs the layer form (x.npy, wq.npy, wk.npy, wv.npy); %s holds q, k, v", r->ps->name, o->input);
     return 0;
 }
@@ -187,23 +183,17 @@ static int resolve_knobs(run_state *r) {
     if (o->heads % r->kv) return bad_input(cmd, "--kv-heads %zu must divide --heads %zu", r->kv, o->heads);
     if (r->n > (size_t)INT32_MAX || o->d_head > (size_t)INT32_MAX || o->d_model > (size_t)INT32_MAX)
         return bad_input(cmd, "sizes beyond 2^31-1 are not supported by BLAS");
-    /* the operator's knobs: as given, else its defaults (the table entry's
-     * resolve, over the cache of --context tokens); then decode's own limits */
+    /* the operator's knobs: as given, else its defaults (the decode entry's
+     * resolve, over the cache of --context tokens) */
     attn_knobs *kn = &r->kn;
-    char kerr[400];
-    const attn_method *m = attn_method_find(o->attention);
-    unsigned reads = r->op == DECODE_EXACT ? 0 : m ? m->knobs : 0;
-    if (knobs_check_read(o, OPTS_DECODE, reads, "attention", o->attention, kerr, sizeof kerr)) return bad_input(cmd, "%s", kerr);
+    char kerr[400] = "";
+    const attn_decode *dec = r->m->decode;
+    if (knobs_check_read(o, OPTS_DECODE, dec->knobs, "attention", o->attention, kerr, sizeof kerr)) return bad_input(cmd, "%s", kerr);
     knobs_fill(o, kn);
     const attn_shape ks = {o->heads, r->kv, r->L, o->d_head, 1};
-    if (reads && m->resolve(&ks, kn, kerr, sizeof kerr) != ATTN_OK) {
-        if (!strncmp(kerr, "--k ", 4) && strstr(kerr, "larger than"))
-            return bad_input(cmd, "--k %zu is larger than the cache of --context %zu", kn->k, r->L);
-        return bad_input(cmd, "%s", kerr);
-    }
-    knobs_clear_unread(kn, reads);
-    if ((reads & KNOB_WINDOW) && size_add_sat(kn->sink, kn->window) > r->L)
-        return bad_input(cmd, "--sink %zu + --window %zu is larger than the cache of --context %zu", kn->sink, kn->window, r->L);
+    if (dec->resolve && dec->resolve(&ks, kn, kerr, sizeof kerr) != ATTN_OK)
+        return bad_input(cmd, "%s", kerr[0] ? kerr : "knobs the operator cannot take");
+    knobs_clear_unread(kn, dec->knobs);
     return 0;
 }
 
@@ -217,8 +207,9 @@ static int setup_shape(run_state *r) {
     if (!ovf) {
         size_t xs = 0;
         ovf = size_mul3(r->B, r->n, o->d_model, &xs) || xs > SIZE_MAX / 16;
-        need = ovf ? 0 : 4 * xs + 8 * (r->n * o->d_model) + 32 * hn + 2 * r->B * decode_cache_bytes(&(decode_config){
-            .op = r->op, .heads = o->heads, .kv_heads = r->kv, .d_head = o->d_head, .max_len = r->n, .kn = r->kn});
+        decode_config c;
+        decode_config_of(&c, r->m, r->ps, o->heads, r->kv, o->d_head, r->n, &r->kn);
+        need = ovf ? 0 : 4 * xs + 8 * (r->n * o->d_model) + 32 * hn + 2 * r->B * decode_cache_bytes(&c);
     }
     if (ovf) return bad_input(cmd, "sizes overflow: heads %zu x n %zu x d_head %zu", o->heads, r->n, o->d_head);
     const size_t total = mem_total_bytes();
@@ -246,14 +237,13 @@ static int setup_run(run_state *r) {
             r->seq[b] = &r->in[b];
         }
     const size_t H = o->heads, d = o->d_head;
-    decode_config c = {.op = r->op, .heads = H, .kv_heads = r->kv, .d_head = d, .max_len = r->n,
-                       .batch = r->B, .embed = DECODE_EMBED_NONE, .kn = r->kn};
+    decode_config c;
+    decode_config_of(&c, r->m, r->ps, H, r->kv, d, r->n, &r->kn);
+    c.batch = r->B;
     size_t width;
     if (r->layer_form) {
-        int rc = step_proj_build(&r->proj, r->ps->name, &r->in[0], r->kv);
+        int rc = step_proj_build(&r->proj, r->ps, &r->in[0], r->kv);
         if (rc) return rc;
-        c.kv_heads = r->proj.kvc;
-        c.embed = r->proj.embed;
         if (r->proj.emb) { c.ek = r->proj.emb + H * d; c.ev = r->proj.emb + 2 * H * d; }
         width = r->proj.width;
     } else {
@@ -362,8 +352,8 @@ static void run_free(run_state *r) {
 /* the columns every decode row has */
 static void row_describe(const run_state *r, result_row *row) {
     const run_options *o = &r->o;
-    row_set_attention_point(row, o, "decode", op_names[r->op], r->ps->name, r->n, r->kv, !o->input || r->layer_form,
-                            r->op == DECODE_EXACT ? 0 : knob_method_bits(OPTS_DECODE, o->attention), &r->kn, 1);
+    row_set_attention_point(row, o, "decode", r->m->decode->name, r->ps->name, r->n, r->kv, !o->input || r->layer_form,
+                            r->m->decode->knobs, &r->kn, 1);
     row_set(row, COL_context, "%zu", r->L);
     row_set(row, COL_steps, "%zu", r->S);
     row_set(row, COL_batch, "%zu", r->B);
@@ -377,7 +367,7 @@ static void row_measured(run_state *r, result_row *row) {
     const decode_config *c = &r->ctx.c;
     double bytes = (double)r->B * decode_read_bytes(c, (double)r->L + (double)(S + 1) / 2);
     if (r->layer_form) bytes += step_proj_bytes(&r->proj);
-    if (r->op == DECODE_PERFORMER) bytes += 4.0 * (double)r->ctx.state_heads * (double)r->ctx.M * (double)c->d_head;
+    bytes += 4.0 * (double)r->ctx.shared_floats; /* the entry's tables (random features), as weights */
     row_set(row, COL_status, "ok");
     row_set(row, COL_time_median_s, "%.6g", med);
     row_set(row, COL_step_time_s, "%.6g", med);
@@ -395,8 +385,8 @@ static void row_measured(run_state *r, result_row *row) {
 }
 
 static int row_errors(run_state *r, result_row *row) {
-    const attn_method *m = r->op == DECODE_EXACT ? NULL : attn_method_find(r->o.attention);
-    const int mass_kind = m ? m->mass : ATTN_MASS_NONE;
+    const attn_method *m = r->m;
+    const int mass_kind = m->mass;
     const size_t H = r->o.heads, d = r->o.d_head, count = r->B * r->S * H * d;
     fault_nan(r->all_out, count); /* tests only (report.h) */
     const size_t bad = first_nonfinite(r->all_out, count);
@@ -440,8 +430,12 @@ void decode_options_defaults(run_options *o) {
 /* the parsed options' operator, scheme and sizes: 0, or 2 after a message */
 static int check_options(run_state *r) {
     run_options *o = &r->o;
-    if (!op_of(o->attention, &r->op))
-        return bad_input(cmd, "unknown --attention '%s' (one of: exact, vanilla, chunked, topk, window, performer)", o->attention);
+    if (!(r->m = attn_decode_find(o->attention))) {
+        char names[512];
+        attn_decode_names(names, sizeof names);
+        return bad_input(cmd, "%s --attention '%s' (one of: %s)", attn_method_find(o->attention) ? "no decode for" : "unknown",
+                         o->attention, names);
+    }
     if (!(r->ps = proj_scheme_find(o->projection))) return bad_input(cmd, "unknown --projection '%s'", o->projection);
     if (o->context < 1) return bad_input(cmd, "--context must be at least 1");
     if (o->steps < 1) return bad_input(cmd, "--steps must be at least 1");

@@ -11,23 +11,24 @@
 #include "report.h"
 
 /* The projection one step runs on its tokens, converted once from the MHA
- * weights by the scheme: one sgemm (tokens, d_model) x (d_model, width)
- * gives each token's row [q heads | K/V heads of K | of V], then the MHE
- * query embeddings. For MHE the row holds the shared q, k, v, and the K and
- * V embeddings go to the decode kernel (applied at read time). */
+ * weights by the scheme (its decode_weights): one sgemm (tokens, d_model) x
+ * (d_model, width) gives each token's row [q heads | K/V heads of K | of V],
+ * then the query embeddings. For a scheme with head embeddings (MHE) the
+ * row holds the shared q, k, v, and the K and V embeddings go to the decode
+ * kernel (applied at read time). */
 typedef struct {
     size_t d_model, d_head, heads;
-    size_t qh;        /* query heads in a row: heads, or 1 (MHE: shared) */
-    size_t kvc;       /* K/V heads in a row and in the cache: the scheme's, or 1 (MHE) */
+    size_t qh;        /* query heads in a row: heads, or 1 (embeddings: shared) */
+    size_t kvc;       /* K/V heads in a row and in the cache: the scheme's, or 1 (embeddings) */
     size_t width;     /* (qh + 2 kvc) d_head */
-    decode_embed embed;
+    const head_embed *embed;  /* the scheme's; NULL: none */
     float *w;         /* (d_model, width) */
-    float *emb;       /* MHE: (3, heads, d_head) the Q, K, V embeddings; else NULL */
+    float *emb;       /* embed: (3, heads, d_head) the Q, K, V embeddings; else NULL */
 } step_proj;
 
-/* in: layer form (x is the sequence the MHE fit sees); kv: the scheme's K/V
+/* in: layer form (x is the sequence a fit sees); kv: the scheme's K/V
  * heads. 0, or an ATTN_* code */
-int step_proj_build(step_proj *p, const char *scheme, const layer_input *in, size_t kv);
+int step_proj_build(step_proj *p, const proj_scheme *ps, const layer_input *in, size_t kv);
 void step_proj_free(step_proj *p);
 /* x: (rows, d_model) -> y: (rows, width); cols_from: the first column wanted
  * (0: all; qh * d_head: K and V only), the others left as they were */

@@ -17,42 +17,25 @@ static void place(step_proj *p, size_t heads, const float *w, size_t col0) {
             memcpy(p->w + i * p->width + col0 + h * dh, w + (h * dm + i) * dh, dh * sizeof(float));
 }
 
-int step_proj_build(step_proj *p, const char *scheme, const layer_input *in, size_t kv) {
+int step_proj_build(step_proj *p, const proj_scheme *ps, const layer_input *in, size_t kv) {
     memset(p, 0, sizeof *p);
     const size_t H = in->heads, dm = in->d_model, dh = in->d_head;
-    const int mhe = !strncmp(scheme, "mhe", 3), mul = !strcmp(scheme, "mhe-mul");
     p->d_model = dm; p->d_head = dh; p->heads = H;
-    p->qh = mhe ? 1 : H;
-    p->kvc = mhe ? 1 : kv;
+    p->embed = ps->embed;
+    p->qh = p->embed ? 1 : H;
+    p->kvc = p->embed ? 1 : kv;
     p->width = (p->qh + 2 * p->kvc) * dh;
-    p->embed = !mhe ? DECODE_EMBED_NONE : mul ? DECODE_EMBED_MUL : DECODE_EMBED_ADD;
     p->w = malloc(dm * p->width * sizeof(float));
-    if (!p->w) return ATTN_ENOMEM;
-    const float *wq = in->t[IN_WQ], *wk = in->t[IN_WK], *wv = in->t[IN_WV];
+    float *stacked = malloc(dm * p->width * sizeof(float)); /* (qh + 2 kvc, d_model, d_head) */
+    if (p->embed) p->emb = malloc(3 * H * dh * sizeof(float));
+    int rc = p->w && stacked && (p->emb || !p->embed) ? ATTN_OK : ATTN_ENOMEM;
     workspace ws;
     ws_init(&ws, 0);
-    int rc = ATTN_OK;
-    if (mhe) {
-        proj_shape s = {in->n, dm, H, H, dh};
-        float *wm = malloc(3 * dm * dh * sizeof(float));
-        p->emb = malloc(3 * H * dh * sizeof(float));
-        rc = wm && p->emb ? mhe_fit(&s, mul, in->t[IN_X], wq, wk, wv, wm, p->emb, &ws) : ATTN_ENOMEM;
-        for (int t = 0; t < 3 && rc == ATTN_OK; t++) place(p, 1, wm + t * dm * dh, t * dh);
-        free(wm);
-    } else if (kv == H) {
-        place(p, H, wq, 0); place(p, H, wk, H * dh); place(p, H, wv, 2 * H * dh);
-    } else { /* gqa, mqa: each group's K, V the mean of its heads' (proj_gqa.c) */
-        float *wg = malloc(kv * dm * dh * sizeof(float));
-        if (!wg) rc = ATTN_ENOMEM;
-        if (wg) {
-            place(p, H, wq, 0);
-            gqa_group_mean(H, kv, dm * dh, wk, wg);
-            place(p, kv, wg, H * dh);
-            gqa_group_mean(H, kv, dm * dh, wv, wg);
-            place(p, kv, wg, (H + kv) * dh);
-        }
-        free(wg);
-    }
+    const proj_shape s = {in->n, dm, H, kv, dh};
+    if (rc == ATTN_OK)
+        rc = ps->decode_weights(&s, in->t[IN_X], in->t[IN_WQ], in->t[IN_WK], in->t[IN_WV], stacked, p->emb, &ws);
+    if (rc == ATTN_OK) place(p, p->qh + 2 * p->kvc, stacked, 0);
+    free(stacked);
     if (rc) step_proj_free(p);
     return rc;
 }
@@ -73,11 +56,10 @@ void step_proj_queries(const step_proj *p, size_t rows, const float *y, float *q
     for (size_t r = 0; r < rows; r++) {
         const float *yr = y + r * p->width;
         float *qr = q + r * H * dh;
-        if (p->embed == DECODE_EMBED_NONE) { memcpy(qr, yr, H * dh * sizeof(float)); continue; }
-        for (size_t h = 0; h < H; h++) {
-            const float *e = p->emb + h * dh; /* Q embeddings first */
-            for (size_t j = 0; j < dh; j++)
-                qr[h * dh + j] = p->embed == DECODE_EMBED_MUL ? yr[j] * e[j] : yr[j] + e[j];
+        if (!p->embed) { memcpy(qr, yr, H * dh * sizeof(float)); continue; }
+        for (size_t h = 0; h < H; h++) { /* the shared q, head h's Q embedding (the first) */
+            memcpy(qr + h * dh, yr, dh * sizeof(float));
+            p->embed->apply(qr + h * dh, p->emb + h * dh, dh);
         }
     }
 }

@@ -146,7 +146,8 @@ static int configure(eval_run *r) {
     if (e->op) {
         e->ps = proj_scheme_find(r->projection_name);
         if (!e->ps) return bad_input(cmd, "unknown --projection '%s' (see attnbench run --help)", r->projection_name);
-        size_t want = options_given(o, "kv-heads") ? o->kv_heads : !strcmp(e->ps->name, "gqa") ? (size_t)c->n_kv_heads : 0;
+        /* a scheme that takes --kv-heads has the checkpoint's by default */
+        size_t want = options_given(o, "kv-heads") ? o->kv_heads : (e->ps->knobs & KNOB_KV_HEADS) ? (size_t)c->n_kv_heads : 0;
         e->kv = e->ps->kv_heads_for((size_t)c->n_heads, want);
         if (options_given(o, "kv-heads") && e->kv != o->kv_heads)
             return bad_input(cmd, "--kv-heads %zu does not apply to --projection %s (it has %zu K/V heads)", o->kv_heads, e->ps->name, e->kv);
@@ -172,7 +173,7 @@ static int configure(eval_run *r) {
         return bad_input(cmd, "--generate %zu: must be 1 to n - 1 = %zu (the prompt is the first n - G tokens)", o->generate, n - 1);
     int plan = options_given(o, "target-dnll") + options_given(o, "target-kl");
     if (plan > 1) return bad_input(cmd, "--target-dnll and --target-kl: give one");
-    if (plan && (!e->op || strcmp(e->op->name, "topk") != 0)) return bad_input(cmd, "the planner (--target-*) chooses top-k's k: it needs --attention topk");
+    if (plan && (!e->op || !(e->op->knobs & KNOB_K))) return bad_input(cmd, "the planner (--target-*) chooses top-k's k: it needs --attention topk");
     if (plan && o->given[KN_K]) return bad_input(cmd, "the planner chooses --k; leave it out");
     if (plan && options_given(o, "generate")) return bad_input(cmd, "--generate does not go with the planner");
     if (plan && !((options_given(o, "target-dnll") ? o->target_dnll : o->target_kl) > 0))
@@ -259,7 +260,8 @@ static void fill_row(result_row *row, eval_run *r, const eval_sub *e, const eval
     for (size_t i = 0; m && i < r->nsub && len < sizeof buf; i++)
         len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%.4g", i ? ";" : "", st->layer_rel_err[r->order[i]]);
     if (m && r->nsub) row_set(row, COL_layer_rel_err, "%s", buf);
-    row_set(row, COL_cache_bytes, "%zu", eval_cache_bytes(e, n));
+    const size_t cache = eval_cache_bytes(e, n);
+    if (cache) row_set(row, COL_cache_bytes, "%zu", cache);
     row_set(row, COL_note, "exact nll %.6g; %s", st->nll_exact, r->toks.source);
 }
 

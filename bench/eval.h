@@ -81,7 +81,8 @@ int eval_generate(eval_sub *e, const int *tokens, size_t N, size_t n, size_t G, 
                   double *match, char *err, size_t errlen);
 
 /* bytes one sequence of n tokens holds while decoding under this
- * configuration, all layers together */
+ * configuration, all layers together (each operator's decode entry); 0
+ * when a substituted operator does not decode */
 size_t eval_cache_bytes(const eval_sub *e, size_t n);
 
 /* the planner (eval_plan.c): per-layer top-k against the uniform k for a

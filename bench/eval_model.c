@@ -160,24 +160,18 @@ static llama_override override_of(eval_sub *e) {
 }
 
 /* decode's formula (kernels/decode.h) per layer: the checkpoint's own K/V
- * where not substituted; MHE stores one shared K/V head */
+ * under exact attention where not substituted; where substituted, the
+ * operator's decode entry under the scheme. 0 if an operator does not
+ * decode (attn_method.decode NULL): no cache to count */
 size_t eval_cache_bytes(const eval_sub *e, size_t n) {
     const llama_config *c = &e->md->c;
     size_t total = 0;
     for (int l = 0; l < c->n_layers; l++) {
-        decode_config dc = {.op = DECODE_EXACT, .heads = (size_t)c->n_heads, .kv_heads = (size_t)c->n_kv_heads,
-                            .d_head = (size_t)c->head_size, .max_len = n, .batch = 1, .embed = DECODE_EMBED_NONE};
-        if (e->op && e->sub[l]) {
-            const char *name = e->op->name;
-            dc.op = !strcmp(name, "topk") ? DECODE_TOPK : !strcmp(name, "window") ? DECODE_WINDOW
-                  : !strcmp(name, "performer") ? DECODE_PERFORMER : DECODE_EXACT;
-            dc.kn = e->knobs[l];
-            dc.kv_heads = e->kv;
-            if (!strncmp(e->ps->name, "mhe-", 4)) {
-                dc.kv_heads = 1;
-                dc.embed = !strcmp(e->ps->name, "mhe-add") ? DECODE_EMBED_ADD : DECODE_EMBED_MUL;
-            }
-        }
+        decode_config dc = {.op = &decode_exact, .heads = (size_t)c->n_heads, .kv_heads = (size_t)c->n_kv_heads,
+                            .d_head = (size_t)c->head_size, .max_len = n, .batch = 1};
+        if (e->op && e->sub[l] &&
+            decode_config_of(&dc, e->op, e->ps, (size_t)c->n_heads, e->kv, (size_t)c->head_size, n, &e->knobs[l]))
+            return 0;
         total = size_add_sat(total, decode_cache_bytes(&dc));
     }
     return total;

@@ -22,9 +22,9 @@ static double ffn_weight(const run_options *o, size_t d_model, size_t d_ff) {
 
 /* The least memory of a decode or eval point (a lower bound, so no point
  * that could fit is skipped). decode: the inputs (x per sequence, the MHA
- * weights), the float64 reference of one sequence and B caches (an operator
- * that reads no sink, window or features holds every token's K and V; the
- * others may hold less, counted 0); eval: the checkpoint as loaded. */
+ * weights), the float64 reference of one sequence and B caches (the
+ * operator's decode entry: decode_cache_bytes; 0 where the knobs or names
+ * are the child's to refuse); eval: the checkpoint as loaded. */
 static void plan_model_memory(const run_options *o, opts_kind kind, size_t *floats, size_t *doubles) {
     *floats = *doubles = 0;
     if (kind == OPTS_EVAL) {
@@ -40,9 +40,12 @@ static void plan_model_memory(const run_options *o, opts_kind kind, size_t *floa
     size_t x = size_mul_sat(B, size_mul_sat(n, d_model));
     size_t w = size_mul_sat(3, size_mul_sat(o->heads, size_mul_sat(d_model, o->d_head)));
     size_t cache = 0;
-    if (!(knob_method_bits(OPTS_DECODE, o->attention) & (KNOB_SINK | KNOB_WINDOW | KNOB_FEATURES)))
-        cache = size_mul_sat(B, size_mul_sat(2, size_mul_sat(kv, size_mul_sat(n, o->d_head))));
-    *floats = size_mul_sat(4, size_add_sat(size_add_sat(x, w), cache));
+    attn_knobs kn;
+    knobs_fill(o, &kn);
+    decode_config c;
+    if (ps && decode_config_of(&c, attn_decode_find(o->attention), ps, o->heads, kv, o->d_head, n, &kn) == ATTN_OK)
+        cache = size_mul_sat(B, decode_cache_bytes(&c));
+    *floats = size_add_sat(size_mul_sat(4, size_add_sat(x, w)), cache);
     *doubles = size_mul_sat(8, size_mul_sat(4, size_mul_sat(o->heads, size_mul_sat(n, o->d_head))));
 }
 

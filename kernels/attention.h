@@ -132,6 +132,16 @@ typedef int (*attn_forward_fn)(const attn_shape *s, const attn_knobs *kn,
                                const float *q, const float *k, const float *v,
                                float *out, workspace *ws);
 
+/* an operator's decode (kernels/decode.h: its cache or state, append and
+ * step); declared there */
+struct attn_decode;
+
+/* training, a later issue: the gradients dq, dk, dv (as q, k, v) of the
+ * loss whose gradient at out is dout. No method has one yet (NULL). */
+typedef int (*attn_backward_fn)(const attn_shape *s, const attn_knobs *kn, const float *q,
+                                const float *k, const float *v, const float *out,
+                                const float *dout, float *dq, float *dk, float *dv, workspace *ws);
+
 typedef struct {
     const char *name;      /* --attention NAME */
     const char *summary;   /* one line for --help */
@@ -161,6 +171,13 @@ typedef struct {
     int (*exact_limit)(const attn_shape *s, attn_knobs *kn);
     double exact_tol;
     unsigned flags;        /* ATTN_EXACT, ATTN_BASELINE: what the analysis asks of it */
+    /* decode (kernels/decode.h): one token at a time against a cache or a
+     * recurrent state, the layout and bytes of what a sequence holds, and
+     * so eval's cache_bytes. NULL: the operator does not decode (decode
+     * refuses it, eval leaves cache_bytes empty, tests/test_decode_methods
+     * names it). */
+    const struct attn_decode *decode;
+    attn_backward_fn backward;   /* training; NULL: none (every method today) */
 } attn_method;
 
 extern const attn_method attn_methods[];   /* terminated by a {NULL} entry */
@@ -181,9 +198,28 @@ typedef int (*proj_fn)(const proj_shape *s, const float *x,
 /* proj_scheme.flags */
 enum {
     PROJ_REFERENCE = 1u << 0, /* the projection every error is measured against: mha */
-    PROJ_EMBED = 1u << 1,     /* one shared Q, K, V projection and a head embedding per
-                               * head: a cache holds one K, V (mhe-add, mhe-mul) */
 };
+/* How decode applies a scheme's head embeddings (MHE): the heads share one
+ * K and V, so a cache holds that one, and each query head's embeddings are
+ * applied when it reads (kernels/decode.h). e: (d_head) one head's. */
+typedef struct {
+    void (*apply)(float *x, const float *e, size_t d);   /* x <- x combined with e */
+    /* moves the K embedding to the query's side of q . k: q <- q' with
+     * q' . k = the score q . (k combined with e) up to a constant of the
+     * row; NULL where that constant is all (mhe-add: q . e, which the
+     * softmax and any selection by score ignore) */
+    void (*fold_key)(float *q, const float *e, size_t d);
+} head_embed;
+
+/* decode_weights: the scheme's converted weights as decode's step projection
+ * runs them, stacked w (qh + 2 kvc, d_model, d_head): qh query heads, then
+ * kvc K heads, then kvc V heads, with qh = kvc = 1 (the shared Q, K, V) for
+ * a scheme with embed, else qh = heads and kvc = s->kv_heads; emb (3, heads,
+ * d_head) the Q, K, V head embeddings (embed only, else unused). x: (n,
+ * d_model) what a fit may look at. ATTN_OK or an ATTN_* code. */
+typedef int (*proj_decode_fn)(const proj_shape *s, const float *x, const float *wq,
+                              const float *wk, const float *wv, float *w, float *emb,
+                              workspace *ws);
 
 typedef struct {
     const char *name;      /* --projection NAME */
@@ -199,7 +235,12 @@ typedef struct {
      * q, k, v must be within exact_tol (rel_err; 0: bitwise) of mha's */
     int (*exact_limit)(size_t heads, size_t *kv_heads_opt);
     double exact_tol;
-    unsigned flags;        /* PROJ_REFERENCE, PROJ_EMBED: what the analysis asks of it */
+    unsigned flags;        /* PROJ_REFERENCE: what the analysis asks of it (head
+                            * embeddings: embed, below) */
+    proj_decode_fn decode_weights;  /* decode's step projection (above) */
+    /* NULL: decode stores the scheme's kv_heads K/V heads as they are;
+     * else the heads' shared K, V and these embeddings (above) */
+    const head_embed *embed;
 } proj_scheme;
 
 extern const proj_scheme proj_schemes[];   /* terminated by a {NULL} entry */

@@ -1,108 +1,159 @@
 /* decode.h — generation one token at a time: each sequence holds a cache of
- * its earlier keys and values (or, for Performer, a fixed recurrent state),
- * and every step appends the new token's key and value and runs one query
- * per head against what is held. Pure computation, as every kernel: the
- * caller projects the tokens, times the steps and writes the rows.
+ * its earlier keys and values (or a fixed recurrent state), and every step
+ * appends the new token's key and value and runs one query per head against
+ * what is held. Pure computation, as every kernel: the caller projects the
+ * tokens, times the steps and writes the rows.
  *
- * What a sequence holds (decode_cache_bytes), per scheme and operator:
- *   exact, topk    K and V of every token: 2 * kv_heads * max_len * d_head floats
- *   window         the first `sink` tokens and the last `window` (a ring buffer,
- *                  the oldest evicted): 2 * kv_heads * (sink + window) * d_head floats
- *   performer      per state head S = sum phi(k) v^T (M, d_head), z = sum phi(k) (M),
- *                  and the running key shifts c (M): state_heads * M * (d_head + 2) floats,
- *                  whatever the length
- * kv_heads is the scheme's K/V heads for mha/gqa/mqa, and 1 for mhe-add and
- * mhe-mul: they store one shared K and V (before the head embeddings), and
- * the embeddings are applied at read time:
+ * The framework (decode.c) owns the storage, the threads and the step loop;
+ * each operator's attn_method entry points to its attn_decode (below), whose
+ * hooks say what a sequence holds and how a step attends:
+ *   decode_exact.c      exact attention over every held key (vanilla, chunked)
+ *   decode_topk.c       the k largest scores (ties: the lower position)
+ *   decode_window.c     sinks + sliding window: a bounded ring of slots
+ *   decode_performer.c  FAVOR+ as a recurrent state, no cache
+ * Every operator gives, at step position i, what the same operator's causal
+ * prefill gives for query row i: the query sees keys 0..i (its own too)
+ * (tests/test_decode_methods.c checks it for every entry).
+ *
+ * The cache: (kv_heads, slots, d_head) K and V rows per sequence, slots
+ * from the entry (max_len: it grows with the length; sink + window:
+ * bounded), written and read only through decode_cache.c, so a cache format
+ * (f16, q8_0, ...) is a change there. A slot-placement hook (the window's
+ * ring, an eviction policy's lowest-scored key) says where a new row goes;
+ * an operator's own per-unit state (Performer's S and z; an eviction
+ * policy's per-slot scores) sits beside the rows in the same allocation.
+ *
+ * Projection schemes with head embeddings (proj_scheme.embed: mhe-add,
+ * mhe-mul) store one shared K and V (kv_heads 1), and the embeddings are
+ * applied at read time (decode_fold_queries, decode_embed_out):
  *   mhe-mul   q_h . (k * e_h) = (q_h * e_h) . k,   out_h = (sum_j p_j v_j) * e'_h
  *   mhe-add   q_h . (k + e_h) = q_h . k + q_h . e_h, a constant of the query
  *             row that the softmax (and the top-k selection) ignores;
  *             out_h = sum_j p_j v_j + e'_h (the p_j sum to 1)
- * (e: the K embeddings, e': the V embeddings). Performer's feature map is
- * not linear, so its state is per query head under MHE (state_heads =
- * heads), per K/V head otherwise (the group's query heads share it).
+ * (e: the K embeddings, e': the V embeddings).
  *
- * Every operator gives, at step position i, what the same operator's causal
- * prefill gives for query row i: the query sees keys 0..i (its own too).
- *   exact      softmax over every held key
- *   topk       the k largest scores (ties: the lower position), softmax over them
- *   window     keys 0..sink-1 and i-window+1..i, softmax over them
- *   performer  FAVOR+ with the features of performer_draw_features(M, d,
- *              seed, state head) (as performer_forward draws them per K/V
- *              head). Per feature m the key features carry a running shift
- *              c_m, the largest exponent of feature m so far; when a key
- *              raises it, row m of S and z_m are rescaled by
- *              exp(c_old - c_new), as an online softmax rescales its sum.
+ * Threads: knobs.threads; one task is one (sequence, unit), a unit a K/V
+ * head (or the entry's units: Performer under MHE, a query head), each
+ * thread with its own scratch, allocated in decode_init: a batch of one MQA
+ * or MHE sequence runs on one thread, so no result depends on the thread
+ * count.
  *
- * Threads: knobs.threads; one task is one (sequence, K/V head) (performer:
- * (sequence, state head)), each thread with its own scratch, allocated in
- * decode_init: a batch of one MQA or MHE sequence runs on one thread.
- *
- * Memory: decode_init takes the random features and the per-thread scratch
- * from one workspace (the method's workspace); decode_seq_init takes a
- * sequence's cache or state from the workspace it is given, so that
- * workspace's count is the sequence's cache_bytes. */
+ * Memory: decode_init takes the entry's shared tables (Performer's random
+ * features) and the per-thread scratch from one workspace (the method's
+ * workspace); decode_seq_init takes a sequence's cache and state from the
+ * workspace it is given, so that workspace's count is the sequence's
+ * cache_bytes. */
 #ifndef DECODE_H
 #define DECODE_H
 
 #include "attention.h"
 
-typedef enum { DECODE_EXACT, DECODE_TOPK, DECODE_WINDOW, DECODE_PERFORMER } decode_op;
-typedef enum { DECODE_EMBED_NONE, DECODE_EMBED_ADD, DECODE_EMBED_MUL } decode_embed;
+typedef struct attn_decode attn_decode;
 
 typedef struct {
-    decode_op op;
+    const attn_decode *op;  /* the operator's entry (attn_method.decode) */
     size_t heads;        /* query heads */
-    size_t kv_heads;     /* K/V heads stored per token (1 for MHE); divides heads */
+    size_t kv_heads;     /* K/V heads stored per token (1 with embeddings); divides heads */
     size_t d_head;
     size_t max_len;      /* tokens a sequence will hold in all (context + steps) */
     size_t batch;        /* the most sequences one decode_step takes (sizes the scratch) */
-    decode_embed embed;  /* MHE: kv_heads must be 1 */
-    const float *ek, *ev;  /* MHE: (heads, d_head) the K and V head embeddings; else NULL */
-    attn_knobs kn;       /* k (topk), sink and window (window), features and seed
-                          * (performer: 0 features means performer_default_features),
-                          * threads */
+    const head_embed *embed;  /* the scheme's head embeddings (proj_scheme.embed); NULL: none */
+    const float *ek, *ev;     /* embed: (heads, d_head) the K and V head embeddings */
+    attn_knobs kn;       /* the knobs the entry reads (its resolve's: ATTN_KNOB_UNSET
+                          * takes the default), seed, threads */
 } decode_config;
 
-/* what the steps share: the configuration, Performer's random features and
- * the per-thread scratch */
+/* what the steps share: the configuration (its knobs resolved), the
+ * entry's shared tables and the per-thread scratch */
 typedef struct {
     decode_config c;
-    size_t slots;        /* cache rows per K/V head (window: sink + window) */
-    size_t state_heads;  /* performer: heads (MHE) or kv_heads */
-    size_t M;            /* performer: features */
+    size_t slots;        /* cache rows per K/V head (0: no cache) */
+    size_t units;        /* tasks per sequence */
+    size_t state_floats; /* the entry's own state per unit */
     size_t threads;      /* tasks run on at most this many threads */
     size_t scratch_floats;  /* per thread */
-    float *w;            /* performer: (state_heads, M, d_head) random features */
+    size_t shared_floats;
+    float *shared;       /* (shared_floats) the entry's tables, e.g. random features */
     float *scratch;      /* (threads, scratch_floats) */
 } decode_ctx;
 
 /* one sequence: what it holds */
 typedef struct {
     size_t len;          /* tokens appended so far */
-    float *k, *v;        /* exact, topk, window: (kv_heads, slots, d_head) */
-    float *st;           /* performer: (state_heads, M, d_head) S */
-    float *z;            /* performer: (state_heads, M) */
-    float *c;            /* performer: (state_heads, M) the running key shifts */
+    float *k, *v;        /* (kv_heads, slots, d_head): decode_cache.c's */
+    float *state;        /* (units, state_floats): the entry's */
 } decode_seq;
 
-/* ATTN_OK, ATTN_EINVAL (shape or knobs: heads % kv_heads, MHE with kv_heads
- * != 1 or without embeddings, k < 1, sink + window < 1, sizes over INT_MAX)
- * or ATTN_ENOMEM. decode_free gives everything back to ws. */
+/* One operator's decode. Hooks take the resolved configuration; a NULL
+ * hook has the default its line names. */
+struct attn_decode {
+    const char *name;    /* what decode rows record (vanilla and chunked: exact) */
+    const char *summary; /* one line for decode --help */
+    unsigned knobs;      /* the KNOB_* decode reads and records */
+    /* the knobs' defaults and checks against a cache of s->n tokens, as
+     * attn_method.resolve (messages name decode's options); the framework
+     * calls it with s->n = SIZE_MAX (no context bound). NULL: reads none */
+    int (*resolve)(const attn_shape *s, attn_knobs *kn, char *why, size_t cap);
+    /* cache rows per K/V head: c->max_len (growing), a bound (window);
+     * NULL: 0, no cache (a recurrent state) */
+    size_t (*slots)(const decode_config *c);
+    /* the slot position pos is stored in, K/V head g (NULL: pos). Called
+     * once per stored row and head, before s->len passes pos; may read and
+     * write the unit's state (an eviction policy's scores) */
+    size_t (*slot_of)(const decode_ctx *d, const decode_seq *s, size_t g, size_t pos);
+    size_t (*units)(const decode_config *c);  /* NULL: kv_heads (so with a cache) */
+    size_t (*state_floats)(const decode_config *c);   /* per unit; NULL: 0 */
+    void (*state_init)(const decode_ctx *d, float *state);  /* (units, state_floats); NULL: zeros */
+    size_t (*shared_floats)(const decode_config *c);  /* NULL: 0 */
+    void (*shared_init)(const decode_ctx *d, float *shared, float *scratch);
+    size_t (*scratch_floats)(const decode_config *c); /* one thread's */
+    /* rows tokens into unit u's state, k, v as decode_append's (s->len not
+     * advanced); NULL: the rows go to the cache (decode_cache_store) */
+    void (*append)(const decode_ctx *d, decode_seq *s, size_t u, size_t rows, const float *k,
+                   const float *v, size_t ld, float *scratch);
+    /* unit u's query heads h0 = u G .. h0 + G - 1 (G = decode_group) attend
+     * to the s->len tokens held (this step's appended): q (G, d_head) from
+     * head h0, out likewise. The unit's state (s->state) may be written:
+     * an eviction policy scores its slots here */
+    void (*attend)(const decode_ctx *d, const decode_seq *s, size_t u, const float *q,
+                   float *out, float *scratch);
+    /* bytes one sequence's step reads from what it holds, `held` keys (at
+     * most slots when there is a cache), each once; the shared tables are
+     * the caller's to count (as weights: 4 * shared_floats) */
+    double (*read_bytes)(const decode_config *c, double held);
+};
+
+/* the configuration of operator m under scheme ps (K/V heads: kv_heads,
+ * or 1 and the scheme's embedding for a scheme with one; the embedding
+ * tensors ek, ev are the caller's to set): ATTN_OK, or ATTN_EINVAL when m
+ * has no decode */
+int decode_config_of(decode_config *c, const attn_method *m, const proj_scheme *ps, size_t heads,
+                     size_t kv_heads, size_t d_head, size_t max_len, const attn_knobs *kn);
+/* decode's --attention lookup (methods.c): the method of that name, or the
+ * first whose decode entry has that name (exact: vanilla), with a decode
+ * entry; NULL if none. attn_decode_names: those names, ", "-separated. */
+const attn_method *attn_decode_find(const char *name);
+void attn_decode_names(char *buf, size_t cap);
+/* the exact operator's entry: the model's own attention, unsubstituted */
+extern const attn_decode decode_exact;
+
+/* ATTN_OK, ATTN_EINVAL (shape or knobs: heads % kv_heads, embeddings with
+ * kv_heads != 1 or without ek, ev, knobs the entry's resolve refuses,
+ * sizes over INT_MAX) or ATTN_ENOMEM. decode_free gives
+ * everything back to ws. */
 int decode_init(decode_ctx *d, const decode_config *c, workspace *ws);
 void decode_free(decode_ctx *d, workspace *ws);
-/* bytes decode_init takes from its workspace */
+/* bytes decode_init takes from its workspace: 4 * (threads * scratch + shared) */
 size_t decode_workspace_bytes(const decode_config *c);
 
-/* the stated formula of what one sequence holds (see the top of this file) */
+/* what one sequence holds: 4 * units * (K and V rows of the cache + the
+ * entry's state): exact, topk 2 kv_heads max_len d_head floats; window
+ * 2 kv_heads (sink + window) d_head; performer state_heads M (d_head + 2)
+ * whatever the length. 0 for a configuration decode_init refuses. */
 size_t decode_cache_bytes(const decode_config *c);
 
-/* bytes one sequence's step reads from what it holds, with `held` tokens
- * (after the step's append; window: at most sink + window), each once:
- *   exact, window  K and V: 2 kv_heads held d floats
- *   topk           K, and k rows of V per query head: (kv_heads held + heads k) d floats
- *   performer      S and z: state_heads M (d + 1) floats (the shifts not counted)
- * times 4 (the random features are the caller's to count, as weights) */
+/* bytes one sequence's step reads from what it holds with `held` tokens
+ * (after the step's append), the entry's formula (0 if refused) */
 double decode_read_bytes(const decode_config *c, double held);
 
 int decode_seq_init(const decode_ctx *d, decode_seq *s, workspace *ws);
@@ -127,15 +178,46 @@ static inline int decode_window_sees(size_t sink, size_t window, size_t pos, siz
     return j <= pos && (j < sink || j + window > pos);
 }
 
-/* ---- between decode.c and decode_performer.c ---- */
-/* performer: floats of one thread's scratch; the features of every state head */
-size_t decode_performer_scratch(const decode_config *c, size_t M);
-void decode_performer_features(const decode_ctx *d, float *scratch);
-/* appends rows tokens to state head u of s (s->len not advanced) */
-void decode_performer_append(const decode_ctx *d, decode_seq *s, size_t u, size_t rows,
-                             const float *k, const float *v, size_t ld, float *scratch);
-/* the query heads of state head u: q: head h at q[h * d_head]; out likewise */
-void decode_performer_attend(const decode_ctx *d, const decode_seq *s, size_t u, const float *q,
-                             float *out, float *scratch);
+/* ---- for the entries' files (decode_*.c) ----------------------------------- */
+/* the query heads of a unit, G = heads / units (unit u's: u G .., G), and
+ * the K/V head unit u reads (u kv_heads / units) */
+static inline size_t decode_group(const decode_ctx *d) { return d->c.heads / d->units; }
+static inline size_t decode_kv_of(const decode_ctx *d, size_t u) { return u * d->c.kv_heads / d->units; }
+/* keys held after len tokens: min(len, slots) */
+static inline size_t decode_held(const decode_ctx *d, size_t len) { return len < d->slots ? len : d->slots; }
+/* qe (G, d) <- the G query rows q of unit u with the K embedding folded in
+ * (decode.h's top; as they are without embeddings) */
+void decode_fold_queries(const decode_ctx *d, size_t u, const float *q, float *qe);
+/* out (d) of query head h <- with head h's V embedding (nothing without) */
+void decode_embed_out(const decode_ctx *d, size_t h, float *out);
+/* x (d) of query head h <- with head h's K embedding (nothing without) */
+void decode_embed_key(const decode_ctx *d, size_t h, float *x);
+
+/* decode_cache.c: the one place that writes and reads cache rows */
+/* stores `rows` tokens from position s->len on, K/V head g (not advancing len) */
+void decode_cache_store(const decode_ctx *d, decode_seq *s, size_t g, size_t rows, const float *k,
+                        const float *v, size_t ld);
+/* sc (G, held) <- scale * qe K_g^T over the first held slots of K/V head g */
+void decode_cache_scores(const decode_ctx *d, const decode_seq *s, size_t g, size_t held,
+                         const float *qe, size_t G, float scale, float *sc);
+/* out (G, d) <- p V_g, p (G, held); acc (G, d) scratch */
+void decode_cache_weighted(const decode_ctx *d, const decode_seq *s, size_t g, size_t held,
+                           const float *p, size_t G, float *out, float *acc);
+/* out (d) <- sum_x w[x] V_g[idx[x]], x < m */
+void decode_cache_gather(const decode_ctx *d, const decode_seq *s, size_t g, const uint32_t *idx,
+                         const float *w, size_t m, float *out);
+
+/* decode_exact.c: softmax over the held slots of unit u's K/V head; leaves
+ * the probabilities (G, held) at scratch[0 ..) (an eviction policy's
+ * scores start there); scratch: decode_exact_scratch floats */
+void decode_attend_softmax(const decode_ctx *d, const decode_seq *s, size_t u, const float *q,
+                           float *out, float *scratch);
+size_t decode_exact_scratch(const decode_config *c);
+size_t decode_all_slots(const decode_config *c);  /* max_len: the growing cache */
+/* 4 * 2 kv_heads held d: K and V of every held key */
+double decode_exact_read_bytes(const decode_config *c, double held);
+
+/* the entries (kernels/methods.c's table points to them) */
+extern const attn_decode decode_topk, decode_window, decode_performer;
 
 #endif

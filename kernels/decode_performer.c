@@ -24,29 +24,54 @@
 
 enum { PERF_BLOCK = 64 }; /* key rows per appended block */
 
+/* a unit is a state head: per query head under MHE (the feature map is not
+ * linear, so the K embedding cannot be moved to the query), else per K/V
+ * head (the group's query heads share it) */
+static size_t perf_units(const decode_config *c) { return c->embed ? c->heads : c->kv_heads; }
+
+/* per unit: S (M, d), z (M), the shifts c (M) */
+static size_t perf_state_floats(const decode_config *c) {
+    return size_mul_sat(c->kn.features, size_add_sat(c->d_head, 2));
+}
+
 /* floats: max(B (M + d) + M, 2 d^2), B = PERF_BLOCK rows of exponents and
  * keys plus one query's exponents; or the (d, d) doubles of a feature draw */
-size_t decode_performer_scratch(const decode_config *c, size_t M) {
-    const size_t d = c->d_head;
+static size_t perf_scratch(const decode_config *c) {
+    const size_t d = c->d_head, M = c->kn.features;
     size_t f = size_add_sat(size_mul_sat(PERF_BLOCK, size_add_sat(M, d)), M);
     const size_t draw = size_mul_sat(2, size_mul_sat(d, d));
     return f > draw ? f : draw;
 }
 
-void decode_performer_features(const decode_ctx *d, float *scratch) {
-    const size_t M = d->M, dh = d->c.d_head;
-    for (size_t u = 0; u < d->state_heads; u++)
-        performer_draw_features(M, dh, d->c.kn.seed, u, d->w + u * M * dh, (double *)(void *)scratch);
+/* the random features: (units, M, d) */
+static size_t perf_shared(const decode_config *c) {
+    return size_mul_sat(perf_units(c), size_mul_sat(c->kn.features, c->d_head));
+}
+
+static void perf_features(const decode_ctx *d, float *w, float *scratch) {
+    const size_t M = d->c.kn.features, dh = d->c.d_head;
+    for (size_t u = 0; u < d->units; u++)
+        performer_draw_features(M, dh, d->c.kn.seed, u, w + u * M * dh, (double *)(void *)scratch);
+}
+
+/* S = 0, z = 0, every shift -inf (the first key sets it) */
+static void perf_state_init(const decode_ctx *d, float *state) {
+    const size_t M = d->c.kn.features, dh = d->c.d_head;
+    for (size_t u = 0; u < d->units; u++) {
+        float *st = state + u * d->state_floats;
+        memset(st, 0, M * (dh + 1) * sizeof(float));
+        for (size_t m = 0; m < M; m++) st[M * (dh + 1) + m] = -INFINITY;
+    }
 }
 
 /* kb: (b, d) the state head's keys, the K embedding applied (MHE);
  * e: (b, M) <- their exponents b_jm */
 static void key_exponents(const decode_ctx *d, size_t u, size_t b, const float *kb, float *e) {
-    const size_t M = d->M, dh = d->c.d_head;
+    const size_t M = d->c.kn.features, dh = d->c.d_head;
     const float scale = (float)pow((double)dh, -0.25);
     const double half_inv_sqrt_d = 0.5 / sqrt((double)dh);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)b, (int)M, (int)dh, scale, kb,
-                (int)dh, d->w + u * M * dh, (int)dh, 0.0f, e, (int)M);
+                (int)dh, d->shared + u * M * dh, (int)dh, 0.0f, e, (int)M);
     for (size_t i = 0; i < b; i++) {
         double sq = 0;
         for (size_t t = 0; t < dh; t++) sq += (double)kb[i * dh + t] * kb[i * dh + t];
@@ -57,20 +82,16 @@ static void key_exponents(const decode_ctx *d, size_t u, size_t b, const float *
 
 /* k, v: token i's K/V head g at k[i * ld + g * d]; MHE: head 0, the K
  * embedding of query head u applied here and the V embedding at read time */
-void decode_performer_append(const decode_ctx *d, decode_seq *s, size_t u, size_t rows,
-                             const float *k, const float *v, size_t ld, float *scratch) {
-    const decode_config *c = &d->c;
-    const size_t M = d->M, dh = c->d_head, g = c->embed != DECODE_EMBED_NONE ? 0 : u;
-    float *st = s->st + u * M * dh, *z = s->z + u * M, *cm = s->c + u * M;
+static void perf_append(const decode_ctx *d, decode_seq *s, size_t u, size_t rows, const float *k,
+                        const float *v, size_t ld, float *scratch) {
+    const size_t M = d->c.kn.features, dh = d->c.d_head, g = decode_kv_of(d, u);
+    float *st = s->state + u * d->state_floats, *z = st + M * dh, *cm = z + M;
     float *e = scratch, *kb = scratch + PERF_BLOCK * M; /* (B, M), (B, d) */
-    const float *ek = c->ek ? c->ek + u * dh : NULL;
     for (size_t r0 = 0; r0 < rows; r0 += PERF_BLOCK) {
         const size_t b = rows - r0 < PERF_BLOCK ? rows - r0 : PERF_BLOCK;
         for (size_t i = 0; i < b; i++) {
-            const float *ki = k + (r0 + i) * ld + g * dh;
-            for (size_t t = 0; t < dh; t++)
-                kb[i * dh + t] = c->embed == DECODE_EMBED_MUL ? ki[t] * ek[t]
-                               : c->embed == DECODE_EMBED_ADD ? ki[t] + ek[t] : ki[t];
+            memcpy(kb + i * dh, k + (r0 + i) * ld + g * dh, dh * sizeof(float));
+            decode_embed_key(d, u, kb + i * dh);
         }
         key_exponents(d, u, b, kb, e);
         /* raise the shifts the block's keys pass, rescaling what is held */
@@ -95,29 +116,44 @@ void decode_performer_append(const decode_ctx *d, decode_seq *s, size_t u, size_
     }
 }
 
-void decode_performer_attend(const decode_ctx *d, const decode_seq *s, size_t u, const float *q,
-                             float *out, float *scratch) {
-    const decode_config *c = &d->c;
-    const size_t M = d->M, dh = c->d_head;
-    const size_t G = c->embed != DECODE_EMBED_NONE ? 1 : c->heads / c->kv_heads;
-    const size_t h0 = c->embed != DECODE_EMBED_NONE ? u : u * G;
-    const float *st = s->st + u * M * dh, *z = s->z + u * M, *cm = s->c + u * M;
+static void perf_attend(const decode_ctx *d, const decode_seq *s, size_t u, const float *q,
+                        float *out, float *scratch) {
+    const size_t M = d->c.kn.features, dh = d->c.d_head, G = decode_group(d);
+    const float *st = s->state + u * d->state_floats, *z = st + M * dh, *cm = z + M;
     const float scale = (float)pow((double)dh, -0.25);
     float *a = scratch; /* (M) */
-    for (size_t h = h0; h < h0 + G; h++) {
+    for (size_t i = 0; i < G; i++) {
         /* a = W q' + c (the |q'|^2 / 2 of a_im is a constant of the row: left out) */
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)M, (int)dh, scale, d->w + u * M * dh,
-                    (int)dh, q + h * dh, 1, 0.0f, a, 1);
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)M, (int)dh, scale, d->shared + u * M * dh,
+                    (int)dh, q + i * dh, 1, 0.0f, a, 1);
         for (size_t m = 0; m < M; m++) a[m] += cm[m];
         exp_shift_scale(a, M, row_max(a, M), 1.0f);
-        float *o = out + h * dh;
+        float *o = out + i * dh;
         cblas_sgemv(CblasRowMajor, CblasTrans, (int)M, (int)dh, 1.0f, st, (int)dh, a, 1, 0.0f, o, 1);
         const float den = cblas_sdot((int)M, a, 1, z, 1);
         scale_row(o, dh, 1.0f / den);
-        const float *ev = c->ev ? c->ev + h * dh : NULL;
-        if (c->embed == DECODE_EMBED_MUL)
-            for (size_t j = 0; j < dh; j++) o[j] *= ev[j];
-        else if (c->embed == DECODE_EMBED_ADD)
-            for (size_t j = 0; j < dh; j++) o[j] += ev[j];
+        decode_embed_out(d, u * G + i, o);
     }
 }
+
+/* S and z: units M (d + 1) floats (the shifts not counted) */
+static double perf_read_bytes(const decode_config *c, double held) {
+    (void)held;
+    return 4.0 * (double)perf_units(c) * (double)c->kn.features * ((double)c->d_head + 1);
+}
+
+const attn_decode decode_performer = {
+    .name = "performer",
+    .summary = "FAVOR+ with --features M: a fixed recurrent state per head, no cache",
+    .knobs = KNOB_FEATURES,
+    .resolve = performer_resolve,
+    .units = perf_units,
+    .state_floats = perf_state_floats,
+    .state_init = perf_state_init,
+    .shared_floats = perf_shared,
+    .shared_init = perf_features,
+    .scratch_floats = perf_scratch,
+    .append = perf_append,
+    .attend = perf_attend,
+    .read_bytes = perf_read_bytes,
+};

@@ -1,5 +1,9 @@
-/* methods.c — the two tables the program dispatches through.
- * Adding a method: write kernels/NAME.c, declare it in methods.h, add one line here. */
+/* methods.c — the two tables the program dispatches through, in every
+ * regime: prefill (the kernel and its formulas), decode (the entry's
+ * attn_decode, kernels/decode.h), training (backward: none yet).
+ * Adding a method: write kernels/NAME.c (and kernels/decode_NAME.c for its
+ * decode entry), declare it in methods.h (decode.h), add one line here. */
+#include "decode.h"
 #include "methods.h"
 
 #include <stdio.h>
@@ -9,24 +13,25 @@
  * (defaults and checks: the program knows no method's defaults), the
  * statistic its reference reports (ATTN_MASS_*, and the hook for KEPT), the
  * kernel, its flops and workspace formulas, its exact limit, its flags
- * (attention.h: what the analysis asks of it instead of its name). */
+ * (attention.h: what the analysis asks of it instead of its name), its
+ * decode entry (NULL: none), its backward (NULL: none). */
 const attn_method attn_methods[] = {
-    /* name        summary  knobs  resolve  mass  kept_mass  forward  flops  workspace_bytes  exact_limit  exact_tol  flags */
-    {"vanilla", "exact; materialises the (heads, n, n) scores", 0, resolve_none, ATTN_MASS_NONE, NULL, vanilla_forward, exact_flops, vanilla_workspace, exact_as_is, 1e-6, ATTN_EXACT | ATTN_BASELINE},
-    {"chunked", "exact; query x key blocks, online softmax, linear memory", KNOB_CHUNK, chunked_resolve, ATTN_MASS_NONE, NULL, chunked_forward, exact_flops, chunked_workspace, exact_as_is, 1e-6, ATTN_EXACT},
-    {"topk", "per query the k largest scores only; queries in chunks, linear memory", KNOB_K | KNOB_CHUNK, topk_resolve, ATTN_MASS_LARGEST, NULL, topk_forward, topk_flops, topk_workspace, topk_exact_limit, 1e-6, 0},
-    {"performer", "FAVOR+; M positive orthogonal random features, linear memory", KNOB_FEATURES, performer_resolve, ATTN_MASS_NONE, NULL, performer_forward, performer_flops, performer_workspace, exact_none, 0, 0},
-    {"window", "attention sinks + sliding window: the first sink keys and the window nearest; linear memory", KNOB_SINK | KNOB_WINDOW, window_resolve, ATTN_MASS_KEPT, window_kept_mass, window_forward, window_flops, window_workspace, window_exact_limit, 1e-6, 0},
-    {NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0, 0},
+    /* name  summary  knobs  resolve  mass  kept_mass  forward  flops  workspace_bytes  exact_limit  exact_tol  flags  decode  backward */
+    {"vanilla", "exact; materialises the (heads, n, n) scores", 0, resolve_none, ATTN_MASS_NONE, NULL, vanilla_forward, exact_flops, vanilla_workspace, exact_as_is, 1e-6, ATTN_EXACT | ATTN_BASELINE, &decode_exact, NULL},
+    {"chunked", "exact; query x key blocks, online softmax, linear memory", KNOB_CHUNK, chunked_resolve, ATTN_MASS_NONE, NULL, chunked_forward, exact_flops, chunked_workspace, exact_as_is, 1e-6, ATTN_EXACT, &decode_exact, NULL},
+    {"topk", "per query the k largest scores only; queries in chunks, linear memory", KNOB_K | KNOB_CHUNK, topk_resolve, ATTN_MASS_LARGEST, NULL, topk_forward, topk_flops, topk_workspace, topk_exact_limit, 1e-6, 0, &decode_topk, NULL},
+    {"performer", "FAVOR+; M positive orthogonal random features, linear memory", KNOB_FEATURES, performer_resolve, ATTN_MASS_NONE, NULL, performer_forward, performer_flops, performer_workspace, exact_none, 0, 0, &decode_performer, NULL},
+    {"window", "attention sinks + sliding window: the first sink keys and the window nearest; linear memory", KNOB_SINK | KNOB_WINDOW, window_resolve, ATTN_MASS_KEPT, window_kept_mass, window_forward, window_flops, window_workspace, window_exact_limit, 1e-6, 0, &decode_window, NULL},
+    {NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL},
 };
 
 const proj_scheme proj_schemes[] = {
-    {"mha", "one Q, K, V projection per head", 0, mha_project, mha_kv_heads, mha_params, proj_exact_as_is, 0, PROJ_REFERENCE},
-    {"mqa", "one K, V head shared by all query heads (mean of the MHA K, V)", 0, gqa_project, mqa_kv_heads, gqa_params, proj_exact_none, 0, 0},
-    {"gqa", "--kv-heads G K, V heads, each the mean of its group's MHA K, V", KNOB_KV_HEADS, gqa_project, gqa_kv_heads, gqa_params, proj_exact_all_heads, 0, 0},
-    {"mhe-add", "shared Q, K, V projection plus a head embedding added per head", 0, mhe_add_project, mhe_kv_heads, mhe_params, proj_exact_none, 0, PROJ_EMBED},
-    {"mhe-mul", "shared Q, K, V projection times a head embedding per head", 0, mhe_mul_project, mhe_kv_heads, mhe_params, proj_exact_none, 0, PROJ_EMBED},
-    {NULL, NULL, 0, NULL, NULL, NULL, NULL, 0, 0},
+    {"mha", "one Q, K, V projection per head", 0, mha_project, mha_kv_heads, mha_params, proj_exact_as_is, 0, PROJ_REFERENCE, mha_decode_weights, NULL},
+    {"mqa", "one K, V head shared by all query heads (mean of the MHA K, V)", 0, gqa_project, mqa_kv_heads, gqa_params, proj_exact_none, 0, 0, gqa_decode_weights, NULL},
+    {"gqa", "--kv-heads G K, V heads, each the mean of its group's MHA K, V", KNOB_KV_HEADS, gqa_project, gqa_kv_heads, gqa_params, proj_exact_all_heads, 0, 0, gqa_decode_weights, NULL},
+    {"mhe-add", "shared Q, K, V projection plus a head embedding added per head", 0, mhe_add_project, mhe_kv_heads, mhe_params, proj_exact_none, 0, 0, mhe_add_decode_weights, &mhe_add_embed},
+    {"mhe-mul", "shared Q, K, V projection times a head embedding per head", 0, mhe_mul_project, mhe_kv_heads, mhe_params, proj_exact_none, 0, 0, mhe_mul_decode_weights, &mhe_mul_embed},
+    {NULL, NULL, 0, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL},
 };
 
 /* the feed-forward layer's variants (`attnbench ffn --attention NAME`) */
@@ -128,6 +133,25 @@ const attn_method *attn_method_find(const char *name) {
         if (strcmp(m->name, name) == 0)
             return m;
     return NULL;
+}
+
+const attn_method *attn_decode_find(const char *name) {
+    for (const attn_method *m = attn_methods; m->name; m++)
+        if (m->decode && (strcmp(m->name, name) == 0 || strcmp(m->decode->name, name) == 0))
+            return m;
+    return NULL;
+}
+
+void attn_decode_names(char *buf, size_t cap) {
+    size_t len = 0;
+    buf[0] = '\0';
+    for (const attn_method *m = attn_methods; m->name && len < cap; m++) {
+        if (!m->decode) continue;
+        const attn_method *first = attn_decode_find(m->decode->name);
+        if (first == m && strcmp(m->name, m->decode->name) != 0) /* the decode name, then the method's */
+            len += (size_t)snprintf(buf + len, cap - len, "%s%s", len ? ", " : "", m->decode->name);
+        if (len < cap) len += (size_t)snprintf(buf + len, cap - len, "%s%s", len ? ", " : "", m->name);
+    }
 }
 
 const proj_scheme *proj_scheme_find(const char *name) {

@@ -150,6 +150,19 @@ size_t gqa_params(const proj_shape *s);
 /* w: (heads, d_model, d_head) -> wg: (groups, d_model, d_head), each group's mean (per_head = d_model * d_head) */
 void gqa_group_mean(size_t heads, size_t groups, size_t per_head, const float *w, float *wg);
 
+/* decode's step projections (attention.h proj_decode_fn): mha as it is;
+ * gqa and mqa each group's mean; mhe the fit (mhe_fit) */
+int mha_decode_weights(const proj_shape *s, const float *x, const float *wq, const float *wk,
+                       const float *wv, float *w, float *emb, workspace *ws);
+int gqa_decode_weights(const proj_shape *s, const float *x, const float *wq, const float *wk,
+                       const float *wv, float *w, float *emb, workspace *ws);
+int mhe_add_decode_weights(const proj_shape *s, const float *x, const float *wq, const float *wk,
+                           const float *wv, float *w, float *emb, workspace *ws);
+int mhe_mul_decode_weights(const proj_shape *s, const float *x, const float *wq, const float *wk,
+                           const float *wv, float *w, float *emb, workspace *ws);
+/* how decode applies MHE's head embeddings: x + e (mhe-add), x * e (mhe-mul) */
+extern const head_embed mhe_add_embed, mhe_mul_embed;
+
 /* proj_mhe.c */
 int mhe_add_project(const proj_shape *s, const float *x, const float *wq, const float *wk,
                     const float *wv, float *q, float *k, float *v, workspace *ws);

@@ -4,6 +4,8 @@
  * a group is the mean of its heads' K and V projections (mean pooling). */
 #include "methods.h"
 
+#include <string.h>
+
 /* gqa: the --kv-heads value as given (0: unset, which the program rejects) */
 size_t gqa_kv_heads(size_t heads, size_t kv_heads_opt) {
     (void)heads;
@@ -54,5 +56,18 @@ int gqa_project(const proj_shape *s, const float *x, const float *wq, const floa
     gqa_group_mean(s->heads, G, per_head, wv, wg);
     project_heads(s, G, x, wg, v);
     ws_free(ws, wg);
+    return ATTN_OK;
+}
+
+/* decode: w (heads + 2 kv_heads, d_model, d_head) <- the query heads as
+ * they are, each group's mean K, then V */
+int gqa_decode_weights(const proj_shape *s, const float *x, const float *wq, const float *wk,
+                       const float *wv, float *w, float *emb, workspace *ws) {
+    (void)x; (void)emb; (void)ws;
+    const size_t per_head = s->d_model * s->d_head, H = s->heads, G = s->kv_heads;
+    if (!G || H % G) return ATTN_EINVAL;
+    memcpy(w, wq, H * per_head * sizeof(float));
+    gqa_group_mean(H, G, per_head, wk, w + H * per_head);
+    gqa_group_mean(H, G, per_head, wv, w + (H + G) * per_head);
     return ATTN_OK;
 }

@@ -2,6 +2,7 @@
 #include "methods.h"
 
 #include <cblas.h>
+#include <string.h>
 
 size_t mha_kv_heads(size_t heads, size_t kv_heads_opt) {
     (void)kv_heads_opt;
@@ -28,5 +29,16 @@ int mha_project(const proj_shape *s, const float *x, const float *wq, const floa
     project_heads(s, s->heads, x, wq, q);
     project_heads(s, s->heads, x, wk, k);
     project_heads(s, s->heads, x, wv, v);
+    return ATTN_OK;
+}
+
+/* decode: w (3 heads, d_model, d_head) <- wq, wk, wv as they are */
+int mha_decode_weights(const proj_shape *s, const float *x, const float *wq, const float *wk,
+                       const float *wv, float *w, float *emb, workspace *ws) {
+    (void)x; (void)emb; (void)ws;
+    const size_t per = s->heads * s->d_model * s->d_head;
+    memcpy(w, wq, per * sizeof(float));
+    memcpy(w + per, wk, per * sizeof(float));
+    memcpy(w + 2 * per, wv, per * sizeof(float));
     return ATTN_OK;
 }

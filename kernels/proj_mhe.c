@@ -184,3 +184,25 @@ int mhe_mul_project(const proj_shape *s, const float *x, const float *wq, const 
                     const float *wv, float *q, float *k, float *v, workspace *ws) {
     return mhe_project(s, 1, x, wq, wk, wv, q, k, v, ws);
 }
+
+/* decode: w (3, d_model, d_head) the shared Q, K, V; emb (3, heads, d_head) */
+int mhe_add_decode_weights(const proj_shape *s, const float *x, const float *wq, const float *wk,
+                           const float *wv, float *w, float *emb, workspace *ws) {
+    return mhe_fit(s, 0, x, wq, wk, wv, w, emb, ws);
+}
+
+int mhe_mul_decode_weights(const proj_shape *s, const float *x, const float *wq, const float *wk,
+                           const float *wv, float *w, float *emb, workspace *ws) {
+    return mhe_fit(s, 1, x, wq, wk, wv, w, emb, ws);
+}
+
+static void embed_add(float *x, const float *e, size_t d) {
+    for (size_t j = 0; j < d; j++) x[j] += e[j];
+}
+static void embed_mul(float *x, const float *e, size_t d) {
+    for (size_t j = 0; j < d; j++) x[j] *= e[j];
+}
+/* mhe-add: q . (k + e) = q . k + q . e, a constant of the query row: nothing to fold */
+const head_embed mhe_add_embed = {embed_add, NULL};
+/* mhe-mul: q . (k * e) = (q * e) . k */
+const head_embed mhe_mul_embed = {embed_mul, embed_mul};

@@ -113,6 +113,13 @@ static void test_approximate(fixture *f) {
     /* window: sink 1 + window 4 per layer */
     if (!measure(f, "window", "gqa", 2, -1, (attn_knobs){.sink = 1, .window = 4}, 0, &e, &st)) {
         CHECK(eval_cache_bytes(&e, NT) == 2 * 2 * 4 * 4 * 5 * 2, "window cache %zu", eval_cache_bytes(&e, NT));
+        /* the same operator without a decode entry: no cache to count, not exact's */
+        attn_method no_decode = *e.op;
+        const attn_method *op = e.op;
+        no_decode.decode = NULL;
+        e.op = &no_decode;
+        CHECK(eval_cache_bytes(&e, NT) == 0, "an operator without decode: cache %zu, want 0", eval_cache_bytes(&e, NT));
+        e.op = op;
         free(st.layer_rel_err);
     }
     eval_sub_free(&e);

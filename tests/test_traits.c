@@ -41,12 +41,12 @@ static void check_flags(void) {
     }
     CHECK(baselines == 1, "%zu methods flagged ATTN_BASELINE, want 1", baselines);
     for (const proj_scheme *p = proj_schemes; p->name; p++) {
-        CHECK(!(p->flags & ~(unsigned)(PROJ_REFERENCE | PROJ_EMBED)), "%s: unknown flags %#x", p->name, p->flags);
+        CHECK(!(p->flags & ~(unsigned)PROJ_REFERENCE), "%s: unknown flags %#x", p->name, p->flags);
         references += (p->flags & PROJ_REFERENCE) != 0;
         size_t kv = 1;
         CHECK(!(p->flags & PROJ_REFERENCE) || (p->exact_limit && p->exact_limit(HEADS, &kv) && kv == 0),
               "%s: the reference projection, but not exact as it is", p->name);
-        CHECK(!(p->flags & PROJ_EMBED) || p->kv_heads_for(HEADS, 0) == HEADS, "%s: PROJ_EMBED, but %zu K/V heads of %d",
+        CHECK(!p->embed || p->kv_heads_for(HEADS, 0) == HEADS, "%s: head embeddings, but %zu K/V heads of %d",
               p->name, p->kv_heads_for(HEADS, 0), HEADS);
     }
     CHECK(references == 1, "%zu projections flagged PROJ_REFERENCE, want 1", references);
