@@ -12,6 +12,7 @@
 #include "attention.h" /* size_mul */
 #include "capture_layer.h"
 #include "commands.h"
+#include "exit_status.h"
 #include "env.h"
 #include "llama2c.h"
 #include "npy.h"
@@ -264,7 +265,7 @@ int cmd_capture(int argc, char **argv) {
     if (stat(o.ckpt, &cst) == 0 && S_ISREG(cst.st_mode) &&
         mem_fits_as_limit(size_add_sat((size_t)cst.st_size, (size_t)64 << 20), o.threads, err, sizeof err)) {
         fprintf(stderr, "attnbench capture: out of memory: %s\n", err);
-        exit_now(3);
+        exit_now(EXIT_OOM);
     }
     llama_model md;
     if (llama_load(o.ckpt, &md, err, sizeof err)) return bad_input(cmd, "--llama2c %s", err);

@@ -1,5 +1,5 @@
-/* commands.h — the subcommands of build/attnbench; each returns the exit status.
- * Exit status: 0 ok; 2 bad input (one line on stderr, no CSV row); 1 any other failure. */
+/* commands.h — the subcommands of build/attnbench; each returns the exit status
+ * of exit_status.h (0 a row, 1 internal, 2 bad input, 3 out of memory). */
 #ifndef COMMANDS_H
 #define COMMANDS_H
 

@@ -16,6 +16,7 @@
  * (kernels/decode.h). */
 #include "bandwidth.h"
 #include "commands.h"
+#include "exit_status.h"
 #include "decode_cmd.h"
 #include "knobs.h"
 #include "env.h"
@@ -66,7 +67,7 @@ static int probe(const run_options *o) {
         fprintf(stderr, "attnbench decode: --probe: out of memory for the probe's buffer of %zu MiB%s", bytes >> 20,
                 lim ? " (address-space limit, ulimit -v: " : "\n");
         if (lim) fprintf(stderr, "%zu MiB)\n", lim >> 20);
-        return 3;
+        return EXIT_OOM;
     }
     printf("threads,read_gbps,bytes\n");
     printf("1,%.4g,%zu\n", one, bytes);
@@ -479,7 +480,7 @@ static int decode_oom(const run_state *r, result_row *row, const char *note) {
     row_describe(r, row);
     row_set(row, COL_status, "oom");
     row_set(row, COL_note, "%s", note);
-    return row_emit(cmd, &r->o, row) ? 1 : 3;
+    return row_emit_oom(cmd, &r->o, row);
 }
 
 int cmd_decode(int argc, char **argv) {

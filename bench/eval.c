@@ -343,7 +343,7 @@ static int eval_oom(const run_options *o, const char *note) {
     }
     row_set(&row, COL_status, "oom");
     row_set(&row, COL_note, "%s", note);
-    int rc = row_emit(cmd, o, &row) ? 1 : 3;
+    int rc = row_emit_oom(cmd, o, &row);
     row_free(&row);
     return rc;
 }

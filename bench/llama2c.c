@@ -2,6 +2,7 @@
  * (all n positions at once, every projection one sgemm over n rows) and the
  * incremental steps that sampling needs (m = 1 against the K/V cache). */
 #include "llama2c.h"
+#include "errmsg.h"
 #include "attention.h" /* size_mul */
 #include "report.h"    /* first_nonfinite */
 #include "rng.h"
@@ -22,15 +23,6 @@
 enum { HEADER_BYTES = 7 * 4, QUERY_BLOCK = 64, LOGIT_BLOCK = 64 };
 #define RMS_EPS 1e-5
 #define ROPE_THETA 10000.0
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static int32_t le_int32(const unsigned char *b) {
     return (int32_t)((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24);
@@ -71,26 +63,26 @@ static int check_config(const char *path, llama_config *c, char *err, size_t err
     const int vals[7] = {c->dim, c->hidden_dim, c->n_layers, c->n_heads, c->n_kv_heads, c->vocab_size, c->seq_len};
     for (int i = 0; i < 7; i++) {
         if (i == 5) {
-            if (vals[i] == 0 || vals[i] == INT_MIN) return fail(err, errlen, "%s: " NOT_CKPT "header field vocab_size is %d", path, vals[i]);
+            if (vals[i] == 0 || vals[i] == INT_MIN) return err_set(err, errlen, "%s: " NOT_CKPT "header field vocab_size is %d", path, vals[i]);
         } else if (vals[i] <= 0) {
-            return fail(err, errlen, "%s: " NOT_CKPT "header field %s is %d, must be positive", path, names[i], vals[i]);
+            return err_set(err, errlen, "%s: " NOT_CKPT "header field %s is %d, must be positive", path, names[i], vals[i]);
         }
     }
     const int limits[7] = {MAX_DIM, MAX_DIM, MAX_LAYERS, MAX_DIM, MAX_DIM, MAX_VOCAB, MAX_SEQ};
     for (int i = 0; i < 7; i++)
         if ((vals[i] < 0 ? -(long long)vals[i] : vals[i]) > limits[i])
-            return fail(err, errlen, "%s: " NOT_CKPT "header field %s is %d, beyond the plausible %d", path, names[i],
+            return err_set(err, errlen, "%s: " NOT_CKPT "header field %s is %d, beyond the plausible %d", path, names[i],
                         vals[i], limits[i]);
     c->shared_classifier = c->vocab_size > 0;
     if (c->vocab_size < 0) c->vocab_size = -c->vocab_size;
     if (c->n_kv_heads > c->n_heads || c->n_heads % c->n_kv_heads)
-        return fail(err, errlen, "%s: " NOT_CKPT "n_heads %d is not a multiple of n_kv_heads %d", path, c->n_heads, c->n_kv_heads);
+        return err_set(err, errlen, "%s: " NOT_CKPT "n_heads %d is not a multiple of n_kv_heads %d", path, c->n_heads, c->n_kv_heads);
     if (c->dim % c->n_heads)
-        return fail(err, errlen, "%s: " NOT_CKPT "dim %d is not a multiple of n_heads %d", path, c->dim, c->n_heads);
+        return err_set(err, errlen, "%s: " NOT_CKPT "dim %d is not a multiple of n_heads %d", path, c->dim, c->n_heads);
     c->head_size = c->dim / c->n_heads;
     c->kv_dim = c->head_size * c->n_kv_heads;
     if (c->head_size % 2)
-        return fail(err, errlen, "%s: " NOT_CKPT "head size %d (dim / n_heads) is odd; rotary embeddings need pairs", path, c->head_size);
+        return err_set(err, errlen, "%s: " NOT_CKPT "head size %d (dim / n_heads) is odd; rotary embeddings need pairs", path, c->head_size);
     return 0;
 }
 
@@ -106,12 +98,12 @@ static int header_config(const char *path, const unsigned char *head, llama_conf
 int llama_read_config(const char *path, llama_config *c, char *err, size_t errlen) {
     memset(c, 0, sizeof *c);
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) return fail(err, errlen, "%s: %s", path, strerror(errno));
+    if (fd < 0) return err_set(err, errlen, "%s: %s", path, strerror(errno));
     struct stat st;
     unsigned char head[HEADER_BYTES];
     int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && read(fd, head, HEADER_BYTES) == HEADER_BYTES;
     close(fd);
-    if (!ok) return fail(err, errlen, "%s: not a regular file of at least %d bytes", path, HEADER_BYTES);
+    if (!ok) return err_set(err, errlen, "%s: not a regular file of at least %d bytes", path, HEADER_BYTES);
     return header_config(path, head, c, err, errlen);
 }
 
@@ -120,20 +112,20 @@ int llama_load(const char *path, llama_model *m, char *err, size_t errlen) {
     /* O_NONBLOCK: a FIFO must not block the open; anything but a regular
      * file (FIFO, /dev/zero, a directory) is refused before a byte is read */
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) return fail(err, errlen, "%s: %s", path, strerror(errno));
+    if (fd < 0) return err_set(err, errlen, "%s: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return fail(err, errlen, "%s: not a regular file", path);
+        return err_set(err, errlen, "%s: not a regular file", path);
     }
     (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     FILE *f = fdopen(fd, "rb");
-    if (!f) { close(fd); return fail(err, errlen, "%s: %s", path, strerror(errno)); }
+    if (!f) { close(fd); return err_set(err, errlen, "%s: %s", path, strerror(errno)); }
     size_t bytes = (size_t)st.st_size;
     unsigned char head[HEADER_BYTES];
     if (bytes < HEADER_BYTES || fread(head, 1, HEADER_BYTES, f) != HEADER_BYTES) {
         fclose(f);
-        return fail(err, errlen, "%s: truncated: %zu bytes, shorter than the %d-byte header", path, bytes, HEADER_BYTES);
+        return err_set(err, errlen, "%s: truncated: %zu bytes, shorter than the %d-byte header", path, bytes, HEADER_BYTES);
     }
     llama_config *c = &m->c;
     if (header_config(path, head, c, err, errlen)) { fclose(f); return -1; }
@@ -142,14 +134,14 @@ int llama_load(const char *path, llama_model *m, char *err, size_t errlen) {
     if (weight_floats(c, !c->shared_classifier, &floats) || weight_floats(c, c->shared_classifier, &other) ||
         size_mul(floats, 4, &want) || __builtin_add_overflow(want, (size_t)HEADER_BYTES, &want)) {
         fclose(f);
-        return fail(err, errlen, "%s: the header's sizes overflow (dim %d, hidden_dim %d, n_layers %d, vocab %d)",
+        return err_set(err, errlen, "%s: the header's sizes overflow (dim %d, hidden_dim %d, n_layers %d, vocab %d)",
                     path, c->dim, c->hidden_dim, c->n_layers, c->vocab_size);
     }
     if (bytes != want) {
         fclose(f);
         /* name the likely cause when the size fits the other classifier layout */
         int other_fits = !size_mul(other, 4, &want_other) && want_other + HEADER_BYTES == bytes;
-        return fail(err, errlen, "%s: %s: %zu bytes, but the header (dim %d, hidden_dim %d, n_layers %d, n_heads %d, "
+        return err_set(err, errlen, "%s: %s: %zu bytes, but the header (dim %d, hidden_dim %d, n_layers %d, n_heads %d, "
                     "n_kv_heads %d, vocab_size %d, seq_len %d) implies %zu%s", path,
                     bytes < want ? "truncated" : "wrong size", bytes, c->dim, c->hidden_dim, c->n_layers, c->n_heads,
                     c->n_kv_heads, c->shared_classifier ? c->vocab_size : -c->vocab_size, c->seq_len, want,
@@ -157,14 +149,14 @@ int llama_load(const char *path, llama_model *m, char *err, size_t errlen) {
                                                            : " (the size fits a shared classifier: vocab_size should be positive)");
     }
     m->file = malloc(floats ? floats * sizeof(float) : 1);
-    if (!m->file) { fclose(f); return fail(err, errlen, "%s: out of memory for %zu weights", path, floats); }
+    if (!m->file) { fclose(f); return err_set(err, errlen, "%s: out of memory for %zu weights", path, floats); }
     size_t got = fread(m->file, sizeof(float), floats, f);
     fclose(f);
-    if (got != floats) { llama_free(m); return fail(err, errlen, "%s: read error after %zu of %zu weights", path, got, floats); }
+    if (got != floats) { llama_free(m); return err_set(err, errlen, "%s: read error after %zu of %zu weights", path, got, floats); }
     for (size_t i = 0; i < floats; i++)
         if (!isfinite(m->file[i])) {
             llama_free(m);
-            return fail(err, errlen, "%s: non-finite weight (float %zu of %zu)", path, i, floats);
+            return err_set(err, errlen, "%s: non-finite weight (float %zu of %zu)", path, i, floats);
         }
 
     size_t d = (size_t)c->dim, hid = (size_t)c->hidden_dim, L = (size_t)c->n_layers, kv = (size_t)c->kv_dim;
@@ -204,7 +196,7 @@ int llama_state_init(llama_state *s, const llama_config *c, size_t max_n, size_t
                      char *err, size_t errlen) {
     memset(s, 0, sizeof *s);
     if (!max_n || !max_m || max_m > max_n || max_n > (size_t)INT_MAX)
-        return fail(err, errlen, "state for %zu positions, %zu at a time: not supported", max_n, max_m);
+        return err_set(err, errlen, "state for %zu positions, %zu at a time: not supported", max_n, max_m);
     s->max_n = max_n;
     s->max_m = max_m;
     size_t L = (size_t)c->n_layers, d = (size_t)c->dim, block = max_m < QUERY_BLOCK ? max_m : QUERY_BLOCK;
@@ -222,7 +214,7 @@ int llama_state_init(llama_state *s, const llama_config *c, size_t max_n, size_t
     s->rope = alloc_floats(max_m, (size_t)c->head_size, 1, &bad);
     if (bad) {
         llama_state_free(s);
-        return fail(err, errlen, "out of memory (or sizes that overflow) for %zu positions of the model's state", max_n);
+        return err_set(err, errlen, "out of memory (or sizes that overflow) for %zu positions of the model's state", max_n);
     }
     return 0;
 }
@@ -354,9 +346,9 @@ void llama_logits(const llama_model *md, const float *x, size_t m, float *logits
 int llama_nll(const llama_model *md, const float *x, const int *tokens, size_t n, double *nll,
               char *err, size_t errlen) {
     const size_t V = (size_t)md->c.vocab_size, d = (size_t)md->c.dim;
-    if (n < 2) return fail(err, errlen, "the likelihood needs at least 2 tokens, got %zu", n);
+    if (n < 2) return err_set(err, errlen, "the likelihood needs at least 2 tokens, got %zu", n);
     float *logits = malloc(LOGIT_BLOCK * V * sizeof(float));
-    if (!logits) return fail(err, errlen, "out of memory for the logits");
+    if (!logits) return err_set(err, errlen, "out of memory for the logits");
     double total = 0;
     /* position t predicts token t+1 */
     for (size_t t0 = 0; t0 + 1 < n; t0 += LOGIT_BLOCK) {
@@ -383,12 +375,12 @@ int llama_state_finite(const llama_config *c, const llama_state *s, size_t n, ch
             const size_t cnt = n * t[i].width;
             const size_t at = t[i].a ? first_nonfinite(t[i].a + (size_t)l * s->max_n * t[i].width, cnt) : cnt;
             if (at < cnt)
-                return fail(err, errlen, "layer %d's %s is not finite at position %zu: the checkpoint's values overflow float32",
+                return err_set(err, errlen, "layer %d's %s is not finite at position %zu: the checkpoint's values overflow float32",
                             l, t[i].name, at / t[i].width);
         }
     const size_t cnt = n * (size_t)c->dim, at = first_nonfinite(s->x, cnt);
     if (at < cnt)
-        return fail(err, errlen, "the final hidden state is not finite at position %zu: the checkpoint's values overflow float32",
+        return err_set(err, errlen, "the final hidden state is not finite at position %zu: the checkpoint's values overflow float32",
                     at / (size_t)c->dim);
     return 0;
 }
@@ -463,7 +455,7 @@ int llama_sample(const llama_model *md, int *tokens, size_t n, uint64_t seed, do
     llama_state s;
     if (llama_state_init(&s, &md->c, n, 1, 0, err, errlen)) return -1;
     float *logits = malloc((size_t)md->c.vocab_size * sizeof(float));
-    if (!logits) { llama_state_free(&s); return fail(err, errlen, "out of memory for the logits"); }
+    if (!logits) { llama_state_free(&s); return err_set(err, errlen, "out of memory for the logits"); }
     rng r;
     rng_seed(&r, seed, SAMPLING_STREAM);
     tokens[0] = 1; /* BOS */

@@ -1,5 +1,6 @@
 /* main.c — build/attnbench: dispatches to a subcommand. */
 #include "commands.h"
+#include "exit_status.h"
 #include "env.h"
 #include "measure.h"
 #include "memlimit.h"
@@ -39,7 +40,7 @@ static void usage(FILE *f) {
 int main(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);
-        return 2;
+        return EXIT_BAD_INPUT;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(stdout);
@@ -60,5 +61,5 @@ int main(int argc, char **argv) {
             return rc;
         }
     fprintf(stderr, "attnbench: unknown command '%s' (see attnbench --help)\n", argv[1]);
-    return 2;
+    return EXIT_BAD_INPUT;
 }

@@ -3,6 +3,7 @@
  * {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), } padded with
  * spaces and a newline, then the raw data. Every field is validated. */
 #include "npy.h"
+#include "errmsg.h"
 #include "attention.h" /* size_mul */
 
 #include <ctype.h>
@@ -17,24 +18,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* err = "PATH: MESSAGE" on one line: control bytes (from a file name or a
- * header) are written as \xNN, so no file can split or forge an error line */
-static int fail(char *err, size_t errlen, const char *path, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    char msg[512], raw[1024];
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    snprintf(raw, sizeof raw, "%s: %s", path, msg);
-    size_t o = 0;
-    for (const unsigned char *c = (const unsigned char *)raw; *c && o + 5 < errlen; c++) {
-        if (*c < 0x20 || *c == 0x7f) o += (size_t)snprintf(err + o, errlen - o, "\\x%02x", *c);
-        else err[o++] = (char)*c;
-    }
-    if (errlen) err[o < errlen ? o : errlen - 1] = '\0';
-    return -1;
-}
 
 /* ---- the header dict ---------------------------------------------------- */
 typedef struct { const char *p, *end; } cursor;
@@ -121,82 +104,82 @@ int npy_open(const char *path, npy_array *a, char *err, size_t errlen) {
     /* O_NONBLOCK: opening a FIFO must not wait for a writer; the check below
      * refuses anything but a regular file before a byte is read */
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) return fail(err, errlen, path, "cannot open: %s", strerror(errno));
+    if (fd < 0) return err_set_at(err, errlen, path, "cannot open: %s", strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return fail(err, errlen, path, "not a regular file (%s)", S_ISDIR(st.st_mode) ? "a directory" :
+        return err_set_at(err, errlen, path, "not a regular file (%s)", S_ISDIR(st.st_mode) ? "a directory" :
                     S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISCHR(st.st_mode) ? "a character device" : "not a plain file");
     }
     (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     FILE *f = fdopen(fd, "rb");
-    if (!f) { close(fd); return fail(err, errlen, path, "cannot open: %s", strerror(errno)); }
+    if (!f) { close(fd); return err_set_at(err, errlen, path, "cannot open: %s", strerror(errno)); }
     char *hdr = NULL;
     int rc = -1;
     unsigned char pre[12];
-    if (fread(pre, 1, 8, f) != 8 || memcmp(pre, "\x93NUMPY", 6) != 0) { fail(err, errlen, path, "not a .npy file (bad magic)"); goto out; }
+    if (fread(pre, 1, 8, f) != 8 || memcmp(pre, "\x93NUMPY", 6) != 0) { err_set_at(err, errlen, path, "not a .npy file (bad magic)"); goto out; }
     unsigned major = pre[6], minor = pre[7];
     size_t hlen, prelen;
     if (major == 1) {
-        if (fread(pre + 8, 1, 2, f) != 2) { fail(err, errlen, path, "truncated header"); goto out; }
+        if (fread(pre + 8, 1, 2, f) != 2) { err_set_at(err, errlen, path, "truncated header"); goto out; }
         hlen = (size_t)pre[8] | (size_t)pre[9] << 8;
         prelen = 10;
     } else if (major == 2 || major == 3) {
-        if (fread(pre + 8, 1, 4, f) != 4) { fail(err, errlen, path, "truncated header"); goto out; }
+        if (fread(pre + 8, 1, 4, f) != 4) { err_set_at(err, errlen, path, "truncated header"); goto out; }
         hlen = (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 | (size_t)pre[11] << 24;
         prelen = 12;
-    } else { fail(err, errlen, path, "unsupported .npy format version %u.%u", major, minor); goto out; }
-    if (minor != 0) { fail(err, errlen, path, "unsupported .npy format version %u.%u", major, minor); goto out; }
-    if (hlen > NPY_MAX_HEADER) { fail(err, errlen, path, "header of %zu bytes is over the %u-byte limit", hlen, NPY_MAX_HEADER); goto out; }
-    if ((size_t)st.st_size < prelen + hlen) { fail(err, errlen, path, "truncated: header claims %zu bytes, file has %lld", hlen, (long long)st.st_size); goto out; }
+    } else { err_set_at(err, errlen, path, "unsupported .npy format version %u.%u", major, minor); goto out; }
+    if (minor != 0) { err_set_at(err, errlen, path, "unsupported .npy format version %u.%u", major, minor); goto out; }
+    if (hlen > NPY_MAX_HEADER) { err_set_at(err, errlen, path, "header of %zu bytes is over the %u-byte limit", hlen, NPY_MAX_HEADER); goto out; }
+    if ((size_t)st.st_size < prelen + hlen) { err_set_at(err, errlen, path, "truncated: header claims %zu bytes, file has %lld", hlen, (long long)st.st_size); goto out; }
     hdr = malloc(hlen + 1);
-    if (!hdr || fread(hdr, 1, hlen, f) != hlen) { fail(err, errlen, path, "cannot read header"); goto out; }
+    if (!hdr || fread(hdr, 1, hlen, f) != hlen) { err_set_at(err, errlen, path, "cannot read header"); goto out; }
     hdr[hlen] = '\0';
 
     cursor c = {hdr, hdr + hlen};
     int have_descr = 0, have_order = 0, have_shape = 0, fortran = 0;
-    if (!eat(&c, '{')) { fail(err, errlen, path, "header is not a dict"); goto out; }
+    if (!eat(&c, '{')) { err_set_at(err, errlen, path, "header is not a dict"); goto out; }
     for (;;) {
         if (eat(&c, '}')) break;
         char key[32];
-        if (parse_str(&c, key, sizeof key) || !eat(&c, ':')) { fail(err, errlen, path, "malformed header dict"); goto out; }
+        if (parse_str(&c, key, sizeof key) || !eat(&c, ':')) { err_set_at(err, errlen, path, "malformed header dict"); goto out; }
         if (!strcmp(key, "descr")) {
-            if (parse_str(&c, a->descr, sizeof a->descr)) { fail(err, errlen, path, "malformed or unsupported 'descr'"); goto out; }
+            if (parse_str(&c, a->descr, sizeof a->descr)) { err_set_at(err, errlen, path, "malformed or unsupported 'descr'"); goto out; }
             have_descr = 1;
         } else if (!strcmp(key, "fortran_order")) {
             skip_ws(&c);
             if (c.end - c.p >= 4 && !strncmp(c.p, "True", 4)) { fortran = 1; c.p += 4; }
             else if (c.end - c.p >= 5 && !strncmp(c.p, "False", 5)) { fortran = 0; c.p += 5; }
-            else { fail(err, errlen, path, "malformed 'fortran_order'"); goto out; }
+            else { err_set_at(err, errlen, path, "malformed 'fortran_order'"); goto out; }
             have_order = 1;
         } else if (!strcmp(key, "shape")) {
             int s = parse_shape(&c, a);
-            if (s == -2) { fail(err, errlen, path, "more than %d dimensions", NPY_MAX_DIMS); goto out; }
-            if (s == -3) { fail(err, errlen, path, "shape overflows"); goto out; }
-            if (s) { fail(err, errlen, path, "malformed 'shape'"); goto out; }
+            if (s == -2) { err_set_at(err, errlen, path, "more than %d dimensions", NPY_MAX_DIMS); goto out; }
+            if (s == -3) { err_set_at(err, errlen, path, "shape overflows"); goto out; }
+            if (s) { err_set_at(err, errlen, path, "malformed 'shape'"); goto out; }
             have_shape = 1;
-        } else { fail(err, errlen, path, "unexpected key '%s' in header", key); goto out; }
-        if (!eat(&c, ',')) { if (!eat(&c, '}')) { fail(err, errlen, path, "malformed header dict"); goto out; } break; }
+        } else { err_set_at(err, errlen, path, "unexpected key '%s' in header", key); goto out; }
+        if (!eat(&c, ',')) { if (!eat(&c, '}')) { err_set_at(err, errlen, path, "malformed header dict"); goto out; } break; }
     }
     skip_ws(&c);
-    if (c.p != c.end) { fail(err, errlen, path, "junk after the header dict"); goto out; }
-    if (!have_descr || !have_order || !have_shape) { fail(err, errlen, path, "header lacks %s", !have_descr ? "'descr'" : !have_order ? "'fortran_order'" : "'shape'"); goto out; }
-    if (fortran) { fail(err, errlen, path, "Fortran order is not supported (save with numpy.ascontiguousarray)"); goto out; }
+    if (c.p != c.end) { err_set_at(err, errlen, path, "junk after the header dict"); goto out; }
+    if (!have_descr || !have_order || !have_shape) { err_set_at(err, errlen, path, "header lacks %s", !have_descr ? "'descr'" : !have_order ? "'fortran_order'" : "'shape'"); goto out; }
+    if (fortran) { err_set_at(err, errlen, path, "Fortran order is not supported (save with numpy.ascontiguousarray)"); goto out; }
     char kind = 0;
     size_t item = descr_item(a->descr, &kind);
     if (!item) {
-        if (a->descr[0] == '>') fail(err, errlen, path, "big-endian dtype '%s' is not supported", a->descr);
-        else fail(err, errlen, path, "dtype '%s' is not supported (float32, float64 or integers)", a->descr);
+        if (a->descr[0] == '>') err_set_at(err, errlen, path, "big-endian dtype '%s' is not supported", a->descr);
+        else err_set_at(err, errlen, path, "dtype '%s' is not supported (float32, float64 or integers)", a->descr);
         goto out;
     }
     a->count = 1;
     for (int i = 0; i < a->ndim; i++)
-        if (size_mul(a->count, a->shape[i], &a->count)) { fail(err, errlen, path, "shape overflows"); goto out; }
+        if (size_mul(a->count, a->shape[i], &a->count)) { err_set_at(err, errlen, path, "shape overflows"); goto out; }
     size_t bytes;
-    if (size_mul(a->count, item, &bytes) || size_mul(a->count, sizeof(double), &(size_t){0})) { fail(err, errlen, path, "shape overflows"); goto out; }
+    if (size_mul(a->count, item, &bytes) || size_mul(a->count, sizeof(double), &(size_t){0})) { err_set_at(err, errlen, path, "shape overflows"); goto out; }
     size_t have = (size_t)st.st_size - prelen - hlen;
-    if (have < bytes) { fail(err, errlen, path, "truncated: the header's shape needs %zu data bytes, the file holds %zu", bytes, have); goto out; }
-    if (have > bytes) { fail(err, errlen, path, "%zu bytes after the data the header describes", have - bytes); goto out; }
+    if (have < bytes) { err_set_at(err, errlen, path, "truncated: the header's shape needs %zu data bytes, the file holds %zu", bytes, have); goto out; }
+    if (have > bytes) { err_set_at(err, errlen, path, "%zu bytes after the data the header describes", have - bytes); goto out; }
     a->file = f;
     a->item = item;
     a->kind = kind;
@@ -214,18 +197,18 @@ int npy_load(const char *path, npy_array *a, char *err, size_t errlen) {
     const size_t item = a->item;
     unsigned char *buf = NULL;
     int rc = -1;
-    if (!f) return fail(err, errlen, path, "not open");
+    if (!f) return err_set_at(err, errlen, path, "not open");
     a->data = malloc(a->count ? a->count * sizeof(double) : 1);
-    if (!a->data) { fail(err, errlen, path, "out of memory for %zu values", a->count); goto out; }
+    if (!a->data) { err_set_at(err, errlen, path, "out of memory for %zu values", a->count); goto out; }
     enum { BUF = 1 << 16 };
     buf = malloc(BUF * item);
-    if (!buf) { fail(err, errlen, path, "out of memory"); goto out; }
+    if (!buf) { err_set_at(err, errlen, path, "out of memory"); goto out; }
     for (size_t i0 = 0; i0 < a->count; i0 += BUF) {
         size_t m = a->count - i0 < BUF ? a->count - i0 : BUF;
-        if (fread(buf, item, m, f) != m) { fail(err, errlen, path, "read error"); goto out; }
+        if (fread(buf, item, m, f) != m) { err_set_at(err, errlen, path, "read error"); goto out; }
         for (size_t i = 0; i < m; i++) {
             double x = element(buf + i * item, a->kind, item);
-            if (!isfinite(x)) { fail(err, errlen, path, "holds %s at element %zu", isnan(x) ? "NaN" : "Inf", i0 + i); goto out; }
+            if (!isfinite(x)) { err_set_at(err, errlen, path, "holds %s at element %zu", isnan(x) ? "NaN" : "Inf", i0 + i); goto out; }
             a->data[i0 + i] = x;
         }
     }
@@ -246,7 +229,7 @@ int npy_read(const char *path, npy_array *a, char *err, size_t errlen) {
 int npy_f32_range(const char *path, const npy_array *a, char *err, size_t errlen) {
     for (size_t i = 0; i < a->count; i++)
         if (fabs(a->data[i]) > FLT_MAX)
-            return fail(err, errlen, path, "element %zu is %g, beyond float32's range (%g): it would become Inf",
+            return err_set_at(err, errlen, path, "element %zu is %g, beyond float32's range (%g): it would become Inf",
                         i, a->data[i], (double)FLT_MAX);
     return 0;
 }
@@ -266,7 +249,7 @@ static int write_npy(const char *path, const void *data, size_t item, const char
     for (int i = 0; i < ndim; i++) {
         len += snprintf(dict + len, sizeof dict - (size_t)len, "%zu%s", shape[i],
                         ndim == 1 ? "," : (i + 1 < ndim ? ", " : ""));
-        if (size_mul(count, shape[i], &count)) return fail(err, errlen, path, "shape overflows");
+        if (size_mul(count, shape[i], &count)) return err_set_at(err, errlen, path, "shape overflows");
     }
     len += snprintf(dict + len, sizeof dict - (size_t)len, "), }");
     /* pad with spaces so the data starts on a 64-byte boundary; end with \n */
@@ -274,7 +257,7 @@ static int write_npy(const char *path, const void *data, size_t item, const char
     size_t pad = (64 - total % 64) % 64;
     size_t hlen = (size_t)len + pad + 1;
     FILE *f = fopen(path, "wb");
-    if (!f) return fail(err, errlen, path, "cannot create: %s", strerror(errno));
+    if (!f) return err_set_at(err, errlen, path, "cannot create: %s", strerror(errno));
     unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff), (unsigned char)(hlen >> 8)};
     fwrite(pre, 1, 10, f);
     fwrite(dict, 1, (size_t)len, f);
@@ -282,7 +265,7 @@ static int write_npy(const char *path, const void *data, size_t item, const char
     fputc('\n', f);
     fwrite(data, item, count, f);
     int bad = ferror(f);
-    if (fclose(f) != 0 || bad) return fail(err, errlen, path, "write failed: %s", strerror(errno ? errno : EIO));
+    if (fclose(f) != 0 || bad) return err_set_at(err, errlen, path, "write failed: %s", strerror(errno ? errno : EIO));
     return 0;
 }
 

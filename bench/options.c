@@ -1,6 +1,7 @@
 /* options.c — the options of every command, from the registry (knobs.h);
  * strict number parsing; errors come back as text (options_read). */
 #include "options.h"
+#include "exit_status.h"
 #include "attention.h"
 #include "knobs.h"
 
@@ -14,14 +15,14 @@ static int quiet;
 void bad_input_quiet(int on) { quiet = on; }
 
 int bad_input(const char *cmd, const char *fmt, ...) {
-    if (quiet) return 2;
+    if (quiet) return EXIT_BAD_INPUT;
     va_list ap;
     va_start(ap, fmt);
     fprintf(stderr, "attnbench %s: ", cmd);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
-    return 2;
+    return EXIT_BAD_INPUT;
 }
 
 void options_defaults(run_options *o, opts_kind kind) {
@@ -47,7 +48,7 @@ static int err_line(char *err, size_t cap, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(err, cap, fmt, ap);
     va_end(ap);
-    return 2;
+    return EXIT_BAD_INPUT;
 }
 
 int options_given(const run_options *o, const char *name) {

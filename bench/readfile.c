@@ -1,5 +1,6 @@
 /* readfile.c — bounded reads of regular files (see readfile.h). */
 #include "readfile.h"
+#include "errmsg.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,14 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* what a file that is not a regular one is, for messages */
 static const char *kind_of(mode_t m) {
@@ -31,22 +24,22 @@ static const char *kind_of(mode_t m) {
 int readfile_open(const char *path, size_t max, char *err, size_t errlen) {
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        err_set(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        err_set(err, errlen, "%s: %s", path, strerror(errno));
         close(fd);
         return -1;
     }
     if (!S_ISREG(st.st_mode)) {
-        set_err(err, errlen, "%s: %s", path, kind_of(st.st_mode));
+        err_set(err, errlen, "%s: %s", path, kind_of(st.st_mode));
         close(fd);
         return -1;
     }
     if ((unsigned long long)st.st_size > (unsigned long long)max) {
-        set_err(err, errlen, "%s: %lld bytes, larger than the %zu MiB limit of such a file", path,
+        err_set(err, errlen, "%s: %lld bytes, larger than the %zu MiB limit of such a file", path,
                 (long long)st.st_size, max >> 20);
         close(fd);
         return -1;
@@ -83,7 +76,7 @@ int readfile_all(const char *path, size_t max, char **text, size_t *len, char *e
     }
     close(fd);
     if (!buf || bad) {
-        set_err(err, errlen, "%s: read error: %s", path, strerror(buf ? bad : ENOMEM));
+        err_set(err, errlen, "%s: read error: %s", path, strerror(buf ? bad : ENOMEM));
         free(buf);
         return -1;
     }
@@ -97,10 +90,10 @@ int readfile_check_regular_or_absent(const char *path, char *err, size_t errlen)
     struct stat st;
     if (stat(path, &st) != 0) {
         if (errno == ENOENT) return 0;
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        err_set(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
     if (S_ISREG(st.st_mode)) return 0;
-    set_err(err, errlen, "%s: %s", path, kind_of(st.st_mode));
+    err_set(err, errlen, "%s: %s", path, kind_of(st.st_mode));
     return -1;
 }

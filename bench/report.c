@@ -1,5 +1,6 @@
 /* report.c — see report.h. */
 #include "report.h"
+#include "exit_status.h"
 #include "knobs.h"
 #include "attention.h"
 #include "env.h"
@@ -126,6 +127,35 @@ void row_set_attention_point(result_row *r, const run_options *o, const char *re
         row_set(r, COL_head_sim, "%g", o->head_sim);
     }
     row_set_common(r, o);
+}
+
+int row_emit_oom(const char *cmd, const run_options *o, result_row *r) {
+    return row_emit(cmd, o, r) ? EXIT_INTERNAL : EXIT_OOM;
+}
+
+int row_from_timing(const char *cmd, const char *method, result_row *row, const timing *t, double flops,
+                    size_t ws_peak, size_t ws_formula, const float *out, size_t count, size_t *bad) {
+    if (!t->rss_exact) row_set(row, COL_note, "peak RSS from getrusage (clear_refs refused)");
+    if (t->error == ATTN_ENOMEM) {
+        row_set(row, COL_status, "oom");
+        row_set(row, COL_workspace_bytes, "%zu", ws_formula);
+        row_set(row, COL_note, "workspace of %zu bytes could not be allocated", ws_formula);
+        return TAIL_OOM;
+    }
+    if (t->error) {
+        fprintf(stderr, "attnbench %s: %s: %s\n", cmd, method, attn_strerror(t->error));
+        return TAIL_FAILED;
+    }
+    *bad = first_nonfinite(out, count);
+    row_set(row, COL_status, *bad < count ? "nonfinite" : "ok");
+    row_set(row, COL_time_median_s, "%.6g", t->median_s);
+    row_set(row, COL_time_min_s, "%.6g", t->min_s);
+    row_set(row, COL_reps, "%zu", t->reps);
+    row_set(row, COL_gflops, "%.4g", flops / t->median_s * 1e-9);
+    row_set(row, COL_peak_rss_bytes, "%zu", t->peak_rss);
+    row_set(row, COL_kernel_peak_bytes, "%zu", t->kernel_peak);
+    row_set(row, COL_workspace_bytes, "%zu", ws_peak);
+    return TAIL_MEASURED;
 }
 
 size_t mem_total_bytes(void) {

@@ -4,6 +4,7 @@
 #define REPORT_H
 
 #include "attention.h"
+#include "measure.h"
 #include "options.h"
 #include "results.h"
 
@@ -35,6 +36,19 @@ void row_set_attention_point(result_row *r, const run_options *o, const char *re
  * row passes (row_check_finite: an `ok` row with a NaN or Inf becomes
  * `nonfinite`); 0, or 1 after an error message */
 int row_emit(const char *cmd, const run_options *o, result_row *r);
+/* row_emit of an oom row: EXIT_OOM, or EXIT_INTERNAL if it could not be written */
+int row_emit_oom(const char *cmd, const run_options *o, result_row *r);
+
+/* The tail every timed prefill command shares (run, ffn): the measurement
+ * into the row. When the kernel's workspace was refused: the oom row's
+ * columns (workspace_bytes the stated formula), TAIL_OOM; another kernel
+ * error: one line on stderr, TAIL_FAILED; else status ok, or nonfinite when
+ * out[*bad] is NaN or Inf (*bad = count when all are finite: the caller
+ * names the element in note), the time, GFLOP/s, peaks and the counted
+ * workspace, TAIL_MEASURED. */
+enum { TAIL_MEASURED, TAIL_OOM, TAIL_FAILED };
+int row_from_timing(const char *cmd, const char *method, result_row *row, const timing *t, double flops,
+                    size_t ws_peak, size_t ws_formula, const float *out, size_t count, size_t *bad);
 
 /* writes DIR/NAME, float32 data (f) or float64 (d), shape (a, b, c), or
  * (b, c) when a is 0; 0, or 1 after printing an error */

@@ -16,6 +16,7 @@
 #include "options.h"
 #include "report.h"
 #include "memlimit.h"
+#include "exit_status.h"
 
 #include <errno.h>
 #include <float.h>
@@ -25,6 +26,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+static const char *const cmd = "run";
 
 static void usage(void) {
     printf("usage: attnbench run [options]\n\n"
@@ -99,14 +102,6 @@ static void fault_point(float *out, size_t count) {
     fault_nan(out, count);
 }
 
-/* the columns that name the point, known before anything is run */
-static void set_point_columns(result_row *row, const run_options *o, const attn_method *m,
-                              const proj_scheme *ps, const attn_shape *s, const attn_knobs *kn,
-                              int layer_form) {
-    row_set_attention_point(row, o, "prefill", m->name, ps->name, o->n, s->kv_heads, layer_form, m->knobs, kn,
-                            o->causal);
-}
-
 /* Values float32 cannot carry through attention are bad input, not a row:
  * a q, k or v that is not finite (a projection that overflowed), scores
  * q.k that could overflow (|x|^2 d_head over FLT_MAX for the largest |q| or
@@ -142,7 +137,6 @@ static int qkv_overflow(const float *q, const float *k, const float *v, size_t q
  * make: --kv-heads at most --heads, --dump's directory (created); 0, or 2
  * after one line */
 static int check_run_options(const run_options *o) {
-    const char *cmd = "run";
     if (options_given(o, "kv-heads") && o->kv_heads > o->heads)
         return bad_input(cmd, "--kv-heads %zu: must be 1..%zu", o->kv_heads, o->heads);
     char err[600];
@@ -150,259 +144,254 @@ static int check_run_options(const run_options *o) {
     return 0;
 }
 
-/* Long (about 250 lines) because it is the order of work in the comment at
- * the top, each step's failure a return with its cleanup; the steps that
- * stand alone are the functions above. */
-int cmd_run(int argc, char **argv) {
-    const char *cmd = "run";
+/* ---- the phases, in the order of work at the top -------------------------- */
+
+/* what the phases share; each returns 0 to go on, or the exit status */
+typedef struct {
     run_options o;
-    options_defaults(&o, OPTS_RUN);
-    int prc = options_parse(&o, OPTS_RUN, argc, argv);
-    if (prc == 1) { usage(); return 0; }
-    if (prc) return prc;
-
-    char names[512];
-    const attn_method *m = attn_method_find(o.attention);
-    if (!m) { list_names(names, sizeof names, 1); return bad_input(cmd, "unknown --attention '%s' (one of: %s)", o.attention, names); }
-    const proj_scheme *ps = proj_scheme_find(o.projection);
-    if (!ps) { list_names(names, sizeof names, 0); return bad_input(cmd, "unknown --projection '%s' (one of: %s)", o.projection, names); }
-    char kerr[400];
-    if (knobs_check_read(&o, OPTS_RUN, m->knobs, "attention", m->name, kerr, sizeof kerr)) return bad_input(cmd, "%s", kerr);
-    int orc = check_run_options(&o);
-    if (orc) return orc;
-
-    /* ---- the input ---- */
-    char err[1024];
+    const attn_method *m;
+    const proj_scheme *ps;
     layer_input in;
-    if (o.input) {
-        static const char *const fixed[] = {"n", "heads", "d-head", "d-model", "score-std", "head-sim"};
-        if (input_load(&in, o.input, err, sizeof err)) return bad_input(cmd, "%s", err);
-        size_t have[4] = {in.n, in.heads, in.d_head, in.d_model};
-        size_t want[4] = {o.n, o.heads, o.d_head, o.d_model};
-        for (int i = 0; i < 6; i++) {
-            if (!options_given(&o, fixed[i])) continue;
-            if (i >= 4) { input_free(&in); return bad_input(cmd, "--%s applies to synthetic input only, not --input", fixed[i]); }
-            if (i == 3 && !in.layer_form) { input_free(&in); return bad_input(cmd, "--d-model does not apply to operator-form input (q.npy, k.npy, v.npy)"); }
-            if (have[i] != want[i]) {
-                input_free(&in);
-                return bad_input(cmd, "--%s %zu disagrees with the input's %zu in %s", fixed[i], want[i], have[i], o.input);
-            }
-        }
-        o.n = in.n; o.heads = in.heads; o.d_head = in.d_head; o.d_model = in.d_model;
-        if (!in.layer_form && !(ps->flags & PROJ_REFERENCE)) { /* only MHA takes q, k, v as they are */
-            input_free(&in);
-            return bad_input(cmd, "--projection %s needs the layer form (x.npy, wq.npy, wk.npy, wv.npy); %s holds q, k, v", ps->name, o.input);
-        }
-    } else {
-        if (!o.d_model) {
-            if (size_mul(o.heads, o.d_head, &o.d_model)) return bad_input(cmd, "--heads * --d-head overflows");
-        }
-        if (!o.n || !o.heads || !o.d_head || !o.d_model)
-            return bad_input(cmd, "--%s must be at least 1", !o.n ? "n" : !o.heads ? "heads" : !o.d_head ? "d-head" : "d-model");
-        if (!(o.score_std > 0)) return bad_input(cmd, "--score-std %g: must be positive", o.score_std);
-        if (o.head_sim < 0 || o.head_sim > 1) return bad_input(cmd, "--head-sim %g: must be in [0, 1]", o.head_sim);
-        /* the logit scale is calibrated on query-key pairs: one pair has no spread */
-        if (o.n * o.heads < 2)
-            return bad_input(cmd, "synthetic input with --n 1 needs --heads 2 or more (--score-std is calibrated over query-key pairs)");
-    }
-    if (o.n > (size_t)INT32_MAX || o.d_head > (size_t)INT32_MAX || o.d_model > (size_t)INT32_MAX)
-        { if (o.input) input_free(&in); return bad_input(cmd, "sizes beyond 2^31-1 are not supported by BLAS"); }
-
-    /* ---- shape and knobs ---- */
-    size_t kv = in.layer_form || !o.input ? ps->kv_heads_for(o.heads, o.kv_heads) : in.kv_heads;
-    if (!o.input) in.layer_form = 1; /* not loaded yet: synthetic is layer form */
-    if (options_given(&o, "kv-heads") && kv != o.kv_heads) {
-        if (o.input) input_free(&in);
-        return bad_input(cmd, "--kv-heads %zu does not apply to --projection %s (it has %zu K/V heads)", o.kv_heads, ps->name, kv);
-    }
-    if (!kv) {
-        if (o.input) input_free(&in);
-        return bad_input(cmd, "--projection %s needs --kv-heads G (a divisor of --heads %zu)", ps->name, o.heads);
-    }
-    if (o.heads % kv) {
-        if (o.input) input_free(&in);
-        return bad_input(cmd, "--kv-heads %zu must divide --heads %zu", kv, o.heads);
-    }
-    attn_shape s = {o.heads, kv, o.n, o.d_head, o.causal};
+    attn_shape s;
     attn_knobs kn;
-    if (knobs_resolve(&o, OPTS_RUN, m, &s, &kn, kerr, sizeof kerr)) { /* the method's defaults and checks */
-        if (o.input) input_free(&in);
-        return bad_input(cmd, "%s", kerr);
-    }
+    size_t qn, kvn, need;      /* q and k/v element counts; bytes the inputs and reference need */
+    result_row row;
+    float *q, *k, *v, *out;    /* q, k, v: projected (layer form) or the input's own */
+    size_t params;
+    call_ctx c;
+    timing t;
+} run_state;
 
-    /* ---- memory the inputs and the reference need, refused before allocation ---- */
-    size_t qn, kvn, xw = 0, need = 0;
-    int ovf = size_mul3(o.heads, o.n, o.d_head, &qn) || size_mul3(kv, o.n, o.d_head, &kvn);
-    if (!ovf && in.layer_form) {
+/* the options, the operator and the scheme: 0, 1 (help printed) or 2 */
+static int phase_options(run_state *r, int argc, char **argv) {
+    run_options *o = &r->o;
+    options_defaults(o, OPTS_RUN);
+    int prc = options_parse(o, OPTS_RUN, argc, argv);
+    if (prc) return prc;
+    char names[512], kerr[400];
+    if (!(r->m = attn_method_find(o->attention))) {
+        list_names(names, sizeof names, 1);
+        return bad_input(cmd, "unknown --attention '%s' (one of: %s)", o->attention, names);
+    }
+    if (!(r->ps = proj_scheme_find(o->projection))) {
+        list_names(names, sizeof names, 0);
+        return bad_input(cmd, "unknown --projection '%s' (one of: %s)", o->projection, names);
+    }
+    if (knobs_check_read(o, OPTS_RUN, r->m->knobs, "attention", r->m->name, kerr, sizeof kerr))
+        return bad_input(cmd, "%s", kerr);
+    return check_run_options(o);
+}
+
+/* --input's shapes against the options, or the synthetic input's sizes */
+static int phase_input(run_state *r) {
+    run_options *o = &r->o;
+    layer_input *in = &r->in;
+    char err[1024];
+    if (!o->input) {
+        if (!o->d_model && size_mul(o->heads, o->d_head, &o->d_model)) return bad_input(cmd, "--heads * --d-head overflows");
+        if (!o->n || !o->heads || !o->d_head || !o->d_model)
+            return bad_input(cmd, "--%s must be at least 1", !o->n ? "n" : !o->heads ? "heads" : !o->d_head ? "d-head" : "d-model");
+        if (!(o->score_std > 0)) return bad_input(cmd, "--score-std %g: must be positive", o->score_std);
+        if (o->head_sim < 0 || o->head_sim > 1) return bad_input(cmd, "--head-sim %g: must be in [0, 1]", o->head_sim);
+        /* the logit scale is calibrated on query-key pairs: one pair has no spread */
+        if (o->n * o->heads < 2)
+            return bad_input(cmd, "synthetic input with --n 1 needs --heads 2 or more (--score-std is calibrated over query-key pairs)");
+        return 0;
+    }
+    static const char *const fixed[] = {"n", "heads", "d-head", "d-model", "score-std", "head-sim"};
+    if (input_load(in, o->input, err, sizeof err)) return bad_input(cmd, "%s", err);
+    const size_t have[4] = {in->n, in->heads, in->d_head, in->d_model}, want[4] = {o->n, o->heads, o->d_head, o->d_model};
+    for (int i = 0; i < 6; i++) {
+        if (!options_given(o, fixed[i])) continue;
+        if (i >= 4) return bad_input(cmd, "--%s applies to synthetic input only, not --input", fixed[i]);
+        if (i == 3 && !in->layer_form) return bad_input(cmd, "--d-model does not apply to operator-form input (q.npy, k.npy, v.npy)");
+        if (have[i] != want[i]) return bad_input(cmd, "--%s %zu disagrees with the input's %zu in %s", fixed[i], want[i], have[i], o->input);
+    }
+    o->n = in->n; o->heads = in->heads; o->d_head = in->d_head; o->d_model = in->d_model;
+    if (!in->layer_form && !(r->ps->flags & PROJ_REFERENCE)) /* only MHA takes q, k, v as they are */
+        return bad_input(cmd, "--projection %s needs the layer form (x.npy, wq.npy, wk.npy, wv.npy); %s holds q, k, v", r->ps->name, o->input);
+    return 0;
+}
+
+/* the K/V heads, the shape and the method's knobs (its defaults and checks) */
+static int phase_shape(run_state *r) {
+    run_options *o = &r->o;
+    if (o->n > (size_t)INT32_MAX || o->d_head > (size_t)INT32_MAX || o->d_model > (size_t)INT32_MAX)
+        return bad_input(cmd, "sizes beyond 2^31-1 are not supported by BLAS");
+    const size_t kv = r->in.layer_form || !o->input ? r->ps->kv_heads_for(o->heads, o->kv_heads) : r->in.kv_heads;
+    if (!o->input) r->in.layer_form = 1; /* not made yet: synthetic input is layer form */
+    if (options_given(o, "kv-heads") && kv != o->kv_heads)
+        return bad_input(cmd, "--kv-heads %zu does not apply to --projection %s (it has %zu K/V heads)", o->kv_heads, r->ps->name, kv);
+    if (!kv) return bad_input(cmd, "--projection %s needs --kv-heads G (a divisor of --heads %zu)", r->ps->name, o->heads);
+    if (o->heads % kv) return bad_input(cmd, "--kv-heads %zu must divide --heads %zu", kv, o->heads);
+    r->s = (attn_shape){o->heads, kv, o->n, o->d_head, o->causal};
+    char kerr[400];
+    if (knobs_resolve(o, OPTS_RUN, r->m, &r->s, &r->kn, kerr, sizeof kerr)) return bad_input(cmd, "%s", kerr);
+    return 0;
+}
+
+/* the memory the inputs and the reference need, refused before anything
+ * large is allocated: over the machine, bad input; over the address-space
+ * limit (with OpenBLAS's buffers) or the workspace formula over the
+ * machine, an oom row at once */
+static int phase_memory(run_state *r) {
+    const run_options *o = &r->o;
+    size_t xw = 0;
+    int ovf = size_mul3(o->heads, o->n, o->d_head, &r->qn) || size_mul3(r->s.kv_heads, o->n, o->d_head, &r->kvn);
+    if (!ovf && r->in.layer_form) {
         size_t xs, ws_;
-        ovf = size_mul(o.n, o.d_model, &xs) || size_mul3(o.heads, o.d_model, o.d_head, &ws_) ||
+        ovf = size_mul(o->n, o->d_model, &xs) || size_mul3(o->heads, o->d_model, o->d_head, &ws_) ||
               __builtin_add_overflow(xs, 3 * ws_, &xw) || ws_ > SIZE_MAX / 4;
     }
-    /* float: inputs, q, k, v, out; float64: reference q, k, v, out */
-    if (!ovf) {
+    if (!ovf) { /* float: inputs, q, k, v, out; float64: reference q, k, v, out */
         size_t fl = 0, db = 0;
-        ovf = __builtin_add_overflow(xw, 2 * qn, &fl) || __builtin_add_overflow(fl, 2 * kvn, &fl) ||
-              __builtin_add_overflow(2 * qn, 2 * kvn, &db) || size_mul(fl, 4, &fl) || size_mul(db, 8, &db) ||
-              __builtin_add_overflow(fl, db, &need) || qn > SIZE_MAX / 4 || kvn > SIZE_MAX / 4;
+        ovf = __builtin_add_overflow(xw, 2 * r->qn, &fl) || __builtin_add_overflow(fl, 2 * r->kvn, &fl) ||
+              __builtin_add_overflow(2 * r->qn, 2 * r->kvn, &db) || size_mul(fl, 4, &fl) || size_mul(db, 8, &db) ||
+              __builtin_add_overflow(fl, db, &r->need) || r->qn > SIZE_MAX / 4 || r->kvn > SIZE_MAX / 4;
     }
-    size_t total = mem_total_bytes();
-    if (ovf) { if (o.input) input_free(&in); return bad_input(cmd, "sizes overflow: heads %zu x n %zu x d_head %zu", o.heads, o.n, o.d_head); }
-    if (total && need > total) {
-        if (o.input) input_free(&in);
-        return bad_input(cmd, "inputs and reference need %.3g GiB, more than this machine's %.3g GiB", need / 1073741824.0, total / 1073741824.0);
-    }
-    result_row row;
-    row_init(&row);
-    set_point_columns(&row, &o, m, ps, &s, &kn, in.layer_form);
-    /* the stated workspace formula, and the address-space limit, before
-     * anything large is made: an oom row at once, not after the input */
-    {
-        const size_t wsb = m->workspace_bytes(&s, &kn);
-        char note[400] = "";
-        if (total && wsb > total)
-            snprintf(note, sizeof note, "the workspace formula gives %zu bytes, more than this machine's %zu", wsb, total);
-        else
-            (void)mem_fits_as_limit(size_add_sat(need, wsb), o.threads, note, sizeof note);
-        if (note[0]) {
-            row_set(&row, COL_status, "oom");
-            row_set(&row, COL_workspace_bytes, "%zu", wsb);
-            row_set(&row, COL_note, "%s", note);
-            int erc = row_emit(cmd, &o, &row) ? 1 : 3;
-            row_free(&row);
-            if (o.input) input_free(&in);
-            exit_now(erc); /* not exit(): OpenBLAS may be stuck on a refused buffer */
-        }
-    }
+    const size_t total = mem_total_bytes();
+    if (ovf) return bad_input(cmd, "sizes overflow: heads %zu x n %zu x d_head %zu", o->heads, o->n, o->d_head);
+    if (total && r->need > total)
+        return bad_input(cmd, "inputs and reference need %.3g GiB, more than this machine's %.3g GiB",
+                         r->need / 1073741824.0, total / 1073741824.0);
+    row_set_attention_point(&r->row, o, "prefill", r->m->name, r->ps->name, o->n, r->s.kv_heads, r->in.layer_form,
+                            r->m->knobs, &r->kn, o->causal);
+    const size_t wsb = r->m->workspace_bytes(&r->s, &r->kn);
+    char note[400] = "";
+    if (total && wsb > total)
+        snprintf(note, sizeof note, "the workspace formula gives %zu bytes, more than this machine's %zu", wsb, total);
+    else
+        (void)mem_fits_as_limit(size_add_sat(r->need, wsb), o->threads, note, sizeof note);
+    if (!note[0]) return 0;
+    row_set(&r->row, COL_status, "oom");
+    row_set(&r->row, COL_workspace_bytes, "%zu", wsb);
+    row_set(&r->row, COL_note, "%s", note);
+    exit_now(row_emit_oom(cmd, o, &r->row)); /* not exit(): OpenBLAS may be stuck on a refused buffer */
+}
 
-    if (!o.input && input_synthetic(&in, o.n, o.heads, o.d_head, o.d_model, o.score_std, o.head_sim, o.seed, err, sizeof err)) {
+/* the synthetic input, OpenBLAS, q, k, v as the method sees them, and out */
+static int phase_qkv(run_state *r) {
+    const run_options *o = &r->o;
+    layer_input *in = &r->in;
+    char err[1024];
+    if (!o->input && input_synthetic(in, o->n, o->heads, o->d_head, o->d_model, o->score_std, o->head_sim, o->seed, err, sizeof err)) {
         fprintf(stderr, "attnbench run: %s\n", err);
-        row_free(&row);
-        return 1;
+        return EXIT_INTERNAL;
     }
-
-    blas_set_threads((int)o.threads);
+    blas_set_threads((int)o->threads);
     blas_prime();
     if (blas_core_is_fallback())
         fprintf(stderr, "attnbench run: warning: OpenBLAS runs on its generic '%s' kernels; timings are not representative (set OPENBLAS_CORETYPE)\n", blas_core_name());
-
-    /* ---- q, k, v as the method sees them ---- */
-    float *q = NULL, *k = NULL, *v = NULL, *out = NULL;
-    int rc = 1;
-    size_t params = 0;
-    if (in.layer_form) {
-        q = malloc(qn * sizeof(float)); k = malloc(kvn * sizeof(float)); v = malloc(kvn * sizeof(float));
-        if (!q || !k || !v) { fprintf(stderr, "attnbench run: out of memory for q, k, v\n"); goto done; }
-        proj_shape pshape = {o.n, o.d_model, o.heads, kv, o.d_head};
+    if (in->layer_form) {
+        r->q = malloc(r->qn * sizeof(float)); r->k = malloc(r->kvn * sizeof(float)); r->v = malloc(r->kvn * sizeof(float));
+        if (!r->q || !r->k || !r->v) { fprintf(stderr, "attnbench run: out of memory for q, k, v\n"); return EXIT_INTERNAL; }
+        proj_shape pshape = {o->n, o->d_model, o->heads, r->s.kv_heads, o->d_head};
         workspace pws;
         ws_init(&pws, 0);
-        int prc2 = ps->project(&pshape, in.t[IN_X], in.t[IN_WQ], in.t[IN_WK], in.t[IN_WV], q, k, v, &pws);
-        if (prc2) { fprintf(stderr, "attnbench run: projection %s: %s\n", ps->name, attn_strerror(prc2)); goto done; }
-        params = ps->params(&pshape);
+        int prc = r->ps->project(&pshape, in->t[IN_X], in->t[IN_WQ], in->t[IN_WK], in->t[IN_WV], r->q, r->k, r->v, &pws);
+        if (prc) { fprintf(stderr, "attnbench run: projection %s: %s\n", r->ps->name, attn_strerror(prc)); return EXIT_INTERNAL; }
+        r->params = r->ps->params(&pshape);
     } else {
-        q = in.t[IN_Q]; k = in.t[IN_K]; v = in.t[IN_V];
+        r->q = in->t[IN_Q]; r->k = in->t[IN_K]; r->v = in->t[IN_V];
     }
-    if (qkv_overflow(q, k, v, qn, kvn, o.n, o.d_head, o.input ? o.input : "synthetic input", err, sizeof err)) {
-        rc = bad_input(cmd, "%s", err);
-        goto done;
+    if (qkv_overflow(r->q, r->k, r->v, r->qn, r->kvn, o->n, o->d_head, o->input ? o->input : "synthetic input", err, sizeof err))
+        return bad_input(cmd, "%s", err);
+    if (!(r->out = malloc(r->qn * sizeof(float)))) { fprintf(stderr, "attnbench run: out of memory for the output\n"); return EXIT_INTERNAL; }
+    make_resident(r->out, r->qn * sizeof(float)); /* resident before the measurement starts */
+    return 0;
+}
+
+/* the timed calls into the row: 0 (go on to the reference), or the exit
+ * status of a finished row (oom, nonfinite) or a failure */
+static int phase_time(run_state *r) {
+    const run_options *o = &r->o;
+    env_timing_line(cmd, o->threads, o->row_only); /* the timing context, one line on stderr */
+    r->c = (call_ctx){r->m, r->s, r->kn, r->q, r->k, r->v, r->out, mem_total_bytes(), 0, 0};
+    measure(one_call, &r->c, o->warmup, o->reps, &r->t);
+    fault_point(r->out, r->qn);
+    if (r->in.layer_form) row_set(&r->row, COL_params, "%zu", r->params);
+    row_set(&r->row, COL_logit_std, "%.4g", input_logit_std(&r->in, o->causal));
+    size_t bad;
+    switch (row_from_timing(cmd, r->m->name, &r->row, &r->t, r->m->flops(&r->s, &r->kn), r->c.ws_peak,
+                            r->m->workspace_bytes(&r->s, &r->kn), r->out, r->qn, &bad)) {
+    case TAIL_OOM: return row_emit_oom(cmd, o, &r->row);
+    case TAIL_FAILED: return EXIT_INTERNAL;
     }
-    out = malloc(qn * sizeof(float));
-    if (!out) { fprintf(stderr, "attnbench run: out of memory for the output\n"); goto done; }
-    make_resident(out, qn * sizeof(float)); /* resident before the measurement starts */
+    if (r->c.ws_leak) { fprintf(stderr, "attnbench run: %s returned holding workspace memory\n", r->m->name); return EXIT_INTERNAL; }
+    if (bad == r->qn) return 0;
+    /* a measured row without error figures: they would be NaN */
+    const size_t per_head = o->n * o->d_head;
+    row_set(&r->row, COL_note, "output element (head %zu, row %zu, col %zu) is %s", bad / per_head,
+            bad % per_head / o->d_head, bad % o->d_head, isnan(r->out[bad]) ? "NaN" : "Inf");
+    return row_emit(cmd, o, &r->row) ? EXIT_INTERNAL : -1; /* -1: emitted, exit 0 */
+}
 
-    /* ---- timed calls ---- */
-    env_timing_line(cmd, o.threads, o.row_only); /* the timing context, one line on stderr */
-    call_ctx c = {m, s, kn, q, k, v, out, mem_total_bytes(), 0, 0};
-    timing t;
-    measure(one_call, &c, o.warmup, o.reps, &t);
-    fault_point(out, qn);
-
-    if (in.layer_form) row_set(&row, COL_params, "%zu", params);
-    row_set(&row, COL_logit_std, "%.4g", input_logit_std(&in, o.causal));
-    if (!t.rss_exact) row_set(&row, COL_note, "peak RSS from getrusage (clear_refs refused)");
-
-    if (t.error == ATTN_ENOMEM) {
-        row_set(&row, COL_status, "oom");
-        row_set(&row, COL_workspace_bytes, "%zu", m->workspace_bytes(&s, &kn));
-        row_set(&row, COL_note, "workspace of %zu bytes could not be allocated", m->workspace_bytes(&s, &kn));
-        rc = row_emit(cmd, &o, &row) ? 1 : 3;
-        goto done;
-    }
-    if (t.error) { fprintf(stderr, "attnbench run: %s: %s\n", m->name, attn_strerror(t.error)); rc = 1; goto done; }
-    if (c.ws_leak) { fprintf(stderr, "attnbench run: %s returned holding workspace memory\n", m->name); goto done; }
-
-    const size_t bad = first_nonfinite(out, qn);
-    row_set(&row, COL_status, bad < qn ? "nonfinite" : "ok");
-    row_set(&row, COL_time_median_s, "%.6g", t.median_s);
-    row_set(&row, COL_time_min_s, "%.6g", t.min_s);
-    row_set(&row, COL_reps, "%zu", t.reps);
-    row_set(&row, COL_gflops, "%.4g", m->flops(&s, &kn) / t.median_s * 1e-9);
-    row_set(&row, COL_peak_rss_bytes, "%zu", t.peak_rss);
-    row_set(&row, COL_kernel_peak_bytes, "%zu", t.kernel_peak);
-    row_set(&row, COL_workspace_bytes, "%zu", c.ws_peak);
-    if (bad < qn) {
-        /* a measured row without error figures: they would be NaN */
-        const size_t per_head = o.n * o.d_head;
-        row_set(&row, COL_note, "output element (head %zu, row %zu, col %zu) is %s", bad / per_head,
-                bad % per_head / o.d_head, bad % o.d_head, isnan(out[bad]) ? "NaN" : "Inf");
-        rc = row_emit(cmd, &o, &row);
-        goto done;
-    }
-
-    /* ---- the reference, after the measurement ---- */
-    {
-        size_t nrows;
-        size_t *rows = error_rows(o.n, o.dump ? 0 : o.ref_rows, &nrows);
-        double *rq, *rk, *rv, *ref = NULL, *ent = NULL, *mass = NULL;
-        if (input_reference_qkv(&in, &rq, &rk, &rv)) { fprintf(stderr, "attnbench run: out of memory for the reference\n"); free(rows); goto done; }
-        attn_shape rs = {o.heads, in.layer_form ? o.heads : in.kv_heads, o.n, o.d_head, o.causal};
-        /* the method's statistic: the mass of the k largest (in the reference's
-         * own pass) or of the set it keeps (its hook) */
-        ref_opts ro = {.topk = m->mass == ATTN_MASS_LARGEST ? kn.k : 0, .block = 0};
-        ref = malloc(o.heads * nrows * o.d_head * sizeof(double));
-        ent = malloc(o.heads * nrows * sizeof(double));
-        mass = m->mass != ATTN_MASS_NONE ? malloc(o.heads * nrows * sizeof(double)) : NULL;
-        workspace rws;
-        ws_init(&rws, 0);
-        int rrc = (!ref || !ent || (m->mass && !mass)) ? ATTN_ENOMEM
-                  : reference_attention(&rs, rq, rk, rv, rows, nrows, &ro, ref, ent, mass, &rws);
-        if (!rrc && m->mass == ATTN_MASS_KEPT) rrc = m->kept_mass(&rs, &kn, rq, rk, rows, nrows, mass, &rws);
-        free(rq); free(rk); free(rv);
-        if (rrc) {
-            fprintf(stderr, "attnbench run: reference: %s\n", attn_strerror(rrc));
-            free(rows); free(ref); free(ent); free(mass);
-            goto done;
-        }
-        if (first_nonfinite_f64(ref, o.heads * nrows * o.d_head) < o.heads * nrows * o.d_head) {
-            rc = bad_input(cmd, "the float64 reference is not finite: the input's values are too large");
-            free(rows); free(ref); free(ent); free(mass);
-            goto done;
-        }
+/* the float64 reference after the measurement, and the error figures */
+static int phase_reference(run_state *r) {
+    const run_options *o = &r->o;
+    const attn_method *m = r->m;
+    size_t nrows;
+    size_t *rows = error_rows(o->n, o->dump ? 0 : o->ref_rows, &nrows);
+    double *rq, *rk, *rv;
+    if (input_reference_qkv(&r->in, &rq, &rk, &rv)) { fprintf(stderr, "attnbench run: out of memory for the reference\n"); free(rows); return EXIT_INTERNAL; }
+    attn_shape rs = {o->heads, r->in.layer_form ? o->heads : r->in.kv_heads, o->n, o->d_head, o->causal};
+    /* the method's statistic: the mass of the k largest (in the reference's
+     * own pass) or of the set it keeps (its hook) */
+    ref_opts ro = {.topk = m->mass == ATTN_MASS_LARGEST ? r->kn.k : 0, .block = 0};
+    double *ref = malloc(o->heads * nrows * o->d_head * sizeof(double)), *ent = malloc(o->heads * nrows * sizeof(double));
+    double *mass = m->mass != ATTN_MASS_NONE ? malloc(o->heads * nrows * sizeof(double)) : NULL;
+    workspace rws;
+    ws_init(&rws, 0);
+    int rrc = (!ref || !ent || (m->mass && !mass)) ? ATTN_ENOMEM
+              : reference_attention(&rs, rq, rk, rv, rows, nrows, &ro, ref, ent, mass, &rws);
+    if (!rrc && m->mass == ATTN_MASS_KEPT) rrc = m->kept_mass(&rs, &r->kn, rq, rk, rows, nrows, mass, &rws);
+    free(rq); free(rk); free(rv);
+    int rc = 0;
+    if (rrc) {
+        fprintf(stderr, "attnbench run: reference: %s\n", attn_strerror(rrc));
+        rc = EXIT_INTERNAL;
+    } else if (first_nonfinite_f64(ref, o->heads * nrows * o->d_head) < o->heads * nrows * o->d_head) {
+        rc = bad_input(cmd, "the float64 reference is not finite: the input's values are too large");
+    } else {
         error_stats es;
-        error_compare(out, ref, o.heads, o.n, o.d_head, rows, nrows, &es);
+        error_compare(r->out, ref, o->heads, o->n, o->d_head, rows, nrows, &es);
         double esum = 0, msum = 0;
-        for (size_t i = 0; i < o.heads * nrows; i++) { esum += ent[i]; if (mass) msum += mass[i]; }
-        row_set(&row, COL_rel_err, "%.6g", es.rel_err);
-        row_set(&row, COL_max_abs_err, "%.6g", es.max_abs_err);
-        row_set(&row, COL_cos_err, "%.6g", es.cos_err);
-        row_set(&row, COL_entropy, "%.6g", esum / (double)(o.heads * nrows));
-        if (mass) row_set(&row, COL_topk_mass, "%.6g", msum / (double)(o.heads * nrows));
-        row_set(&row, COL_err_rows, "%zu", nrows);
-        int drc = 0;
-        if (o.dump) {
-            drc = dump_npy("run", o.dump, "q.npy", q, NULL, o.heads, o.n, o.d_head) ||
-                  dump_npy("run", o.dump, "k.npy", k, NULL, kv, o.n, o.d_head) ||
-                  dump_npy("run", o.dump, "v.npy", v, NULL, kv, o.n, o.d_head) ||
-                  dump_npy("run", o.dump, "out.npy", out, NULL, o.heads, o.n, o.d_head) ||
-                  dump_npy("run", o.dump, "ref.npy", NULL, ref, o.heads, o.n, o.d_head);
-        }
-        free(rows); free(ref); free(ent); free(mass);
-        if (drc) goto done;
+        for (size_t i = 0; i < o->heads * nrows; i++) { esum += ent[i]; if (mass) msum += mass[i]; }
+        row_set(&r->row, COL_rel_err, "%.6g", es.rel_err);
+        row_set(&r->row, COL_max_abs_err, "%.6g", es.max_abs_err);
+        row_set(&r->row, COL_cos_err, "%.6g", es.cos_err);
+        row_set(&r->row, COL_entropy, "%.6g", esum / (double)(o->heads * nrows));
+        if (mass) row_set(&r->row, COL_topk_mass, "%.6g", msum / (double)(o->heads * nrows));
+        row_set(&r->row, COL_err_rows, "%zu", nrows);
+        if (o->dump && (dump_npy(cmd, o->dump, "q.npy", r->q, NULL, o->heads, o->n, o->d_head) ||
+                        dump_npy(cmd, o->dump, "k.npy", r->k, NULL, r->s.kv_heads, o->n, o->d_head) ||
+                        dump_npy(cmd, o->dump, "v.npy", r->v, NULL, r->s.kv_heads, o->n, o->d_head) ||
+                        dump_npy(cmd, o->dump, "out.npy", r->out, NULL, o->heads, o->n, o->d_head) ||
+                        dump_npy(cmd, o->dump, "ref.npy", NULL, ref, o->heads, o->n, o->d_head)))
+            rc = EXIT_INTERNAL;
     }
-    rc = row_emit(cmd, &o, &row);
+    free(rows); free(ref); free(ent); free(mass);
+    return rc;
+}
+
+int cmd_run(int argc, char **argv) {
+    run_state r;
+    memset(&r, 0, sizeof r);
+    row_init(&r.row);
+    int rc = phase_options(&r, argc, argv);
+    if (rc == 1) { usage(); rc = 0; goto done; }
+    if (!rc) rc = phase_input(&r);
+    if (!rc) rc = phase_shape(&r);
+    if (!rc) rc = phase_memory(&r);
+    if (!rc) rc = phase_qkv(&r);
+    if (!rc) rc = phase_time(&r);
+    if (!rc) rc = phase_reference(&r);
+    if (!rc) rc = row_emit(cmd, &r.o, &r.row) ? EXIT_INTERNAL : EXIT_ROW;
+    if (rc < 0) rc = EXIT_ROW; /* a row phase_time emitted */
 done:
-    row_free(&row);
-    if (in.layer_form) { free(q); free(k); free(v); }
-    free(out);
-    input_free(&in);
+    row_free(&r.row);
+    if (r.in.layer_form) { free(r.q); free(r.k); free(r.v); }
+    free(r.out);
+    input_free(&r.in);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include "npy.h"
 #include "options.h"
 #include "report.h"
+#include "exit_status.h"
 #include "memlimit.h"
 #include "rng.h"
 
@@ -177,8 +178,7 @@ int cmd_ffn(int argc, char **argv) {
         if (mem_fits_as_limit(need, o.threads, note, sizeof note)) {
             row_set(&row, COL_status, "oom");
             row_set(&row, COL_note, "%s", note);
-            int erc = row_emit(cmd, &o, &row) ? 1 : 3;
-            exit_now(erc); /* not exit(): OpenBLAS may be stuck on a refused buffer */
+            exit_now(row_emit_oom(cmd, &o, &row)); /* not exit(): OpenBLAS may be stuck on a refused buffer */
         }
     }
     float *x = NULL, *w1 = NULL, *w2 = NULL, *out = NULL;
@@ -214,23 +214,11 @@ int cmd_ffn(int argc, char **argv) {
     measure(ffn_call, &c, o.warmup, o.reps, &t);
     fault_nan(out, nx); /* tests only (report.h) */
 
-    if (t.error == ATTN_ENOMEM) {
-        row_set(&row, COL_status, "oom");
-        row_set(&row, COL_note, "workspace could not be allocated");
-        rc = row_emit(cmd, &o, &row) ? 1 : 3;
-        goto done;
+    size_t bad;
+    switch (row_from_timing(cmd, m->name, &row, &t, m->flops(&s, &kn), c.ws_peak, m->workspace_bytes(&s, &kn), out, nx, &bad)) {
+    case TAIL_OOM: rc = row_emit_oom(cmd, &o, &row); goto done;
+    case TAIL_FAILED: goto done;
     }
-    if (t.error) { fprintf(stderr, "attnbench ffn: %s\n", attn_strerror(t.error)); goto done; }
-    const size_t bad = first_nonfinite(out, nx);
-    row_set(&row, COL_status, bad < nx ? "nonfinite" : "ok");
-    row_set(&row, COL_time_median_s, "%.6g", t.median_s);
-    row_set(&row, COL_time_min_s, "%.6g", t.min_s);
-    row_set(&row, COL_reps, "%zu", t.reps);
-    row_set(&row, COL_gflops, "%.4g", m->flops(&s, &kn) / t.median_s * 1e-9);
-    row_set(&row, COL_peak_rss_bytes, "%zu", t.peak_rss);
-    row_set(&row, COL_kernel_peak_bytes, "%zu", t.kernel_peak);
-    row_set(&row, COL_workspace_bytes, "%zu", c.ws_peak);
-    if (!t.rss_exact) row_set(&row, COL_note, "peak RSS from getrusage (clear_refs refused)");
     if (bad < nx) {
         /* a measured row without error figures: they would be NaN */
         row_set(&row, COL_note, "output element (row %zu, col %zu) is %s", bad / s.d_model, bad % s.d_model,

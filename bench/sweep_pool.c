@@ -2,6 +2,7 @@
  * output collected, each one's outcome turned into its point's row from its
  * exit status and its row (never from the words of its stderr). */
 #include "sweep_pool.h"
+#include "exit_status.h"
 #include "csv_table.h"
 #include "env.h"
 #include "measure.h"
@@ -170,7 +171,7 @@ static void child_row(slot *s, result_row *r, char *status_out, size_t cap) {
         snprintf(note, sizeof note, "signal %d (%s)%s%s%s", sig, strsignal(sig),
                  sig == SIGKILL ? "; the kernel's OOM killer?" : "", *line ? ": " : "", line);
         status = "crashed";
-    } else if ((code == 0 || code == 3) && parse_child_row(s->out.data, r) == 0) {
+    } else if ((code == EXIT_ROW || code == EXIT_OOM) && parse_child_row(s->out.data, r) == 0) {
         snprintf(status_out, cap, "%s", row_get(r, COL_status));
         char *got = point_id_row(r);
         const char *want = plan_key(s->pl);
@@ -179,10 +180,10 @@ static void child_row(slot *s, result_row *r, char *status_out, size_t cap) {
                             "resolved for it; a resume will not find it\n", s->pl->pt->index);
         free(got);
         return;
-    } else if (code == 3) {
+    } else if (code == EXIT_OOM) {
         snprintf(note, sizeof note, "out of memory (exit 3)%s%s", *line ? ": " : "", line);
         status = "oom";
-    } else if (code == 2) {
+    } else if (code == EXIT_BAD_INPUT) {
         snprintf(note, sizeof note, "%s", *line ? line : "exit 2 (bad input)");
         status = "invalid";
     } else if (code == 0) {

@@ -1,6 +1,7 @@
 /* tokenizer.c — see tokenizer.h: the file read and validated, the lookup of
  * a spelling; tokenizer_encode.c encodes. */
 #include "tokenizer.h"
+#include "errmsg.h"
 #include "readfile.h"
 
 #include <math.h>
@@ -11,15 +12,6 @@
 #include <string.h>
 
 enum { MAX_TOKEN_LENGTH_LIMIT = 1 << 16 };
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static int32_t le_i32(const unsigned char *b) {
     return (int32_t)((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24);
@@ -59,16 +51,16 @@ static int parse_entries(const char *path, const unsigned char *buf, size_t size
     size_t at = 4, bytes = 0;
     int i = 0;
     while (at < size) {
-        if (size - at < 8) return fail(err, errlen, "%s: not a llama2.c tokenizer: token %d's header is cut off at byte %zu", path, i, at);
+        if (size - at < 8) return err_set(err, errlen, "%s: not a llama2.c tokenizer: token %d's header is cut off at byte %zu", path, i, at);
         float score;
         memcpy(&score, buf + at, 4);
         int32_t len = le_i32(buf + at + 4);
-        if (!isfinite(score)) return fail(err, errlen, "%s: not a llama2.c tokenizer: token %d has a non-finite score", path, i);
+        if (!isfinite(score)) return err_set(err, errlen, "%s: not a llama2.c tokenizer: token %d has a non-finite score", path, i);
         if (len < 1 || len > t->max_token_length)
-            return fail(err, errlen, "%s: not a llama2.c tokenizer: token %d has length %d (max_token_length %d)", path, i,
+            return err_set(err, errlen, "%s: not a llama2.c tokenizer: token %d has length %d (max_token_length %d)", path, i,
                         (int)len, t->max_token_length);
         if (size - at - 8 < (size_t)len)
-            return fail(err, errlen, "%s: not a llama2.c tokenizer: token %d's %d bytes run past the end", path, i, (int)len);
+            return err_set(err, errlen, "%s: not a llama2.c tokenizer: token %d's %d bytes run past the end", path, i, (int)len);
         if (t->scores) {
             t->scores[i] = score;
             t->offset[i] = (unsigned)bytes;
@@ -81,7 +73,7 @@ static int parse_entries(const char *path, const unsigned char *buf, size_t size
         }
         bytes += (size_t)len;
         at += 8 + (size_t)len;
-        if (++i > t->vocab) return fail(err, errlen, "%s: more tokens than the checkpoint's vocabulary of %d", path, t->vocab);
+        if (++i > t->vocab) return err_set(err, errlen, "%s: more tokens than the checkpoint's vocabulary of %d", path, t->vocab);
     }
     *count = i;
     return 0;
@@ -95,22 +87,22 @@ int tokenizer_load(const char *path, int vocab, tokenizer *t, char *err, size_t 
     unsigned char *buf = (unsigned char *)text;
     t->vocab = vocab;
     int count = 0, rc = 0;
-    if (size < 4) rc = fail(err, errlen, "%s: not a llama2.c tokenizer: %zu bytes", path, size);
+    if (size < 4) rc = err_set(err, errlen, "%s: not a llama2.c tokenizer: %zu bytes", path, size);
     if (!rc) {
         t->max_token_length = le_i32(buf);
         if (t->max_token_length < 1 || t->max_token_length > MAX_TOKEN_LENGTH_LIMIT)
-            rc = fail(err, errlen, "%s: not a llama2.c tokenizer: max_token_length %d", path, t->max_token_length);
+            rc = err_set(err, errlen, "%s: not a llama2.c tokenizer: max_token_length %d", path, t->max_token_length);
     }
     if (!rc) rc = parse_entries(path, buf, size, t, &count, err, errlen);
     if (!rc && count != vocab)
-        rc = fail(err, errlen, "%s: %d tokens, but the checkpoint's vocabulary has %d", path, count, vocab);
+        rc = err_set(err, errlen, "%s: %d tokens, but the checkpoint's vocabulary has %d", path, count, vocab);
     if (!rc) {
         t->scores = malloc((size_t)vocab * sizeof(float));
         t->offset = malloc((size_t)vocab * sizeof(unsigned));
         t->len = malloc((size_t)vocab * sizeof(unsigned));
         t->bytes = malloc(size);
         t->sorted = malloc((size_t)vocab * sizeof(int));
-        if (!t->scores || !t->offset || !t->len || !t->bytes || !t->sorted) rc = fail(err, errlen, "%s: out of memory", path);
+        if (!t->scores || !t->offset || !t->len || !t->bytes || !t->sorted) rc = err_set(err, errlen, "%s: out of memory", path);
     }
     if (!rc) rc = parse_entries(path, buf, size, t, &count, err, errlen);
     free(buf);
