@@ -22,7 +22,8 @@ _Static_assert(offsetof(attn_knobs, features) == 2 * sizeof(size_t), "KNOB_FEATU
 _Static_assert(offsetof(attn_knobs, sink) == 3 * sizeof(size_t), "KNOB_SINK is field 3");
 _Static_assert(offsetof(attn_knobs, window) == 4 * sizeof(size_t), "KNOB_WINDOW is field 4");
 _Static_assert(C_RUN == 1u << OPTS_RUN && C_FFN == 1u << OPTS_FFN && C_CAP == 1u << OPTS_CAPTURE &&
-               C_EVAL == 1u << OPTS_EVAL && C_DEC == 1u << OPTS_DECODE, "C_* bits are opts_kind bits");
+               C_EVAL == 1u << OPTS_EVAL && C_DEC == 1u << OPTS_DECODE && C_TRAIN == 1u << OPTS_TRAIN,
+               "C_* bits are opts_kind bits");
 
 int knob_find(const char *name) {
     for (int i = 0; i < KN_COUNT; i++)

@@ -181,10 +181,12 @@ int llama_load(const char *path, llama_model *m, char *err, size_t errlen) {
     m->rms_final = p;       p += d;
     p += (size_t)c->seq_len * (size_t)c->head_size; /* freq_cis_real, freq_cis_imag: recomputed instead */
     m->wcls = c->shared_classifier ? m->token_embedding : p;
+    if (llama_mhe_attach(path, m, err, errlen)) { llama_free(m); return -1; }
     return 0;
 }
 
 void llama_free(llama_model *m) {
+    llama_mhe_free(m->mhe);
     free(m->file);
     memset(m, 0, sizeof *m);
 }
@@ -324,6 +326,7 @@ int llama_forward_with(const llama_model *md, llama_state *s, const int *tokens,
             matmul_wt(s->q, s->xb, md->wq + l * d * d, m, c->dim, c->dim, 0.0f);
             matmul_wt(kc + pos * kvd, s->xb, md->wk + l * kvd * d, m, c->kv_dim, c->dim, 0.0f);
             matmul_wt(vc + pos * kvd, s->xb, md->wv + l * kvd * d, m, c->kv_dim, c->dim, 0.0f);
+            if (md->mhe) llama_mhe_bias(md, (int)l, s->q, d, kc + pos * kvd, vc + pos * kvd, kvd, m);
             rope_rows(s->q, m, d, c->dim, c->head_size, s->rope);
             rope_rows(kc + pos * kvd, m, kvd, c->kv_dim, c->head_size, s->rope);
             if (s->q_record) memcpy(s->q_record + (l * s->max_n + pos) * d, s->q, m * d * sizeof(float));

@@ -1,7 +1,7 @@
 /* train_grad.c — the student's forward pass, keeping what the backward
  * reads, and the backward pass (train_model.h). Every matrix product is one
  * sgemm over the batch's R rows; the attention runs per sequence through the
- * kernels (vanilla_forward, and the model's attn_backward hook).
+ * kernels (exact_attention_forward and the model's attn_backward hook, backward.h).
  *
  * Notation per layer: x_in -> xb = rmsnorm(x_in) -> q, k, v -> out ->
  * att (rows) -> x_mid = x_in + att wo^T -> xb2 = rmsnorm(x_mid) ->
@@ -137,7 +137,7 @@ int train_forward(const train_model *m, train_acts *a, const int *tokens) {
         for (size_t b = 0; b < a->B; b++) {
             workspace ws;
             ws_init(&ws, 0);
-            if (vanilla_forward(&as, &kn, a->q + o + b * T * d, a->k + l * R * kvd + b * T * kvd,
+            if (exact_attention_forward(&as, &kn, a->q + o + b * T * d, a->k + l * R * kvd + b * T * kvd,
                                 a->v + l * R * kvd + b * T * kvd, a->out + o + b * T * d, &ws) != ATTN_OK)
                 return -1;
         }

@@ -19,8 +19,9 @@ double train_loss_grad(train_loss_kind kind, float *ls, const float *lt, const i
                        size_t V);
 
 /* sums over the same positions: the student's and the teacher's NLL of the
- * next token, and KL(teacher || student) */
-typedef struct { double nll, nll_teacher, kl, positions; } train_sums;
+ * next token, KL(teacher || student), the positions where both argmaxes
+ * agree; positions NAN when out of memory */
+typedef struct { double nll, nll_teacher, kl, top1, positions; } train_sums;
 void train_compare(const float *ls, const float *lt, const int *tokens, size_t B, size_t T, size_t V,
                    train_sums *sums);
 

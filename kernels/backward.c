@@ -1,4 +1,5 @@
-/* backward.c — exact attention's backward (see backward.h). Per head and
+/* backward.c — exact attention's backward, and the blocked forward that
+ * goes with it (see backward.h). Per head and
  * block of query rows i, with S = q k^T / sqrt(d), P = softmax(S) (causal:
  * row i over keys 0..i), out = P v:
  *   dv += P^T dout          dP = dout v^T
@@ -15,12 +16,47 @@
 
 enum { BACKWARD_ROWS = 64 };
 
+static int shape_ok(const attn_shape *s) {
+    return s->heads && s->kv_heads && s->heads % s->kv_heads == 0 && s->n && s->d_head && s->n <= INT_MAX &&
+           s->d_head <= INT_MAX;
+}
+
+int exact_attention_forward(const attn_shape *s, const attn_knobs *kn, const float *q, const float *k,
+                            const float *v, float *out, workspace *ws) {
+    (void)kn;
+    const size_t n = s->n, d = s->d_head, group = s->heads / (s->kv_heads ? s->kv_heads : 1);
+    if (!shape_ok(s))
+        return ATTN_EINVAL;
+    float *p = ws_alloc_n(ws, (size_t)BACKWARD_ROWS * n, sizeof(float)); /* (rows, keys) */
+    if (!p)
+        return ATTN_ENOMEM;
+    const float scale = 1.0f / sqrtf((float)d);
+    for (size_t h = 0; h < s->heads; h++) {
+        const float *kh = k + (h / group) * n * d, *vh = v + (h / group) * n * d;
+        for (size_t i0 = 0; i0 < n; i0 += BACKWARD_ROWS) {
+            const size_t b = n - i0 < BACKWARD_ROWS ? n - i0 : BACKWARD_ROWS;
+            const size_t nk = s->causal ? i0 + b : n;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)b, (int)nk, (int)d, scale, q + (h * n + i0) * d,
+                        (int)d, kh, (int)d, 0.0f, p, (int)nk);
+            for (size_t i = 0; i < b; i++) {
+                const size_t vis = s->causal ? i0 + i + 1 : n;
+                softmax_row(p + i * nk, vis);
+                memset(p + i * nk + vis, 0, (nk - vis) * sizeof(float));
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)b, (int)d, (int)nk, 1.0f, p, (int)nk, vh,
+                        (int)d, 0.0f, out + (h * n + i0) * d, (int)d);
+        }
+    }
+    ws_free(ws, p);
+    return ATTN_OK;
+}
+
 int exact_attention_backward(const attn_shape *s, const attn_knobs *kn, const float *q,
                              const float *k, const float *v, const float *out,
                              const float *dout, float *dq, float *dk, float *dv, workspace *ws) {
     (void)kn;
     const size_t n = s->n, d = s->d_head, H = s->heads, G = s->kv_heads;
-    if (!H || !G || H % G || !n || !d || n > INT_MAX || d > INT_MAX)
+    if (!shape_ok(s))
         return ATTN_EINVAL;
     size_t block;
     if (size_mul(BACKWARD_ROWS, n, &block))

@@ -26,4 +26,12 @@ int exact_attention_backward(const attn_shape *s, const attn_knobs *kn, const fl
                              const float *k, const float *v, const float *out,
                              const float *dout, float *dq, float *dk, float *dv, workspace *ws);
 
+/* The forward that goes with it: out = softmax(q k^T / sqrt(d_head)) v,
+ * causal or not, a block of BACKWARD_ROWS query rows at a time with one
+ * (BACKWARD_ROWS, n) float block of workspace (vanilla's (heads, n, n)
+ * scores, freshly mapped on every call, cost a training step more in page
+ * faults than in arithmetic). The same result as vanilla_forward. */
+int exact_attention_forward(const attn_shape *s, const attn_knobs *kn, const float *q, const float *k,
+                            const float *v, float *out, workspace *ws);
+
 #endif
