@@ -140,7 +140,7 @@ enum { KF_SPEC = 1u << 0, KF_ID = 1u << 1, KF_FIXED = 1u << 2 };
     X(LR, "lr", KT_REAL, lr, C_TRAIN, 0, COL_train_lr, 0, KF_SPEC | KF_ID, NULL, 0, 0,                              \
       "AdamW's peak learning rate (default 1e-3; cosine to a tenth)")                                            \
     X(WARMUP_STEPS, "warmup-steps", KT_SIZE, warmup_steps, C_TRAIN, 0, -1, 0, KF_SPEC | KF_ID, NULL, 0, KN_BIG,     \
-      "linear learning-rate warmup steps (default 0)")                                                           \
+      "linear learning-rate warmup steps (default a tenth of --train-steps)")                                                           \
     X(WEIGHT_DECAY, "weight-decay", KT_REAL, weight_decay, C_TRAIN, 0, -1, 0, KF_SPEC | KF_ID, NULL, 0, 0,          \
       "AdamW's decoupled weight decay of the matrices (default 0)")                                              \
     X(TRAINABLE, "trainable", KT_NAME, trainable, C_TRAIN, 0, COL_trainable, 0, KF_SPEC | KF_ID, NULL, 0, 0,        \

@@ -92,6 +92,7 @@ static int configure(train_run *r) {
         return bad_input(cmd, "--trainable '%s': attention or all", o->trainable);
     if (!(o->lr > 0)) return bad_input(cmd, "--lr %g: must be positive", o->lr);
     if (o->weight_decay < 0) return bad_input(cmd, "--weight-decay %g: must be 0 or positive", o->weight_decay);
+    if (!options_given(o, "warmup-steps")) o->warmup_steps = o->train_steps / 10;
     if (o->warmup_steps > o->train_steps) return bad_input(cmd, "--warmup-steps %zu exceeds --train-steps %zu", o->warmup_steps, o->train_steps);
     if (!o->eval_every) o->eval_every = o->train_steps >= 10 ? (o->train_steps + 9) / 10 : 1;
     return 0;
