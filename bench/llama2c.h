@@ -61,6 +61,11 @@ typedef struct {
     float *xb, *q, *att, *h1, *h3, *scores, *rope;
 } llama_state;
 
+/* a buffer of a * b * c floats (malloc), or NULL with *bad set (on overflow
+ * or out of memory; nothing is tried once *bad is set): for allocating a
+ * state's buffers in a row and checking once */
+float *llama_alloc_floats(size_t a, size_t b, size_t c, int *bad);
+
 /* record_q: also keep every position's post-rotary q in q_record.
  * 0, or -1 with err (sizes that overflow, out of memory). */
 int llama_state_init(llama_state *s, const llama_config *c, size_t max_n, size_t max_m,

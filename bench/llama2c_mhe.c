@@ -17,7 +17,6 @@
 #include "llama2c.h"
 #include "readfile.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,15 +29,6 @@ struct llama_mhe {
     float *wm, *e;
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 void llama_mhe_expand(int mode, size_t heads, size_t hs, size_t dim, const float *wm, const float *e, float *w) {
     for (size_t h = 0; h < heads; h++)
         for (size_t j = 0; j < hs; j++)
@@ -50,13 +40,13 @@ int llama_mhe_write(const char *path, int mode, const llama_config *c, const flo
                     char *err, size_t errlen) {
     const size_t L = (size_t)c->n_layers, H = (size_t)c->n_heads, hs = (size_t)c->head_size, d = (size_t)c->dim;
     FILE *f = fopen(path, "wb");
-    if (!f) return fail(err, errlen, "%s: cannot create", path);
+    if (!f) return snprintf(err, errlen, "%s: cannot create", path), -1;
     const int32_t head[5] = {mode, c->n_layers, c->n_heads, c->head_size, c->dim};
     int ok = fwrite(MHE_MAGIC, 1, 8, f) == 8 && fwrite(head, 4, 5, f) == 5 &&
              fwrite(wm, sizeof(float), L * 3 * hs * d, f) == L * 3 * hs * d &&
              fwrite(e, sizeof(float), L * 3 * H * hs, f) == L * 3 * H * hs;
     if (fclose(f) != 0) ok = 0;
-    return ok ? 0 : fail(err, errlen, "%s: write failed", path);
+    return ok ? 0 : (snprintf(err, errlen, "%s: write failed", path), -1);
 }
 
 void llama_mhe_free(llama_mhe *x) {
@@ -70,14 +60,14 @@ void llama_mhe_free(llama_mhe *x) {
 static int check_expansion(const char *path, const llama_model *m, const llama_mhe *x, char *err, size_t errlen) {
     const size_t L = (size_t)x->layers, H = (size_t)x->heads, hs = (size_t)x->head_size, d = (size_t)x->dim;
     float *w = malloc(H * hs * d * sizeof(float));
-    if (!w) return fail(err, errlen, "%s: out of memory", path);
+    if (!w) return snprintf(err, errlen, "%s: out of memory", path), -1;
     const float *have[3] = {m->wq, m->wk, m->wv};
     int rc = 0;
     for (size_t l = 0; l < L && !rc; l++)
         for (size_t t = 0; t < 3 && !rc; t++) {
             llama_mhe_expand(x->mode, H, hs, d, x->wm + (l * 3 + t) * hs * d, x->e + (l * 3 + t) * H * hs, w);
             if (memcmp(w, have[t] + l * H * hs * d, H * hs * d * sizeof(float)))
-                rc = fail(err, errlen, "%s: the checkpoint's w%c of layer %zu is not this sidecar's expansion (a stale sidecar?)",
+                rc = -1, snprintf(err, errlen, "%s: the checkpoint's w%c of layer %zu is not this sidecar's expansion (a stale sidecar?)",
                           path, "qkv"[t], l);
         }
     free(w);
@@ -90,21 +80,21 @@ int llama_mhe_attach(const char *ckpt, llama_model *m, char *err, size_t errlen)
     int fd = readfile_open(path, SIZE_MAX, err, errlen);
     if (fd < 0) return -1;
     FILE *f = fdopen(fd, "rb");
-    if (!f) { close(fd); return fail(err, errlen, "%s: cannot read", path); }
+    if (!f) { close(fd); return snprintf(err, errlen, "%s: cannot read", path), -1; }
     char magic[8];
     int32_t h[5];
     llama_mhe *x = calloc(1, sizeof *x);
     const llama_config *c = &m->c;
     int rc = -1;
-    if (!x) { fail(err, errlen, "%s: out of memory", path); goto done; }
+    if (!x) { snprintf(err, errlen, "%s: out of memory", path); goto done; }
     if (fread(magic, 1, 8, f) != 8 || memcmp(magic, MHE_MAGIC, 8) || fread(h, 4, 5, f) != 5) {
-        fail(err, errlen, "%s: not an attnbench MHE sidecar (magic " MHE_MAGIC ")", path);
+        snprintf(err, errlen, "%s: not an attnbench MHE sidecar (magic " MHE_MAGIC ")", path);
         goto done;
     }
     *x = (llama_mhe){h[0], h[1], h[2], h[3], h[4], NULL, NULL};
     if ((x->mode != 0 && x->mode != 1) || x->layers != c->n_layers || x->heads != c->n_heads ||
         x->head_size != c->head_size || x->dim != c->dim || c->n_kv_heads != c->n_heads) {
-        fail(err, errlen, "%s: mode %d, %d layers, %d heads of %d, dim %d do not fit the checkpoint (%d layers, %d heads, "
+        snprintf(err, errlen, "%s: mode %d, %d layers, %d heads of %d, dim %d do not fit the checkpoint (%d layers, %d heads, "
              "%d K/V heads of %d, dim %d)", path, x->mode, x->layers, x->heads, x->head_size, x->dim, c->n_layers,
              c->n_heads, c->n_kv_heads, c->head_size, c->dim);
         goto done;
@@ -114,9 +104,9 @@ int llama_mhe_attach(const char *ckpt, llama_model *m, char *err, size_t errlen)
     x->wm = malloc(nw * sizeof(float));
     x->e = malloc(ne * sizeof(float));
     char extra;
-    if (!x->wm || !x->e) { fail(err, errlen, "%s: out of memory", path); goto done; }
+    if (!x->wm || !x->e) { snprintf(err, errlen, "%s: out of memory", path); goto done; }
     if (fread(x->wm, sizeof(float), nw, f) != nw || fread(x->e, sizeof(float), ne, f) != ne || fread(&extra, 1, 1, f) != 0) {
-        fail(err, errlen, "%s: not the size its header implies", path);
+        snprintf(err, errlen, "%s: not the size its header implies", path);
         goto done;
     }
     if (check_expansion(path, m, x, err, errlen)) goto done;

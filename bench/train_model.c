@@ -4,19 +4,9 @@
 #include "methods.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* appends a tensor of count floats; returns its offset */
 static size_t add_tensor(train_model *m, const char *name, size_t count, int attention, int matrix) {
@@ -112,7 +102,7 @@ int train_model_init(train_model *m, const llama_model *teacher, train_kind kind
     m->attn_backward = exact_attention_backward;
     const size_t H = (size_t)m->c.n_heads;
     if (kind != TRAIN_GROUPED) kv = H;
-    if (!kv || H % kv) return fail(err, errlen, "%zu K/V heads do not divide the %zu heads", kv, H);
+    if (!kv || H % kv) return snprintf(err, errlen, "%zu K/V heads do not divide the %zu heads", kv, H), -1;
     m->c.n_kv_heads = (int)kv;
     m->c.kv_dim = m->c.head_size * (int)kv;
     size_t off[NPTR];
@@ -124,7 +114,7 @@ int train_model_init(train_model *m, const llama_model *teacher, train_kind kind
     if (!m->params || !m->grads || !scratch) {
         free(scratch);
         train_model_free(m);
-        return fail(err, errlen, "out of memory for the student's %zu parameters", m->count);
+        return snprintf(err, errlen, "out of memory for the student's %zu parameters", m->count), -1;
     }
     set_pointers(m, off);
     const size_t L = (size_t)m->c.n_layers, V = (size_t)m->c.vocab_size, hid = (size_t)m->c.hidden_dim;
@@ -143,7 +133,7 @@ int train_model_init(train_model *m, const llama_model *teacher, train_kind kind
     free(scratch);
     if (rc) {
         train_model_free(m);
-        return fail(err, errlen, "the conversion's fit failed (out of memory)");
+        return snprintf(err, errlen, "the conversion's fit failed (out of memory)"), -1;
     }
     return 0;
 }
@@ -162,14 +152,6 @@ const train_tensor *train_tensor_find(const train_model *m, const char *name) {
 
 /* ---- activations ------------------------------------------------------------- */
 
-static float *alloc_floats(size_t a, size_t b, size_t c, int *bad) {
-    size_t count;
-    if (*bad || size_mul3(a, b, c, &count) || count > SIZE_MAX / sizeof(float)) { *bad = 1; return NULL; }
-    float *p = malloc(count ? count * sizeof(float) : 1);
-    if (!p) *bad = 1;
-    return p;
-}
-
 int train_acts_init(train_acts *a, const train_model *m, size_t B, size_t T, char *err, size_t errlen) {
     memset(a, 0, sizeof *a);
     const llama_config *c = &m->c;
@@ -179,41 +161,41 @@ int train_acts_init(train_acts *a, const train_model *m, size_t B, size_t T, cha
     const size_t R = a->R;
     a->B = B;
     a->T = T;
-    a->x_in = alloc_floats(L, R, d, &bad);
-    a->xb = alloc_floats(L, R, d, &bad);
-    a->r_att = alloc_floats(L, R, 1, &bad);
-    a->q = alloc_floats(L, R, d, &bad);
-    a->k = alloc_floats(L, R, kvd, &bad);
-    a->v = alloc_floats(L, R, kvd, &bad);
-    a->out = alloc_floats(L, R, d, &bad);
-    a->sq = alloc_floats(L * 3, R, hs, &bad);
-    a->att = alloc_floats(L, R, d, &bad);
-    a->x_mid = alloc_floats(L, R, d, &bad);
-    a->xb2 = alloc_floats(L, R, d, &bad);
-    a->r_ffn = alloc_floats(L, R, 1, &bad);
-    a->h1 = alloc_floats(L, R, hid, &bad);
-    a->h3 = alloc_floats(L, R, hid, &bad);
-    a->hg = alloc_floats(L, R, hid, &bad);
-    a->x_fin = alloc_floats(R, d, 1, &bad);
-    a->r_fin = alloc_floats(R, 1, 1, &bad);
-    a->xf = alloc_floats(R, d, 1, &bad);
-    a->logits = alloc_floats(R, V, 1, &bad);
-    a->rope = alloc_floats(T, hs, 1, &bad);
-    a->s_rows = alloc_floats(R, hs, 1, &bad);
-    a->s_dim = alloc_floats(R, d, 1, &bad);
-    a->s_dim2 = alloc_floats(R, d, 1, &bad);
-    a->s_hid = alloc_floats(R, hid, 1, &bad);
-    a->s_hid2 = alloc_floats(R, hid, 1, &bad);
-    a->s_heads = alloc_floats(R, d, 1, &bad);
-    a->s_heads2 = alloc_floats(R, d, 1, &bad);
-    a->s_kv = alloc_floats(R, kvd, 1, &bad);
-    a->s_kv2 = alloc_floats(R, kvd, 1, &bad);
-    a->s_dq = alloc_floats(R, d, 1, &bad);
-    a->s_dk = alloc_floats(R, kvd, 1, &bad);
-    a->s_dv = alloc_floats(R, kvd, 1, &bad);
+    a->x_in = llama_alloc_floats(L, R, d, &bad);
+    a->xb = llama_alloc_floats(L, R, d, &bad);
+    a->r_att = llama_alloc_floats(L, R, 1, &bad);
+    a->q = llama_alloc_floats(L, R, d, &bad);
+    a->k = llama_alloc_floats(L, R, kvd, &bad);
+    a->v = llama_alloc_floats(L, R, kvd, &bad);
+    a->out = llama_alloc_floats(L, R, d, &bad);
+    a->sq = llama_alloc_floats(L * 3, R, hs, &bad);
+    a->att = llama_alloc_floats(L, R, d, &bad);
+    a->x_mid = llama_alloc_floats(L, R, d, &bad);
+    a->xb2 = llama_alloc_floats(L, R, d, &bad);
+    a->r_ffn = llama_alloc_floats(L, R, 1, &bad);
+    a->h1 = llama_alloc_floats(L, R, hid, &bad);
+    a->h3 = llama_alloc_floats(L, R, hid, &bad);
+    a->hg = llama_alloc_floats(L, R, hid, &bad);
+    a->x_fin = llama_alloc_floats(R, d, 1, &bad);
+    a->r_fin = llama_alloc_floats(R, 1, 1, &bad);
+    a->xf = llama_alloc_floats(R, d, 1, &bad);
+    a->logits = llama_alloc_floats(R, V, 1, &bad);
+    a->rope = llama_alloc_floats(T, hs, 1, &bad);
+    a->s_rows = llama_alloc_floats(R, hs, 1, &bad);
+    a->s_dim = llama_alloc_floats(R, d, 1, &bad);
+    a->s_dim2 = llama_alloc_floats(R, d, 1, &bad);
+    a->s_hid = llama_alloc_floats(R, hid, 1, &bad);
+    a->s_hid2 = llama_alloc_floats(R, hid, 1, &bad);
+    a->s_heads = llama_alloc_floats(R, d, 1, &bad);
+    a->s_heads2 = llama_alloc_floats(R, d, 1, &bad);
+    a->s_kv = llama_alloc_floats(R, kvd, 1, &bad);
+    a->s_kv2 = llama_alloc_floats(R, kvd, 1, &bad);
+    a->s_dq = llama_alloc_floats(R, d, 1, &bad);
+    a->s_dk = llama_alloc_floats(R, kvd, 1, &bad);
+    a->s_dv = llama_alloc_floats(R, kvd, 1, &bad);
     if (bad) {
         train_acts_free(a);
-        return fail(err, errlen, "out of memory for the activations of %zu sequences of %zu tokens", B, T);
+        return snprintf(err, errlen, "out of memory for the activations of %zu sequences of %zu tokens", B, T), -1;
     }
     /* the expressions of llama2c.c's rope_table, so the rotation is the model's */
     for (size_t t = 0; t < T; t++)

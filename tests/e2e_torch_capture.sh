@@ -12,10 +12,7 @@
 A=$ATTNBENCH
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-PY=""
-for p in /usr/bin/python3 python3; do
-  if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import torch, numpy' >/dev/null 2>&1; then PY=$p; break; fi
-done
+PY=$(torch_python)
 if [ -z "$PY" ]; then echo "skip: no python3 that imports torch and numpy (Debian: python3-torch)"; exit 77; fi
 
 "$PY" "$root/scripts/torch_capture.py" --demo "$tmp/demo" > "$tmp/demo.out" 2> "$tmp/demo.err" ||

@@ -79,14 +79,7 @@ cp "$tmp/s-mhe-add.bin.mhe" "$tmp/s-mhe-mul.bin.mhe"
   fail "--tokens split: $(field note "$tmp/tt.csv")"
 
 # bad NAME PATTERN ARGS...: exit 2, one line naming the problem, no row
-bad() {
-  name=$1 pat=$2; shift 2
-  "$A" train "$@" > "$tmp/out" 2> "$tmp/err"; rc=$?
-  [ $rc -eq 2 ] || fail "$name: exit $rc, want 2"
-  [ ! -s "$tmp/out" ] || fail "$name: wrote a row"
-  [ "$(wc -l < "$tmp/err")" -eq 1 ] || fail "$name: $(wc -l < "$tmp/err") lines on stderr"
-  grep -q -- "$pat" "$tmp/err" || fail "$name: stderr lacks '$pat': $(cat "$tmp/err")"
-}
+bad() { name=$1 pat=$2; shift 2; refused "$name" "$pat" train "$@"; }
 bad "no projection" "--projection is required" --llama2c "$ck"
 bad "no checkpoint" "--llama2c CHECKPOINT is required" --projection mqa
 bad "loss" "kl, ce or mix" --llama2c "$ck" --projection mqa --loss l2

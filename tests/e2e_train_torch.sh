@@ -8,10 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 TB=${TEST_BUILD:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
-PY=""
-for p in /usr/bin/python3 python3; do
-  if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import torch, numpy' >/dev/null 2>&1; then PY=$p; break; fi
-done
+PY=$(torch_python)
 if [ -z "$PY" ]; then echo "skip: no python3 that imports torch and numpy (Debian: python3-torch)"; exit 77; fi
 [ -x "$TB/tests/test_train" ] || { fail "no $TB/tests/test_train (make tests)"; finish; }
 
