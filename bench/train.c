@@ -230,8 +230,9 @@ static void fill_row(result_row *row, const train_run *r, const heldout_stats *b
             "%zu training sequences; %s", r->nll_teacher, r->o.weight_decay, r->o.warmup_steps, r->data.M, r->data.source);
 }
 
-/* step (after `step` updates): a curve row and a progress line */
-static int report(train_run *r, FILE *curve, size_t step, double loss, double t0) {
+/* step (after `step` updates; loss: the mean since the last report, NAN at
+ * step 0): a curve row and a progress line */
+static int report(train_run *r, FILE *curve, size_t step, double loss) {
     heldout_stats h;
     if (heldout(r, &h)) return -1;
     const size_t tokens = step * r->o.train_batch * r->data.n;
@@ -241,11 +242,14 @@ static int report(train_run *r, FILE *curve, size_t step, double loss, double t0
         fprintf(curve, ",%.6g,%.6g\n", h.dnll, h.kl);
         fflush(curve);
     }
-    const double el = r->train_seconds, rate = el > 0 ? (double)tokens / el : 0;
-    fprintf(stderr, "attnbench train: step %zu/%zu (%zu tokens) loss %.4g; held-out dnll %.4g kl %.4g; %.0f tok/s, "
-            "ETA %.0f s\n", step, r->o.train_steps, tokens, loss, h.dnll, h.kl, rate,
-            step ? el / (double)step * (double)(r->o.train_steps - step) : NAN);
-    (void)t0;
+    const double el = r->train_seconds;
+    if (!step)
+        fprintf(stderr, "attnbench train: the conversion (%s, %zu K/V heads): held-out dnll %.4g kl %.4g\n", r->projection,
+                r->kv, h.dnll, h.kl);
+    else
+        fprintf(stderr, "attnbench train: step %zu/%zu (%zu tokens) loss %.4g; held-out dnll %.4g kl %.4g; %.0f tok/s, "
+                "ETA %.0f s\n", step, r->o.train_steps, tokens, loss, h.dnll, h.kl, (double)tokens / el,
+                el / (double)step * (double)(r->o.train_steps - step));
     return 0;
 }
 
@@ -257,7 +261,7 @@ static int train_loop(train_run *r, FILE *curve, char *err, size_t errlen) {
     if (!batch) { snprintf(err, errlen, "out of memory"); return -1; }
     double loss_sum = 0, last_print = now_seconds();
     size_t loss_count = 0;
-    int rc = report(r, curve, 0, NAN, 0);
+    int rc = report(r, curve, 0, NAN);
     for (size_t step = 0; step < o->train_steps && !rc; step++) {
         const double t0 = now_seconds();
         for (size_t i = 0; i < B; i++) /* the training sequences in turn */
@@ -273,7 +277,7 @@ static int train_loop(train_run *r, FILE *curve, char *err, size_t errlen) {
         loss_sum += loss;
         loss_count++;
         if (r->steps_done % o->eval_every == 0 || r->steps_done == o->train_steps) {
-            rc = report(r, curve, r->steps_done, loss_sum / (double)loss_count, 0);
+            rc = report(r, curve, r->steps_done, loss_sum / (double)loss_count);
             loss_sum = 0;
             loss_count = 0;
             last_print = now_seconds();
