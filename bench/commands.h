@@ -11,6 +11,7 @@ int cmd_analyze(int argc, char **argv);  /* analysis/analyze.c */
 int cmd_capture(int argc, char **argv);  /* bench/capture.c */
 int cmd_decode(int argc, char **argv);   /* bench/decode.c */
 int cmd_eval(int argc, char **argv);     /* bench/eval.c */
+int cmd_train(int argc, char **argv);    /* bench/train.c */
 int cmd_env_get(int argc, char **argv);  /* bench/sidecar.c */
 int cmd_point_key(int argc, char **argv); /* bench/point_id.c */
 

@@ -64,7 +64,8 @@ static int from_npy(const char *cmd, const run_options *o, const llama_config *c
     return rc;
 }
 
-static int from_text(const char *cmd, const run_options *o, const llama_config *c, eval_tokens *t) {
+/* every: every sequence the text makes when --sequences is not given */
+static int from_text(const char *cmd, const run_options *o, const llama_config *c, eval_tokens *t, int every) {
     char err[1024];
     tokenizer tk;
     if (tokenizer_load(o->tokenizer, c->vocab_size, &tk, err, sizeof err)) return bad_input(cmd, "--tokenizer %s", err);
@@ -89,7 +90,7 @@ static int from_text(const char *cmd, const run_options *o, const llama_config *
     if (rc) return rc;
     size_t n = options_given(o, "n") ? o->n : total < cap ? total : cap;
     size_t have = n >= 2 ? total / n : 0;
-    size_t N = options_given(o, "sequences") ? o->sequences : have < DEFAULT_SEQUENCES ? have : DEFAULT_SEQUENCES;
+    size_t N = options_given(o, "sequences") ? o->sequences : every || have < DEFAULT_SEQUENCES ? have : DEFAULT_SEQUENCES;
     if (n < 2 || n > (size_t)c->seq_len)
         rc = bad_input(cmd, "--n %zu: must be 2 to the checkpoint's seq_len %d", n, c->seq_len);
     else if (!have || N > have)
@@ -113,7 +114,7 @@ int eval_tokens_get(const char *cmd, const run_options *o, const llama_model *md
     if ((o->tokens || o->text) && options_given(o, "temperature"))
         return bad_input(cmd, "--temperature applies to sampled sequences only");
     if (o->tokens) return from_npy(cmd, o, c, t);
-    if (o->text) return from_text(cmd, o, c, t);
+    if (o->text) return from_text(cmd, o, c, t, 0);
 
     size_t n, N;
     sampled_counts(o, c, &N, &n);
@@ -134,6 +135,14 @@ int eval_tokens_get(const char *cmd, const run_options *o, const llama_model *md
     snprintf(t->source, sizeof t->source, "sampled from BOS at temperature %g with seeds %llu..%llu", o->temperature,
              (unsigned long long)o->seed, (unsigned long long)(o->seed + N - 1));
     return 0;
+}
+
+int eval_tokens_all(const char *cmd, const run_options *o, const llama_model *md, eval_tokens *t) {
+    run_options all = *o;
+    all.given[knob_find("sequences")] = 0;
+    memset(t, 0, sizeof *t);
+    if (!!o->text != !!o->tokenizer) return bad_input(cmd, "--text and --tokenizer go together");
+    return o->text ? from_text(cmd, &all, &md->c, t, 1) : from_npy(cmd, &all, &md->c, t);
 }
 
 int eval_tokens_shape(const run_options *o, const llama_config *c, size_t *N, size_t *n) {

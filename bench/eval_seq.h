@@ -15,6 +15,10 @@ typedef struct {
  * --temperature); 0, 2 after a one-line message (bad input), 1 otherwise */
 int eval_tokens_get(const char *cmd, const run_options *o, const llama_model *md, eval_tokens *t);
 void eval_tokens_free(eval_tokens *t);
+/* every sequence of --tokens or --text/--tokenizer (one is given), whatever
+ * --sequences says (`attnbench train` splits them); returns as
+ * eval_tokens_get */
+int eval_tokens_all(const char *cmd, const run_options *o, const llama_model *md, eval_tokens *t);
 /* the N sequences of n tokens eval_tokens_get would give, from --tokens'
  * header (or the options, sampled) without reading or sampling a token;
  * unchecked. 0, or -1 (--text, or a header that cannot be read) */

@@ -22,7 +22,8 @@ const knob_def knob_defs[KN_COUNT] = {
 ATTN_KNOB_LIST(KNOB_AT_INDEX, )
 #undef KNOB_AT_INDEX
 _Static_assert(C_RUN == 1u << OPTS_RUN && C_FFN == 1u << OPTS_FFN && C_CAP == 1u << OPTS_CAPTURE &&
-               C_EVAL == 1u << OPTS_EVAL && C_DEC == 1u << OPTS_DECODE, "C_* bits are opts_kind bits");
+               C_EVAL == 1u << OPTS_EVAL && C_DEC == 1u << OPTS_DECODE && C_TRAIN == 1u << OPTS_TRAIN,
+               "C_* bits are opts_kind bits");
 
 int knob_find(const char *name) {
     for (int i = 0; i < KN_COUNT; i++)

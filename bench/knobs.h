@@ -43,7 +43,7 @@
 typedef enum { KT_NAME, KT_SIZE, KT_U64, KT_REAL, KT_FLAG } knob_type;
 
 /* the commands (bit i: opts_kind i of options.h) */
-enum { C_RUN = 1u << 0, C_FFN = 1u << 1, C_CAP = 1u << 2, C_EVAL = 1u << 3, C_DEC = 1u << 4 };
+enum { C_RUN = 1u << 0, C_FFN = 1u << 1, C_CAP = 1u << 2, C_EVAL = 1u << 3, C_DEC = 1u << 4, C_TRAIN = 1u << 5 };
 enum { KF_SPEC = 1u << 0, KF_ID = 1u << 1, KF_FIXED = 1u << 2, KF_TUNING = 1u << 3, KF_MINOR = 1u << 4 };
 
 #define KN_BIG 2147483647u /* 2^31-1: BLAS takes int sizes */
@@ -57,18 +57,19 @@ enum { KF_SPEC = 1u << 0, KF_ID = 1u << 1, KF_FIXED = 1u << 2, KF_TUNING = 1u <<
 #define KNOB_REGISTRY(X)                                                                                            \
     X(ATTENTION, "attention", KT_NAME, attention, C_RUN | C_FFN | C_EVAL | C_DEC, 0, COL_attention, 0, KF_SPEC | KF_ID, NULL, 0, 0, \
       "attention operator (see below; ffn: topk or exact; eval: model, no substitution)")                       \
-    X(PROJECTION, "projection", KT_NAME, projection, C_RUN | C_EVAL | C_DEC, 0, COL_projection, 0, KF_SPEC | KF_ID, NULL, 0, 0, \
+    X(PROJECTION, "projection", KT_NAME, projection, C_RUN | C_EVAL | C_DEC | C_TRAIN, 0, COL_projection, 0, KF_SPEC | KF_ID, NULL, 0, 0, \
       "projection scheme (see below; default mha)")                                                              \
     X(INPUT, "input", KT_NAME, input, C_RUN | C_FFN | C_DEC, 0, COL_input, 0, KF_SPEC | KF_ID, NULL, 0, 0,          \
       "read .npy tensors from DIR instead of synthetic")                                                         \
-    X(LLAMA2C, "llama2c", KT_NAME, llama2c, C_CAP | C_EVAL, 0, COL_input, 0, KF_SPEC | KF_ID, NULL, 0, 0,            \
+    X(LLAMA2C, "llama2c", KT_NAME, llama2c, C_CAP | C_EVAL | C_TRAIN, 0, COL_input, 0, KF_SPEC | KF_ID, NULL, 0, 0,            \
       "the llama2.c checkpoint (required)")                                                                      \
-    X(OUT, "out", KT_NAME, out, C_CAP, 0, -1, 0, 0, NULL, 0, 0, "where to write (created if missing; required)")    \
-    X(TOKENS, "tokens", KT_NAME, tokens, C_CAP | C_EVAL, 0, -1, 0, KF_SPEC, NULL, 0, 0,                               \
+    X(OUT, "out", KT_NAME, out, C_CAP | C_TRAIN, 0, -1, 0, 0, NULL, 0, 0,                                             \
+      "capture: the directory to write (created if missing; required); train: the student checkpoint")    \
+    X(TOKENS, "tokens", KT_NAME, tokens, C_CAP | C_EVAL | C_TRAIN, 0, -1, 0, KF_SPEC, NULL, 0, 0,                               \
       "use this integer .npy token sequence (eval: 1-D or 2-D) instead of sampling")                             \
-    X(TEXT, "text", KT_NAME, text, C_EVAL, 0, -1, 0, KF_SPEC, NULL, 0, 0,                                           \
+    X(TEXT, "text", KT_NAME, text, C_EVAL | C_TRAIN, 0, -1, 0, KF_SPEC, NULL, 0, 0,                                           \
       "tokenize this text file (with --tokenizer) into sequences")                                               \
-    X(TOKENIZER, "tokenizer", KT_NAME, tokenizer, C_EVAL, 0, -1, 0, KF_SPEC, NULL, 0, 0,                            \
+    X(TOKENIZER, "tokenizer", KT_NAME, tokenizer, C_EVAL | C_TRAIN, 0, -1, 0, KF_SPEC, NULL, 0, 0,                            \
       "a llama2.c tokenizer file (tokenizer.bin)")                                                               \
     X(HEADS, "heads", KT_SIZE, heads, C_RUN | C_DEC, 0, COL_heads, 0, KF_SPEC | KF_ID | KF_FIXED, NULL, 1, 65536, \
       "query heads (default 8)")                                                                                 \
@@ -84,7 +85,7 @@ enum { KF_SPEC = 1u << 0, KF_ID = 1u << 1, KF_FIXED = 1u << 2, KF_TUNING = 1u <<
       "synthetic: std of the logits q.k/sqrt(d), > 0 (default 4; 1 flat .. 8 peaked)")                            \
     X(HEAD_SIM, "head-sim", KT_REAL, head_sim, C_RUN | C_DEC, 0, COL_head_sim, 0, KF_SPEC | KF_ID | KF_FIXED, NULL, 0, 0, \
       "synthetic: similarity of the heads' weights, 0..1 (default 0)")                                           \
-    X(N, "n", KT_SIZE, n, C_RUN | C_FFN | C_CAP | C_EVAL, 0, COL_n, 0, KF_SPEC | KF_ID | KF_FIXED, NULL, 1, KN_BIG,  \
+    X(N, "n", KT_SIZE, n, C_RUN | C_FFN | C_CAP | C_EVAL | C_TRAIN, 0, COL_n, 0, KF_SPEC | KF_ID | KF_FIXED, NULL, 1, KN_BIG,  \
       "sequence length (default 1024; ffn 4096; capture, eval: the checkpoint's seq_len, capture at most 2048, eval at most 512)")     \
     X(CONTEXT, "context", KT_SIZE, context, C_DEC, 0, COL_context, 0, KF_SPEC | KF_ID, NULL, 0, 0,              \
       "tokens in the cache before the timed steps (default 4096)")                                               \
@@ -92,12 +93,12 @@ enum { KF_SPEC = 1u << 0, KF_ID = 1u << 1, KF_FIXED = 1u << 2, KF_TUNING = 1u <<
       "tokens generated one at a time, timed (default 64)")                                                      \
     X(BATCH, "batch", KT_SIZE, batch, C_DEC, 0, COL_batch, 0, KF_SPEC | KF_ID, NULL, 0, 0,                        \
       "sequences decoded together, a cache each (default 1)")                                                    \
-    X(KV_HEADS, "kv-heads", KT_SIZE, kv_heads, C_RUN | C_EVAL | C_DEC, 0, COL_kv_heads, KNOB_KV_HEADS, KF_SPEC | KF_ID, "G", 1, 65536, \
+    X(KV_HEADS, "kv-heads", KT_SIZE, kv_heads, C_RUN | C_EVAL | C_DEC | C_TRAIN, 0, COL_kv_heads, KNOB_KV_HEADS, KF_SPEC | KF_ID, "G", 1, 65536, \
       "key/value heads of gqa (divides heads)")                                                                  \
     ATTN_KNOB_LIST(KNOB_OF_METHOD, X) /* k, chunk, features, sink, window: kernels/knob_list.h */           \
     X(LAYERS, "layers", KT_NAME, layers, C_EVAL, 0, COL_layers, 0, KF_SPEC | KF_ID, NULL, 0, 0,                      \
       "substituted layers: all (default) or a list, e.g. 0,2,4")                                                 \
-    X(SEQUENCES, "sequences", KT_SIZE, sequences, C_EVAL, 0, COL_sequences, 0, KF_SPEC | KF_ID, NULL, 1, KN_BIG,     \
+    X(SEQUENCES, "sequences", KT_SIZE, sequences, C_EVAL | C_TRAIN, 0, COL_sequences, 0, KF_SPEC | KF_ID, NULL, 1, KN_BIG,     \
       "sequences sampled from BOS (default 8) or taken")                                                         \
     X(FFN, "ffn", KT_NAME, ffn, C_EVAL, 0, -1, 0, KF_SPEC, NULL, 0, 0,                                             \
       "topk: also the SwiGLU of the substituted layers (--ffn-k)")                                               \
@@ -109,11 +110,11 @@ enum { KF_SPEC = 1u << 0, KF_ID = 1u << 1, KF_FIXED = 1u << 2, KF_TUNING = 1u <<
       "plan per-layer top-k k for this dnll (nats/token)")                                                       \
     X(TARGET_KL, "target-kl", KT_REAL, target_kl, C_EVAL, 0, -1, 0, KF_SPEC, NULL, 0, 0,                           \
       "plan per-layer top-k k for this KL (nats/token)")                                                         \
-    X(TEMPERATURE, "temperature", KT_REAL, temperature, C_CAP | C_EVAL, 0, -1, 0, KF_SPEC, NULL, 0, 0,             \
+    X(TEMPERATURE, "temperature", KT_REAL, temperature, C_CAP | C_EVAL | C_TRAIN, 0, -1, 0, KF_SPEC, NULL, 0, 0,             \
       "sampling temperature (default 1; 0: greedy argmax)")                                                      \
-    X(SEED, "seed", KT_U64, seed, C_RUN | C_FFN | C_CAP | C_EVAL | C_DEC, 0, COL_seed, 0, KF_SPEC | KF_ID, NULL, 0, 0, \
+    X(SEED, "seed", KT_U64, seed, C_RUN | C_FFN | C_CAP | C_EVAL | C_DEC | C_TRAIN, 0, COL_seed, 0, KF_SPEC | KF_ID, NULL, 0, 0, \
       "seed of the synthetic input, random features, or sampler (default 1)")                                    \
-    X(THREADS, "threads", KT_SIZE, threads, C_RUN | C_FFN | C_CAP | C_EVAL | C_DEC, 0, COL_threads, 0, KF_SPEC | KF_ID, NULL, 1, 1024, \
+    X(THREADS, "threads", KT_SIZE, threads, C_RUN | C_FFN | C_CAP | C_EVAL | C_DEC | C_TRAIN, 0, COL_threads, 0, KF_SPEC | KF_ID, NULL, 1, 1024, \
       "threads: of BLAS and of the kernels (default 1)")                                                         \
     X(WARMUP, "warmup", KT_SIZE, warmup, C_RUN | C_FFN | C_DEC, 0, -1, 0, KF_SPEC, NULL, 0, 100000,                  \
       "untimed calls before timing (default 1)")                                                                 \
@@ -122,12 +123,34 @@ enum { KF_SPEC = 1u << 0, KF_ID = 1u << 1, KF_FIXED = 1u << 2, KF_TUNING = 1u <<
     X(REF_ROWS, "ref-rows", KT_SIZE, ref_rows, C_RUN | C_FFN, 0, -1, 0, KF_SPEC, NULL, 0, 0,                         \
       "error over R evenly spaced query rows (default 0: all)")                                                  \
     X(DUMP, "dump", KT_NAME, dump, C_RUN | C_FFN, 0, -1, 0, 0, NULL, 0, 0, "write q/k/v, out.npy and ref.npy into DIR") \
-    X(CSV, "csv", KT_NAME, csv, C_RUN | C_FFN | C_EVAL | C_DEC, 0, -1, 0, 0, NULL, 0, 0,                             \
+    X(CSV, "csv", KT_NAME, csv, C_RUN | C_FFN | C_EVAL | C_DEC | C_TRAIN, 0, -1, 0, 0, NULL, 0, 0,                             \
       "append the row to FILE (header if new); sidecar: FILE with .csv replaced by .env")                        \
-    X(ROW_ONLY, "row-only", KT_FLAG, row_only, C_RUN | C_FFN | C_EVAL | C_DEC, 0, -1, 0, 0, NULL, 0, 0,              \
+    X(ROW_ONLY, "row-only", KT_FLAG, row_only, C_RUN | C_FFN | C_EVAL | C_DEC | C_TRAIN, 0, -1, 0, 0, NULL, 0, 0,              \
       "print only the data line (for the sweep runner)")                                                         \
     X(PROBE, "probe", KT_FLAG, probe, C_DEC, 0, -1, 0, 0, NULL, 0, 0,                                              \
-      "print the read-bandwidth probe (1 and --threads threads) instead")
+      "print the read-bandwidth probe (1 and --threads threads) instead")                                     \
+    X(TRAIN_STEPS, "train-steps", KT_SIZE, train_steps, C_TRAIN, 0, COL_train_steps, 0, KF_SPEC | KF_ID, NULL, 0, KN_BIG, \
+      "optimizer steps (default 100; 0: the conversion alone)")                                                 \
+    X(TRAIN_BATCH, "train-batch", KT_SIZE, train_batch, C_TRAIN, 0, COL_train_batch, 0, KF_SPEC | KF_ID, NULL, 1, 65536, \
+      "sequences per step (default 8)")                                                                          \
+    X(TRAIN_SEQUENCES, "train-sequences", KT_SIZE, train_sequences, C_TRAIN, 0, -1, 0, KF_SPEC | KF_ID, NULL, 1, KN_BIG, \
+      "sampled training sequences, taken in turn (default 256)")                                                  \
+    X(LR, "lr", KT_REAL, lr, C_TRAIN, 0, COL_train_lr, 0, KF_SPEC | KF_ID, NULL, 0, 0,                              \
+      "AdamW's peak learning rate (default 1e-3; cosine to a tenth)")                                            \
+    X(WARMUP_STEPS, "warmup-steps", KT_SIZE, warmup_steps, C_TRAIN, 0, -1, 0, KF_SPEC | KF_ID, NULL, 0, KN_BIG,     \
+      "linear learning-rate warmup steps (default a tenth of --train-steps)")                                                           \
+    X(WEIGHT_DECAY, "weight-decay", KT_REAL, weight_decay, C_TRAIN, 0, -1, 0, KF_SPEC | KF_ID, NULL, 0, 0,          \
+      "AdamW's decoupled weight decay of the matrices (default 0)")                                              \
+    X(TRAINABLE, "trainable", KT_NAME, trainable, C_TRAIN, 0, COL_trainable, 0, KF_SPEC | KF_ID, NULL, 0, 0,        \
+      "attention (default: Q, K, V, O and MHE's embeddings) or all")                                             \
+    X(LOSS, "loss", KT_NAME, loss, C_TRAIN, 0, COL_train_loss, 0, KF_SPEC | KF_ID, NULL, 0, 0,                      \
+      "kl (default: KL(teacher || student), distillation), ce (the tokens), or mix (half each)")                 \
+    X(EVAL_EVERY, "eval-every", KT_SIZE, eval_every, C_TRAIN, 0, -1, 0, KF_SPEC, NULL, 0, KN_BIG,                  \
+      "held-out evaluation every N steps for the curve (default: a tenth of the steps)")                        \
+    X(CURVE, "curve", KT_NAME, curve, C_TRAIN, 0, -1, 0, 0, NULL, 0, 0,                                            \
+      "write the curve (step, tokens, loss, eval_dnll, eval_kl) to this CSV")                                    \
+    X(CACHE, "cache", KT_NAME, cache, C_TRAIN, 0, -1, 0, KF_SPEC, NULL, 0, 0,                                      \
+      "keep the sampled sequences as .npy in DIR (read back when there)")
 /* clang-format on */
 
 enum {

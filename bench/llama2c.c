@@ -174,17 +174,19 @@ int llama_load(const char *path, llama_model *m, char *err, size_t errlen) {
     m->rms_final = p;       p += d;
     p += (size_t)c->seq_len * (size_t)c->head_size; /* freq_cis_real, freq_cis_imag: recomputed instead */
     m->wcls = c->shared_classifier ? m->token_embedding : p;
+    if (llama_mhe_attach(path, m, err, errlen)) { llama_free(m); return -1; }
     return 0;
 }
 
 void llama_free(llama_model *m) {
+    llama_mhe_free(m->mhe);
     free(m->file);
     memset(m, 0, sizeof *m);
 }
 
 /* ---- state --------------------------------------------------------------- */
 
-static float *alloc_floats(size_t a, size_t b, size_t c, int *bad) {
+float *llama_alloc_floats(size_t a, size_t b, size_t c, int *bad) {
     size_t count;
     if (*bad || size_mul3(a, b, c, &count) || count > SIZE_MAX / sizeof(float)) { *bad = 1; return NULL; }
     float *p = malloc(count ? count * sizeof(float) : 1);
@@ -201,17 +203,17 @@ int llama_state_init(llama_state *s, const llama_config *c, size_t max_n, size_t
     s->max_m = max_m;
     size_t L = (size_t)c->n_layers, d = (size_t)c->dim, block = max_m < QUERY_BLOCK ? max_m : QUERY_BLOCK;
     int bad = 0;
-    s->k_cache = alloc_floats(L, max_n, (size_t)c->kv_dim, &bad);
-    s->v_cache = alloc_floats(L, max_n, (size_t)c->kv_dim, &bad);
-    if (record_q) s->q_record = alloc_floats(L, max_n, d, &bad);
-    s->x = alloc_floats(max_m, d, 1, &bad);
-    s->xb = alloc_floats(max_m, d, 1, &bad);
-    s->q = alloc_floats(max_m, d, 1, &bad);
-    s->att = alloc_floats(max_m, d, 1, &bad);
-    s->h1 = alloc_floats(max_m, (size_t)c->hidden_dim, 1, &bad);
-    s->h3 = alloc_floats(max_m, (size_t)c->hidden_dim, 1, &bad);
-    s->scores = alloc_floats(block, max_n, 1, &bad);
-    s->rope = alloc_floats(max_m, (size_t)c->head_size, 1, &bad);
+    s->k_cache = llama_alloc_floats(L, max_n, (size_t)c->kv_dim, &bad);
+    s->v_cache = llama_alloc_floats(L, max_n, (size_t)c->kv_dim, &bad);
+    if (record_q) s->q_record = llama_alloc_floats(L, max_n, d, &bad);
+    s->x = llama_alloc_floats(max_m, d, 1, &bad);
+    s->xb = llama_alloc_floats(max_m, d, 1, &bad);
+    s->q = llama_alloc_floats(max_m, d, 1, &bad);
+    s->att = llama_alloc_floats(max_m, d, 1, &bad);
+    s->h1 = llama_alloc_floats(max_m, (size_t)c->hidden_dim, 1, &bad);
+    s->h3 = llama_alloc_floats(max_m, (size_t)c->hidden_dim, 1, &bad);
+    s->scores = llama_alloc_floats(block, max_n, 1, &bad);
+    s->rope = llama_alloc_floats(max_m, (size_t)c->head_size, 1, &bad);
     if (bad) {
         llama_state_free(s);
         return err_set(err, errlen, "out of memory (or sizes that overflow) for %zu positions of the model's state", max_n);
@@ -317,6 +319,7 @@ int llama_forward_with(const llama_model *md, llama_state *s, const int *tokens,
             matmul_wt(s->q, s->xb, md->wq + l * d * d, m, c->dim, c->dim, 0.0f);
             matmul_wt(kc + pos * kvd, s->xb, md->wk + l * kvd * d, m, c->kv_dim, c->dim, 0.0f);
             matmul_wt(vc + pos * kvd, s->xb, md->wv + l * kvd * d, m, c->kv_dim, c->dim, 0.0f);
+            if (md->mhe) llama_mhe_bias(md, (int)l, s->q, d, kc + pos * kvd, vc + pos * kvd, kvd, m);
             rope_rows(s->q, m, d, c->dim, c->head_size, s->rope);
             rope_rows(kc + pos * kvd, m, kvd, c->kv_dim, c->head_size, s->rope);
             if (s->q_record) memcpy(s->q_record + (l * s->max_n + pos) * d, s->q, m * d * sizeof(float));

@@ -32,15 +32,19 @@ typedef struct {
     int head_size, kv_dim;
 } llama_config;
 
+typedef struct llama_mhe llama_mhe; /* llama2c_mhe.c */
+
 typedef struct {
     llama_config c;
+    llama_mhe *mhe; /* the multi-head-embedding sidecar PATH.mhe (below), or NULL */
     float *file; /* the whole file after the header; the pointers below point into it */
     const float *token_embedding, *rms_att, *wq, *wk, *wv, *wo, *rms_ffn, *w1, *w2, *w3,
         *rms_final, *wcls;
 } llama_model;
 
 /* Reads and validates PATH: every header field, the exact file size the
- * header implies, finite weights. 0, or -1 with "PATH: problem" in err. */
+ * header implies, finite weights; and PATH.mhe when it exists (below).
+ * 0, or -1 with "PATH: problem" in err. */
 int llama_load(const char *path, llama_model *m, char *err, size_t errlen);
 void llama_free(llama_model *m);
 /* The header only (7 int32), checked as llama_load checks it, with nothing
@@ -56,6 +60,11 @@ typedef struct {
     float *x;                 /* (max_m, dim): after llama_forward, the final-normed hidden states */
     float *xb, *q, *att, *h1, *h3, *scores, *rope;
 } llama_state;
+
+/* a buffer of a * b * c floats (malloc), or NULL with *bad set (on overflow
+ * or out of memory; nothing is tried once *bad is set): for allocating a
+ * state's buffers in a row and checking once */
+float *llama_alloc_floats(size_t a, size_t b, size_t c, int *bad);
 
 /* record_q: also keep every position's post-rotary q in q_record.
  * 0, or -1 with err (sizes that overflow, out of memory). */
@@ -127,5 +136,30 @@ void llama_layer_mha_weights(const llama_model *md, int layer, float *wq, float 
  * always n tokens). n >= 1, n <= seq_len. 0, or -1 with err (memory). */
 int llama_sample(const llama_model *md, int *tokens, size_t n, uint64_t seed, double temperature,
                  char *err, size_t errlen);
+
+/* ---- the MHE sidecar (llama2c_mhe.c, where its format is documented) -----
+ * A student of `attnbench train --projection mhe-add|mhe-mul` is written as
+ * a llama2.c checkpoint with n_kv_heads = n_heads, whose wq, wk, wv are the
+ * per-head expansion of one shared projection and head embeddings, plus
+ * PATH.mhe holding those; mhe-add's embeddings are also a bias on q, k, v
+ * that llama_forward adds (mhe-mul needs none: its expansion is exact). */
+
+/* PATH.mhe into m->mhe when the file exists (checked against the loaded
+ * checkpoint); 0 (also when absent), or -1 with err */
+int llama_mhe_attach(const char *path, llama_model *m, char *err, size_t errlen);
+void llama_mhe_free(llama_mhe *x);
+/* w (heads * hs, dim) = the per-head matrices of the shared wm (hs, dim)
+ * and embeddings e (heads, hs): mode 0 (add) wm per head, 1 (mul) e_h * wm */
+void llama_mhe_expand(int mode, size_t heads, size_t hs, size_t dim, const float *wm, const float *e, float *w);
+/* writes PATH.mhe's contents to path: wm (layers, 3, hs, dim), e (layers, 3,
+ * heads, hs) for the shape c; 0, or -1 with err */
+int llama_mhe_write(const char *path, int mode, const llama_config *c, const float *wm, const float *e,
+                    char *err, size_t errlen);
+/* mhe-add: adds layer's embeddings to rows of q (row stride ldq) and k, v
+ * (stride ldkv) before the rotary embeddings; nothing otherwise */
+void llama_mhe_bias(const llama_model *m, int layer, float *q, size_t ldq, float *k, float *v, size_t ldkv,
+                    size_t rows);
+/* "mhe-add" or "mhe-mul" for a model with a sidecar, else NULL */
+const char *llama_mhe_scheme(const llama_model *m);
 
 #endif

@@ -23,6 +23,7 @@ static const command commands[] = {
     {"analyze", cmd_analyze, "analyze CSV [options]    summary and plot data from a results CSV"},
     {"capture", cmd_capture, "capture --llama2c CKPT --out DIR   real q, k, v from a llama2.c checkpoint"},
     {"eval", cmd_eval, "eval --llama2c CKPT [options]   one model-level configuration, one CSV row"},
+    {"train", cmd_train, "train --llama2c CKPT --projection P [options]   uptrain a converted student, one CSV row"},
     {"decode", cmd_decode, "decode [options]         one decoding configuration, one CSV row"},
     {"env-get", cmd_env_get, "env-get KEY FILE         one key of a .env sidecar (for scripts)"},
     {"point-key", cmd_point_key, "point-key CSV            each row's point identity, a line each (for scripts)"},

@@ -276,3 +276,7 @@ int npy_write_f32(const char *path, const float *data, int ndim, const size_t *s
 int npy_write_f64(const char *path, const double *data, int ndim, const size_t *shape, char *err, size_t errlen) {
     return write_npy(path, data, sizeof(double), "<f8", ndim, shape, err, errlen);
 }
+
+int npy_write_i32(const char *path, const int32_t *data, int ndim, const size_t *shape, char *err, size_t errlen) {
+    return write_npy(path, data, sizeof(int32_t), "<i4", ndim, shape, err, errlen);
+}

@@ -5,6 +5,7 @@
 #define NPY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum { NPY_MAX_DIMS = 8 };
 #define NPY_MAX_HEADER (1u << 20) /* a header longer than 1 MiB is refused */
@@ -42,6 +43,9 @@ void npy_free(npy_array *a); /* frees the data and closes the file, if open */
 int npy_write_f32(const char *path, const float *data, int ndim, const size_t *shape,
                   char *err, size_t errlen);
 int npy_write_f64(const char *path, const double *data, int ndim, const size_t *shape,
+                  char *err, size_t errlen);
+/* int32 ("<i4"): token sequences */
+int npy_write_i32(const char *path, const int32_t *data, int ndim, const size_t *shape,
                   char *err, size_t errlen);
 
 #endif

@@ -29,12 +29,15 @@ struct run_options {
     double target_dnll, target_kl;
     size_t context, steps, batch;                /* decode */
     int probe;                                   /* decode */
+    size_t train_steps, train_batch, train_sequences, warmup_steps, eval_every; /* train */
+    double lr, weight_decay;
+    const char *trainable, *loss, *curve, *cache;
     unsigned char given[KN_COUNT];  /* given[KN_x]: --x was on the line */
     const char *list[KN_COUNT];     /* a knob given as a list (eval: "8,16,32"), as text */
 };
 
 /* which command parses: the options differ a little */
-typedef enum { OPTS_RUN, OPTS_FFN, OPTS_CAPTURE, OPTS_EVAL, OPTS_DECODE } opts_kind;
+typedef enum { OPTS_RUN, OPTS_FFN, OPTS_CAPTURE, OPTS_EVAL, OPTS_DECODE, OPTS_TRAIN } opts_kind;
 
 void options_defaults(run_options *o, opts_kind kind);
 /* Parses argv[1..] over the defaults; pure (prints nothing): 0; 1 if --help

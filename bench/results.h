@@ -25,7 +25,10 @@
     X(tokens_per_s) X(read_bytes_per_step) X(read_gbps)                       \
     /* eval rows (the model level) */                                         \
     X(sequences) X(layers) X(nll) X(dnll) X(dnll_se) X(kl) X(top1)             \
-    X(layer_rel_err) X(gen_tokens) X(gen_first_diff) X(gen_match)
+    X(layer_rel_err) X(gen_tokens) X(gen_first_diff) X(gen_match)            \
+    /* train rows (the model level, a converted student uptrained) */         \
+    X(train_steps) X(train_tokens) X(train_seconds) X(dnll_before)             \
+    X(kl_before) X(train_lr) X(train_batch) X(trainable) X(train_loss)
 
 enum {
 #define RESULT_ENUM(name) COL_##name,

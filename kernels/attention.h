@@ -209,6 +209,7 @@ typedef struct {
      * row; NULL where that constant is all (mhe-add: q . e, which the
      * softmax and any selection by score ignore) */
     void (*fold_key)(float *q, const float *e, size_t d);
+    int multiplies;      /* 1: x * e (mhe-mul); 0: x + e (mhe-add), for training's backward */
 } head_embed;
 
 /* decode_weights: the scheme's converted weights as decode's step projection

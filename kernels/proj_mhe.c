@@ -203,6 +203,6 @@ static void embed_mul(float *x, const float *e, size_t d) {
     for (size_t j = 0; j < d; j++) x[j] *= e[j];
 }
 /* mhe-add: q . (k + e) = q . k + q . e, a constant of the query row: nothing to fold */
-const head_embed mhe_add_embed = {embed_add, NULL};
+const head_embed mhe_add_embed = {embed_add, NULL, 0};
 /* mhe-mul: q . (k * e) = (q * e) . k */
-const head_embed mhe_mul_embed = {embed_mul, embed_mul};
+const head_embed mhe_mul_embed = {embed_mul, embed_mul, 1};

@@ -23,14 +23,7 @@ ok_row() {
   [ ! -s "$tmp/err" ] || fail "$name: stderr: $(cat "$tmp/err")"
 }
 # bad NAME PATTERN ARGS...: exit 2, one line naming the problem, no row
-bad() {
-  name=$1 pat=$2; shift 2
-  "$A" eval "$@" > "$tmp/out" 2> "$tmp/err"; rc=$?
-  [ $rc -eq 2 ] || fail "$name: exit $rc, want 2"
-  [ ! -s "$tmp/out" ] || fail "$name: wrote a row"
-  [ "$(wc -l < "$tmp/err")" -eq 1 ] || fail "$name: $(wc -l < "$tmp/err") lines on stderr"
-  grep -q -- "$pat" "$tmp/err" || fail "$name: stderr lacks '$pat': $(cat "$tmp/err")"
-}
+bad() { name=$1 pat=$2; shift 2; refused "$name" "$pat" eval "$@"; }
 
 ok_row chunked --attention chunked --sequences 3 --n 20 --chunk 7
 [ "$(col regime "$tmp/out.csv")" = model ] || fail "regime $(col regime "$tmp/out.csv")"

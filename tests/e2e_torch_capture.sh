@@ -12,10 +12,7 @@
 A=$ATTNBENCH
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-PY=""
-for p in /usr/bin/python3 python3; do
-  if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import torch, numpy' >/dev/null 2>&1; then PY=$p; break; fi
-done
+PY=$(torch_python)
 if [ -z "$PY" ]; then echo "skip: no python3 that imports torch and numpy (Debian: python3-torch)"; exit 77; fi
 
 # ---- bad input: one line, exit 2, no traceback (it used to be exit 1 and a

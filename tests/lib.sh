@@ -22,6 +22,24 @@ numpy_python() {
   done
 }
 
+# a python3 with PyTorch and NumPy, or empty
+torch_python() {
+  for p in /usr/bin/python3 python3; do
+    if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import torch, numpy' >/dev/null 2>&1; then echo "$p"; return; fi
+  done
+}
+
+# refused NAME PATTERN SUBCOMMAND ARGS...: `$ATTNBENCH SUBCOMMAND ARGS` exits 2
+# with one line on stderr matching PATTERN and nothing on stdout (no row)
+refused() {
+  name=$1 pat=$2; shift 2
+  "$ATTNBENCH" "$@" > "$tmp/refused.out" 2> "$tmp/refused.err"; rc=$?
+  [ $rc -eq 2 ] || fail "$name: exit $rc, want 2"
+  [ ! -s "$tmp/refused.out" ] || fail "$name: wrote a row"
+  [ "$(wc -l < "$tmp/refused.err")" -eq 1 ] || fail "$name: $(wc -l < "$tmp/refused.err") lines on stderr"
+  grep -q -- "$pat" "$tmp/refused.err" || fail "$name: stderr lacks '$pat': $(cat "$tmp/refused.err")"
+}
+
 # float comparison: fle A B is true when A <= B
 fle() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 <= b + 0) }'; }
 
