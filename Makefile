@@ -11,7 +11,11 @@ OPENBLAS_LIBS   := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopen
 OPT      ?= -O2 -march=native
 WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS   ?= $(OPT) -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(OPENBLAS_CFLAGS) -Ikernels -Ibench -Ianalysis -I$(BUILD)
+# the layers, lowest first: kernels <- bench (its folders of one idea) <- analysis <- app
+BENCH_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard bench/*/*.c bench/*/*.h))))
+BENCH_DIRS := $(filter-out bench/peers,$(BENCH_DIRS))
+INCLUDES   := -Ikernels $(BENCH_DIRS:%=-I%) -Ianalysis -Iapp
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(OPENBLAS_CFLAGS) $(INCLUDES) -I$(BUILD)
 LDLIBS   := $(OPENBLAS_LIBS) -lcsv -lm
 ifeq ($(SAN),1)
   ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -19,13 +23,13 @@ ifeq ($(SAN),1)
 endif
 
 KERNEL_SRCS   := $(sort $(wildcard kernels/*.c))
-BENCH_SRCS    := $(filter-out bench/main.c,$(sort $(wildcard bench/*.c)))
+BENCH_SRCS    := $(sort $(foreach d,$(BENCH_DIRS),$(wildcard $(d)/*.c)))
 ANALYSIS_SRCS := $(sort $(wildcard analysis/*.c))
 LIB_SRCS      := $(KERNEL_SRCS) $(BENCH_SRCS) $(ANALYSIS_SRCS)
 LIB_OBJS      := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS     := $(sort $(wildcard tests/test_*.c))
 TEST_BINS     := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
-HEADERS       := $(wildcard kernels/*.h bench/*.h analysis/*.h tests/*.h)
+HEADERS       := $(wildcard kernels/*.h $(BENCH_DIRS:%=%/*.h) analysis/*.h app/*.h tests/*.h)
 
 .PHONY: all deps deps-test test test-fast test-slurm sweep bench clean FORCE
 all: $(BUILD)/attnbench
@@ -33,7 +37,7 @@ all: $(BUILD)/attnbench
 # the commit, flags and source hash the program records in every .env
 # sidecar; the source hash (SHA-256 of the sources that make the rows, and
 # the flags) is what a sweep resumes by, clean tree or not
-RESULT_SRCS := $(sort $(wildcard kernels/*.c kernels/*.h bench/*.c bench/*.h))
+RESULT_SRCS := $(sort $(wildcard kernels/*.c kernels/*.h $(BENCH_DIRS:%=%/*.c) $(BENCH_DIRS:%=%/*.h)))
 # every build checks the dependencies first (scripts/deps.sh: installs them as
 # root, else prints the apt-get line), so a missing OpenBLAS is one clear line
 $(BUILD)/version.h: FORCE | deps
@@ -50,14 +54,14 @@ $(BUILD)/obj/%.o: %.c $(HEADERS) | $(BUILD)/version.h
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # the synthetic generator must give the same bytes on every machine
-$(BUILD)/obj/bench/rng.o $(BUILD)/obj/bench/input.o: ALL_CFLAGS += -ffp-contract=off
-$(BUILD)/obj/bench/env.o $(BUILD)/obj/bench/main.o: $(BUILD)/version.h
+$(BUILD)/obj/bench/measure/rng.o $(BUILD)/obj/bench/measure/input.o: ALL_CFLAGS += -ffp-contract=off
+$(BUILD)/obj/bench/measure/env.o $(BUILD)/obj/app/main.o: $(BUILD)/version.h
 
 $(BUILD)/libattn.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/attnbench: $(BUILD)/obj/bench/main.o $(BUILD)/libattn.a
+$(BUILD)/attnbench: $(BUILD)/obj/app/main.o $(BUILD)/libattn.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libattn.a $(HEADERS)
@@ -117,7 +121,7 @@ FUZZ_OBJS     = $(LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-                $(OPENBLAS_CFLAGS) -Ikernels -Ibench -Ianalysis
+                $(OPENBLAS_CFLAGS) $(INCLUDES)
 # OpenBLAS's thread buffers live as long as the process (tests/lsan.supp)
 FUZZ_ENV     := OPENBLAS_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
                 LSAN_OPTIONS=suppressions=tests/lsan.supp:print_suppressions=0 \

@@ -18,7 +18,7 @@
  * Pareto), figures.c + fig_*.c (the figure registry), summary*.c, and the
  * regimes' decode.c and model.c (regimes.h). */
 #include "cli.h"
-#include "commands.h"
+#include "analyze.h"
 #include "figures.h"
 #include "options.h"
 #include "regimes.h"
@@ -112,7 +112,7 @@ int cmd_analyze(int argc, char **argv) {
     if (table_read(csv, &t, err, sizeof err)) return bad_input(CMD, "%s", err);
     if (!t.ncols) { table_free(&t); return bad_input(CMD, "%s: empty, no header", csv); }
     data d;
-    int drc = data_init(&d, &t, csv);
+    int drc = data_load(&d, &t, csv);
     if (drc == -2) {
         data_free(&d);
         return bad_input(CMD, "%s: not a results CSV (no status, n or attention column)", csv);

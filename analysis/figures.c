@@ -19,12 +19,3 @@ const fig_entry fig_registry[] = {
     {"ffn_error_vs_k", fig_ffn_error_vs_k},
     {NULL, NULL},
 };
-
-int fig_save(figure *f, const char *datadir, const data *d) {
-    int rc = fig_write(f, datadir, d->path);
-    if (rc) fprintf(stderr, "attnbench analyze: cannot write %s/%s.dat: %s\n", datadir, f->name, strerror(errno));
-    fig_free(f);
-    return rc;
-}
-
-int keep_attention_err(const data *d, size_t r) { return is_attention(d, r) && num(d, r, d->rel_err) >= 0; }

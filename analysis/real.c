@@ -103,3 +103,7 @@ long twin_row(const data *d, size_t r) {
     return -1;
 }
 
+int data_load(data *d, csv_table *table, const char *path) {
+    const int rc = data_init(d, table, path);
+    return rc ? rc : find_real_study(d);
+}

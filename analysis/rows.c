@@ -111,7 +111,7 @@ int data_init(data *d, csv_table *table, const char *path) {
     d->entropy = table_col(&d->t, "entropy");
     d->params = table_col(&d->t, "params");
     if (d->status < 0 || d->col[COL_n] < 0 || d->col[COL_attention] < 0) return -2;
-    if (count_doubled(d) || find_real_study(d)) return -1;
+    if (count_doubled(d)) return -1;
     return 0;
 }
 

@@ -118,6 +118,9 @@ double row_memory(const data *d, size_t r, int *counted);
 
 /* the real study (real.c) */
 int find_real_study(data *d);  /* 0, or -1 (memory) */
+/* data_init, then find_real_study: the rows as analyze reads them (real.c,
+ * above the row model); data_init's return, or -1 (memory) */
+int data_load(data *d, csv_table *table, const char *path);
 const real_layer *layer_of(const data *d, size_t r);
 const char *input_name(const data *d, size_t r);  /* "layer0" for a real row */
 int is_twin_of(const data *d, size_t r, const real_layer *l);

@@ -1,6 +1,6 @@
 /* traits.h — what the analysis asks of a row's method, answered by the
  * method tables (kernels/methods.c: the entry's knobs, mass and flags) and
- * the knob registry (bench/knobs.h: labels and roles), never by comparing
+ * the knob registry (bench/cli/knobs.h: labels and roles), never by comparing
  * a method's name. A name no table knows (a row of a method this build
  * lacks) has no trait.
  *

@@ -93,7 +93,7 @@ typedef struct {
 #define ATTN_KNOB_UNSET SIZE_MAX
 
 /* which knobs a method (or projection scheme) reads: the harness validates,
- * records and sweeps only these (bench/knobs.h names each bit's option).
+ * records and sweeps only these (bench/cli/knobs.h names each bit's option).
  * A method knob's bit is its line's index in ATTN_KNOB_LIST, which is also
  * its field's index in attn_knobs; a projection scheme's knobs take the
  * bits from KNOB_PROJ_FIRST up, so the two never meet. */

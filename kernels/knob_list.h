@@ -2,17 +2,17 @@
  *
  * Every method knob is one line here, and everything else is made from it:
  * its size_t field of attn_knobs and its KNOB_* bit (attention.h), its
- * run_options field (bench/options.h), its entry in the option registry
- * (bench/knobs.h: option, spec key, results column, --help), and the knob
+ * run_options field (bench/cli/options.h), its entry in the option registry
+ * (bench/cli/knobs.h: option, spec key, results column, --help), and the knob
  * lists of the tests (tests/test_methods.c). Adding a method knob: one line
  * here, a results column of the same name at the END of RESULT_COLUMNS
- * (bench/results.h), and its use in the method's kernel and resolve().
+ * (bench/io/results.h), and its use in the method's kernel and resolve().
  *
  * ATTN_KNOB_LIST(X, A) calls X(A, ID, field, commands, lists, flags, label,
  * min, max, test, help) for each knob, in the order its bits are numbered
  * and its points nest in a sweep; A is passed through untouched (the
  * registry passes its own X). The kernels read only ID and field; the rest
- * is the registry's metadata (bench/knobs.h, where C_* and KF_* are defined,
+ * is the registry's metadata (bench/cli/knobs.h, where C_* and KF_* are defined,
  * and expanded only there):
  *   ID        KNOB_ID is its bit, KN_ID its registry entry
  *   field     its attn_knobs and run_options member, its option (--field),

@@ -86,7 +86,7 @@ busy() {
   echo "$l"
 }
 
-# One core policy, the program's (bench/env.c blas_ensure_native_core): the
+# One core policy, the program's (bench/measure/env.c blas_ensure_native_core): the
 # user's OPENBLAS_CORETYPE when set; else the core OpenBLAS detects, or,
 # where that is a generic fallback core on a CPU with AVX-512 or AVX2, the
 # core attnbench forces. A probe run says which; every process then runs on

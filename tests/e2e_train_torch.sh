@@ -1,5 +1,5 @@
 #!/bin/sh
-# e2e_train_torch.sh — the student's gradients (bench/train_grad.c, through
+# e2e_train_torch.sh — the student's gradients (bench/train/train_grad.c, through
 # `test_train --dump`) against PyTorch autograd in float64, every trainable
 # configuration: mha, the checkpoint's own gqa, mqa, mhe-add, mhe-mul;
 # trainable attention and all; loss kl and ce; shared and unshared

@@ -258,8 +258,8 @@ static int load(data *d, const char *const *rows, size_t n) {
     free(text);
     CHECK(rc == 0, "parse: %s", err);
     if (rc) return -1;
-    rc = data_init(d, &t, "test.csv");
-    CHECK(rc == 0, "data_init: %d", rc);
+    rc = data_load(d, &t, "test.csv");
+    CHECK(rc == 0, "data_load: %d", rc);
     return rc;
 }
 

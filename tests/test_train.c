@@ -1,4 +1,4 @@
-/* test_train.c — the student of `attnbench train` (bench/train_model.h):
+/* test_train.c — the student of `attnbench train` (bench/train/train_model.h):
  *   - converted at the checkpoint's own K/V heads, the student is the
  *     checkpoint (its logits equal llama_forward's);
  *   - exact attention's backward against central differences of its forward;

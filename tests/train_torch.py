@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""train_torch.py DIR — the student's gradients (bench/train_grad.c) against
+"""train_torch.py DIR — the student's gradients (bench/train/train_grad.c) against
 PyTorch autograd in float64.
 
 DIR is what `test_train --dump DIR` writes: teacher0.bin (shared classifier)

@@ -148,7 +148,7 @@ def status_bytes(key):
 
 def measure(fn, warmup, reps):
     """warm-up calls, then `reps` timed calls (0: at least 3 and 1 s of
-    calls, at most 100 or 30 s), as bench/measure.c. Returns the median, the
+    calls, at most 100 or 30 s), as bench/measure/measure.c. Returns the median, the
     minimum, the calls, the peak RSS, the peak above the RSS before, and the
     last output."""
     for _ in range(warmup):

@@ -1,4 +1,4 @@
-/* fuzz_csv.c — libFuzzer target for the results-CSV reader (bench/csv_table.c:
+/* fuzz_csv.c — libFuzzer target for the results-CSV reader (bench/io/csv_table.c:
  * table_parse, under table_read, which `sweep` uses to resume, `merge` and
  * `analyze` to read). Whatever the bytes, the table must be consistent: every
  * row as wide as the header and none equal to it, the torn tail exactly the

@@ -1,4 +1,4 @@
-/* fuzz_npy.c — libFuzzer target for the .npy reader (bench/npy.c).
+/* fuzz_npy.c — libFuzzer target for the .npy reader (bench/io/npy.c).
  * npy_read takes a path, so each input is written to a file in /dev/shm
  * (tmpfs: no disk traffic) and read back. On success the result must be
  * self-consistent and survive a write/read round trip through npy_write_f64;

@@ -1,4 +1,4 @@
-/* fuzz_spec.c — libFuzzer target for the sweep-spec parser (bench/spec.c).
+/* fuzz_spec.c — libFuzzer target for the sweep-spec parser (bench/sweep/spec.c).
  * Parses the input as spec text with a few variables defined (globbing off:
  * the target never touches the file system); on failure the message must be
  * one line; on success the spec is expanded (when its cross product is small

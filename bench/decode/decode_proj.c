@@ -1,4 +1,4 @@
-/* decode_proj.c — the projection a decode step runs (bench/decode_cmd.h):
+/* decode_proj.c — the projection a decode step runs (bench/decode/decode_cmd.h):
  * the scheme's weights, converted once, laid side by side so one sgemm
  * projects a batch of tokens. */
 #include "decode_cmd.h"

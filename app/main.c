@@ -1,4 +1,6 @@
-/* main.c — build/attnbench: dispatches to a subcommand. */
+/* main.c — build/attnbench: the program's entry, above every layer: the
+ * command table, dispatching to bench's commands and the analysis's. */
+#include "analyze.h"
 #include "commands.h"
 #include "exit_status.h"
 #include "env.h"

@@ -14,7 +14,7 @@
  *                      names is not defined: a study that needs a capture
  *
  * KNOB is an option of the group's command without its "--": the registry
- * entries (bench/knobs.h) marked KF_SPEC (attention, projection, input,
+ * entries (bench/cli/knobs.h) marked KF_SPEC (attention, projection, input,
  * llama2c, n, heads, kv-heads, d-head, d-model, d-ff, k, chunk, features,
  * sink, window, context, steps, batch, layers, sequences, causal, score-std,
  * head-sim, seed, threads, warmup, reps, ref-rows, ...). A knob its group's

@@ -1,4 +1,4 @@
-/* decode_ref.c — the error figures of decoded rows (bench/decode_cmd.h): the
+/* decode_ref.c — the error figures of decoded rows (bench/decode/decode_cmd.h): the
  * float64 exact attention of the MHA q, k, v at the step positions, and the
  * exact probability the kept keys carry (top-k, window). */
 #include "decode_cmd.h"

@@ -43,7 +43,7 @@ const char *blas_core_how(void);
  * average read here is the one the .env sidecar records as load_avg. */
 void env_timing_line(const char *cmd, size_t threads, int quiet);
 
-/* Runs the read-bandwidth probe now (bench/bandwidth.h, 1 thread and every
+/* Runs the read-bandwidth probe now (bench/measure/bandwidth.h, 1 thread and every
  * core; about 2 s), once: sidecars written from then on record it as
  * read_gbps_1t and read_gbps_all. A process whose environment holds
  * ATTNBENCH_SIDECAR_PROBE=1 (scripts/bench.sh) runs it when it writes a
