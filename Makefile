@@ -25,7 +25,10 @@ endif
 KERNEL_SRCS   := $(sort $(wildcard kernels/*.c))
 BENCH_SRCS    := $(sort $(foreach d,$(BENCH_DIRS),$(wildcard $(d)/*.c)))
 ANALYSIS_SRCS := $(sort $(wildcard analysis/*.c))
-LIB_SRCS      := $(KERNEL_SRCS) $(BENCH_SRCS) $(ANALYSIS_SRCS)
+# EXTRA_SRCS: an operator's file kept outside the tree (kernels/methods.c:
+# ATTN_EXTRA_METHOD), e.g. tests/extra_op.c in tests/e2e_extra_method.sh
+EXTRA_SRCS    ?=
+LIB_SRCS      := $(KERNEL_SRCS) $(BENCH_SRCS) $(ANALYSIS_SRCS) $(EXTRA_SRCS)
 LIB_OBJS      := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS     := $(sort $(wildcard tests/test_*.c))
 TEST_BINS     := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)

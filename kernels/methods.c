@@ -9,6 +9,14 @@
 #include <stdio.h>
 #include <string.h>
 
+/* An operator kept outside the tree (tests/e2e_extra_method.sh builds one):
+ * a header that declares its entries and defines ATTN_EXTRA_ENTRY, its table
+ * line, compiled in with -DATTN_EXTRA_METHOD='"/path/NAME.h"' and its source
+ * in EXTRA_SRCS (Makefile). */
+#ifdef ATTN_EXTRA_METHOD
+#include ATTN_EXTRA_METHOD
+#endif
+
 /* One line per method: name, summary, the KNOB_* it reads, its knob rules
  * (defaults and checks: the program knows no method's defaults), the
  * statistic its reference reports (ATTN_MASS_*, and the hook for KEPT), the
@@ -22,6 +30,9 @@ const attn_method attn_methods[] = {
     {"topk", "per query the k largest scores only; queries in chunks, linear memory", KNOB_K | KNOB_CHUNK, topk_resolve, ATTN_MASS_LARGEST, NULL, topk_forward, topk_flops, topk_workspace, topk_exact_limit, 1e-6, 0, &decode_topk, NULL},
     {"performer", "FAVOR+; M positive orthogonal random features, linear memory", KNOB_FEATURES, performer_resolve, ATTN_MASS_NONE, NULL, performer_forward, performer_flops, performer_workspace, exact_none, 0, 0, &decode_performer, NULL},
     {"window", "attention sinks + sliding window: the first sink keys and the window nearest; linear memory", KNOB_SINK | KNOB_WINDOW, window_resolve, ATTN_MASS_KEPT, window_kept_mass, window_forward, window_flops, window_workspace, window_exact_limit, 1e-6, 0, &decode_window, NULL},
+#ifdef ATTN_EXTRA_ENTRY
+    ATTN_EXTRA_ENTRY,
+#endif
     {NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL},
 };
 
