@@ -17,10 +17,11 @@
 #include "csv_table.h"
 #include "results.h"
 
-/* a set of results columns (COL_*, results.h): column c is BIT(c) */
-typedef uint64_t colset;
+/* a set of results columns (COL_*, results.h): column c is BIT(c); 128
+ * bits (a GCC/Clang extension) since the columns passed 64 */
+__extension__ typedef unsigned __int128 colset;
 #define BIT(c) ((colset)1 << (c))
-_Static_assert(COL_COUNT <= 64, "a colset holds every results column");
+_Static_assert(COL_COUNT <= 128, "a colset holds every results column");
 
 /* The columns that make a configuration: the point identity's (bench/
  * point_id.c: the layer and the column of every registry entry that

@@ -25,7 +25,10 @@
     X(tokens_per_s) X(read_bytes_per_step) X(read_gbps)                       \
     /* eval rows (the model level) */                                         \
     X(sequences) X(layers) X(nll) X(dnll) X(dnll_se) X(kl) X(top1)             \
-    X(layer_rel_err) X(gen_tokens) X(gen_first_diff) X(gen_match)
+    X(layer_rel_err) X(gen_tokens) X(gen_first_diff) X(gen_match)              \
+    /* cache formats (decode, eval), equal memory (decode), eval's KL spread */ \
+    X(kv_format) X(bits_per_value) X(cache_ratio) X(kv_bits) X(kivi_group)    \
+    X(residual) X(kl_se) X(kl_p50) X(kl_p90) X(kl_p99) X(kl_max) X(dp_rms)
 
 enum {
 #define RESULT_ENUM(name) COL_##name,
