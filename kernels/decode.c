@@ -9,6 +9,7 @@
 #include "parallel.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 int decode_config_of(decode_config *c, const attn_method *m, const proj_scheme *ps, size_t heads,
@@ -32,8 +33,9 @@ static size_t hook_or(size_t (*f)(const decode_config *), const decode_config *c
 
 /* the sizes a configuration implies, into d (nothing allocated): c's knobs
  * resolved by the entry (no context bound: decode_init holds what it is
- * told), the shape checked; 0, or -1 where decode_init refuses it */
-static int sizes_of(const decode_config *c, decode_ctx *d) {
+ * told), the shape and the format checked; 0, or -1 where decode_init
+ * refuses it (the format's reason in why) */
+static int sizes_of_why(const decode_config *c, decode_ctx *d, char *why, size_t cap) {
     memset(d, 0, sizeof *d);
     d->c = *c;
     if (!c->op || !c->heads || !c->kv_heads || c->heads % c->kv_heads || !c->d_head || !c->max_len)
@@ -52,7 +54,24 @@ static int sizes_of(const decode_config *c, decode_ctx *d) {
     d->shared_floats = hook_or(op->shared_floats, r, 0);
     d->threads = par_threads(&r->kn, size_mul_sat(r->batch ? r->batch : 1, d->units));
     const size_t big = (size_t)INT_MAX;
-    return r->d_head <= big && d->slots <= big && r->heads <= big && d->state_floats <= big ? 0 : -1;
+    if (!(r->d_head <= big && d->slots <= big && r->heads <= big && d->state_floats <= big)) return -1;
+    return decode_format_check(r, d->slots, why, cap);
+}
+
+static int sizes_of(const decode_config *c, decode_ctx *d) { return sizes_of_why(c, d, NULL, 0); }
+
+int decode_format_ok(const decode_config *c, char *why, size_t cap) {
+    decode_ctx z;
+    if (why && cap) why[0] = '\0';
+    if (!sizes_of_why(c, &z, why, cap)) return 0;
+    if (why && cap && !why[0]) snprintf(why, cap, "a configuration decode cannot take");
+    return -1;
+}
+
+double decode_bits_per_value(const decode_config *c) {
+    decode_ctx z;
+    if (sizes_of(c, &z) || !z.slots) return 0;
+    return 8.0 * (double)decode_kv_bytes(&z.c, z.slots) / (2.0 * (double)z.c.kv_heads * (double)z.slots * (double)z.c.d_head);
 }
 
 size_t decode_workspace_bytes(const decode_config *c) {
@@ -62,19 +81,19 @@ size_t decode_workspace_bytes(const decode_config *c) {
                         sizeof(float));
 }
 
-/* 4 * (2 kv_heads slots d + units state_floats) */
+/* K and V in the format (f32: 4 * 2 kv_heads slots d) + 4 units state_floats */
 size_t decode_cache_bytes(const decode_config *c) {
     decode_ctx z;
     if (sizes_of(c, &z)) return 0;
-    const size_t rows = size_mul_sat(2, size_mul_sat(z.c.kv_heads, size_mul_sat(z.slots, z.c.d_head)));
-    return size_mul_sat(size_add_sat(rows, size_mul_sat(z.units, z.state_floats)), sizeof(float));
+    return size_add_sat(decode_kv_bytes(&z.c, z.slots), size_mul_sat(size_mul_sat(z.units, z.state_floats), sizeof(float)));
 }
 
 double decode_read_bytes(const decode_config *c, double held) {
     decode_ctx z;
     if (sizes_of(c, &z)) return 0;
     if (z.slots && held > (double)z.slots) held = (double)z.slots;
-    return c->op->read_bytes(&z.c, held);
+    const double scale = z.slots ? decode_format_bits(&z.c, z.slots, held) / 32 : 1;
+    return c->op->read_bytes(&z.c, held) * scale;
 }
 
 int decode_init(decode_ctx *d, const decode_config *c, workspace *ws) {
@@ -106,7 +125,9 @@ int decode_seq_init(const decode_ctx *d, decode_seq *s, workspace *ws) {
     const decode_config *c = &d->c;
     const size_t rows = size_mul_sat(c->kv_heads, size_mul_sat(d->slots, c->d_head));
     const size_t state = size_mul_sat(d->units, d->state_floats);
-    if (rows) {
+    if (rows && decode_format_on(d)) {
+        if (decode_format_alloc(d, s, ws)) { decode_seq_free(s, ws); return ATTN_ENOMEM; }
+    } else if (rows) {
         s->k = ws_alloc_n(ws, rows, sizeof(float));
         s->v = ws_alloc_n(ws, rows, sizeof(float));
         if (!s->k || !s->v) { decode_seq_free(s, ws); return ATTN_ENOMEM; }
@@ -121,7 +142,7 @@ int decode_seq_init(const decode_ctx *d, decode_seq *s, workspace *ws) {
 }
 
 void decode_seq_free(decode_seq *s, workspace *ws) {
-    ws_free(ws, s->k); ws_free(ws, s->v); ws_free(ws, s->state);
+    ws_free(ws, s->k); ws_free(ws, s->v); ws_free(ws, s->state); ws_free(ws, s->kf); ws_free(ws, s->vf);
     memset(s, 0, sizeof *s);
 }
 
@@ -218,4 +239,54 @@ int decode_append(const decode_ctx *d, decode_seq *s, size_t rows, const float *
     const int rc = par_run(threads_for(d, d->units), d->units, append_task, &job);
     if (rc == ATTN_OK) s->len += rows;
     return rc;
+}
+
+/* ---- --cache-ratio ------------------------------------------------------------ */
+
+int decode_fit_ratio(decode_config *c, double ratio, size_t ref_bytes, int choose_kv, double *achieved,
+                     char *why, size_t cap) {
+    const double target = ratio * (double)ref_bytes;
+    if (!(ratio > 0) || !ref_bytes) {
+        if (why && cap) snprintf(why, cap, "--cache-ratio %g: must be positive", ratio);
+        return -1;
+    }
+    if (c->op->fit_ratio) {
+        /* the entry's rows against the growing f32 cache of c's K/V heads,
+         * at the format's bytes a row: R ref / (that cache) / (bits / 32) */
+        const double full = 4.0 * 2 * (double)c->kv_heads * (double)c->max_len * (double)c->d_head;
+        const kv_format *f = c->fmt ? c->fmt : &kv_formats[0];
+        double rows = ratio * (double)ref_bytes / full / (kv_format_bits(f, c->d_head, &c->kvp) / 32);
+        /* the entry's own state beside the rows: shrink until the whole fits */
+        for (int tries = 0; tries < 16; tries++) {
+            if (c->op->fit_ratio(c, rows)) break;
+            const size_t b = decode_cache_bytes(c);
+            if (b && (double)b <= target) {
+                *achieved = (double)b / (double)ref_bytes;
+                return 0;
+            }
+            rows *= b ? target / (double)b * 0.999 : 0.5;
+        }
+        if (why && cap)
+            snprintf(why, cap, "--cache-ratio %g: --attention %s cannot hold its cache in %.4g%% of the f32 cache (%zu bytes)", ratio,
+                     c->op->name, 100 * ratio, ref_bytes);
+        return -1;
+    }
+    if (choose_kv) {
+        for (size_t kv = c->heads; kv >= 1; kv--) {
+            if (c->heads % kv) continue;
+            c->kv_heads = kv;
+            const size_t b = decode_cache_bytes(c);
+            if (b && (double)b <= target) {
+                *achieved = (double)b / (double)ref_bytes;
+                return 0;
+            }
+        }
+        if (why && cap)
+            snprintf(why, cap, "--cache-ratio %g: even one K/V head holds more than %.4g%% of the f32 cache", ratio, 100 * ratio);
+        return -1;
+    }
+    if (why && cap)
+        snprintf(why, cap, "--cache-ratio: --attention %s cannot shrink its cache (it holds every key; a --projection with --kv-heads, gqa, can)",
+                 c->op->name);
+    return -1;
 }

@@ -47,6 +47,7 @@
 #define DECODE_H
 
 #include "attention.h"
+#include "kv_format.h"
 
 typedef struct attn_decode attn_decode;
 
@@ -61,6 +62,8 @@ typedef struct {
     const float *ek, *ev;     /* embed: (heads, d_head) the K and V head embeddings */
     attn_knobs kn;       /* the knobs the entry reads (its resolve's: ATTN_KNOB_UNSET
                           * takes the default), seed, threads */
+    const kv_format *fmt;  /* how the cache stores K and V rows (decode_format.c); NULL: f32 */
+    kv_params kvp;       /* the format's own knobs (kivi's bits, group, residual) */
 } decode_config;
 
 /* what the steps share: the configuration (its knobs resolved), the
@@ -80,8 +83,10 @@ typedef struct {
 /* one sequence: what it holds */
 typedef struct {
     size_t len;          /* tokens appended so far */
-    float *k, *v;        /* (kv_heads, slots, d_head): decode_cache.c's */
+    float *k, *v;        /* (kv_heads, slots, d_head): decode_cache.c's (kivi: its
+                          * float32 residual, (kv_heads, ring, d_head)) */
     float *state;        /* (units, state_floats): the entry's */
+    unsigned char *kf, *vf;  /* a format other than f32: the stored rows (decode_format.c) */
 } decode_seq;
 
 /* One operator's decode. Hooks take the resolved configuration; a NULL
@@ -121,6 +126,11 @@ struct attn_decode {
      * most slots when there is a cache), each once; the shared tables are
      * the caller's to count (as weights: 4 * shared_floats) */
     double (*read_bytes)(const decode_config *c, double held);
+    /* --cache-ratio: sets the entry's knobs so that its cache, in rows of
+     * the format, holds at most `ratio` of the rows of the growing f32
+     * cache of c (max_len rows per K/V head): 0, or -1 when the ratio is
+     * too small for any setting. NULL: the entry cannot shrink its cache */
+    int (*fit_ratio)(decode_config *c, double ratio);
 };
 
 /* the configuration of operator m under scheme ps (K/V heads: kv_heads,
@@ -153,8 +163,24 @@ size_t decode_workspace_bytes(const decode_config *c);
 size_t decode_cache_bytes(const decode_config *c);
 
 /* bytes one sequence's step reads from what it holds with `held` tokens
- * (after the step's append), the entry's formula (0 if refused) */
+ * (after the step's append), the entry's formula (0 if refused), its K and
+ * V bytes scaled by the format's stored bits a value over 32 */
 double decode_read_bytes(const decode_config *c, double held);
+
+/* 0 when decode_init takes c as far as its format goes, else -1 and a
+ * one-line reason (the format cannot store rows of d_head, an operator
+ * without a cache, kivi with a bounded or re-placed cache, ...) */
+int decode_format_ok(const decode_config *c, char *why, size_t cap);
+/* bits a stored K or V value costs in c's cache at max_len (32 for f32;
+ * kivi: its groups, scales and float32 residual together); 0 without a cache */
+double decode_bits_per_value(const decode_config *c);
+
+/* --cache-ratio R: sets c's knobs (the entry's fit_ratio; else the K/V
+ * heads, when choose_kv: the largest divisor of heads that fits) so that
+ * decode_cache_bytes(c) <= R * ref_bytes; *achieved <- the ratio held.
+ * 0, or -1 and a one-line reason */
+int decode_fit_ratio(decode_config *c, double ratio, size_t ref_bytes, int choose_kv, double *achieved,
+                     char *why, size_t cap);
 
 int decode_seq_init(const decode_ctx *d, decode_seq *s, workspace *ws);
 void decode_seq_free(decode_seq *s, workspace *ws);
@@ -206,6 +232,25 @@ void decode_cache_weighted(const decode_ctx *d, const decode_seq *s, size_t g, s
 /* out (d) <- sum_x w[x] V_g[idx[x]], x < m */
 void decode_cache_gather(const decode_ctx *d, const decode_seq *s, size_t g, const uint32_t *idx,
                          const float *w, size_t m, float *out);
+
+/* decode_format.c: the same four for a format other than f32 (decode_cache.c
+ * dispatches): rows dequantized a tile at a time, then the same arithmetic */
+int decode_format_on(const decode_ctx *d);
+void decode_format_store(const decode_ctx *d, decode_seq *s, size_t g, size_t rows, const float *k,
+                         const float *v, size_t ld);
+void decode_format_scores(const decode_ctx *d, const decode_seq *s, size_t g, size_t held,
+                          const float *qe, size_t G, float scale, float *sc);
+void decode_format_weighted(const decode_ctx *d, const decode_seq *s, size_t g, size_t held,
+                            const float *p, size_t G, float *out);
+void decode_format_gather(const decode_ctx *d, const decode_seq *s, size_t g, const uint32_t *idx,
+                          const float *w, size_t m, float *out);
+/* what the framework asks of the format: the check (slots: the entry's),
+ * the bytes of K and V a sequence holds, their storage, the stored bits a
+ * value among `held` tokens */
+int decode_format_check(const decode_config *c, size_t slots, char *why, size_t cap);
+size_t decode_kv_bytes(const decode_config *c, size_t slots);
+int decode_format_alloc(const decode_ctx *d, decode_seq *s, workspace *ws);
+double decode_format_bits(const decode_config *c, size_t slots, double held);
 
 /* decode_exact.c: softmax over the held slots of unit u's K/V head; leaves
  * the probabilities (G, held) at scratch[0 ..) (an eviction policy's

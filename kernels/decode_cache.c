@@ -3,7 +3,8 @@
  * arrays. Every write (a stored row) and every read of a row (the score
  * pass over K, the weighted pass over V, the gathered V rows of a
  * selection) is here, so a cache format (f16, q8_0, ...) is a change of
- * this file and of the bytes the entries count.
+ * this file: each function hands a format other than f32 to
+ * decode_format.c, which dequantizes tiles of rows and does the same.
  *
  * The passes stream the cache: for the query heads of one K/V head,
  * scores = K q / sqrt(d) in one pass over K, then out = V^T p in one pass
@@ -26,6 +27,7 @@ static const float *v_rows(const decode_ctx *d, const decode_seq *s, size_t g) {
 
 void decode_cache_store(const decode_ctx *d, decode_seq *s, size_t g, size_t rows, const float *k,
                         const float *v, size_t ld) {
+    if (decode_format_on(d)) { decode_format_store(d, s, g, rows, k, v, ld); return; }
     const size_t dh = d->c.d_head;
     float *kg = s->k + g * d->slots * dh, *vg = s->v + g * d->slots * dh;
     size_t (*slot_of)(const decode_ctx *, const decode_seq *, size_t, size_t) = d->c.op->slot_of;
@@ -69,6 +71,7 @@ static void score_rows(const float *restrict kg, size_t held, size_t d, const fl
 
 void decode_cache_scores(const decode_ctx *d, const decode_seq *s, size_t g, size_t held,
                          const float *qe, size_t G, float scale, float *sc) {
+    if (decode_format_on(d)) { decode_format_scores(d, s, g, held, qe, G, scale, sc); return; }
     score_rows(k_rows(d, s, g), held, d->c.d_head, qe, G, scale, sc);
 }
 
@@ -91,11 +94,13 @@ static void weighted_rows(const float *restrict vg, size_t held, size_t d, const
 
 void decode_cache_weighted(const decode_ctx *d, const decode_seq *s, size_t g, size_t held,
                            const float *p, size_t G, float *out, float *acc) {
+    if (decode_format_on(d)) { decode_format_weighted(d, s, g, held, p, G, out); return; }
     weighted_rows(v_rows(d, s, g), held, d->c.d_head, p, G, out, acc);
 }
 
 void decode_cache_gather(const decode_ctx *d, const decode_seq *s, size_t g, const uint32_t *idx,
                          const float *w, size_t m, float *out) {
+    if (decode_format_on(d)) { decode_format_gather(d, s, g, idx, w, m, out); return; }
     const size_t dh = d->c.d_head;
     const float *vg = v_rows(d, s, g);
     memset(out, 0, dh * sizeof(float));

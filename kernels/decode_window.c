@@ -30,6 +30,15 @@ static size_t window_slot_of(const decode_ctx *d, const decode_seq *s, size_t g,
     return pos < sink ? pos : sink + (pos - sink) % d->c.kn.window;
 }
 
+/* --cache-ratio: sink + window = ratio max_len rows (the sinks as resolved) */
+static int window_fit_ratio(decode_config *c, double ratio) {
+    const double rows = ratio * (double)c->max_len;
+    size_t tokens = rows < (double)c->max_len ? (size_t)rows : c->max_len;
+    if (tokens <= c->kn.sink) return -1;
+    c->kn.window = tokens - c->kn.sink;
+    return 0;
+}
+
 const attn_decode decode_window = {
     .name = "window",
     .summary = "--sink first + --window most recent keys: a bounded cache with eviction",
@@ -40,4 +49,5 @@ const attn_decode decode_window = {
     .scratch_floats = decode_exact_scratch,
     .attend = decode_attend_softmax,
     .read_bytes = decode_exact_read_bytes,
+    .fit_ratio = window_fit_ratio,
 };

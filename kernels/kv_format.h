@@ -13,6 +13,14 @@
  *          nibble (value j in the low nibble of byte j, value j + b/2 in its
  *          high nibble); x' = (q - 8) * fp16(d)        (2 + b/2) bytes a block
  *
+ *   kivi   KIVI (Liu et al. 2024), asymmetric `bits` (2 or 4) quantization:
+ *          keys per channel over groups of G tokens, values per token over
+ *          groups of min(G, d) channels, each group a min m and a scale
+ *          s = (max - m) / (2^bits - 1) as fp16, q = clamp(floor((x - m') / s'
+ *          + 1/2), 0, 2^bits - 1) with m', s' the fp16 values, x' = q s' + m'
+ *          (float32 arithmetic, no reciprocal); the most recent tokens kept
+ *          in float32 (kv_kivi.c: when quantized, the residual)
+ *
  * Blocks: llama.cpp's blocks are 32 values and it refuses rows that are not
  * a multiple of 32; here a row of d < 32 is one block of d values (a stated
  * variant: the checkpoints' heads of 8 and 16 use it), and d must be a
@@ -25,27 +33,52 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* a format's own knobs (kivi's: --bits, --kivi-group, --residual); the
+ * row formats ignore them */
+typedef struct {
+    unsigned bits;         /* 2 or 4 */
+    size_t group;          /* G: tokens of a key group, channels of a value group */
+    size_t residual;       /* R: the recent tokens kept in float32 */
+} kv_params;
+
 typedef struct {
     const char *name;      /* --kv-format NAME */
     const char *summary;   /* one line for --help */
     /* bytes of one stored row of d values; 0 when the format cannot store
      * rows of d values (the reason from kv_format_check) */
-    size_t (*row_bytes)(size_t d);
-    void (*store)(const float *x, size_t d, void *dst);     /* quantize one row */
-    void (*load)(const void *src, size_t d, float *x);      /* dequantize one row */
+    size_t (*row_bytes)(size_t d, const kv_params *p);
+    void (*store)(const float *x, size_t d, const kv_params *p, void *dst);  /* quantize one row */
+    void (*load)(const void *src, size_t d, const kv_params *p, float *x);   /* dequantize one row */
     /* the stated error of load(store(x)) for a value x of a block whose
      * largest magnitude is amax: at most tol_rel |x| + tol_block amax (+ 2^-24,
      * f16's subnormal rounding); tests/test_kv_format.c holds every entry to it */
     double tol_rel, tol_block;
+    /* keys quantized per channel over groups of p->group tokens, the most
+     * recent kept in float32 (kivi); NULL: keys are rows, as values.
+     * key_group_bytes: one group of (group, d) keys, 0 when it cannot be;
+     * key_group_store: x (group, d); key_load: rows t0 .. t0 + rows - 1 of
+     * a group into x (rows, d) */
+    size_t (*key_group_bytes)(size_t d, const kv_params *p);
+    void (*key_group_store)(const float *x, size_t d, const kv_params *p, void *dst);
+    void (*key_load)(const void *src, size_t d, const kv_params *p, size_t t0, size_t rows, float *x);
 } kv_format;
 
 extern const kv_format kv_formats[];   /* terminated by a {NULL} entry; f32 first */
 const kv_format *kv_format_find(const char *name);
 
-/* 0 when f stores rows of d values, else -1 and a one-line reason */
-int kv_format_check(const kv_format *f, size_t d, char *why, size_t cap);
-/* bits a value costs: 8 * row_bytes(d) / d (q8_0 at d 64: 8.5) */
-double kv_format_bits(const kv_format *f, size_t d);
+/* 0 when f stores rows of d values (kivi: and key groups) with params p,
+ * else -1 and a one-line reason */
+int kv_format_check(const kv_format *f, size_t d, const kv_params *p, char *why, size_t cap);
+/* bits a value costs: 8 * row_bytes(d) / d (q8_0 at d 64: 8.5; kivi: of
+ * its values, the quantized part) */
+double kv_format_bits(const kv_format *f, size_t d, const kv_params *p);
+/* the values one scale covers in a row of d (kv_block; kivi: min(G, d)), and
+ * the stated tol_block (kivi: half a step of 2^bits - 1 over a range of at
+ * most 2 amax, and the fp16 min and scale) */
+size_t kv_format_block(const kv_format *f, size_t d, const kv_params *p);
+double kv_format_tol_block(const kv_format *f, const kv_params *p);
+/* kivi's defaults: 4 bits, groups of 32, a residual of 128 */
+extern const kv_params kv_params_default;
 
 /* the block of q8_0 and q4_0 for rows of d values: min(32, d) */
 static inline size_t kv_block(size_t d) { return d < 32 ? d : 32; }
@@ -55,5 +88,23 @@ uint16_t kv_fp32_to_fp16(float x);
 float kv_fp16_to_fp32(uint16_t h);
 uint16_t kv_fp32_to_bf16(float x);
 float kv_bf16_to_fp32(uint16_t h);
+
+/* an fp16 value at p (2 bytes, unaligned): the quantized formats' scales */
+void kv_put_half(unsigned char *p, float x);
+float kv_get_half(const unsigned char *p);
+
+/* kv_kivi.c: kivi's rows (values) and key groups, as the entry's hooks */
+size_t kivi_row_bytes(size_t d, const kv_params *p);
+void kivi_row_store(const float *x, size_t d, const kv_params *p, void *dst);
+void kivi_row_load(const void *src, size_t d, const kv_params *p, float *x);
+size_t kivi_key_group_bytes(size_t d, const kv_params *p);
+void kivi_key_group_store(const float *x, size_t d, const kv_params *p, void *dst);
+void kivi_key_load(const void *src, size_t d, const kv_params *p, size_t t0, size_t rows, float *x);
+/* tokens of a kivi cache quantized after len tokens: G floor((len - R) / G),
+ * 0 while len <= R: the residual grows to R + G - 1 tokens, and the G
+ * tokens that would make it R + G leave it as one key group */
+static inline size_t kivi_quantized(const kv_params *p, size_t len) {
+    return len > p->residual ? (len - p->residual) / p->group * p->group : 0;
+}
 
 #endif

@@ -5,7 +5,9 @@
  * llama_nll gives, as capture reports it), ΔNLL = 0, KL = 0 and top-1 = 1;
  * approximations do not; a single substituted layer measures only itself;
  * the decoding cache; the feed-forward top-k; greedy generation; the
- * llama2.c tokenizer (merges by score, garbage refused).
+ * llama2.c tokenizer (merges by score, garbage refused); the substituted
+ * layers through the decode path (--kv-format: f32 equals the prefill for
+ * exact, top-k, window; q4_0 moves the figures; the KL spread in order).
  * `test_eval --write-ckpt PATH` writes the checkpoint for e2e_eval.sh. */
 #include "check.h"
 #include "eval.h"
@@ -43,6 +45,9 @@ static void setup(fixture *f) {
     llama_state_free(&s);
 }
 
+/* the cache format measure() gives the substituted layers (NULL: prefill) */
+static const kv_format *measure_fmt;
+
 /* one configuration over the fixture: op/ps by name ("model": none), every
  * layer or only `only` (>= 0), knobs for all layers */
 static int measure(fixture *f, const char *op, const char *ps, size_t kv, int only, attn_knobs kn, size_t ffn_k,
@@ -61,6 +66,8 @@ static int measure(fixture *f, const char *op, const char *ps, size_t kv, int on
     e->ffn_k = ffn_k;
     e->measure_err = 1;
     e->max_n = NT;
+    e->fmt = measure_fmt;
+    e->kvp = kv_params_default;
     CHECK(eval_sub_init(e, err, sizeof err) == 0, "init: %s", err);
     int rc = eval_measure(e, &f->ex, st, err, sizeof err);
     CHECK(rc == 0, "%s/%s: %s", op, ps, err);
@@ -198,6 +205,39 @@ static void test_tokenizer(void) {
     unlink(p);
 }
 
+/* the decode path: with f32 as the prefill (nll within 1e-5), with q4_0 not
+ * the same; the KL figures in order */
+static void test_decode_path(fixture *f) {
+    const struct { const char *op; attn_knobs kn; } cases[] = {
+        {"vanilla", {0}}, {"chunked", {.chunk = 5}}, {"topk", {.k = 5, .chunk = 7}}, {"window", {.sink = 1, .window = 4}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        eval_sub e;
+        eval_stats pre, dec, q4;
+        measure_fmt = NULL;
+        if (measure(f, cases[i].op, "gqa", 2, -1, cases[i].kn, 0, &e, &pre)) { eval_sub_free(&e); continue; }
+        eval_sub_free(&e);
+        free(pre.layer_rel_err);
+        measure_fmt = kv_format_find("f32");
+        if (!measure(f, cases[i].op, "gqa", 2, -1, cases[i].kn, 0, &e, &dec)) {
+            CHECK(fabs(dec.nll - pre.nll) <= 1e-5 && fabs(dec.kl - pre.kl) <= 1e-5, "%s: decode path nll %.9g kl %.3g, prefill %.9g %.3g",
+                  cases[i].op, dec.nll, dec.kl, pre.nll, pre.kl);
+            CHECK(dec.kl_p50 <= dec.kl_p90 && dec.kl_p90 <= dec.kl_p99 && dec.kl_p99 <= dec.kl_max && dec.dp_rms >= 0,
+                  "%s: kl spread out of order", cases[i].op);
+            free(dec.layer_rel_err);
+        }
+        eval_sub_free(&e);
+        measure_fmt = kv_format_find("q4_0");
+        if (!measure(f, cases[i].op, "gqa", 2, -1, cases[i].kn, 0, &e, &q4)) {
+            CHECK(fabs(q4.nll - pre.nll) > 1e-4 && fabs(q4.kl - pre.kl) > 1e-6 && q4.kl_max > 0 && q4.dp_rms > 0,
+                  "%s: q4_0 nll %.9g kl %.3g, prefill %.9g %.3g", cases[i].op, q4.nll, q4.kl, pre.nll, pre.kl);
+            free(q4.layer_rel_err);
+        }
+        eval_sub_free(&e);
+    }
+    measure_fmt = NULL;
+}
+
 int main(int argc, char **argv) {
     if (argc == 3 && !strcmp(argv[1], "--write-ckpt")) return llama_tiny_write(argv[2], &tiny) ? 1 : 0;
     int fd = mkstemp(path);
@@ -207,6 +247,7 @@ int main(int argc, char **argv) {
     test_exact(&f);
     test_approximate(&f);
     test_ffn_and_generation(&f);
+    test_decode_path(&f);
     test_tokenizer();
     eval_exact_free(&f.ex);
     llama_free(&f.md);

@@ -1,7 +1,9 @@
 /* test_kv_format.c — the cache formats: golden bytes of llama.cpp's q8_0 and
  * q4_0 blocks (from an independent NumPy implementation of its reference
- * quantizers), fp16 and bf16 against the compiler's own conversions, load of
- * store within each format's error bound, row sizes and the refusals. */
+ * quantizers), golden bytes and values of KIVI's key groups and value rows
+ * (tests/gen_kivi_golden.py, NumPy), fp16 and bf16 against the compiler's
+ * own conversions, load of store within each format's error bound, row
+ * sizes and the refusals. */
 #include "check.h"
 #include "kv_format.h"
 
@@ -34,16 +36,75 @@ static void test_golden(void) {
     for (size_t c = 0; c < sizeof goldens / sizeof goldens[0]; c++) {
         const struct golden *g = &goldens[c];
         unsigned char got[68];
-        const size_t n8 = q8->row_bytes(g->d), n4 = q4->row_bytes(g->d);
+        const size_t n8 = q8->row_bytes(g->d, NULL), n4 = q4->row_bytes(g->d, NULL);
         CHECK(n8 == g->d / kv_block(g->d) * (2 + kv_block(g->d)) && n4 == g->d / kv_block(g->d) * (2 + kv_block(g->d) / 2),
               "%s: row bytes %zu %zu", g->name, n8, n4);
-        q8->store(g->x, g->d, got);
+        q8->store(g->x, g->d, NULL, got);
         for (size_t i = 0; i < n8; i++)
             CHECK(got[i] == g->q8[i], "%s q8_0 byte %zu: 0x%02x, llama.cpp 0x%02x", g->name, i, got[i], g->q8[i]);
-        q4->store(g->x, g->d, got);
+        q4->store(g->x, g->d, NULL, got);
         for (size_t i = 0; i < n4; i++)
             CHECK(got[i] == g->q4[i], "%s q4_0 byte %zu: 0x%02x, llama.cpp 0x%02x", g->name, i, got[i], g->q4[i]);
     }
+}
+
+/* tests/gen_kivi_golden.py's output: a key group (key 1: G tokens x d) or a
+ * value row (d values in groups of min(G, d)), its bytes and values back */
+static const struct kivi_golden {
+    const char *name; int key; size_t G, d; unsigned bits; float x[32]; unsigned char b[64]; float y[32];
+} kivi_goldens[] = {
+    {"k4", 1, 4, 8, 4, {-1.322015643119812f, 0.6950905919075012f, 1.1118419170379639f, 5.564385414123535f, -0.8417774438858032f, 1.3504562377929688f, -0.06007479131221771f, -0.7394189834594727f, 2.6797595024108887f, -0.4730614423751831f, -4.083354473114014f, 1.3001210689544678f, -3.008661985397339f, -4.334752559661865f, -0.6860093474388123f, -0.19881486892700195f, -2.17787766456604f, 2.0521700382232666f, -0.33546602725982666f, -1.1310547590255737f, -0.5614893436431885f, 1.7259588241577148f, 4.436257362365723f, 3.122565746307373f, 1.4864776134490967f, -0.9790328741073608f, -1.0238678455352783f, 0.6268186569213867f, 0.30808278918266296f, 2.053176164627075f, 0.2942565083503723f, -2.7651007175445557f},
+     {0x5b, 0xc0, 0xd5, 0xbb, 0x15, 0xc4, 0x86, 0xbc, 0x04, 0xc2, 0x56, 0xc4, 0x7d, 0xb9, 0x88, 0xc1, 0x2e, 0x35, 0x77, 0x32, 0x8b, 0x35, 0x24, 0x37, 0x13, 0x33, 0xd0, 0x36, 0x77, 0x35, 0x48, 0x36, 0x83, 0xff, 0xda, 0x52, 0x3f, 0x50, 0x00, 0x70, 0xf0, 0x0b, 0xeb, 0xff, 0x0b, 0x49, 0xff, 0x03},
+     {-1.20654296875f, 0.63720703125f, 1.114501953125f, 5.5634765625f, -0.797119140625f, 1.19921875f, -0.0029296875f, -0.802734375f, 2.67822265625f, -0.3729248046875f, -4.08203125f, 1.1005859375f, -3.0078125f, -4.3359375f, -0.68603515625f, -0.017578125f, -2.177734375f, 2.0513916015625f, -0.271240234375f, -1.130859375f, -0.5760498046875f, 1.625f, 4.437255859375f, 3.123046875f, 1.38330078125f, -0.97900390625f, -0.964111328125f, 0.654296875f, 0.3082275390625f, 2.05078125f, 0.338623046875f, -2.765625f}},
+    {"k2", 1, 4, 8, 2, {-0.660988450050354f, -0.6918018460273743f, 0.8104344606399536f, -2.809366464614868f, -0.40614408254623413f, 1.686760425567627f, 3.3911519050598145f, -3.628007650375366f, 0.10893473029136658f, -4.2913713455200195f, -0.660007655620575f, 1.629199504852295f, 1.1876063346862793f, -2.172609329223633f, -1.5497992038726807f, 2.426100015640259f, -0.9483911991119385f, -1.2604535818099976f, 0.00273324828594923f, -2.4295098781585693f, 0.934776782989502f, -1.3506951332092285f, 1.025362491607666f, 1.0302690267562866f, -2.818810224533081f, -0.43281036615371704f, -0.3903263807296753f, 0.9280644655227661f, 2.6542608737945557f, 2.251436233520508f, 1.204333782196045f, -0.6073013544082642f},
+     {0xa3, 0xc1, 0x4b, 0xc4, 0x48, 0xb9, 0x9e, 0xc1, 0x80, 0xb6, 0x58, 0xc0, 0x33, 0xbe, 0x42, 0xc3, 0xcf, 0x3b, 0x25, 0x3d, 0xd8, 0x37, 0xeb, 0x3d, 0x15, 0x3c, 0xe6, 0x3d, 0x97, 0x3e, 0x09, 0x40, 0x3e, 0x3c, 0xc3, 0xc2, 0x1a, 0xa5, 0xdc, 0x6f},
+     {-0.8662109375f, -0.4345703125f, 0.810546875f, -2.80859375f, -0.40625f, 2.251953125f, 3.392578125f, -3.62890625f, 0.10986328125f, -4.29296875f, -0.66015625f, 1.6298828125f, 1.634765625f, -2.171875f, -1.5498046875f, 2.423828125f, -0.8662109375f, -1.720703125f, -0.169921875f, -2.80859375f, 0.6142578125f, -0.697265625f, 1.7451171875f, 0.40625f, -2.818359375f, -0.4345703125f, -0.169921875f, 1.6298828125f, 2.6552734375f, 2.251953125f, 1.7451171875f, -1.611328125f}},
+    {"kconst", 1, 2, 4, 2, {-0.36468517780303955f, 0.75f, -0.47929754853248596f, 0.4680143892765045f, -1.7669191360473633f, 0.75f, 1.3535817861557007f, -1.3788460493087769f},
+     {0x11, 0xbf, 0x00, 0x3a, 0xab, 0xb7, 0x84, 0xbd, 0x7b, 0x37, 0x00, 0x00, 0xe3, 0x38, 0xed, 0x38, 0xc3, 0x30},
+     {-0.364013671875f, 0.75f, -0.479248046875f, 0.46826171875f, -1.7666015625f, 0.75f, 1.353271484375f, -1.37890625f}},
+    {"v4", 0, 8, 16, 4, {1.13456392288208f, -2.038532018661499f, 4.452889919281006f, 1.3531699180603027f, -4.986457347869873f, -7.527875900268555f, -5.896388530731201f, 2.2809855937957764f, 1.584305763244629f, -5.964979648590088f, 1.1230990886688232f, -2.083376169204712f, -2.2960927486419678f, 0.8800525665283203f, 2.887378215789795f, 3.0752034187316895f},
+     {0x87, 0xc7, 0x64, 0x3a, 0x7b, 0xbf, 0x03, 0xc2, 0xf7, 0xc5, 0xd2, 0x38, 0x0d, 0x6c, 0xb6, 0xff},
+     {1.259765625f, -1.935546875f, 4.455078125f, 1.259765625f, -5.130859375f, -7.52734375f, -5.9296875f, 2.05859375f, 1.8681640625f, -5.96484375f, 1.265625f, -2.349609375f, -2.349609375f, 0.6630859375f, 3.0732421875f, 3.0732421875f}},
+    {"v2", 0, 8, 16, 2, {-5.317755222320557f, 0.10990341007709503f, -3.320448398590088f, 5.676665306091309f, -3.7871294021606445f, -7.664793014526367f, 3.0290331840515137f, 0.7268829345703125f, -3.131491184234619f, 0.7404798269271851f, -0.7202855348587036f, 3.2430474758148193f, 0.2737109959125519f, 0.4312307834625244f, 6.4968438148498535f, 0.0323123000562191f},
+     {0xaa, 0xc7, 0x72, 0x44, 0xd9, 0xa1, 0x43, 0xc2, 0x6b, 0x42, 0x94, 0x75},
+     {-3.21875f, 1.2265625f, -3.21875f, 5.671875f, -3.21875f, -7.6640625f, 1.2265625f, 1.2265625f, -3.130859375f, 0.078125f, 0.078125f, 3.287109375f, 0.078125f, 0.078125f, 6.49609375f, 0.078125f}},
+    {"v2d8", 0, 32, 8, 2, {-4.905959606170654f, -3.2692322731018066f, 0.5414150953292847f, -3.59060001373291f, 4.861909866333008f, -0.750275194644928f, -2.701555013656616f, 4.730196952819824f},
+     {0xe8, 0xc4, 0x83, 0x42, 0x24, 0xd7},
+     {-4.90625f, -1.650390625f, 1.60546875f, -4.90625f, 4.861328125f, -1.650390625f, -1.650390625f, 4.861328125f}},
+};
+
+static void test_kivi_golden(void) {
+    const kv_format *f = kv_format_find("kivi");
+    CHECK(f && f->key_group_bytes, "kivi is in the table with key groups");
+    if (!f) return;
+    for (size_t c = 0; c < sizeof kivi_goldens / sizeof kivi_goldens[0]; c++) {
+        const struct kivi_golden *g = &kivi_goldens[c];
+        const kv_params p = {g->bits, g->G, 0};
+        unsigned char got[64] = {0};
+        float y[32];
+        const size_t n = g->key ? f->key_group_bytes(g->d, &p) : f->row_bytes(g->d, &p);
+        const size_t want = g->key ? 4 * g->d + g->G * g->d * g->bits / 8
+                                   : g->d / (g->G < g->d ? g->G : g->d) * (4 + (g->G < g->d ? g->G : g->d) * g->bits / 8);
+        CHECK(n == want && n <= sizeof got, "%s: %zu bytes, want %zu", g->name, n, want);
+        if (g->key) f->key_group_store(g->x, g->d, &p, got), f->key_load(got, g->d, &p, 0, g->G, y);
+        else f->store(g->x, g->d, &p, got), f->load(got, g->d, &p, y);
+        for (size_t i = 0; i < n; i++)
+            CHECK(got[i] == g->b[i], "%s byte %zu: 0x%02x, NumPy 0x%02x", g->name, i, got[i], g->b[i]);
+        const size_t count = g->key ? g->G * g->d : g->d;
+        for (size_t i = 0; i < count; i++)
+            CHECK(y[i] == g->y[i], "%s value %zu: %.9g, NumPy %.9g", g->name, i, y[i], g->y[i]);
+        if (g->key && g->G > 1) { /* rows from the middle of a group */
+            float part[32];
+            f->key_load(got, g->d, &p, 1, g->G - 1, part);
+            CHECK(!memcmp(part, y + g->d, (g->G - 1) * g->d * sizeof(float)), "%s: rows 1.. of the group", g->name);
+        }
+    }
+    /* which tokens are quantized: the residual grows to R + G - 1 */
+    const kv_params p = {2, 4, 6};
+    const size_t lens[] = {0, 6, 9, 10, 13, 14, 100}, want[] = {0, 0, 0, 4, 4, 8, 92};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
+        CHECK(kivi_quantized(&p, lens[i]) == want[i], "kivi_quantized(G 4, R 6, %zu) = %zu, want %zu", lens[i],
+              kivi_quantized(&p, lens[i]), want[i]);
 }
 
 /* every half and bfloat16 back and forth; floats against the compiler's
@@ -89,42 +150,70 @@ static void test_half(void) {
     CHECK(isnan(kv_fp16_to_fp32(kv_fp32_to_fp16(NAN))) && isnan(kv_bf16_to_fp32(kv_fp32_to_bf16(NAN))), "NaN stays NaN");
 }
 
-/* load(store(x)) within the error each format's entry states (f32: exact) */
+/* load(store(x)) within the error each format's entry states (f32: exact),
+ * kivi at 4 and 2 bits, groups of 8: its value rows, and its key groups */
 static void test_roundtrip(void) {
     const size_t ds[] = {8, 16, 32, 64, 128};
+    const kv_params params[] = {{4, 8, 0}, {2, 8, 0}};
     for (const kv_format *f = kv_formats; f->name; f++)
+        for (size_t pi = 0; pi < (f->key_group_bytes ? 2u : 1u); pi++)
         for (size_t t = 0; t < sizeof ds / sizeof ds[0]; t++) {
+            const kv_params *kp = &params[pi];
             const size_t d = ds[t];
             float x[128], y[128];
             unsigned char buf[4 * 128];
             test_fill(x, d, 2.0);
-            CHECK(f->row_bytes(d) > 0 && f->row_bytes(d) <= sizeof buf, "%s d %zu: %zu bytes", f->name, d, f->row_bytes(d));
-            f->store(x, d, buf);
-            f->load(buf, d, y);
-            const size_t b = kv_block(d);
+            CHECK(f->row_bytes(d, kp) > 0 && f->row_bytes(d, kp) <= sizeof buf, "%s d %zu: %zu bytes", f->name, d, f->row_bytes(d, kp));
+            f->store(x, d, kp, buf);
+            f->load(buf, d, kp, y);
+            const size_t b = kv_format_block(f, d, kp);
+            const double tol_block = kv_format_tol_block(f, kp);
             for (size_t i0 = 0; i0 < d; i0 += b) {
                 float amax = 0;
                 for (size_t j = 0; j < b; j++) amax = fmaxf(amax, fabsf(x[i0 + j]));
                 for (size_t j = i0; j < i0 + b; j++) {
-                    const double bound = f->tol_rel * fabs(x[j]) + f->tol_block * amax + (f->tol_rel ? 0x1p-24 : 0);
+                    const double bound = f->tol_rel * fabs(x[j]) + tol_block * amax + (f->tol_rel ? 0x1p-24 : 0);
                     CHECK(fabs((double)y[j] - x[j]) <= bound, "%s d %zu: value %zu %g came back as %g (bound %g)",
                           f->name, d, j, x[j], y[j], bound);
                 }
             }
         }
+    for (size_t pi = 0; pi < 2; pi++) { /* kivi's key groups: per channel over 8 tokens of d 16 */
+        const kv_format *f = kv_format_find("kivi");
+        const kv_params *kp = &params[pi];
+        float x[8 * 16], y[8 * 16];
+        unsigned char buf[4 * 8 * 16];
+        test_fill(x, 8 * 16, 2.0);
+        f->key_group_store(x, 16, kp, buf);
+        f->key_load(buf, 16, kp, 0, 8, y);
+        for (size_t c = 0; c < 16; c++) {
+            float amax = 0;
+            for (size_t t = 0; t < 8; t++) amax = fmaxf(amax, fabsf(x[t * 16 + c]));
+            for (size_t t = 0; t < 8; t++)
+                CHECK(fabs((double)y[t * 16 + c] - x[t * 16 + c]) <= f->tol_rel * fabs(x[t * 16 + c]) + kv_format_tol_block(f, kp) * amax + 0x1p-24,
+                      "kivi %u-bit key (%zu, %zu): %g came back as %g", kp->bits, t, c, x[t * 16 + c], y[t * 16 + c]);
+        }
+    }
     char why[200];
-    CHECK(kv_format_check(kv_format_find("q8_0"), 48, why, sizeof why) == -1 && strstr(why, "d_head 48"),
+    const kv_params def = kv_params_default;
+    CHECK(kv_format_check(kv_format_find("q8_0"), 48, &def, why, sizeof why) == -1 && strstr(why, "d_head 48"),
           "q8_0 refuses d_head 48: '%s'", why);
-    CHECK(kv_format_check(kv_format_find("q4_0"), 7, why, sizeof why) == -1, "q4_0 refuses an odd d_head");
-    CHECK(kv_format_check(kv_format_find("f16"), 48, why, sizeof why) == 0, "f16 takes any d_head");
-    CHECK(fabs(kv_format_bits(kv_format_find("q8_0"), 64) - 8.5) < 1e-12 &&
-          fabs(kv_format_bits(kv_format_find("q4_0"), 64) - 4.5) < 1e-12 &&
-          fabs(kv_format_bits(kv_format_find("q8_0"), 8) - 10) < 1e-12, "bits per value: 8.5, 4.5; 10 at d 8");
+    CHECK(kv_format_check(kv_format_find("q4_0"), 7, &def, why, sizeof why) == -1, "q4_0 refuses an odd d_head");
+    CHECK(kv_format_check(kv_format_find("f16"), 48, &def, why, sizeof why) == 0, "f16 takes any d_head");
+    CHECK(kv_format_check(kv_format_find("kivi"), 64, &(kv_params){3, 32, 128}, why, sizeof why) == -1 && strstr(why, "--bits 3"),
+          "kivi refuses 3 bits: '%s'", why);
+    CHECK(kv_format_check(kv_format_find("kivi"), 48, &def, why, sizeof why) == -1, "kivi refuses groups of 32 channels of d_head 48");
+    CHECK(fabs(kv_format_bits(kv_format_find("q8_0"), 64, &def) - 8.5) < 1e-12 &&
+          fabs(kv_format_bits(kv_format_find("q4_0"), 64, &def) - 4.5) < 1e-12 &&
+          fabs(kv_format_bits(kv_format_find("q8_0"), 8, &def) - 10) < 1e-12 &&
+          fabs(kv_format_bits(kv_format_find("kivi"), 64, &(kv_params){2, 32, 0}) - 3) < 1e-12,
+          "bits per value: 8.5, 4.5; 10 at d 8; kivi 2-bit values in groups of 32: 3");
     CHECK(!strcmp(kv_formats[0].name, "f32") && !kv_format_find("q3"), "f32 first; unknown names not found");
 }
 
 int main(void) {
     test_golden();
+    test_kivi_golden();
     test_half();
     test_roundtrip();
     if (check_failures) fprintf(stderr, "test_kv_format: %d check(s) failed\n", check_failures);

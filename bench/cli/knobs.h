@@ -150,7 +150,17 @@ enum { KF_SPEC = 1u << 0, KF_ID = 1u << 1, KF_FIXED = 1u << 2, KF_TUNING = 1u <<
     X(CURVE, "curve", KT_NAME, curve, C_TRAIN, 0, -1, 0, 0, NULL, 0, 0,                                            \
       "write the curve (step, tokens, loss, eval_dnll, eval_kl) to this CSV")                                    \
     X(CACHE, "cache", KT_NAME, cache, C_TRAIN, 0, -1, 0, KF_SPEC, NULL, 0, 0,                                      \
-      "keep the sampled sequences as .npy in DIR (read back when there)")
+      "keep the sampled sequences as .npy in DIR (read back when there)")                                     \
+    X(KV_FORMAT, "kv-format", KT_NAME, kv_format, C_DEC | C_EVAL, 0, COL_kv_format, 0, KF_SPEC | KF_ID, NULL, 0, 0, \
+      "how the cache stores K and V (see below; default f32; eval: the substituted layers decode token by token)") \
+    X(BITS, "bits", KT_SIZE, bits, C_DEC | C_EVAL, 0, COL_kv_bits, 0, KF_SPEC | KF_ID, NULL, 2, 4,                   \
+      "--kv-format kivi: bits a value, 2 or 4 (default 4)")                                                      \
+    X(KIVI_GROUP, "kivi-group", KT_SIZE, kivi_group, C_DEC | C_EVAL, 0, COL_kivi_group, 0, KF_SPEC | KF_ID, NULL, 1, 65536, \
+      "--kv-format kivi: tokens of a key group, channels of a value group (default 32)")                         \
+    X(RESIDUAL, "residual", KT_SIZE, residual, C_DEC | C_EVAL, 0, COL_residual, 0, KF_SPEC | KF_ID, NULL, 0, KN_BIG, \
+      "--kv-format kivi: the most recent tokens kept in f32 (default 128)")                                      \
+    X(CACHE_RATIO, "cache-ratio", KT_REAL, cache_ratio, C_DEC, 0, -1, 0, KF_SPEC, NULL, 0, 0,                        \
+      "set the operator's knobs (window; gqa: --kv-heads) so its cache is at most R of the f32 cache")
 /* clang-format on */
 
 enum {

@@ -2,6 +2,7 @@
  * strict number parsing; errors come back as text (options_read). */
 #include "options.h"
 #include "exit_status.h"
+#include "kv_format.h"
 #include "attention.h"
 #include "knobs.h"
 
@@ -40,6 +41,9 @@ void options_defaults(run_options *o, opts_kind kind) {
     o->threads = 1;
     o->warmup = 1;
     o->reps = 0;
+    o->bits = kv_params_default.bits;
+    o->kivi_group = kv_params_default.group;
+    o->residual = kv_params_default.residual;
 }
 
 static int err_line(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -32,6 +32,9 @@ struct run_options {
     size_t train_steps, train_batch, train_sequences, warmup_steps, eval_every; /* train */
     double lr, weight_decay;
     const char *trainable, *loss, *curve, *cache;
+    const char *kv_format;                       /* decode, eval: the cache format */
+    size_t bits, kivi_group, residual;           /* kivi's */
+    double cache_ratio;                          /* decode */
     unsigned char given[KN_COUNT];  /* given[KN_x]: --x was on the line */
     const char *list[KN_COUNT];     /* a knob given as a list (eval: "8,16,32"), as text */
 };

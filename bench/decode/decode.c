@@ -19,6 +19,7 @@
 #include "exit_status.h"
 #include "decode_cmd.h"
 #include "knobs.h"
+#include "kv_options.h"
 #include "env.h"
 #include "measure.h"
 #include "memlimit.h"
@@ -50,6 +51,8 @@ static void usage(void) {
             printf("  %-12s %s\n", m->decode->name, m->decode->summary);
     printf("\nprojection schemes (--projection):\n");
     for (const proj_scheme *p = proj_schemes; p->name; p++) printf("  %-12s %s\n", p->name, p->summary);
+    printf("\ncache formats (--kv-format; the cache holds them as stored, each step reads them so):\n");
+    for (const kv_format *f = kv_formats; f->name; f++) printf("  %-12s %s\n", f->name, f->summary);
     printf("\n--warmup W: the context's last W tokens are decoded by untimed steps.\n"
            "--probe: print the read-bandwidth probe's GB/s on 1 and --threads threads.\n"
            "exit status: 0 a measured row: ok, or nonfinite (the output held NaN or Inf;\n"
@@ -82,6 +85,9 @@ typedef struct {
     const proj_scheme *ps;
     size_t L, S, B, n, kv;
     attn_knobs kn;
+    const kv_format *fmt;     /* --kv-format, and its knobs */
+    kv_params kvp;
+    size_t ref_bytes;         /* the f32 cache of the scheme's model (MHA K/V heads) at n: cache_ratio's unit */
     layer_input *in;          /* (B) inputs; with --input one, shared */
     const layer_input **seq;  /* (B) sequence b's input */
     step_proj proj;
@@ -173,11 +179,64 @@ static int synthetic_shape(run_state *r) {
     return 0;
 }
 
+/* the decode configuration of the run: operator, scheme, shape, knobs, format */
+static void config_of(const run_state *r, decode_config *c) {
+    decode_config_of(c, r->m, r->ps, r->o.heads, r->kv, r->o.d_head, r->n, &r->kn);
+    c->fmt = r->fmt;
+    c->kvp = r->kvp;
+}
+
+/* --cache-ratio R: the entry's knobs (or gqa's K/V heads) fitted so the
+ * cache is at most R of the f32 cache of the scheme's model; a knob given
+ * on the line that the fit changes is refused. 0, or 2 after a message */
+static int fit_cache_ratio(run_state *r, int choose_kv) {
+    run_options *o = &r->o;
+    if (!options_given(o, "cache-ratio")) return 0;
+    decode_config c;
+    config_of(r, &c);
+    double got = 0;
+    char why[400];
+    if (decode_fit_ratio(&c, o->cache_ratio, r->ref_bytes, choose_kv, &got, why, sizeof why)) return bad_input(cmd, "%s", why);
+    for (int i = 0; i < KN_COUNT; i++) {
+        const knob_def *k = &knob_defs[i];
+        size_t *was = knob_field(&r->kn, k->bit), *now = knob_field(&c.kn, k->bit);
+        if (was && (r->m->decode->knobs & k->bit) && options_given(o, k->name) && *was != *now)
+            return bad_input(cmd, "--cache-ratio sets --%s (%zu for %g); leave --%s out", k->name, *now, o->cache_ratio, k->name);
+    }
+    r->kv = c.kv_heads;
+    r->kn = c.kn;
+    const attn_shape ks = {o->heads, r->kv, r->L, o->d_head, 1};
+    if (r->m->decode->resolve && r->m->decode->resolve(&ks, &r->kn, why, sizeof why) != ATTN_OK)
+        return bad_input(cmd, "--cache-ratio %g: %s", o->cache_ratio, why);
+    return 0;
+}
+
+/* the format, its check against the operator, the unit of cache_ratio,
+ * then --cache-ratio: 0, or 2 after a message */
+static int resolve_format(run_state *r, int choose_kv) {
+    run_options *o = &r->o;
+    if (kv_format_of_options(cmd, o, o->d_head, &r->fmt, &r->kvp)) return 2;
+    decode_config ref = {.op = &decode_exact, .heads = o->heads, .kv_heads = r->ps->embed ? 1 : o->heads,
+                         .d_head = o->d_head, .max_len = r->n, .batch = 1};
+    r->ref_bytes = decode_cache_bytes(&ref);
+    if (fit_cache_ratio(r, choose_kv)) return 2;
+    decode_config c;
+    config_of(r, &c);
+    char why[400];
+    if (decode_format_ok(&c, why, sizeof why)) return bad_input(cmd, "%s", why);
+    return 0;
+}
+
 /* K/V heads and the operator's knobs after the input: 0, or 2 after a message */
 static int resolve_knobs(run_state *r) {
     run_options *o = &r->o;
     const int op_form = o->input && !r->layer_form;
     r->kv = op_form ? r->in_kv : r->ps->kv_heads_for(o->heads, o->kv_heads);
+    /* --cache-ratio without --kv-heads under a scheme that takes it: chosen
+     * below, when the operator cannot shrink its cache itself */
+    const int choose_kv = !op_form && options_given(o, "cache-ratio") && !options_given(o, "kv-heads") &&
+                          (r->ps->knobs & KNOB_KV_HEADS) && !r->m->decode->fit_ratio;
+    if (choose_kv) r->kv = o->heads;
     if (options_given(o, "kv-heads") && r->kv != o->kv_heads)
         return bad_input(cmd, "--kv-heads %zu does not apply to --projection %s (it has %zu K/V heads)", o->kv_heads, r->ps->name, r->kv);
     if (!r->kv) return bad_input(cmd, "--projection %s needs --kv-heads G (a divisor of --heads %zu)", r->ps->name, o->heads);
@@ -195,7 +254,7 @@ static int resolve_knobs(run_state *r) {
     if (dec->resolve && dec->resolve(&ks, kn, kerr, sizeof kerr) != ATTN_OK)
         return bad_input(cmd, "%s", kerr[0] ? kerr : "knobs the operator cannot take");
     knobs_clear_unread(kn, dec->knobs);
-    return 0;
+    return resolve_format(r, choose_kv);
 }
 
 /* shape and knobs after the input, and whether the run fits: 0, or 2 after a message */
@@ -209,7 +268,7 @@ static int setup_shape(run_state *r) {
         size_t xs = 0;
         ovf = size_mul3(r->B, r->n, o->d_model, &xs) || xs > SIZE_MAX / 16;
         decode_config c;
-        decode_config_of(&c, r->m, r->ps, o->heads, r->kv, o->d_head, r->n, &r->kn);
+        config_of(r, &c);
         need = ovf ? 0 : 4 * xs + 8 * (r->n * o->d_model) + 32 * hn + 2 * r->B * decode_cache_bytes(&c);
     }
     if (ovf) return bad_input(cmd, "sizes overflow: heads %zu x n %zu x d_head %zu", o->heads, r->n, o->d_head);
@@ -239,7 +298,7 @@ static int setup_run(run_state *r) {
         }
     const size_t H = o->heads, d = o->d_head;
     decode_config c;
-    decode_config_of(&c, r->m, r->ps, H, r->kv, d, r->n, &r->kn);
+    config_of(r, &c);
     c.batch = r->B;
     size_t width;
     if (r->layer_form) {
@@ -358,6 +417,9 @@ static void row_describe(const run_state *r, result_row *row) {
     row_set(row, COL_context, "%zu", r->L);
     row_set(row, COL_steps, "%zu", r->S);
     row_set(row, COL_batch, "%zu", r->B);
+    decode_config c;
+    config_of(r, &c);
+    kv_format_set_columns(row, r->fmt, &r->kvp, decode_bits_per_value(&c));
 }
 
 /* time, memory and traffic columns after the steps */
@@ -376,6 +438,7 @@ static void row_measured(run_state *r, result_row *row) {
     row_set(row, COL_reps, "%zu", S);
     row_set(row, COL_tokens_per_s, "%.6g", (double)r->B / med);
     row_set(row, COL_cache_bytes, "%zu", r->sws[0].live);
+    row_set(row, COL_cache_ratio, "%.6g", (double)r->sws[0].live / (double)r->ref_bytes);
     row_set(row, COL_workspace_bytes, "%zu", r->mws.peak);
     row_set(row, COL_read_bytes_per_step, "%.6g", bytes);
     row_set(row, COL_read_gbps, "%.4g", bytes / med * 1e-9);

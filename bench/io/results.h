@@ -28,7 +28,10 @@
     X(layer_rel_err) X(gen_tokens) X(gen_first_diff) X(gen_match)            \
     /* train rows (the model level, a converted student uptrained) */         \
     X(train_steps) X(train_tokens) X(train_seconds) X(dnll_before)             \
-    X(kl_before) X(train_lr) X(train_batch) X(trainable) X(train_loss)
+    X(kl_before) X(train_lr) X(train_batch) X(trainable) X(train_loss)      \
+    /* cache formats (decode, eval), equal memory (decode), eval's KL spread */ \
+    X(kv_format) X(bits_per_value) X(cache_ratio) X(kv_bits) X(kivi_group)    \
+    X(residual) X(kl_se) X(kl_p50) X(kl_p90) X(kl_p99) X(kl_max) X(dp_rms)
 
 enum {
 #define RESULT_ENUM(name) COL_##name,

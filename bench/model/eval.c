@@ -16,6 +16,7 @@
 #include "eval.h"
 #include "eval_seq.h"
 #include "knobs.h"
+#include "kv_options.h"
 #include "measure.h"
 #include "memlimit.h"
 #include "methods.h"
@@ -131,6 +132,29 @@ static int parse_layers(eval_run *r) {
     return 0;
 }
 
+/* --kv-format: the substituted layers' decode through the format, checked
+ * per layer against the operator's entry; 0 or 2 after a message */
+static int configure_format(eval_run *r) {
+    const run_options *o = &r->o;
+    eval_sub *e = &r->e;
+    static const char *const fmt_opts[] = {"kv-format", "bits", "kivi-group", "residual"};
+    for (int i = 0; i < 4; i++)
+        if (!e->op && options_given(o, fmt_opts[i])) return bad_input(cmd, "--%s needs a substituted --attention", fmt_opts[i]);
+    if (!options_given(o, "kv-format")) {
+        e->fmt = NULL;
+        return options_given(o, "bits") || options_given(o, "kivi-group") || options_given(o, "residual")
+                   ? bad_input(cmd, "--bits, --kivi-group and --residual go with --kv-format kivi")
+                   : 0;
+    }
+    if (kv_format_of_options(cmd, o, (size_t)r->md.c.head_size, &e->fmt, &e->kvp)) return 2;
+    if (!e->op->decode) return bad_input(cmd, "--kv-format: --attention %s has no decode", e->op->name);
+    for (size_t j = 0; j < r->nsub; j++) {
+        char why[400];
+        if (eval_format_ok(e, r->order[j], r->toks.n, why, sizeof why)) return bad_input(cmd, "%s", why);
+    }
+    return 0;
+}
+
 /* operator, scheme, layers, knobs, ffn; 0 or 2 after a message */
 static int configure(eval_run *r) {
     run_options *o = &r->o;
@@ -169,6 +193,7 @@ static int configure(eval_run *r) {
     if (o->ffn && (o->ffn_k < 1 || o->ffn_k > (size_t)c->hidden_dim))
         return bad_input(cmd, "--ffn-k %zu: must be 1 to the checkpoint's hidden_dim %d", o->ffn_k, c->hidden_dim);
     e->ffn_k = o->ffn ? o->ffn_k : 0;
+    if (configure_format(r)) return 2;
     if (options_given(o, "generate") && (o->generate < 1 || o->generate >= n))
         return bad_input(cmd, "--generate %zu: must be 1 to n - 1 = %zu (the prompt is the first n - G tokens)", o->generate, n - 1);
     int plan = options_given(o, "target-dnll") + options_given(o, "target-kl");
@@ -232,6 +257,7 @@ static void fill_identity(result_row *row, eval_run *r, const eval_sub *e) {
         len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%d", i ? ";" : "", r->order[i]);
     row_set(row, COL_layers, "%s", r->nsub == (size_t)c->n_layers ? "all" : buf);
     if (options_given(&r->o, "generate")) row_set(row, COL_gen_tokens, "%zu", r->o.generate);
+    if (e->fmt) kv_format_set_columns(row, e->fmt, &e->kvp, 0);
 }
 
 static void fill_row(result_row *row, eval_run *r, const eval_sub *e, const eval_stats *st) {
@@ -254,6 +280,12 @@ static void fill_row(result_row *row, eval_run *r, const eval_sub *e, const eval
     if (isfinite(st->dnll_se)) row_set(row, COL_dnll_se, "%.3g", st->dnll_se);
     row_set(row, COL_kl, "%.6g", st->kl);
     row_set(row, COL_top1, "%.6g", st->top1);
+    if (isfinite(st->kl_se)) row_set(row, COL_kl_se, "%.3g", st->kl_se);
+    row_set(row, COL_kl_p50, "%.6g", st->kl_p50);
+    row_set(row, COL_kl_p90, "%.6g", st->kl_p90);
+    row_set(row, COL_kl_p99, "%.6g", st->kl_p99);
+    row_set(row, COL_kl_max, "%.6g", st->kl_max);
+    row_set(row, COL_dp_rms, "%.6g", st->dp_rms);
     char buf[8192];
     size_t len = 0;
     buf[0] = '\0';
@@ -262,6 +294,9 @@ static void fill_row(result_row *row, eval_run *r, const eval_sub *e, const eval
     if (m && r->nsub) row_set(row, COL_layer_rel_err, "%s", buf);
     const size_t cache = eval_cache_bytes(e, n);
     if (cache) row_set(row, COL_cache_bytes, "%zu", cache);
+    if (e->fmt && m && r->nsub) { /* the first substituted layer's */
+        row_set(row, COL_bits_per_value, "%.6g", eval_bits_per_value(e, r->order[0], n));
+    }
     row_set(row, COL_note, "exact nll %.6g; %s", st->nll_exact, r->toks.source);
 }
 
@@ -301,6 +336,7 @@ int eval_point_row(const run_options *o, result_row *row) {
     if (llama_read_config(o->llama2c, &r.md.c, err, sizeof err)) return -1;
     if (eval_tokens_shape(o, &r.md.c, &r.toks.N, &r.toks.n)) return -1;
     const size_t L = (size_t)r.md.c.n_layers;
+    r.e.md = &r.md;
     r.e.sub = calloc(L, sizeof(int));
     r.e.knobs = calloc(L, sizeof(attn_knobs));
     r.order = calloc(L, sizeof(int));

@@ -7,6 +7,7 @@
 #define EVAL_H
 
 #include "attention.h"
+#include "kv_format.h"
 #include "llama2c.h"
 #include "options.h"
 #include "results.h"
@@ -29,10 +30,16 @@ typedef struct {
     size_t ffn_k;           /* 0: the model's SwiGLU; else keep the ffn_k largest |gated units| per token */
     int measure_err;        /* measure the attention rel_err in each substituted layer */
     size_t max_n;           /* longest sequence the scratch holds */
+    /* a cache format (--kv-format given, f32 too): the substituted layers
+     * run token by token through the operator's decode entry, the cache
+     * stored and read in fmt; NULL: the operator's prefill */
+    const kv_format *fmt;
+    kv_params kvp;
 
     /* built by eval_sub_init */
     float *w;               /* (layers, 3, heads, dim, head_size) per-head Q, K, V weights */
     float *q, *k, *v, *out; /* (heads, max_n, head_size) scratch */
+    float *tok;             /* fmt: (3, max_n, heads, head_size) token-major q, k, v; and one step's out */
     double *dq, *dk, *dv, *dref; /* float64 reference scratch, when measure_err */
     float *habs;            /* (hidden) scratch of the ffn top-k, and (hidden) */
     float *hscratch;
@@ -49,6 +56,11 @@ void eval_sub_free(eval_sub *e);
 /* figures of one configuration over N sequences of n tokens */
 typedef struct {
     double nll, nll_exact, dnll, dnll_se, kl, top1;
+    /* KL(exact || substituted) over the scored positions: the standard
+     * error of its mean over sequences (as dnll_se), nearest-rank
+     * percentiles and the largest; dp_rms: the RMS change of the observed
+     * next token's probability */
+    double kl_se, kl_p50, kl_p90, kl_p99, kl_max, dp_rms;
     double time_median_s;   /* the substituted forward of one sequence */
     double *layer_rel_err;  /* (layers), NAN where not substituted or not measured; caller frees */
 } eval_stats;
@@ -84,6 +96,12 @@ int eval_generate(eval_sub *e, const int *tokens, size_t N, size_t n, size_t G, 
  * configuration, all layers together (each operator's decode entry); 0
  * when a substituted operator does not decode */
 size_t eval_cache_bytes(const eval_sub *e, size_t n);
+/* substituted layer l's decode for sequences of n (the operator's entry,
+ * the scheme's K/V heads without embeddings: the per-head K, V the
+ * projection gives; the format): 0 when decode takes it, else -1 and one
+ * line in why; the bits a stored K or V value costs */
+int eval_format_ok(const eval_sub *e, int l, size_t n, char *why, size_t cap);
+double eval_bits_per_value(const eval_sub *e, int l, size_t n);
 
 /* the planner (eval_plan.c): per-layer top-k against the uniform k for a
  * target dnll or kl; prints one row per verified configuration through

@@ -8,7 +8,11 @@
  * rotary embeddings at positions 0..n-1 as the model applies them, and the
  * attention operator; the heads' outputs go back to the model's wo. The
  * layer's rel_err is measured there against the model's own exact attention
- * on the same xb (float64), so errors of earlier layers show up compounded. */
+ * on the same xb (float64), so errors of earlier layers show up compounded.
+ * With a cache format (e->fmt, --kv-format) the operator runs as decode
+ * runs it instead: the roped q, k, v one token at a time through its decode
+ * entry, K and V stored in the format and read as stored (with f32 it
+ * equals the prefill to float rounding: tests/test_eval.c). */
 #include "decode.h"
 #include "eval.h"
 #include "measure.h"
@@ -38,6 +42,7 @@ int eval_sub_init(eval_sub *e, char *err, size_t errlen) {
     e->k = alloc_count(H, e->max_n, hs, sizeof(float), &bad);
     e->v = alloc_count(H, e->max_n, hs, sizeof(float), &bad);
     e->out = alloc_count(H, e->max_n, hs, sizeof(float), &bad);
+    e->tok = e->fmt ? alloc_count(4, e->max_n, H * hs, sizeof(float), &bad) : NULL;
     e->dq = alloc_count(H, e->max_n, hs, sizeof(double), &bad);
     e->dk = alloc_count(H, e->max_n, hs, sizeof(double), &bad);
     e->dv = alloc_count(H, e->max_n, hs, sizeof(double), &bad);
@@ -63,7 +68,8 @@ int eval_sub_init(eval_sub *e, char *err, size_t errlen) {
 }
 
 void eval_sub_free(eval_sub *e) {
-    free(e->w); free(e->q); free(e->k); free(e->v); free(e->out);
+    free(e->w); free(e->q); free(e->k); free(e->v); free(e->out); free(e->tok);
+    e->tok = NULL;
     free(e->dq); free(e->dk); free(e->dv); free(e->dref);
     free(e->habs); free(e->hscratch); free(e->hidx); free(e->hkeep);
     free(e->err_num); free(e->err_den);
@@ -101,6 +107,65 @@ static int reference_error(eval_sub *e, int l, const float *xb, size_t m) {
     return 0;
 }
 
+static void eval_decode_config(const eval_sub *e, int l, size_t n, decode_config *c) {
+    const llama_config *mc = &e->md->c;
+    decode_config_of(c, e->op, NULL, (size_t)mc->n_heads, e->kv, (size_t)mc->head_size, n, &e->knobs[l]);
+    c->fmt = e->fmt;
+    c->kvp = e->kvp;
+}
+
+int eval_format_ok(const eval_sub *e, int l, size_t n, char *why, size_t cap) {
+    decode_config c;
+    eval_decode_config(e, l, n, &c);
+    return decode_format_ok(&c, why, cap);
+}
+
+double eval_bits_per_value(const eval_sub *e, int l, size_t n) {
+    decode_config c;
+    eval_decode_config(e, l, n, &c);
+    return decode_bits_per_value(&c);
+}
+
+/* (heads, m, hs) -> (m, heads, hs) at t */
+static void to_tokens(const float *a, size_t heads, size_t m, size_t hs, float *t) {
+    for (size_t h = 0; h < heads; h++)
+        for (size_t i = 0; i < m; i++) memcpy(t + (i * heads + h) * hs, a + (h * m + i) * hs, hs * sizeof(float));
+}
+
+/* e->out <- the operator's decode of e->q, e->k, e->v (m tokens, roped), one
+ * token a step, its cache in e->fmt; 0 or -1 with e->err */
+static int decode_layer(eval_sub *e, int l, size_t m, const attn_knobs *kn) {
+    const llama_config *mc = &e->md->c;
+    const size_t H = (size_t)mc->n_heads, hs = (size_t)mc->head_size, kv = e->kv;
+    decode_config c;
+    eval_decode_config(e, l, m, &c);
+    c.kn = *kn;
+    float *tq = e->tok, *tk = tq + m * H * hs, *tv = tk + m * H * hs, *to = tv + m * H * hs;
+    to_tokens(e->q, H, m, hs, tq);
+    to_tokens(e->k, kv, m, hs, tk);
+    to_tokens(e->v, kv, m, hs, tv);
+    workspace mws, sws;
+    ws_init(&mws, 0);
+    ws_init(&sws, 0);
+    decode_ctx d;
+    decode_seq sq;
+    int rc = decode_init(&d, &c, &mws);
+    if (!rc) {
+        rc = decode_seq_init(&d, &sq, &sws);
+        for (size_t t = 0; t < m && !rc; t++)
+            rc = decode_step(&d, &sq, 1, tq + t * H * hs, H * hs, tk + t * kv * hs, tv + t * kv * hs, kv * hs, to + t * H * hs);
+        decode_seq_free(&sq, &sws);
+        decode_free(&d, &mws);
+    }
+    if (rc) {
+        snprintf(e->err, sizeof e->err, "layer %d: decode %s (--kv-format %s): %s", l, e->op->name, e->fmt->name, attn_strerror(rc));
+        return -1;
+    }
+    for (size_t t = 0; t < m; t++)
+        for (size_t h = 0; h < H; h++) memcpy(e->out + (h * m + t) * hs, to + (t * H + h) * hs, hs * sizeof(float));
+    return 0;
+}
+
 /* llama_override.attention: see the top of the file */
 static int substituted_attention(void *ctx, int l, const float *xb, size_t pos, size_t m, float *att) {
     eval_sub *e = ctx;
@@ -124,7 +189,11 @@ static int substituted_attention(void *ctx, int l, const float *xb, size_t pos, 
     ws_init(&ws, 0);
     attn_knobs kn = e->knobs[l];
     if (kn.k > m) kn.k = m; /* a prefix shorter than k (generation): every key, as causal rows do */
-    rc = e->op->forward(&as, &kn, e->q, e->k, e->v, e->out, &ws);
+    if (e->fmt) {
+        if (decode_layer(e, l, m, &kn)) return -1;
+    } else {
+        rc = e->op->forward(&as, &kn, e->q, e->k, e->v, e->out, &ws);
+    }
     if (rc) { snprintf(e->err, sizeof e->err, "layer %d: %s: %s", l, e->op->name, attn_strerror(rc)); return -1; }
     for (size_t h = 0; h < H; h++)
         for (size_t t = 0; t < m; t++) memcpy(att + t * d + h * hs, e->out + (h * m + t) * hs, hs * sizeof(float));
@@ -172,6 +241,7 @@ size_t eval_cache_bytes(const eval_sub *e, size_t n) {
         if (e->op && e->sub[l] &&
             decode_config_of(&dc, e->op, e->ps, (size_t)c->n_heads, e->kv, (size_t)c->head_size, n, &e->knobs[l]))
             return 0;
+        if (e->op && e->sub[l]) { dc.fmt = e->fmt; dc.kvp = e->kvp; }
         total = size_add_sat(total, decode_cache_bytes(&dc));
     }
     return total;
@@ -235,11 +305,13 @@ static size_t log_softmax(const float *logits, size_t V, double *lp) {
 }
 
 /* over positions 0..n-2 of one sequence: sums of the exact and the
- * substituted NLL of the next token, KL(exact || substituted), top-1 matches */
-typedef struct { double nll_exact, nll, kl, top1; } seq_sums;
+ * substituted NLL of the next token, KL(exact || substituted), top-1
+ * matches, the squared change of the next token's probability; kls (n-1):
+ * each position's KL */
+typedef struct { double nll_exact, nll, kl, top1, dp2; } seq_sums;
 
 static int compare_sequence(const llama_model *md, const float *xe, const float *xa, const int *tokens, size_t n,
-                            seq_sums *r) {
+                            seq_sums *r, double *kls) {
     const size_t V = (size_t)md->c.vocab_size, d = (size_t)md->c.dim;
     float *le = malloc(LOGIT_BLOCK * V * sizeof(float)), *la = malloc(LOGIT_BLOCK * V * sizeof(float));
     double *pe = malloc(V * sizeof(double)), *pa = malloc(V * sizeof(double));
@@ -256,7 +328,11 @@ static int compare_sequence(const llama_model *md, const float *xe, const float 
             r->nll -= pa[next];
             double kl = 0;
             for (size_t j = 0; j < V; j++) kl += exp(pe[j]) * (pe[j] - pa[j]);
-            r->kl += kl < 0 ? 0 : kl; /* rounding can leave a tiny negative; a NaN stays, for the row's check */
+            kl = kl < 0 ? 0 : kl; /* rounding can leave a tiny negative; a NaN stays, for the row's check */
+            r->kl += kl;
+            kls[t0 + i] = kl;
+            const double dp = exp(pa[next]) - exp(pe[next]);
+            r->dp2 += dp * dp;
             r->top1 += be == ba;
         }
     }
@@ -270,6 +346,39 @@ static double median_of(double *a, size_t N) {
     return N % 2 ? a[N / 2] : (a[N / 2 - 1] + a[N / 2]) / 2;
 }
 
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* the nearest-rank p-th percentile of sorted a (P values): a[ceil(p P / 100) - 1] */
+static double nearest_rank(const double *a, size_t P, double p) {
+    size_t r = (size_t)ceil(p / 100 * (double)P);
+    return a[r < 1 ? 0 : r > P ? P - 1 : r - 1];
+}
+
+/* the standard error of the mean of x (N values), NAN for one */
+static double std_err(const double *x, size_t N) {
+    double mean = 0, var = 0;
+    for (size_t i = 0; i < N; i++) mean += x[i];
+    mean /= (double)N;
+    for (size_t i = 0; i < N; i++) var += (x[i] - mean) * (x[i] - mean);
+    return N > 1 ? sqrt(var / (double)(N - 1) / (double)N) : NAN;
+}
+
+/* kl_se, the percentiles, kl_max and dp_rms of st from the positions' KL
+ * kls (P, sorted here), the sequences' mean KL seq_kl (N), the summed
+ * squared probability change */
+static void kl_spread(eval_stats *st, double *kls, size_t P, const double *seq_kl, size_t N, double dp2) {
+    st->kl_se = std_err(seq_kl, N);
+    qsort(kls, P, sizeof(double), cmp_double);
+    st->kl_p50 = nearest_rank(kls, P, 50);
+    st->kl_p90 = nearest_rank(kls, P, 90);
+    st->kl_p99 = nearest_rank(kls, P, 99);
+    st->kl_max = kls[P - 1];
+    st->dp_rms = sqrt(dp2 / (double)P);
+}
+
 int eval_measure(eval_sub *e, const eval_exact *ex, eval_stats *st, char *err, size_t errlen) {
     const llama_model *md = e->md;
     const size_t N = ex->N, n = ex->n, d = (size_t)md->c.dim, L = (size_t)md->c.n_layers;
@@ -277,15 +386,16 @@ int eval_measure(eval_sub *e, const eval_exact *ex, eval_stats *st, char *err, s
     llama_state s;
     if (llama_state_init(&s, &md->c, n, n, 0, err, errlen)) return -1;
     double *dn = malloc(N * sizeof(double)), *times = malloc(N * sizeof(double));
+    double *kls = malloc(N * (n - 1) * sizeof(double)), *seq_kl = malloc(N * sizeof(double));
     st->layer_rel_err = malloc(L * sizeof(double));
-    if (!dn || !times || !st->layer_rel_err) {
-        free(dn); free(times); free(st->layer_rel_err); st->layer_rel_err = NULL; llama_state_free(&s);
+    if (!dn || !times || !kls || !seq_kl || !st->layer_rel_err) {
+        free(dn); free(times); free(kls); free(seq_kl); free(st->layer_rel_err); st->layer_rel_err = NULL; llama_state_free(&s);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     for (size_t l = 0; l < L; l++) e->err_num[l] = e->err_den[l] = 0;
     llama_override ov = override_of(e);
-    double sum_e = 0, sum_a = 0, kl = 0, top1 = 0;
+    double sum_e = 0, sum_a = 0, kl = 0, top1 = 0, dp2 = 0;
     int rc = 0;
     for (size_t i = 0; i < N && !rc; i++) {
         const int *tok = ex->tokens + i * n;
@@ -294,21 +404,21 @@ int eval_measure(eval_sub *e, const eval_exact *ex, eval_stats *st, char *err, s
         if (llama_forward_with(md, &s, tok, 0, n, &ov)) { snprintf(err, errlen, "%s", e->err); rc = -1; break; }
         times[i] = now_seconds() - t0 - e->ref_seconds;
         seq_sums r;
-        if (compare_sequence(md, ex->x + i * n * d, s.x, tok, n, &r)) { snprintf(err, errlen, "out of memory for the logits"); rc = -1; break; }
-        sum_e += r.nll_exact; sum_a += r.nll; kl += r.kl; top1 += r.top1;
+        if (compare_sequence(md, ex->x + i * n * d, s.x, tok, n, &r, kls + i * (n - 1))) { snprintf(err, errlen, "out of memory for the logits"); rc = -1; break; }
+        sum_e += r.nll_exact; sum_a += r.nll; kl += r.kl; top1 += r.top1; dp2 += r.dp2;
+        seq_kl[i] = r.kl / (double)(n - 1);
         dn[i] = (r.nll - r.nll_exact) / (double)(n - 1);
     }
     if (!rc) {
-        double P = (double)(N * (n - 1)), mean = 0, var = 0;
+        double P = (double)(N * (n - 1)), mean = 0;
         for (size_t i = 0; i < N; i++) mean += dn[i];
-        mean /= (double)N;
-        for (size_t i = 0; i < N; i++) var += (dn[i] - mean) * (dn[i] - mean);
         st->nll = sum_a / P;
         st->nll_exact = sum_e / P;
-        st->dnll = mean;
-        st->dnll_se = N > 1 ? sqrt(var / (double)(N - 1) / (double)N) : NAN;
+        st->dnll = mean / (double)N;
+        st->dnll_se = std_err(dn, N);
         st->kl = kl / P;
         st->top1 = top1 / P;
+        kl_spread(st, kls, N * (n - 1), seq_kl, N, dp2);
         st->time_median_s = median_of(times, N);
         for (size_t l = 0; l < L; l++)
             st->layer_rel_err[l] = e->op && e->sub[l] && e->measure_err && e->err_den[l] > 0
@@ -317,7 +427,7 @@ int eval_measure(eval_sub *e, const eval_exact *ex, eval_stats *st, char *err, s
         free(st->layer_rel_err);
         st->layer_rel_err = NULL;
     }
-    free(dn); free(times);
+    free(dn); free(times); free(kls); free(seq_kl);
     llama_state_free(&s);
     return rc;
 }
