@@ -29,6 +29,7 @@ typedef struct {
     size_t ffn_k;           /* 0: the model's SwiGLU; else keep the ffn_k largest |gated units| per token */
     int measure_err;        /* measure the attention rel_err in each substituted layer */
     size_t max_n;           /* longest sequence the scratch holds */
+    size_t beyond;          /* dnll_beyond's first position (eval_budget); SIZE_MAX: none */
 
     /* built by eval_sub_init */
     float *w;               /* (layers, 3, heads, dim, head_size) per-head Q, K, V weights */
@@ -49,6 +50,7 @@ void eval_sub_free(eval_sub *e);
 /* figures of one configuration over N sequences of n tokens */
 typedef struct {
     double nll, nll_exact, dnll, dnll_se, kl, top1;
+    double dnll_beyond;     /* dnll over positions e->beyond .. n-2; NAN: none */
     double time_median_s;   /* the substituted forward of one sequence */
     double *layer_rel_err;  /* (layers), NAN where not substituted or not measured; caller frees */
 } eval_stats;
@@ -84,6 +86,12 @@ int eval_generate(eval_sub *e, const int *tokens, size_t N, size_t n, size_t G, 
  * configuration, all layers together (each operator's decode entry); 0
  * when a substituted operator does not decode */
 size_t eval_cache_bytes(const eval_sub *e, size_t n);
+
+/* the positions a fixed token budget keeps exact, the fewest over the
+ * substituted layers: the --budget B of an operator that reads one (an
+ * eviction policy), else a bounded cache's keys (window: sink + window);
+ * SIZE_MAX when some layer has none (exact, top-k, Performer) */
+size_t eval_budget(const eval_sub *e, size_t n);
 
 /* the planner (eval_plan.c): per-layer top-k against the uniform k for a
  * target dnll or kl; prints one row per verified configuration through

@@ -25,7 +25,11 @@
     X(tokens_per_s) X(read_bytes_per_step) X(read_gbps)                       \
     /* eval rows (the model level) */                                         \
     X(sequences) X(layers) X(nll) X(dnll) X(dnll_se) X(kl) X(top1)             \
-    X(layer_rel_err) X(gen_tokens) X(gen_first_diff) X(gen_match)
+    X(layer_rel_err) X(gen_tokens) X(gen_first_diff) X(gen_match)            \
+    /* the eviction policies' knobs (h2o, tova, snapkv) */                    \
+    X(budget) X(recent) X(obs_window) X(pool) X(prompt)                        \
+    /* eval: dnll over the positions beyond the budget */                     \
+    X(dnll_beyond)
 
 enum {
 #define RESULT_ENUM(name) COL_##name,
