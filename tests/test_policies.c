@@ -7,15 +7,17 @@
  *   - the steps' outputs equal the reference's within rel_err 1e-5 and
  *     element-wise 1e-5 + 1e-4 |want|;
  *   - the inputs are well apart: every decision's chosen score is at least
- *     1e-3 (relative) from the next candidate's, so that no decision can
- *     flip on float32 rounding (checked on the reference);
+ *     1e-3 (relative) from each other candidate's, or equal to it (keys
+ *     repeated exactly: a tie in float32 too, decided by position), so that
+ *     no decision can flip on float32 rounding (checked on the reference);
  *   - the prefill (heads, n, d) equals the decode, bitwise (it is the decode);
  *   - a budget at or over the length is exact attention (float64);
  *   - the cache is bounded: the same bytes at max_len 100 and 100000;
  *   - not causal, a context appended without its queries, and knobs out of
  *     range are refused.
  * Heads 4 over 2 K/V heads (groups of 2, whose probabilities are summed),
- * d_head 8, 96 tokens; random q, k, v of a fixed seed. */
+ * d_head 8, 96 tokens; random q, k, v of a fixed seed, and the same with
+ * the keys repeating every 4 positions (ties). */
 #include "check.h"
 #include "decode.h"
 #include "knobs.h"
@@ -36,7 +38,8 @@ typedef struct {
 typedef struct {
     double out[N * H * D];    /* (N, H, D) */
     uint32_t held[N * KV * ROW]; /* after step t, K/V head g: [0] the count, then the positions ascending */
-    double margin;            /* the least relative gap between a chosen score and the next candidate's */
+    double margin;            /* the least relative gap between a chosen score and another candidate's */
+    size_t ties;              /* decisions between exactly equal scores (identical keys) */
 } ref_run;
 
 typedef void (*ref_fn)(const inputs *in, const attn_knobs *kn, ref_run *r);
@@ -82,14 +85,21 @@ static void record(ref_run *r, size_t t, size_t g, const uint32_t *pos, size_t m
     qsort(row + 1, m, sizeof(uint32_t), cmp_u32);
 }
 
-/* among candidates (ok[x]) the least s[x], the lower pos on a tie; the gap
- * to the next candidate's score into r->margin; m when none */
+/* the gap between a chosen score and another candidate's into r: relative,
+ * or a tie (equal: identical keys, equal in float32 too) counted */
+static void note_gap(ref_run *r, double chosen, double other) {
+    if (other == chosen) r->ties++;
+    else r->margin = fmin(r->margin, fabs(other - chosen) / fmax(fabs(other), fabs(chosen)));
+}
+
+/* among candidates (ok[x]) the least s[x], the lower pos on a tie; the gaps
+ * to the other candidates into r; m when none */
 static size_t least(const double *s, const uint32_t *pos, const int *ok, size_t m, ref_run *r) {
     size_t best = m;
     for (size_t x = 0; x < m; x++)
         if (ok[x] && (best == m || s[x] < s[best] || (s[x] == s[best] && pos[x] < pos[best]))) best = x;
     for (size_t x = 0; x < m && best < m; x++)
-        if (ok[x] && x != best && pos[x] != pos[best]) r->margin = fmin(r->margin, (s[x] - s[best]) / fmax(s[x], 1e-300));
+        if (ok[x] && x != best) note_gap(r, s[best], s[x]);
     return best;
 }
 
@@ -120,6 +130,27 @@ static void ref_h2o(const inputs *in, const attn_knobs *kn, ref_run *r) {
     }
 }
 
+/* tova.c's definition */
+static void ref_tova(const inputs *in, const attn_knobs *kn, ref_run *r) {
+    const size_t B = kn->budget;
+    for (size_t g = 0; g < KV; g++) {
+        uint32_t pos[N + 1];
+        double p[N + 1];
+        int ok[N + 1];
+        size_t m = 0;
+        for (size_t t = 0; t < N; t++) {
+            pos[m++] = (uint32_t)t;
+            ref_attend(in, t, g, pos, m, p, r->out);
+            if (m > B) { /* evict the least attended, the older on a tie */
+                for (size_t x = 0; x < m; x++) ok[x] = 1;
+                const size_t j = least(p, pos, ok, m, r);
+                pos[j] = pos[--m];
+            }
+            record(r, t, g, pos, m);
+        }
+    }
+}
+
 /* the policies and the knobs each is run at (prompt: snapkv's, the others ignore it) */
 static const struct {
     const char *name;
@@ -127,6 +158,7 @@ static const struct {
     attn_knobs kn[3];
 } POLICIES[] = {
     {"h2o", ref_h2o, {{.budget = 16, .recent = 8}, {.budget = 20, .recent = 0}, {.budget = 12, .recent = 12}}},
+    {"tova", ref_tova, {{.budget = 16}, {.budget = 1}, {.budget = 40}}},
 };
 
 /* ---- the entry against its reference ------------------------------------------ */
@@ -195,9 +227,9 @@ static int prefill(const attn_method *m, const attn_knobs *kn, const inputs *in,
     return rc;
 }
 
-static void check_setting(const attn_method *m, ref_fn ref, const attn_knobs *kn, const inputs *in) {
+static void check_setting(const attn_method *m, ref_fn ref, const attn_knobs *kn, const inputs *in, const char *input) {
     char what[160];
-    size_t len = (size_t)snprintf(what, sizeof what, "%s", m->name);
+    size_t len = (size_t)snprintf(what, sizeof what, "%s (%s)", m->name, input);
     for (int i = 0; i < KN_COUNT; i++) /* the knobs it reads */
         if (knob_defs[i].bit & m->knobs)
             len += (size_t)snprintf(what + len, sizeof what - len, " %s %zu", knob_defs[i].name,
@@ -219,8 +251,8 @@ static void check_setting(const attn_method *m, ref_fn ref, const attn_knobs *kn
     for (size_t t = 0; t < N; t++)
         for (size_t h = 0; h < H; h++) memcpy(pre_tok + (t * H + h) * D, pre + (h * N + t) * D, D * sizeof(float));
     CHECK(rc || !memcmp(pre_tok, out, N * H * D * sizeof(float)), "%s: the prefill differs from the decode", what);
-    printf("%s %-40s decisions over %d steps, rel_err %.2g, least gap %.2g\n", check_failures > before ? "FAIL" : "ok  ",
-           what, N, re, r->margin);
+    printf("%s %-44s decisions over %d steps, rel_err %.2g, least gap %.2g, %zu ties\n",
+           check_failures > before ? "FAIL" : "ok  ", what, N, re, r->margin, r->ties);
     free(r); free(out); free(pre); free(pre_tok);
 }
 
@@ -263,10 +295,12 @@ static void check_bounded(const attn_method *m, const attn_knobs *kn) {
 }
 
 int main(void) {
-    static inputs in;
+    static inputs in, rep; /* random; the same with keys repeating every 4 positions (exact ties) */
     test_fill(in.q, N * H * D, 1.2);
     test_fill(in.k, N * KV * D, 1.2);
     test_fill(in.v, N * KV * D, 1.0);
+    rep = in;
+    for (size_t t = 4; t < N; t++) memcpy(rep.k + t * KV * D, rep.k + (t % 4) * KV * D, KV * D * sizeof(float));
     for (size_t p = 0; p < sizeof POLICIES / sizeof POLICIES[0]; p++) {
         const attn_method *m = attn_method_find(POLICIES[p].name);
         CHECK(m && m->decode && m->decode->held && m->decode->queries && (m->flags & ATTN_CAUSAL_ONLY),
@@ -275,7 +309,8 @@ int main(void) {
         for (int x = 0; x < 3; x++) {
             attn_knobs kn = POLICIES[p].kn[x];
             kn.threads = 1;
-            check_setting(m, POLICIES[p].ref, &kn, &in);
+            check_setting(m, POLICIES[p].ref, &kn, &in, "random");
+            check_setting(m, POLICIES[p].ref, &kn, &rep, "repeating keys");
         }
         check_exact_and_refusals(m, &POLICIES[p].kn[0], &in);
         check_bounded(m, &POLICIES[p].kn[0]);
