@@ -94,6 +94,15 @@ int tova_exact_limit(const attn_shape *s, attn_knobs *kn);
 int tova_resolve(const attn_shape *s, attn_knobs *kn, char *why, size_t cap);
 extern const struct attn_decode decode_tova;
 
+/* snapkv.c: SnapKV, an eviction policy (defined at the top of snapkv.c), as h2o.c */
+int snapkv_forward(const attn_shape *s, const attn_knobs *kn, const float *q, const float *k, const float *v,
+                   float *out, workspace *ws);
+double snapkv_flops(const attn_shape *s, const attn_knobs *kn);
+size_t snapkv_workspace(const attn_shape *s, const attn_knobs *kn);
+int snapkv_exact_limit(const attn_shape *s, attn_knobs *kn);
+int snapkv_resolve(const attn_shape *s, attn_knobs *kn, char *why, size_t cap);
+extern const struct attn_decode decode_snapkv;
+
 /* ffn.c — the feed-forward layer out = ReLU(x w1) w2, exact and top-k over
  * the d_ff hidden units (keys: columns of w1, values: rows of w2), rows in
  * chunks of C = min(chunk, n). For every function:

@@ -12,7 +12,8 @@
  *     no decision can flip on float32 rounding (checked on the reference);
  *   - the prefill (heads, n, d) equals the decode, bitwise (it is the decode);
  *   - a budget at or over the length is exact attention (float64);
- *   - the cache is bounded: the same bytes at max_len 100 and 100000;
+ *   - the cache is bounded: the same bytes at max_len 100 and 100000
+ *     (snapkv: the prompt until its end, then min(prompt, budget) + steps);
  *   - not causal, a context appended without its queries, and knobs out of
  *     range are refused.
  * Heads 4 over 2 K/V heads (groups of 2, whose probabilities are summed),
@@ -151,14 +152,61 @@ static void ref_tova(const inputs *in, const attn_knobs *kn, ref_run *r) {
     }
 }
 
+static int cmp_pooled(const void *a, const void *b, void *pooled);
+
+/* snapkv.c's definition */
+static void ref_snapkv(const inputs *in, const attn_knobs *kn, ref_run *r) {
+    const size_t B = kn->budget, P = kn->prompt, K = kn->pool, W = kn->obs_window < P ? kn->obs_window : P;
+    for (size_t g = 0; g < KV; g++) {
+        uint32_t pos[N], order[N];
+        double p[N], score[N] = {0}, pooled[N];
+        size_t m = 0;
+        for (size_t t = 0; t < N; t++) {
+            pos[m++] = (uint32_t)t;
+            ref_attend(in, t, g, pos, m, p, r->out);
+            if (t < P && t + W >= P) /* a window query: pos[j] = j in the prompt */
+                for (size_t j = 0; j + W < P; j++) score[j] += p[j];
+            if (t + 1 == P && P > B) { /* the B - W best pooled before the window, and the window */
+                const size_t n = P - W;
+                for (size_t j = 0; j < n; j++) {
+                    /* the max over [j - K/2, j - K/2 + K) within [0, n), well apart from the next */
+                    const size_t lo = j >= K / 2 ? j - K / 2 : 0, hi = j + K - K / 2 < n ? j + K - K / 2 : n;
+                    size_t top = lo;
+                    for (size_t x = lo; x < hi; x++) if (score[x] > score[top]) top = x;
+                    for (size_t x = lo; x < hi; x++) if (x != top) note_gap(r, score[top], score[x]);
+                    pooled[j] = score[top];
+                    order[j] = (uint32_t)j;
+                }
+                qsort_r(order, n, sizeof(uint32_t), cmp_pooled, pooled); /* descending, the lower first on a tie */
+                if (B > W && B - W < n) note_gap(r, pooled[order[B - W - 1]], pooled[order[B - W]]);
+                m = 0;
+                for (size_t x = 0; x < B - W; x++) pos[m++] = order[x];
+                for (size_t j = n; j < P; j++) pos[m++] = (uint32_t)j;
+            }
+            record(r, t, g, pos, m);
+        }
+    }
+}
+
+static int cmp_pooled(const void *a, const void *b, void *pooled) {
+    const uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    const double px = ((const double *)pooled)[x], py = ((const double *)pooled)[y];
+    return px != py ? (px < py) - (px > py) : (x > y) - (x < y);
+}
+
 /* the policies and the knobs each is run at (prompt: snapkv's, the others ignore it) */
 static const struct {
     const char *name;
     ref_fn ref;
     attn_knobs kn[3];
+    int grows; /* its cache grows by the steps after the prompt */
 } POLICIES[] = {
-    {"h2o", ref_h2o, {{.budget = 16, .recent = 8}, {.budget = 20, .recent = 0}, {.budget = 12, .recent = 12}}},
-    {"tova", ref_tova, {{.budget = 16}, {.budget = 1}, {.budget = 40}}},
+    {"h2o", ref_h2o, {{.budget = 16, .recent = 8}, {.budget = 20, .recent = 0}, {.budget = 12, .recent = 12}}, 0},
+    {"tova", ref_tova, {{.budget = 16}, {.budget = 1}, {.budget = 40}}, 0},
+    {"snapkv", ref_snapkv, {{.budget = 16, .obs_window = 4, .pool = 5, .prompt = 64},
+                            {.budget = 24, .obs_window = 8, .pool = 1, .prompt = 80},
+                            {.budget = 12, .obs_window = 12, .pool = 4, .prompt = 50}},
+     1},
 };
 
 /* ---- the entry against its reference ------------------------------------------ */
@@ -251,7 +299,7 @@ static void check_setting(const attn_method *m, ref_fn ref, const attn_knobs *kn
     for (size_t t = 0; t < N; t++)
         for (size_t h = 0; h < H; h++) memcpy(pre_tok + (t * H + h) * D, pre + (h * N + t) * D, D * sizeof(float));
     CHECK(rc || !memcmp(pre_tok, out, N * H * D * sizeof(float)), "%s: the prefill differs from the decode", what);
-    printf("%s %-44s decisions over %d steps, rel_err %.2g, least gap %.2g, %zu ties\n",
+    printf("%s %-62s decisions over %d steps, rel_err %.2g, least gap %.2g, %zu ties\n",
            check_failures > before ? "FAIL" : "ok  ", what, N, re, r->margin, r->ties);
     free(r); free(out); free(pre); free(pre_tok);
 }
@@ -285,9 +333,23 @@ static void check_exact_and_refusals(const attn_method *m, const attn_knobs *bas
           "%s: budget 0: resolve's reason '%s'", m->name, why);
 }
 
-/* what one sequence holds: the same at max_len 100 and 100000 */
-static void check_bounded(const attn_method *m, const attn_knobs *kn) {
+/* what one sequence holds: bounded, the same at max_len 100 and 100000;
+ * or (grows: snapkv) the prompt of 1000 until its end, then min(1000, B)
+ * and the steps, 10 or 2000 */
+static void check_bounded(const attn_method *m, const attn_knobs *kn, int grows) {
     decode_config c = {.op = m->decode, .heads = H, .kv_heads = KV, .d_head = D, .max_len = 100, .batch = 1, .kn = *kn};
+    if (grows) {
+        c.kn.prompt = 1000;
+        const size_t kept = kn->budget < 1000 ? kn->budget : 1000, steps[2] = {10, 2000};
+        for (int x = 0; x < 2; x++) {
+            c.max_len = 1000 + steps[x];
+            const size_t want = kept + steps[x] > 1000 ? kept + steps[x] : 1000;
+            CHECK(decode_cache_bytes(&c) && m->decode->slots(&c) == want,
+                  "%s: %zu slots after a prompt of 1000 and %zu steps, want %zu", m->name, m->decode->slots(&c), steps[x],
+                  want);
+        }
+        return;
+    }
     const size_t small = decode_cache_bytes(&c);
     c.max_len = 100000;
     const size_t large = decode_cache_bytes(&c);
@@ -313,7 +375,7 @@ int main(void) {
             check_setting(m, POLICIES[p].ref, &kn, &rep, "repeating keys");
         }
         check_exact_and_refusals(m, &POLICIES[p].kn[0], &in);
-        check_bounded(m, &POLICIES[p].kn[0]);
+        check_bounded(m, &POLICIES[p].kn[0], POLICIES[p].grows);
     }
     return check_summary("test_policies");
 }
