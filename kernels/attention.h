@@ -78,7 +78,8 @@ typedef struct {
 
 /* the knobs a method reads: one size_t per line of ATTN_KNOB_LIST
  * (knob_list.h: top-k's k, the block size chunk, Performer's features, the
- * window's sink and window), in its order, then the seed and threads */
+ * window's sink and window, the eviction policies' budget, ...), in its
+ * order, then the seed and threads */
 #define ATTN_KNOB_FIELD(A, ID, field, ...) size_t field;
 typedef struct {
     ATTN_KNOB_LIST(ATTN_KNOB_FIELD, )
@@ -125,6 +126,8 @@ enum {
                                * the knobs as given): vanilla, chunked; ffn exact */
     ATTN_BASELINE = 1u << 1,  /* the quadratic-memory baseline every crossover and
                                * memory slope is set against: vanilla */
+    ATTN_CAUSAL_ONLY = 1u << 2, /* defined over the history only (an eviction policy):
+                                 * not causal, its resolve and forward give ATTN_EINVAL */
 };
 
 /* q: (heads, n, d_head); k, v: (kv_heads, n, d_head); out: (heads, n, d_head) */
@@ -170,7 +173,7 @@ typedef struct {
      * reference must be at most exact_tol */
     int (*exact_limit)(const attn_shape *s, attn_knobs *kn);
     double exact_tol;
-    unsigned flags;        /* ATTN_EXACT, ATTN_BASELINE: what the analysis asks of it */
+    unsigned flags;        /* ATTN_EXACT, ATTN_BASELINE, ATTN_CAUSAL_ONLY: what the analysis and tests ask of it */
     /* decode (kernels/decode.h): one token at a time against a cache or a
      * recurrent state, the layout and bytes of what a sequence holds, and
      * so eval's cache_bytes. NULL: the operator does not decode (decode

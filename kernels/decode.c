@@ -40,7 +40,10 @@ static int sizes_of_why(const decode_config *c, decode_ctx *d, char *why, size_t
     d->c = *c;
     if (!c->op || !c->heads || !c->kv_heads || c->heads % c->kv_heads || !c->d_head || !c->max_len)
         return -1;
-    if (c->embed && c->kv_heads != 1) return -1;
+    /* an entry deciding by its queries keeps one set per stored K/V head:
+     * under head embeddings that is one set for every head, where its
+     * prefill (per-head K, V) keeps one per head */
+    if (c->embed && (c->kv_heads != 1 || c->op->queries)) return -1;
     const attn_shape s = {c->heads, c->kv_heads, SIZE_MAX, c->d_head, 1};
     if (c->op->resolve && c->op->resolve(&s, &d->c.kn, NULL, 0) != ATTN_OK) return -1;
     const decode_config *r = &d->c;
@@ -91,7 +94,8 @@ size_t decode_cache_bytes(const decode_config *c) {
 double decode_read_bytes(const decode_config *c, double held) {
     decode_ctx z;
     if (sizes_of(c, &z)) return 0;
-    if (z.slots && held > (double)z.slots) held = (double)z.slots;
+    /* an entry that decides by its queries is told the tokens and counts its own keys */
+    if (z.slots && held > (double)z.slots && !c->op->queries) held = (double)z.slots;
     const double scale = z.slots ? decode_format_bits(&z.c, z.slots, held) / 32 : 1;
     return c->op->read_bytes(&z.c, held) * scale;
 }
@@ -235,6 +239,7 @@ int decode_append(const decode_ctx *d, decode_seq *s, size_t rows, const float *
                   const float *v, size_t ld) {
     if (rows > d->c.max_len - s->len) return ATTN_EINVAL;
     if (!rows) return ATTN_OK;
+    if (d->c.op->queries) return ATTN_EINVAL; /* its context needs its queries: steps */
     append_job job = {d, s, rows, ld, k, v};
     const int rc = par_run(threads_for(d, d->units), d->units, append_task, &job);
     if (rc == ATTN_OK) s->len += rows;

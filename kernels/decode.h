@@ -11,6 +11,10 @@
  *   decode_topk.c       the k largest scores (ties: the lower position)
  *   decode_window.c     sinks + sliding window: a bounded ring of slots
  *   decode_performer.c  FAVOR+ as a recurrent state, no cache
+ *   h2o.c, tova.c, snapkv.c  eviction policies: a cache of --budget keys
+ *                       per K/V head, chosen by the attention the keys get
+ *                       (attn_decode.queries), their prefill the decode of
+ *                       their rows (decode_prefill.c)
  * Every operator gives, at step position i, what the same operator's causal
  * prefill gives for query row i: the query sees keys 0..i (its own too)
  * (tests/test_decode_methods.c checks it for every entry).
@@ -123,14 +127,26 @@ struct attn_decode {
     void (*attend)(const decode_ctx *d, const decode_seq *s, size_t u, const float *q,
                    float *out, float *scratch);
     /* bytes one sequence's step reads from what it holds, `held` keys (at
-     * most slots when there is a cache), each once; the shared tables are
-     * the caller's to count (as weights: 4 * shared_floats) */
+     * most slots when there is a cache; an entry that decides by its
+     * queries is given the tokens appended and counts the keys it holds),
+     * each once; the shared tables are the caller's to count (as weights:
+     * 4 * shared_floats) */
     double (*read_bytes)(const decode_config *c, double held);
     /* --cache-ratio: sets the entry's knobs so that its cache, in rows of
      * the format, holds at most `ratio` of the rows of the growing f32
      * cache of c (max_len rows per K/V head): 0, or -1 when the ratio is
      * too small for any setting. NULL: the entry cannot shrink its cache */
     int (*fit_ratio)(decode_config *c, double ratio);
+    /* 1: what a sequence holds depends on its queries (an eviction policy's
+     * scores): its context is decoded as steps, queries and all
+     * (decode_append refuses it; decode_causal_forward is its prefill); not
+     * under head embeddings (decode_init refuses: the one shared K/V would
+     * keep one set for every head, its prefill one per head) */
+    int queries;
+    /* the positions unit u holds after s->len tokens, slot by slot, into pos
+     * (at most slots); returns how many (the tests' view of an eviction
+     * policy's kept set). NULL: none to show */
+    size_t (*held)(const decode_ctx *d, const decode_seq *s, size_t u, uint32_t *pos);
 };
 
 /* the configuration of operator m under scheme ps (K/V heads: kv_heads,
@@ -148,7 +164,8 @@ void attn_decode_names(char *buf, size_t cap);
 extern const attn_decode decode_exact;
 
 /* ATTN_OK, ATTN_EINVAL (shape or knobs: heads % kv_heads, embeddings with
- * kv_heads != 1 or without ek, ev, knobs the entry's resolve refuses,
+ * kv_heads != 1 or without ek, ev or with an entry that decides by its
+ * queries (one kept set for every head), knobs the entry's resolve refuses,
  * sizes over INT_MAX) or ATTN_ENOMEM. decode_free gives
  * everything back to ws. */
 int decode_init(decode_ctx *d, const decode_config *c, workspace *ws);
@@ -187,7 +204,8 @@ void decode_seq_free(decode_seq *s, workspace *ws);
 
 /* Appends `rows` tokens to one sequence without attending (the context).
  * k, v: token i's K/V head g at k[i * ld + g * d_head] (ld >= kv_heads * d_head).
- * ATTN_EINVAL if the sequence would pass max_len. */
+ * ATTN_EINVAL if the sequence would pass max_len, or if the entry decides
+ * by the queries (attn_decode.queries: decode its context with decode_step). */
 int decode_append(const decode_ctx *d, decode_seq *s, size_t rows, const float *k,
                   const float *v, size_t ld);
 
@@ -232,6 +250,31 @@ void decode_cache_weighted(const decode_ctx *d, const decode_seq *s, size_t g, s
 /* out (d) <- sum_x w[x] V_g[idx[x]], x < m */
 void decode_cache_gather(const decode_ctx *d, const decode_seq *s, size_t g, const uint32_t *idx,
                          const float *w, size_t m, float *out);
+/* the K and V rows of slot `from` copied to slot `to`, K/V head g (an
+ * eviction policy compacting what it keeps, from its attend) */
+void decode_cache_move(const decode_ctx *d, const decode_seq *s, size_t g, size_t to, size_t from);
+
+/* decode_prefill.c: the causal prefill of an entry whose outputs depend on
+ * the history (attn_decode.queries: an eviction policy), as the token by
+ * token decode of its rows (one sequence, max_len n), so that decode equals
+ * the last rows of its prefill by construction. q, k, v, out as
+ * attn_forward_fn; kn resolved by `resolve` (the method's) first.
+ * ATTN_EINVAL: not causal, a bad shape, knobs refused; ATTN_ENOMEM */
+typedef int (*decode_resolve_fn)(const attn_shape *s, attn_knobs *kn, char *why, size_t cap);
+int decode_causal_forward(const attn_decode *op, decode_resolve_fn resolve, const attn_shape *s,
+                          const attn_knobs *kn, const float *q, const float *k, const float *v, float *out,
+                          workspace *ws);
+/* its workspace: decode_workspace_bytes + decode_cache_bytes of that
+ * configuration + one token's rows, 4 * 2 (heads + kv_heads) d_head; 0 where
+ * it refuses */
+size_t decode_causal_workspace(const attn_decode *op, decode_resolve_fn resolve, const attn_shape *s,
+                               const attn_knobs *kn);
+/* resolve's refusal of a prefill that is not causal, naming the operator:
+ * ATTN_OK when causal */
+int decode_causal_only(const attn_shape *s, const char *name, char *why, size_t cap);
+/* sum over t < n of min(t + 1, held): the keys the causal rows attend to
+ * when at most `held` are held */
+double decode_bounded_pairs(size_t n, size_t held);
 
 /* decode_format.c: the same four for a format other than f32 (decode_cache.c
  * dispatches): rows dequantized a tile at a time, then the same arithmetic */

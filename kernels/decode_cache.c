@@ -2,9 +2,10 @@
  * of K/V head g in slots 0 .. slots-1 of (kv_heads, slots, d_head) float
  * arrays. Every write (a stored row) and every read of a row (the score
  * pass over K, the weighted pass over V, the gathered V rows of a
- * selection) is here, so a cache format (f16, q8_0, ...) is a change of
- * this file: each function hands a format other than f32 to
- * decode_format.c, which dequantizes tiles of rows and does the same.
+ * selection, a kept row moved by a policy's compaction) is here, so a
+ * cache format (f16, q8_0, ...) is a change of this file: each function
+ * hands a format other than f32 to decode_format.c, which dequantizes tiles
+ * of rows and does the same.
  *
  * The passes stream the cache: for the query heads of one K/V head,
  * scores = K q / sqrt(d) in one pass over K, then out = V^T p in one pass
@@ -105,4 +106,12 @@ void decode_cache_gather(const decode_ctx *d, const decode_seq *s, size_t g, con
     const float *vg = v_rows(d, s, g);
     memset(out, 0, dh * sizeof(float));
     for (size_t x = 0; x < m; x++) axpy_row(out, dh, w[x], vg + (size_t)idx[x] * dh);
+}
+
+void decode_cache_move(const decode_ctx *d, const decode_seq *s, size_t g, size_t to, size_t from) {
+    const size_t dh = d->c.d_head;
+    float *kg = s->k + g * d->slots * dh, *vg = s->v + g * d->slots * dh;
+    if (to == from) return;
+    memcpy(kg + to * dh, kg + from * dh, dh * sizeof(float));
+    memcpy(vg + to * dh, vg + from * dh, dh * sizeof(float));
 }

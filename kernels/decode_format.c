@@ -38,6 +38,10 @@ int decode_format_check(const decode_config *c, size_t slots, char *why, size_t 
     if (kv_format_check(f, c->d_head, &c->kvp, why, cap)) return -1;
     if (!slots) REFUSE("--attention %s holds no K/V cache: --kv-format %s does not apply", c->op->name, f->name);
     if (c->d_head > TILE) REFUSE("--kv-format %s: d_head %zu is more than %d", f->name, c->d_head, TILE);
+    /* a policy compacts its kept rows (decode_cache_move), which moves f32 rows only */
+    if (c->op->queries)
+        REFUSE("--attention %s with --kv-format %s: an eviction policy's cache is f32 (formats with policies are not built yet)",
+               c->op->name, f->name);
     if (is_kivi(c)) {
         if (c->op->slot_of || slots != c->max_len)
             REFUSE("--kv-format %s quantizes groups of consecutive tokens: --attention %s re-places or bounds its cache",

@@ -15,8 +15,9 @@
  * is the registry's metadata (bench/cli/knobs.h, where C_* and KF_* are defined,
  * and expanded only there):
  *   ID        KNOB_ID is its bit, KN_ID its registry entry
- *   field     its attn_knobs and run_options member, its option (--field),
- *             spec key and results column (COL_field)
+ *   field     its attn_knobs and run_options member, its option (--field,
+ *             or KNOB_OPTION_field below), spec key and results column
+ *             (COL_field)
  *   commands  C_* of the commands that take it; lists: C_* where it takes a
  *             per-layer list
  *   flags     KF_*: KF_SPEC | KF_ID for every method knob, plus KF_TUNING
@@ -44,7 +45,26 @@
     X(A, SINK, sink, C_RUN | C_DEC | C_EVAL, C_EVAL, KF_SPEC | KF_ID | KF_MINOR, "s", 0, 0, 2,                         \
       "window: the first keys every query sees (default 4)")                                                            \
     X(A, WINDOW, window, C_RUN | C_DEC | C_EVAL, C_EVAL, KF_SPEC | KF_ID, "w", 0, 0, n / 4 + 1,                       \
-      "window: the nearest keys a query sees, the most recent when causal (default 256)")
+      "window: the nearest keys a query sees, the most recent when causal (default 256)")                               \
+    X(A, BUDGET, budget, C_RUN | C_DEC | C_EVAL, C_EVAL, KF_SPEC | KF_ID, "B", 0, 0, n / 3 + 1,                        \
+      "eviction policies (h2o, tova, snapkv): the keys a K/V head holds (default 256)")                                \
+    X(A, RECENT, recent, C_RUN | C_DEC | C_EVAL, C_EVAL, KF_SPEC | KF_ID | KF_MINOR, "r", 0, 0, n / 8 + 1,             \
+      "h2o: the most recent positions never evicted (default budget / 2)")                                             \
+    X(A, OBS_WINDOW, obs_window, C_RUN | C_DEC | C_EVAL, C_EVAL, KF_SPEC | KF_ID | KF_MINOR, "W", 0, 0, n / 16 + 1,    \
+      "snapkv: the last prompt queries that score the prompt's keys, all kept (default min(32, budget))")              \
+    X(A, POOL, pool, C_RUN | C_DEC | C_EVAL, C_EVAL, KF_SPEC | KF_ID | KF_MINOR, "pool", 0, 0, 3,                      \
+      "snapkv: the max-pooling kernel over neighbouring keys' scores (default 5)")                                     \
+    X(A, PROMPT, prompt, C_RUN | C_EVAL, C_EVAL, KF_SPEC | KF_ID | KF_MINOR, "P", 0, 0, n / 2,                         \
+      "snapkv: the prompt's length, compressed once at its end (default n / 2; decode: --context)")
 /* clang-format on */
+
+/* KNOB_OPTION(field): a method knob's option (and spec key), the string of
+ * its field's name, or the name given as KNOB_OPTION_field, defined as
+ * `~, "option"` (the second item is picked) for a knob whose option is not
+ * its field's name */
+#define KNOB_OPTION_obs_window ~, "obs-window"
+#define KNOB_SECOND_(a, b, ...) b
+#define KNOB_SECOND(...) KNOB_SECOND_(__VA_ARGS__)
+#define KNOB_OPTION(field) KNOB_SECOND(KNOB_OPTION_##field, #field, ~)
 
 #endif

@@ -30,6 +30,9 @@ const attn_method attn_methods[] = {
     {"topk", "per query the k largest scores only; queries in chunks, linear memory", KNOB_K | KNOB_CHUNK, topk_resolve, ATTN_MASS_LARGEST, NULL, topk_forward, topk_flops, topk_workspace, topk_exact_limit, 1e-6, 0, &decode_topk, NULL},
     {"performer", "FAVOR+; M positive orthogonal random features, linear memory", KNOB_FEATURES, performer_resolve, ATTN_MASS_NONE, NULL, performer_forward, performer_flops, performer_workspace, exact_none, 0, 0, &decode_performer, NULL},
     {"window", "attention sinks + sliding window: the first sink keys and the window nearest; linear memory", KNOB_SINK | KNOB_WINDOW, window_resolve, ATTN_MASS_KEPT, window_kept_mass, window_forward, window_flops, window_workspace, window_exact_limit, 1e-6, 0, &decode_window, NULL},
+    {"h2o", "H2O eviction: --budget keys per K/V head, the --recent newest and the most attended; causal", KNOB_BUDGET | KNOB_RECENT, h2o_resolve, ATTN_MASS_NONE, NULL, h2o_forward, h2o_flops, h2o_workspace, h2o_exact_limit, 1e-6, ATTN_CAUSAL_ONLY, &decode_h2o, NULL},
+    {"tova", "TOVA eviction: --budget keys per K/V head; the one the current query attends to least goes; causal", KNOB_BUDGET, tova_resolve, ATTN_MASS_NONE, NULL, tova_forward, tova_flops, tova_workspace, tova_exact_limit, 1e-6, ATTN_CAUSAL_ONLY, &decode_tova, NULL},
+    {"snapkv", "SnapKV: the --prompt compressed at its end to --budget keys per K/V head by its last --obs-window queries (pooled over --pool keys); causal", KNOB_BUDGET | KNOB_OBS_WINDOW | KNOB_POOL | KNOB_PROMPT, snapkv_resolve, ATTN_MASS_NONE, NULL, snapkv_forward, snapkv_flops, snapkv_workspace, snapkv_exact_limit, 1e-6, ATTN_CAUSAL_ONLY, &decode_snapkv, NULL},
 #ifdef ATTN_EXTRA_ENTRY
     ATTN_EXTRA_ENTRY,
 #endif

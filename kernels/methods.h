@@ -75,6 +75,34 @@ int window_kept_mass(const attn_shape *s, const attn_knobs *kn, const double *q,
                      const double *k, const size_t *rows, size_t nrows, double *mass,
                      workspace *ws);
 
+/* h2o.c: H2O, an eviction policy (defined at the top of h2o.c); its prefill
+ * is its decode (decode_prefill.c), decode_h2o its decode entry */
+int h2o_forward(const attn_shape *s, const attn_knobs *kn, const float *q, const float *k, const float *v,
+                float *out, workspace *ws);
+double h2o_flops(const attn_shape *s, const attn_knobs *kn);
+size_t h2o_workspace(const attn_shape *s, const attn_knobs *kn);
+int h2o_exact_limit(const attn_shape *s, attn_knobs *kn);
+int h2o_resolve(const attn_shape *s, attn_knobs *kn, char *why, size_t cap);
+extern const struct attn_decode decode_h2o;
+
+/* tova.c: TOVA, an eviction policy (defined at the top of tova.c), as h2o.c */
+int tova_forward(const attn_shape *s, const attn_knobs *kn, const float *q, const float *k, const float *v,
+                 float *out, workspace *ws);
+double tova_flops(const attn_shape *s, const attn_knobs *kn);
+size_t tova_workspace(const attn_shape *s, const attn_knobs *kn);
+int tova_exact_limit(const attn_shape *s, attn_knobs *kn);
+int tova_resolve(const attn_shape *s, attn_knobs *kn, char *why, size_t cap);
+extern const struct attn_decode decode_tova;
+
+/* snapkv.c: SnapKV, an eviction policy (defined at the top of snapkv.c), as h2o.c */
+int snapkv_forward(const attn_shape *s, const attn_knobs *kn, const float *q, const float *k, const float *v,
+                   float *out, workspace *ws);
+double snapkv_flops(const attn_shape *s, const attn_knobs *kn);
+size_t snapkv_workspace(const attn_shape *s, const attn_knobs *kn);
+int snapkv_exact_limit(const attn_shape *s, attn_knobs *kn);
+int snapkv_resolve(const attn_shape *s, attn_knobs *kn, char *why, size_t cap);
+extern const struct attn_decode decode_snapkv;
+
 /* ffn.c — the feed-forward layer out = ReLU(x w1) w2, exact and top-k over
  * the d_ff hidden units (keys: columns of w1, values: rows of w2), rows in
  * chunks of C = min(chunk, n). For every function:

@@ -23,8 +23,11 @@ typedef struct {
     float *emb;              /* embed: (3, H, DH) */
 } layer;
 
-/* the test's knobs: approximate settings of every operator */
-static const attn_knobs layer_knobs = {.k = 12, .chunk = 32, .features = 40, .sink = 3, .window = 24, .seed = 7};
+/* the test's knobs: approximate settings of every operator (the eviction
+ * policies: 40 keys of the 150 of the context, which is snapkv's prompt) */
+static const attn_knobs layer_knobs = {.k = 12, .chunk = 32, .features = 40, .sink = 3, .window = 24,
+                                       .budget = 40, .recent = 12, .obs_window = 8, .pool = 3, .prompt = L,
+                                       .seed = 7};
 
 static inline float *alloc_fill(size_t count, double scale) {
     float *a = malloc(count * sizeof(float));
@@ -107,12 +110,19 @@ static inline float *run_decode(const layer *ly, const decode_config *c) {
         ws_init(&sws[b], 0);
         rc = decode_seq_init(&d, &seqs[b], &sws[b]);
         CHECK(rc == ATTN_OK, "decode_seq_init: %s", attn_strerror(rc));
-        rc = decode_append(&d, &seqs[b], L, ly->dk, ly->dv, ldkv);
-        CHECK(rc == ATTN_OK && seqs[b].len == L, "append: %s", attn_strerror(rc));
     }
     float *out = malloc(batch * S * H * DH * sizeof(float));
     float *qb = malloc(batch * ldq * sizeof(float)), *kb = malloc(batch * ldkv * sizeof(float));
     float *vb = malloc(batch * ldkv * sizeof(float)), *ob = malloc(batch * H * DH * sizeof(float));
+    /* the context: appended, or decoded as steps by an entry that decides by its queries */
+    for (size_t b = 0; b < batch; b++) {
+        rc = decode_append(&d, &seqs[b], L, ly->dk, ly->dv, ldkv);
+        CHECK(c->op->queries ? rc == ATTN_EINVAL && !seqs[b].len : rc == ATTN_OK && seqs[b].len == L,
+              "%s: context append: %s", name, attn_strerror(rc));
+        for (size_t t = 0; c->op->queries && t < L; t++)
+            rc = decode_step(&d, &seqs[b], 1, ly->dq + t * ldq, ldq, ly->dk + t * ldkv, ly->dv + t * ldkv, ldkv, ob);
+        CHECK(rc == ATTN_OK && seqs[b].len == L, "%s: context of %d: %s", name, L, attn_strerror(rc));
+    }
     for (size_t t = 0; t < S; t++) {
         for (size_t b = 0; b < batch; b++) {
             memcpy(qb + b * ldq, ly->dq + (L + t) * ldq, ldq * sizeof(float));

@@ -5,7 +5,8 @@
  * Entries without decode (attn_method.decode NULL) are named on stderr.
  *
  * For each (operator, scheme), heads 4 of 16, a context of 150 tokens then
- * 40 steps, the test's knobs (k 12, sink 3, window 24, features 40):
+ * 40 steps, the test's knobs (k 12, sink 3, window 24, features 40, budget
+ * 40, recent 12, obs-window 8, pool 3, prompt 150):
  *   - the steps' outputs equal the last 40 rows of the operator's causal
  *     prefill on the scheme's q, k, v: rel_err <= 1e-5 and element-wise
  *     within 1e-5 + 1e-4 |want| (float32 against float32, different orders);
@@ -17,9 +18,12 @@
  *     runs whole on one thread, so every sum and top-k's selection is the
  *     same whatever the thread count);
  * and per operator (mha):
- *   - a cache the entry declares bounded (no rows, or slots below max_len)
- *     holds the same counted bytes at max_len 190 and 760; a growing one
- *     holds more (the test says which each is);
+ *   - a cache the entry declares bounded (no rows, or as many slots at
+ *     max_len 190 as at 760) holds the same counted bytes at both; a growing
+ *     one holds more (the test says which each is);
+ *   - an entry that decides by its queries (attn_decode.queries) refuses a
+ *     context appended without them, and decodes it as steps (run_decode);
+ *     under a scheme with head embeddings decode_init refuses it;
  *   - each knob decode reads, set to 0 where the entry's own resolve refuses
  *     it, is refused by decode_init (ATTN_EINVAL), and an entry that reads
  *     knobs has at least one such refusal. */
@@ -35,6 +39,18 @@ static void check_pair(const attn_method *m, const proj_scheme *ps, const float 
           m->name, ps->name, rc, c.kv_heads, ly.kvc);
     if (ly.emb) { c.ek = ly.emb + H * DH; c.ev = ly.emb + 2 * H * DH; }
     c.kn.threads = 1;
+    if (m->decode->queries && ly.embed) { /* one kept set for every head: refused */
+        workspace ws;
+        ws_init(&ws, 0);
+        decode_ctx d;
+        rc = decode_init(&d, &c, &ws);
+        CHECK(rc == ATTN_EINVAL && !decode_cache_bytes(&c), "%s, %s: decides by its queries under head embeddings: %s",
+              m->name, ps->name, attn_strerror(rc));
+        if (rc == ATTN_OK) decode_free(&d, &ws);
+        fprintf(stderr, "note: %s under %s: refused (one kept set for every head)\n", m->name, ps->name);
+        free_layer(&ly);
+        return;
+    }
     float *one = run_decode(&ly, &c);
     double *want = prefill_rows(&ly, m, &layer_knobs);
     char what[96];
@@ -76,7 +92,9 @@ static void check_bounded(const attn_method *m) {
     const attn_decode *op = m->decode;
     decode_config c = {.op = op, .heads = H, .kv_heads = H, .d_head = DH, .max_len = 4 * N, .batch = 1,
                        .kn = layer_knobs};
-    const int bounded = !op->slots || op->slots(&c) < c.max_len;
+    decode_config at_n = c;
+    at_n.max_len = N;
+    const int bounded = !op->slots || op->slots(&c) == op->slots(&at_n);
     const size_t small = counted_cache(c, N), large = counted_cache(c, 4 * N);
     fprintf(stderr, "note: %s decodes as %s: %s, %zu bytes at %d tokens, %zu at %d\n", m->name, op->name,
             bounded ? "bounded" : "growing", small, N, large, 4 * N);

@@ -3,7 +3,7 @@
  * proj_schemes[] is run through the same cases, with no list of names here,
  * so an operator or scheme added to a table is tested the day it lands.
  *
- * Attention operators, over causal and not, kv_heads = heads and grouped
+ * Attention operators, over causal and not (ATTN_CAUSAL_ONLY: causal), kv_heads = heads and grouped
  * (heads 4, kv_heads 2), odd n (37, 129), chunk 16 and chunk > n, threads 1
  * and 3, at the test's approximate knobs and at the entry's exact limit:
  *   - the stated workspace formula equals the allocator's counted peak, and a
@@ -18,7 +18,8 @@
  *   - threads 3 equals threads 1 within rel 1e-6 (the summary says whether
  *     bitwise);
  *   - bad shapes (n 0, d_head 0, heads 0, kv_heads 0, heads not a multiple
- *     of kv_heads) return ATTN_EINVAL; a knob the method reads set to 0, 1,
+ *     of kv_heads; not causal for a causal-only method, its resolve giving a
+ *     reason) return ATTN_EINVAL; a knob the method reads set to 0, 1,
  *     n, n + 1 or SIZE_MAX gives ATTN_OK (then the checks above) or
  *     ATTN_EINVAL, never anything else;
  *   - flops are positive and grow with n.
@@ -47,8 +48,8 @@ static double rel_diff(const float *a, const float *b, size_t count) {
     return den > 0 ? sqrt(num / den) : sqrt(num);
 }
 
-/* the knobs a method may read (kernels/knob_list.h), for the generic edge values */
-#define KNOB_FIELD_ENTRY(A, ID, field, ...) {KNOB_##ID, offsetof(attn_knobs, field), #field},
+/* the knobs a method may read (kernels/knob_list.h), by option, for the generic edge values */
+#define KNOB_FIELD_ENTRY(A, ID, field, ...) {KNOB_##ID, offsetof(attn_knobs, field), KNOB_OPTION(field)},
 static const struct { unsigned bit; size_t offset; const char *name; } KNOB_FIELDS[] = {
     ATTN_KNOB_LIST(KNOB_FIELD_ENTRY, )
 };
@@ -183,14 +184,20 @@ static void check_setting(const attn_method *m, const attn_case *c, attn_knobs k
     free(o1); free(o3);
 }
 
-/* bad shapes: ATTN_EINVAL, nothing held */
+/* bad shapes: ATTN_EINVAL, nothing held (a causal-only method: not causal
+ * too, and its resolve says why) */
 static void check_bad_shapes(const attn_method *m, const attn_case *c, const attn_knobs *kn) {
     const attn_shape good = c->s;
-    attn_shape bad[5] = {good, good, good, good, good};
-    const char *why[5] = {"n 0", "d_head 0", "heads 0", "kv_heads 0", "heads 4, kv_heads 3"};
-    bad[0].n = 0; bad[1].d_head = 0; bad[2].heads = 0; bad[3].kv_heads = 0; bad[4].kv_heads = 3;
+    attn_shape bad[6] = {good, good, good, good, good, good};
+    const char *why[6] = {"n 0", "d_head 0", "heads 0", "kv_heads 0", "heads 4, kv_heads 3", "causal only, not causal"};
+    bad[0].n = 0; bad[1].d_head = 0; bad[2].heads = 0; bad[3].kv_heads = 0; bad[4].kv_heads = 3; bad[5].causal = 0;
+    const int nbad = (m->flags & ATTN_CAUSAL_ONLY) && good.causal ? 6 : 5;
+    attn_knobs r = *kn;
+    char reason[200] = "";
+    CHECK(nbad == 5 || (m->resolve(&bad[5], &r, reason, sizeof reason) == ATTN_EINVAL && reason[0]),
+          "%s: causal only, but its resolve takes a non-causal shape without a reason", m->name);
     float *out = malloc(good.heads * good.n * good.d_head * sizeof(float));
-    for (int b = 0; b < 5; b++) {
+    for (int b = 0; b < nbad; b++) {
         workspace ws;
         ws_init(&ws, 0);
         const int rc = m->forward(&bad[b], kn, c->q, c->k, c->v, out, &ws);
@@ -257,6 +264,7 @@ static void check_method(const attn_method *m) {
             for (int b = 0; b < 2; b++)
                 for (int causal = 0; causal <= 1; causal++) {
                     attn_case c = case_new(kvs[a], ns[b], causal);
+                    if (!causal && (m->flags & ATTN_CAUSAL_ONLY)) { case_free(&c); continue; } /* a bad shape */
                     for (int ch = 0; ch < 2; ch++) {
                         char what[96];
                         attn_knobs kn = approx_knobs(ns[b]);

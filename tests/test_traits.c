@@ -30,7 +30,9 @@ static attn_knobs some_knobs(size_t n) {
 static void check_flags(void) {
     size_t baselines = 0, references = 0;
     for (const attn_method *m = attn_methods; m->name; m++) {
-        CHECK(!(m->flags & ~(unsigned)(ATTN_EXACT | ATTN_BASELINE)), "%s: unknown flags %#x", m->name, m->flags);
+        CHECK(!(m->flags & ~(unsigned)(ATTN_EXACT | ATTN_BASELINE | ATTN_CAUSAL_ONLY)), "%s: unknown flags %#x", m->name,
+              m->flags);
+        CHECK(!(m->flags & ATTN_CAUSAL_ONLY) || !(m->flags & ATTN_BASELINE), "%s: a causal-only baseline", m->name);
         baselines += (m->flags & ATTN_BASELINE) != 0;
         CHECK(!(m->flags & ATTN_BASELINE) || (m->flags & ATTN_EXACT), "%s: a baseline that is not exact", m->name);
         if (!(m->flags & ATTN_EXACT) || !m->exact_limit) continue;

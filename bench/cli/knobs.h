@@ -51,7 +51,7 @@ enum { KF_SPEC = 1u << 0, KF_ID = 1u << 1, KF_FIXED = 1u << 2, KF_TUNING = 1u <<
 /* a method knob's entry, from its line of ATTN_KNOB_LIST (kernels/knob_list.h):
  * option, field and column all named as the attn_knobs field, a size */
 #define KNOB_OF_METHOD(X, ID, field, cmds, lists, flags, label, min, max, test, help) \
-    X(ID, #field, KT_SIZE, field, cmds, lists, COL_##field, KNOB_##ID, flags, label, min, max, help)
+    X(ID, KNOB_OPTION(field), KT_SIZE, field, cmds, lists, COL_##field, KNOB_##ID, flags, label, min, max, help)
 
 /* clang-format off */
 #define KNOB_REGISTRY(X)                                                                                            \
@@ -95,7 +95,7 @@ enum { KF_SPEC = 1u << 0, KF_ID = 1u << 1, KF_FIXED = 1u << 2, KF_TUNING = 1u <<
       "sequences decoded together, a cache each (default 1)")                                                    \
     X(KV_HEADS, "kv-heads", KT_SIZE, kv_heads, C_RUN | C_EVAL | C_DEC | C_TRAIN, 0, COL_kv_heads, KNOB_KV_HEADS, KF_SPEC | KF_ID, "G", 1, 65536, \
       "key/value heads of gqa (divides heads)")                                                                  \
-    ATTN_KNOB_LIST(KNOB_OF_METHOD, X) /* k, chunk, features, sink, window: kernels/knob_list.h */           \
+    ATTN_KNOB_LIST(KNOB_OF_METHOD, X) /* k, chunk, ..., prompt: kernels/knob_list.h */                     \
     X(LAYERS, "layers", KT_NAME, layers, C_EVAL, 0, COL_layers, 0, KF_SPEC | KF_ID, NULL, 0, 0,                      \
       "substituted layers: all (default) or a list, e.g. 0,2,4")                                                 \
     X(SEQUENCES, "sequences", KT_SIZE, sequences, C_EVAL | C_TRAIN, 0, COL_sequences, 0, KF_SPEC | KF_ID, NULL, 1, KN_BIG,     \

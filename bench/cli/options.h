@@ -14,7 +14,7 @@ struct run_options {
     const char *attention, *projection;
     size_t n, heads, kv_heads, d_head, d_model, d_ff;
 #define OPTS_KNOB_FIELD(A, ID, field, ...) size_t field;
-    ATTN_KNOB_LIST(OPTS_KNOB_FIELD, ) /* the method knobs: k, chunk, features, sink, window */
+    ATTN_KNOB_LIST(OPTS_KNOB_FIELD, ) /* the method knobs: kernels/knob_list.h */
 #undef OPTS_KNOB_FIELD
     int causal;
     double score_std, head_sim;

@@ -7,7 +7,10 @@
  *      the model weights of seed), the step projection, the caches;
  *   3. the context: tokens 0 .. L-W-1 appended in bulk (untimed), then the
  *      W = --warmup warm-up steps decode tokens L-W .. L-1 (untimed, the
- *      full step), so every timed step finds L + t tokens held;
+ *      full step), so every timed step finds L + t tokens held; an entry
+ *      that decides by the queries (an eviction policy: which keys it holds
+ *      depends on the attention they got) decodes every context token as
+ *      an untimed step (W = L), its query included;
  *   4. S timed steps, each: project the batch's tokens (one sgemm), one
  *      query per head against each cache, append;
  *   5. the float64 reference at the S step positions and the row.
@@ -53,7 +56,8 @@ static void usage(void) {
     for (const proj_scheme *p = proj_schemes; p->name; p++) printf("  %-12s %s\n", p->name, p->summary);
     printf("\ncache formats (--kv-format; the cache holds them as stored, each step reads them so):\n");
     for (const kv_format *f = kv_formats; f->name; f++) printf("  %-12s %s\n", f->name, f->summary);
-    printf("\n--warmup W: the context's last W tokens are decoded by untimed steps.\n"
+    printf("\n--warmup W: the context's last W tokens are decoded by untimed steps (an eviction\n"
+           "policy: all of them, its queries score the keys; its prompt is the context).\n"
            "--probe: print the read-bandwidth probe's GB/s on 1 and --threads threads.\n"
            "exit status: 0 a measured row: ok, or nonfinite (the output held NaN or Inf;\n"
            "the first bad element in note); 2 bad input (no row); 3 out of memory (row\n"
@@ -378,7 +382,7 @@ static int cmp_double(const void *a, const void *b) {
 
 /* context, warm-up steps, timed steps: 0, or an ATTN_* code */
 static int decode_all(run_state *r) {
-    const size_t W = r->o.warmup, H = r->o.heads, d = r->o.d_head;
+    const size_t W = r->m->decode->queries ? r->L : r->o.warmup, H = r->o.heads, d = r->o.d_head;
     int rc = fill_context(r, r->L - W);
     /* the steps: BLAS on one thread (the step's sgemm is one row per
      * sequence), the tasks on --threads threads; OpenBLAS's own threads
@@ -501,6 +505,9 @@ static int check_options(run_state *r) {
                          o->attention, names);
     }
     if (!(r->ps = proj_scheme_find(o->projection))) return bad_input(cmd, "unknown --projection '%s'", o->projection);
+    if (r->m->decode->queries && r->ps->embed)
+        return bad_input(cmd, "--attention %s keeps one set of keys per stored K/V head, and --projection %s stores one "
+                         "for every head: not supported (its prefill keeps one per head)", o->attention, o->projection);
     if (o->context < 1) return bad_input(cmd, "--context must be at least 1");
     if (o->steps < 1) return bad_input(cmd, "--steps must be at least 1");
     if (o->batch < 1) return bad_input(cmd, "--batch must be at least 1");

@@ -31,7 +31,11 @@
     X(kl_before) X(train_lr) X(train_batch) X(trainable) X(train_loss)      \
     /* cache formats (decode, eval), equal memory (decode), eval's KL spread */ \
     X(kv_format) X(bits_per_value) X(cache_ratio) X(kv_bits) X(kivi_group)    \
-    X(residual) X(kl_se) X(kl_p50) X(kl_p90) X(kl_p99) X(kl_max) X(dp_rms)
+    X(residual) X(kl_se) X(kl_p50) X(kl_p90) X(kl_p99) X(kl_max) X(dp_rms)  \
+    /* the eviction policies' knobs (h2o, tova, snapkv) */                    \
+    X(budget) X(recent) X(obs_window) X(pool) X(prompt)                        \
+    /* eval: dnll over the positions beyond the budget */                     \
+    X(dnll_beyond)
 
 enum {
 #define RESULT_ENUM(name) COL_##name,

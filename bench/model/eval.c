@@ -39,7 +39,10 @@ static void usage(void) {
            "tokens, and prints one CSV row (regime model): nll, dnll and its standard\n"
            "error over the sequences, kl (exact || substituted), top1 agreement,\n"
            "layer_rel_err per substituted layer inside the running model, cache_bytes\n"
-           "a sequence would hold while decoding. --attention model (the default)\n"
+           "a sequence would hold while decoding, dnll_beyond: dnll over the positions\n"
+           "past a fixed token budget (--budget B, window: sink + window), the first B\n"
+           "being exact. An eviction policy runs token by token (its prefill is its\n"
+           "decode). --attention model (the default)\n"
            "substitutes nothing. Projections convert the checkpoint's own weights: gqa\n"
            "(default, --kv-heads the checkpoint's) and mqa mean-pool its K/V heads,\n"
            "mhe-add and mhe-mul are fitted as `run` fits them.\n\noptions:\n");
@@ -277,6 +280,7 @@ static void fill_row(result_row *row, eval_run *r, const eval_sub *e, const eval
     row_set(row, COL_params, "%zu", params);
     row_set(row, COL_nll, "%.6g", st->nll);
     row_set(row, COL_dnll, "%.6g", st->dnll);
+    if (!isnan(st->dnll_beyond)) row_set(row, COL_dnll_beyond, "%.6g", st->dnll_beyond);
     if (isfinite(st->dnll_se)) row_set(row, COL_dnll_se, "%.3g", st->dnll_se);
     row_set(row, COL_kl, "%.6g", st->kl);
     row_set(row, COL_top1, "%.6g", st->top1);
@@ -434,6 +438,7 @@ int cmd_eval(int argc, char **argv) {
     eval_exact ex = {0};
     eval_stats st = {0};
     r.e.max_n = r.toks.n;
+    r.e.beyond = eval_budget(&r.e, r.toks.n);
     r.e.measure_err = 1;
     int erc = eval_sub_init(&r.e, err, sizeof err) ? -1 : eval_exact_run(&r.md, &ex, r.toks.tokens, r.toks.N, r.toks.n, err, sizeof err);
     if (erc == 2) { rc = bad_input(cmd, "--llama2c %s: %s", r.o.llama2c, err); goto done; }

@@ -35,6 +35,7 @@ typedef struct {
      * stored and read in fmt; NULL: the operator's prefill */
     const kv_format *fmt;
     kv_params kvp;
+    size_t beyond;          /* dnll_beyond's first position (eval_budget); SIZE_MAX: none */
 
     /* built by eval_sub_init */
     float *w;               /* (layers, 3, heads, dim, head_size) per-head Q, K, V weights */
@@ -61,6 +62,7 @@ typedef struct {
      * percentiles and the largest; dp_rms: the RMS change of the observed
      * next token's probability */
     double kl_se, kl_p50, kl_p90, kl_p99, kl_max, dp_rms;
+    double dnll_beyond;     /* dnll over positions e->beyond .. n-2; NAN: none */
     double time_median_s;   /* the substituted forward of one sequence */
     double *layer_rel_err;  /* (layers), NAN where not substituted or not measured; caller frees */
 } eval_stats;
@@ -102,6 +104,12 @@ size_t eval_cache_bytes(const eval_sub *e, size_t n);
  * line in why; the bits a stored K or V value costs */
 int eval_format_ok(const eval_sub *e, int l, size_t n, char *why, size_t cap);
 double eval_bits_per_value(const eval_sub *e, int l, size_t n);
+
+/* the positions a fixed token budget keeps exact, the fewest over the
+ * substituted layers: the --budget B of an operator that reads one (an
+ * eviction policy), else a bounded cache's keys (window: sink + window);
+ * SIZE_MAX when some layer has none (exact, top-k, Performer) */
+size_t eval_budget(const eval_sub *e, size_t n);
 
 /* the planner (eval_plan.c): per-layer top-k against the uniform k for a
  * target dnll or kl; prints one row per verified configuration through

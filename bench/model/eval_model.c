@@ -247,6 +247,23 @@ size_t eval_cache_bytes(const eval_sub *e, size_t n) {
     return total;
 }
 
+size_t eval_budget(const eval_sub *e, size_t n) {
+    const llama_config *c = &e->md->c;
+    size_t least = SIZE_MAX;
+    for (int l = 0; l < c->n_layers && e->op; l++) {
+        if (!e->sub[l]) continue;
+        decode_config dc;
+        size_t b = SIZE_MAX;
+        const int dec = !decode_config_of(&dc, e->op, e->ps, (size_t)c->n_heads, e->kv, (size_t)c->head_size, n,
+                                          &e->knobs[l]);
+        if (e->op->knobs & KNOB_BUDGET) b = e->knobs[l].budget;
+        else if (dec && dc.op->slots && dc.op->slots(&dc) < n) b = dc.op->slots(&dc);
+        if (b == SIZE_MAX) return SIZE_MAX;
+        if (b < least) least = b;
+    }
+    return least;
+}
+
 /* ---- the exact pass ---------------------------------------------------------- */
 
 int eval_exact_run(const llama_model *md, eval_exact *ex, const int *tokens, size_t N, size_t n,
@@ -307,11 +324,11 @@ static size_t log_softmax(const float *logits, size_t V, double *lp) {
 /* over positions 0..n-2 of one sequence: sums of the exact and the
  * substituted NLL of the next token, KL(exact || substituted), top-1
  * matches, the squared change of the next token's probability; kls (n-1):
- * each position's KL */
-typedef struct { double nll_exact, nll, kl, top1, dp2; } seq_sums;
+ * each position's KL; beyond: the NLL difference over positions from on */
+typedef struct { double nll_exact, nll, kl, top1, dp2, beyond; } seq_sums;
 
 static int compare_sequence(const llama_model *md, const float *xe, const float *xa, const int *tokens, size_t n,
-                            seq_sums *r, double *kls) {
+                            size_t from, seq_sums *r, double *kls) {
     const size_t V = (size_t)md->c.vocab_size, d = (size_t)md->c.dim;
     float *le = malloc(LOGIT_BLOCK * V * sizeof(float)), *la = malloc(LOGIT_BLOCK * V * sizeof(float));
     double *pe = malloc(V * sizeof(double)), *pa = malloc(V * sizeof(double));
@@ -326,6 +343,7 @@ static int compare_sequence(const llama_model *md, const float *xe, const float 
             int next = tokens[t0 + i + 1];
             r->nll_exact -= pe[next];
             r->nll -= pa[next];
+            if (t0 + i >= from) r->beyond += pe[next] - pa[next];
             double kl = 0;
             for (size_t j = 0; j < V; j++) kl += exp(pe[j]) * (pe[j] - pa[j]);
             kl = kl < 0 ? 0 : kl; /* rounding can leave a tiny negative; a NaN stays, for the row's check */
@@ -387,6 +405,8 @@ int eval_measure(eval_sub *e, const eval_exact *ex, eval_stats *st, char *err, s
     if (llama_state_init(&s, &md->c, n, n, 0, err, errlen)) return -1;
     double *dn = malloc(N * sizeof(double)), *times = malloc(N * sizeof(double));
     double *kls = malloc(N * (n - 1) * sizeof(double)), *seq_kl = malloc(N * sizeof(double));
+    const size_t from = e->beyond; /* positions from .. n-2, if any, for dnll_beyond */
+    const int has_beyond = from < n - 1;
     st->layer_rel_err = malloc(L * sizeof(double));
     if (!dn || !times || !kls || !seq_kl || !st->layer_rel_err) {
         free(dn); free(times); free(kls); free(seq_kl); free(st->layer_rel_err); st->layer_rel_err = NULL; llama_state_free(&s);
@@ -395,7 +415,7 @@ int eval_measure(eval_sub *e, const eval_exact *ex, eval_stats *st, char *err, s
     }
     for (size_t l = 0; l < L; l++) e->err_num[l] = e->err_den[l] = 0;
     llama_override ov = override_of(e);
-    double sum_e = 0, sum_a = 0, kl = 0, top1 = 0, dp2 = 0;
+    double sum_e = 0, sum_a = 0, kl = 0, top1 = 0, dp2 = 0, beyond = 0;
     int rc = 0;
     for (size_t i = 0; i < N && !rc; i++) {
         const int *tok = ex->tokens + i * n;
@@ -404,9 +424,14 @@ int eval_measure(eval_sub *e, const eval_exact *ex, eval_stats *st, char *err, s
         if (llama_forward_with(md, &s, tok, 0, n, &ov)) { snprintf(err, errlen, "%s", e->err); rc = -1; break; }
         times[i] = now_seconds() - t0 - e->ref_seconds;
         seq_sums r;
-        if (compare_sequence(md, ex->x + i * n * d, s.x, tok, n, &r, kls + i * (n - 1))) { snprintf(err, errlen, "out of memory for the logits"); rc = -1; break; }
+        if (compare_sequence(md, ex->x + i * n * d, s.x, tok, n, from, &r, kls + i * (n - 1))) {
+            snprintf(err, errlen, "out of memory for the logits");
+            rc = -1;
+            break;
+        }
         sum_e += r.nll_exact; sum_a += r.nll; kl += r.kl; top1 += r.top1; dp2 += r.dp2;
         seq_kl[i] = r.kl / (double)(n - 1);
+        if (has_beyond) beyond += r.beyond / (double)(n - 1 - from);
         dn[i] = (r.nll - r.nll_exact) / (double)(n - 1);
     }
     if (!rc) {
@@ -416,6 +441,7 @@ int eval_measure(eval_sub *e, const eval_exact *ex, eval_stats *st, char *err, s
         st->nll_exact = sum_e / P;
         st->dnll = mean / (double)N;
         st->dnll_se = std_err(dn, N);
+        st->dnll_beyond = has_beyond ? beyond / (double)N : NAN;
         st->kl = kl / P;
         st->top1 = top1 / P;
         kl_spread(st, kls, N * (n - 1), seq_kl, N, dp2);
