@@ -8,6 +8,8 @@
 . "$(dirname "$0")/lib.sh"
 root=$(cd "$(dirname "$0")/.." && pwd)
 A=$ATTNBENCH
+# one build proves the wiring; under the ASan pass of make test the normal pass has run it
+if grep -q __asan_init "$A" 2> /dev/null; then echo "note: the extra operator is built and checked in the normal pass"; finish; fi
 b=$tmp/build
 # the normal flags, and the extra operator
 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$root" BUILD="$b" EXTRA_SRCS=tests/extra_op.c \
