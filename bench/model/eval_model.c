@@ -310,16 +310,6 @@ void eval_exact_free(eval_exact *ex) {
 
 /* ---- figures ------------------------------------------------------------------ */
 
-/* log-softmax of logits (V) into lp (V) in double; returns the argmax */
-static size_t log_softmax(const float *logits, size_t V, double *lp) {
-    size_t best = 0;
-    for (size_t j = 1; j < V; j++) if (logits[j] > logits[best]) best = j;
-    double mx = logits[best], z = 0;
-    for (size_t j = 0; j < V; j++) z += exp((double)logits[j] - mx);
-    double lz = mx + log(z);
-    for (size_t j = 0; j < V; j++) lp[j] = (double)logits[j] - lz;
-    return best;
-}
 
 /* over positions 0..n-2 of one sequence: sums of the exact and the
  * substituted NLL of the next token, KL(exact || substituted), top-1
@@ -339,7 +329,7 @@ static int compare_sequence(const llama_model *md, const float *xe, const float 
         llama_logits(md, xe + t0 * d, rows, le);
         llama_logits(md, xa + t0 * d, rows, la);
         for (size_t i = 0; i < rows; i++) {
-            size_t be = log_softmax(le + i * V, V, pe), ba = log_softmax(la + i * V, V, pa);
+            size_t be = llama_log_softmax(le + i * V, V, pe), ba = llama_log_softmax(la + i * V, V, pa);
             int next = tokens[t0 + i + 1];
             r->nll_exact -= pe[next];
             r->nll -= pa[next];

@@ -471,3 +471,13 @@ int llama_sample(const llama_model *md, int *tokens, size_t n, uint64_t seed, do
     llama_state_free(&s);
     return 0;
 }
+
+size_t llama_log_softmax(const float *logits, size_t V, double *lp) {
+    size_t best = 0;
+    for (size_t j = 1; j < V; j++) if (logits[j] > logits[best]) best = j;
+    double mx = logits[best], z = 0;
+    for (size_t j = 0; j < V; j++) z += exp((double)logits[j] - mx);
+    double lz = mx + log(z);
+    for (size_t j = 0; j < V; j++) lp[j] = (double)logits[j] - lz;
+    return best;
+}

@@ -162,4 +162,8 @@ void llama_mhe_bias(const llama_model *m, int layer, float *q, size_t ldq, float
 /* "mhe-add" or "mhe-mul" for a model with a sidecar, else NULL */
 const char *llama_mhe_scheme(const llama_model *m);
 
+/* lp (V) <- log softmax(logits) in double; returns the argmax (eval's and
+ * train's figures of a position) */
+size_t llama_log_softmax(const float *logits, size_t V, double *lp);
+
 #endif

@@ -7,16 +7,6 @@
 
 #define LR_FLOOR 0.1 /* the cosine ends at lr * LR_FLOOR */
 
-/* lp (V) <- log softmax(logits), in double; returns the argmax */
-static size_t log_softmax(const float *logits, size_t V, double *lp) {
-    size_t best = 0;
-    for (size_t j = 1; j < V; j++) if (logits[j] > logits[best]) best = j;
-    double mx = logits[best], z = 0;
-    for (size_t j = 0; j < V; j++) z += exp((double)logits[j] - mx);
-    double lz = mx + log(z);
-    for (size_t j = 0; j < V; j++) lp[j] = (double)logits[j] - lz;
-    return best;
-}
 
 /* one position: KL(teacher || student) from log-probabilities */
 static double kl_of(const double *lt, const double *ls, size_t V) {
@@ -36,10 +26,10 @@ double train_loss_grad(train_loss_kind kind, float *ls, const float *lt, const i
             const size_t r = b * T + t;
             float *g = ls + r * V;
             if (t + 1 == T) { memset(g, 0, V * sizeof(float)); continue; }
-            log_softmax(g, V, ps);
+            llama_log_softmax(g, V, ps);
             const int next = tokens[r + 1];
             if (wkl > 0) {
-                log_softmax(lt + r * V, V, pt);
+                llama_log_softmax(lt + r * V, V, pt);
                 total += wkl * kl_of(pt, ps, V);
             }
             total -= wce * ps[next];
@@ -60,7 +50,7 @@ void train_compare(const float *ls, const float *lt, const int *tokens, size_t B
     for (size_t b = 0; b < B; b++)
         for (size_t t = 0; t + 1 < T; t++) {
             const size_t r = b * T + t;
-            sums->top1 += log_softmax(ls + r * V, V, ps) == log_softmax(lt + r * V, V, pt);
+            sums->top1 += llama_log_softmax(ls + r * V, V, ps) == llama_log_softmax(lt + r * V, V, pt);
             sums->nll -= ps[tokens[r + 1]];
             sums->nll_teacher -= pt[tokens[r + 1]];
             sums->kl += kl_of(pt, ps, V);
