@@ -98,6 +98,16 @@ static double h2o_read_bytes(const decode_config *c, double tokens) {
     return 4.0 * (double)c->kv_heads * held * (2.0 * (double)c->d_head + 2);
 }
 
+/* --cache-ratio: the budget that holds `ratio` of max_len tokens (its scores
+ * beside them are counted by the caller, which shrinks until all fits) */
+static int h2o_fit_ratio(decode_config *c, double ratio) {
+    const double rows = ratio * (double)c->max_len;
+    if (!(rows >= 2)) return -1;
+    c->kn.budget = rows < (double)c->max_len ? (size_t)rows : c->max_len;
+    c->kn.recent = ATTN_KNOB_UNSET; /* B/2 of the new budget */
+    return 0;
+}
+
 const attn_decode decode_h2o = {
     .name = "h2o",
     .summary = "H2O: --budget keys per K/V head, the --recent newest and the most attended",
@@ -111,6 +121,7 @@ const attn_decode decode_h2o = {
     .read_bytes = h2o_read_bytes,
     .queries = 1,
     .held = h2o_held,
+    .fit_ratio = h2o_fit_ratio,
 };
 
 /* ---- the prefill: the decode of the causal rows ------------------------------ */

@@ -90,6 +90,14 @@ static size_t tova_held(const decode_ctx *d, const decode_seq *s, size_t u, uint
     return m;
 }
 
+/* --cache-ratio: B + 1 slots in `ratio` of max_len tokens */
+static int tova_fit_ratio(decode_config *c, double ratio) {
+    const double rows = ratio * (double)c->max_len;
+    if (!(rows >= 2)) return -1;
+    c->kn.budget = (rows < (double)c->max_len ? (size_t)rows : c->max_len) - 1;
+    return 0;
+}
+
 const attn_decode decode_tova = {
     .name = "tova",
     .summary = "TOVA: --budget keys per K/V head; the one the current query attends to least goes",
@@ -103,6 +111,7 @@ const attn_decode decode_tova = {
     .read_bytes = tova_read_bytes,
     .queries = 1,
     .held = tova_held,
+    .fit_ratio = tova_fit_ratio,
 };
 
 /* ---- the prefill: the decode of the causal rows ------------------------------ */

@@ -59,4 +59,12 @@ bad "not causal" "causal" run --attention h2o --n 64 --budget 16
 bad "mhe decode" "mhe-add" decode --attention tova --projection mhe-add --context 32 --steps 2
 bad "recent over budget" "--recent 17" run --attention h2o --n 64 --budget 16 --recent 17 --causal
 bad "window over budget" "--obs-window 20" decode --attention snapkv --budget 16 --obs-window 20 --context 32 --steps 2
+# --cache-ratio sets the budget so the cache (its scores too) is at most R of exact's
+for p in h2o tova; do
+  "$A" decode --attention $p --cache-ratio 0.25 --context 1024 --steps 8 --heads 4 --d-head 32 > "$tmp/cr.csv" 2> "$tmp/err" ||
+    fail "$p --cache-ratio 0.25: exit $?: $(cat "$tmp/err")"
+  r=$(col cache_ratio "$tmp/cr.csv"); b=$(col budget "$tmp/cr.csv")
+  fle "$r" 0.25 && fle 0.2 "$r" || fail "$p --cache-ratio 0.25: achieved '$r'"
+  fle 200 "$b" || fail "$p --cache-ratio 0.25: budget '$b'"
+done
 finish
