@@ -1,6 +1,7 @@
 /* regime_rows.c — the rows, families and fronts the decode and model
  * analyses share (regime_rows.h). */
 #include "regime_rows.h"
+#include "kv_format.h"
 #include "compare.h"
 #include "fit.h"
 
@@ -42,6 +43,15 @@ static double proj_knob(const rtab *rt, size_t r, const char *p) {
     return c >= 0 ? rt_num(rt, r, c) : 0;
 }
 
+/* a cache format other than the reference's (kv_formats[0], f32) is a family
+ * of its own: "@FORMAT" after the name (kivi with its bits: "@kivi-2") */
+static void format_suffix(const rtab *rt, size_t r, char *out, size_t cap) {
+    const char *f = rt_get(rt, r, COL_kv_format), *bits = rt_get(rt, r, COL_kv_bits);
+    const size_t len = strlen(out);
+    if (!*f || !strcmp(f, kv_formats[0].name) || len >= cap) return;
+    snprintf(out + len, cap - len, *bits ? "@%s-%s" : "@%s", f, bits);
+}
+
 void decode_family(const rtab *rt, size_t r, char *out, size_t cap, double *knob) {
     const char *a = rt_get(rt, r, COL_attention), *p = rt_get(rt, r, COL_projection);
     if (!*p) p = reference_name();
@@ -49,11 +59,12 @@ void decode_family(const rtab *rt, size_t r, char *out, size_t cap, double *knob
     if (rt_exact_op(a)) {
         snprintf(out, cap, "%s", p);
         *knob = proj_knob(rt, r, p);
-        return;
+    } else {
+        if (proj_reference(p)) snprintf(out, cap, "%s", a);
+        else snprintf(out, cap, "%s+%s", a, p);
+        *knob = op_knob(rt, r, a);
     }
-    if (proj_reference(p)) snprintf(out, cap, "%s", a);
-    else snprintf(out, cap, "%s+%s", a, p);
-    *knob = op_knob(rt, r, a);
+    format_suffix(rt, r, out, cap);
 }
 
 int model_family(const rtab *rt, size_t r, double native_kv, char *out, size_t cap, double *knob) {
@@ -67,11 +78,12 @@ int model_family(const rtab *rt, size_t r, double native_kv, char *out, size_t c
     if (rt_exact_op(a)) {
         snprintf(out, cap, "%s", native ? reference_name() : p);
         if (!native) *knob = proj_knob(rt, r, p);
-        return 0;
+    } else {
+        if (native) snprintf(out, cap, "%s", a);
+        else snprintf(out, cap, "%s+%s", a, p);
+        *knob = op_knob(rt, r, a);
     }
-    if (native) snprintf(out, cap, "%s", a);
-    else snprintf(out, cap, "%s+%s", a, p);
-    *knob = op_knob(rt, r, a);
+    format_suffix(rt, r, out, cap);
     return 0;
 }
 
