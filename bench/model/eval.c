@@ -190,7 +190,9 @@ static int configure(eval_run *r) {
         e->knobs[l].seed = o->seed + (uint64_t)l * 0x9E3779B97F4A7C15ull; /* Performer: other features per layer */
         e->knobs[l].threads = o->threads;
     }
-    if (o->ffn && strcmp(o->ffn, "topk") != 0) return bad_input(cmd, "--ffn '%s': only topk", o->ffn);
+    /* the feed-forward variant that keeps the k largest units (ffn_methods[]) */
+    const ffn_method *fm = o->ffn ? ffn_method_find(o->ffn) : NULL;
+    if (o->ffn && (!fm || fm->mass != ATTN_MASS_LARGEST)) return bad_input(cmd, "--ffn '%s': only topk", o->ffn);
     if (o->ffn && !options_given(o, "ffn-k")) return bad_input(cmd, "--ffn topk needs --ffn-k K");
     if (!o->ffn && options_given(o, "ffn-k")) return bad_input(cmd, "--ffn-k needs --ffn topk");
     if (o->ffn && (o->ffn_k < 1 || o->ffn_k > (size_t)c->hidden_dim))
