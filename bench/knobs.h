@@ -127,7 +127,9 @@ enum { KF_SPEC = 1u << 0, KF_ID = 1u << 1, KF_FIXED = 1u << 2, KF_TUNING = 1u <<
     X(ROW_ONLY, "row-only", KT_FLAG, row_only, C_RUN | C_FFN | C_EVAL | C_DEC, 0, -1, 0, 0, NULL, 0, 0,              \
       "print only the data line (for the sweep runner)")                                                         \
     X(PROBE, "probe", KT_FLAG, probe, C_DEC, 0, -1, 0, 0, NULL, 0, 0,                                              \
-      "print the read-bandwidth probe (1 and --threads threads) instead")
+      "print the roofline probe (bandwidth curve, sgemm rate; 1 and --threads threads) instead") \
+    X(PROBE_FILE, "probe-file", KT_NAME, probe_file, C_DEC, 0, -1, 0, 0, NULL, 0, 0,                              \
+      "the --probe output FILE: the row's roofline_s and roofline_frac")
 /* clang-format on */
 
 enum {

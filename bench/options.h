@@ -29,6 +29,7 @@ struct run_options {
     double target_dnll, target_kl;
     size_t context, steps, batch;                /* decode */
     int probe;                                   /* decode */
+    const char *probe_file;                      /* decode */
     unsigned char given[KN_COUNT];  /* given[KN_x]: --x was on the line */
     const char *list[KN_COUNT];     /* a knob given as a list (eval: "8,16,32"), as text */
 };

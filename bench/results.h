@@ -25,7 +25,9 @@
     X(tokens_per_s) X(read_bytes_per_step) X(read_gbps)                       \
     /* eval rows (the model level) */                                         \
     X(sequences) X(layers) X(nll) X(dnll) X(dnll_se) X(kl) X(top1)             \
-    X(layer_rel_err) X(gen_tokens) X(gen_first_diff) X(gen_match)
+    X(layer_rel_err) X(gen_tokens) X(gen_first_diff) X(gen_match)            \
+    /* decode rows against the machine's limit (--probe-file) */              \
+    X(roofline_s) X(roofline_frac)
 
 enum {
 #define RESULT_ENUM(name) COL_##name,

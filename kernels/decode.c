@@ -94,6 +94,14 @@ double decode_read_bytes(const decode_config *c, double held) {
     return c->op->read_bytes(&z.c, held);
 }
 
+double decode_step_flops(const decode_config *c, double held) {
+    decode_ctx z;
+    if (sizes_of(c, &z)) return 0;
+    if (z.slots && held > (double)z.slots) held = (double)z.slots;
+    if (c->op->step_flops) return c->op->step_flops(&z.c, held);
+    return z.slots ? 4.0 * (double)z.c.heads * held * (double)z.c.d_head : 0;
+}
+
 int decode_init(decode_ctx *d, const decode_config *c, workspace *ws) {
     if (sizes_of(c, d) || (c->embed && (!c->ek || !c->ev))) {
         memset(d, 0, sizeof *d);
@@ -214,7 +222,9 @@ int decode_step(const decode_ctx *d, decode_seq *seqs, size_t batch, const float
         if (seqs[b].len >= d->c.max_len) return ATTN_EINVAL;
     step_job job = {d, seqs, q, k, v, ldq, ldkv, out};
     const size_t tasks = batch * d->units;
-    int rc = par_pool_run(d->c.pool, decode_threads_for(d, tasks), tasks, step_task, &job);
+    /* a split step's appends are a row copy each: a thread per 16 of them */
+    const size_t threads = decode_threads_for(d, d->c.op->attend ? tasks : (tasks + 15) / 16);
+    int rc = par_pool_run(d->c.pool, threads, tasks, step_task, &job);
     if (rc == ATTN_OK && !d->c.op->attend) rc = decode_split_attend(d, seqs, batch, q, ldq, out);
     if (rc == ATTN_OK)
         for (size_t b = 0; b < batch; b++) seqs[b].len++;

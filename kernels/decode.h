@@ -144,6 +144,10 @@ struct attn_decode {
      * most slots when there is a cache), each once; the shared tables are
      * the caller's to count (as weights: 4 * shared_floats) */
     double (*read_bytes)(const decode_config *c, double held);
+    /* the arithmetic of one sequence's step over `held` keys (the
+     * roofline's flops); NULL: 4 heads held d_head (scores and p V) with a
+     * cache, 0 without */
+    double (*step_flops)(const decode_config *c, double held);
 };
 
 /* the configuration of operator m under scheme ps (K/V heads: kv_heads,
@@ -179,6 +183,9 @@ size_t decode_cache_bytes(const decode_config *c);
 /* bytes one sequence's step reads from what it holds with `held` tokens
  * (after the step's append), the entry's formula (0 if refused) */
 double decode_read_bytes(const decode_config *c, double held);
+
+/* flops of one sequence's step with `held` tokens, the entry's formula (0 if refused) */
+double decode_step_flops(const decode_config *c, double held);
 
 int decode_seq_init(const decode_ctx *d, decode_seq *s, workspace *ws);
 void decode_seq_free(decode_seq *s, workspace *ws);

@@ -87,7 +87,7 @@ int decode_split_attend(const decode_ctx *d, const decode_seq *seqs, size_t batc
     }
     size_t tasks = batch * d->units * job.blocks;
     int rc = par_pool_run(d->c.pool, decode_threads_for(d, tasks), tasks, block_task, &job);
-    tasks = batch * d->units;
-    if (rc == ATTN_OK) rc = par_pool_run(d->c.pool, decode_threads_for(d, tasks), tasks, merge_task, &job);
+    tasks = batch * d->units; /* a merge is a few rows: a thread per 16 */
+    if (rc == ATTN_OK) rc = par_pool_run(d->c.pool, decode_threads_for(d, (tasks + 15) / 16), tasks, merge_task, &job);
     return rc;
 }
