@@ -1,12 +1,13 @@
 /* decode.c — the decode framework (decode.h): a configuration resolved and
  * checked through the operator's entry, the sizes it implies (scratch,
  * workspace, cache), the sequences' storage, and the append and step loops
- * that run the entry's hooks, one task per (sequence, unit) on the threads.
+ * that run the entry's hooks, one task per (sequence, unit) on the threads
+ * (a split step's blocks: decode_split.c).
  * The operators' steps are in decode_exact.c, decode_topk.c,
  * decode_window.c, decode_performer.c; the cache rows in decode_cache.c. */
 #include "decode.h"
 #include "methods.h"
-#include "parallel.h"
+#include "pool.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -55,7 +56,17 @@ static int sizes_of_why(const decode_config *c, decode_ctx *d, char *why, size_t
     d->state_floats = hook_or(op->state_floats, r, 0);
     d->scratch_floats = hook_or(op->scratch_floats, r, 0);
     d->shared_floats = hook_or(op->shared_floats, r, 0);
-    d->threads = par_threads(&r->kn, size_mul_sat(r->batch ? r->batch : 1, d->units));
+    size_t tasks = size_mul_sat(r->batch ? r->batch : 1, d->units);
+    if (op->attend_range) {
+        if (!d->slots) return -1;
+        d->block = r->block ? r->block : DECODE_BLOCK;
+        d->blocks = d->slots / d->block + (d->slots % d->block != 0);
+        d->part_floats = size_mul_sat(r->heads / d->units, size_add_sat(r->d_head, 2));
+        tasks = size_mul_sat(tasks, d->blocks);
+    } else if (!op->attend) {
+        return -1;
+    }
+    d->threads = par_threads(&r->kn, tasks);
     const size_t big = (size_t)INT_MAX;
     if (!(r->d_head <= big && d->slots <= big && r->heads <= big && d->state_floats <= big)) return -1;
     return decode_format_check(r, d->slots, why, cap);
@@ -77,11 +88,17 @@ double decode_bits_per_value(const decode_config *c) {
     return 8.0 * (double)decode_kv_bytes(&z.c, z.slots) / (2.0 * (double)z.c.kv_heads * (double)z.slots * (double)z.c.d_head);
 }
 
+/* floats of a split step's parts: batch units blocks part_floats */
+static size_t parts_floats(const decode_ctx *z) {
+    const size_t units = size_mul_sat(z->c.batch ? z->c.batch : 1, z->units);
+    return size_mul_sat(units, size_mul_sat(z->blocks, z->part_floats));
+}
+
 size_t decode_workspace_bytes(const decode_config *c) {
     decode_ctx z;
     if (sizes_of(c, &z)) return 0;
-    return size_mul_sat(size_add_sat(size_mul_sat(z.threads, z.scratch_floats), z.shared_floats),
-                        sizeof(float));
+    const size_t floats = size_add_sat(size_mul_sat(z.threads, z.scratch_floats), z.shared_floats);
+    return size_mul_sat(size_add_sat(floats, parts_floats(&z)), sizeof(float));
 }
 
 /* K and V in the format (f32: 4 * 2 kv_heads slots d) + 4 units state_floats */
@@ -100,6 +117,14 @@ double decode_read_bytes(const decode_config *c, double held) {
     return c->op->read_bytes(&z.c, held) * scale;
 }
 
+double decode_step_flops(const decode_config *c, double held) {
+    decode_ctx z;
+    if (sizes_of(c, &z)) return 0;
+    if (z.slots && held > (double)z.slots) held = (double)z.slots;
+    if (c->op->step_flops) return c->op->step_flops(&z.c, held);
+    return z.slots ? 4.0 * (double)z.c.heads * held * (double)z.c.d_head : 0;
+}
+
 int decode_init(decode_ctx *d, const decode_config *c, workspace *ws) {
     if (sizes_of(c, d) || (c->embed && (!c->ek || !c->ev))) {
         memset(d, 0, sizeof *d);
@@ -115,13 +140,18 @@ int decode_init(decode_ctx *d, const decode_config *c, workspace *ws) {
         if (!d->shared) { decode_free(d, ws); return ATTN_ENOMEM; }
         d->c.op->shared_init(d, d->shared, d->scratch);
     }
+    if (d->blocks) {
+        d->parts = ws_alloc_n(ws, parts_floats(d), sizeof(float));
+        if (!d->parts) { decode_free(d, ws); return ATTN_ENOMEM; }
+    }
     return ATTN_OK;
 }
 
 void decode_free(decode_ctx *d, workspace *ws) {
     ws_free(ws, d->scratch);
     ws_free(ws, d->shared);
-    d->scratch = d->shared = NULL;
+    ws_free(ws, d->parts);
+    d->scratch = d->shared = d->parts = NULL;
 }
 
 int decode_seq_init(const decode_ctx *d, decode_seq *s, workspace *ws) {
@@ -148,26 +178,6 @@ int decode_seq_init(const decode_ctx *d, decode_seq *s, workspace *ws) {
 void decode_seq_free(decode_seq *s, workspace *ws) {
     ws_free(ws, s->k); ws_free(ws, s->v); ws_free(ws, s->state); ws_free(ws, s->kf); ws_free(ws, s->vf);
     memset(s, 0, sizeof *s);
-}
-
-/* ---- the head embeddings, applied at read time ------------------------------ */
-
-void decode_fold_queries(const decode_ctx *d, size_t u, const float *q, float *qe) {
-    const decode_config *c = &d->c;
-    const size_t dh = c->d_head, G = decode_group(d);
-    memcpy(qe, q, G * dh * sizeof(float));
-    if (c->embed && c->embed->fold_key)
-        for (size_t i = 0; i < G; i++) c->embed->fold_key(qe + i * dh, c->ek + (u * G + i) * dh, dh);
-}
-
-void decode_embed_out(const decode_ctx *d, size_t h, float *out) {
-    const decode_config *c = &d->c;
-    if (c->embed) c->embed->apply(out, c->ev + h * c->d_head, c->d_head);
-}
-
-void decode_embed_key(const decode_ctx *d, size_t h, float *x) {
-    const decode_config *c = &d->c;
-    if (c->embed) c->embed->apply(x, c->ek + h * c->d_head, c->d_head);
 }
 
 /* ---- the loops ------------------------------------------------------------ */
@@ -197,16 +207,12 @@ static int step_task(void *ctx, size_t task, size_t thread) {
     decode_seq *s = &j->seqs[b];
     float *scratch = d->scratch + thread * d->scratch_floats;
     append_unit(d, s, u, 1, j->k + b * j->ldkv, j->v + b * j->ldkv, j->ldkv, scratch);
+    if (!c->op->attend) return ATTN_OK; /* a split step attends after every append */
     /* every unit has appended its own part: the length the attend sees */
     decode_seq view = *s;
     view.len = s->len + 1;
     c->op->attend(d, &view, u, j->q + b * j->ldq + h0 * dh, j->out + (b * c->heads + h0) * dh, scratch);
     return ATTN_OK;
-}
-
-static size_t threads_for(const decode_ctx *d, size_t tasks) {
-    const size_t t = par_threads(&d->c.kn, tasks);
-    return t < d->threads ? t : d->threads;
 }
 
 int decode_step(const decode_ctx *d, decode_seq *seqs, size_t batch, const float *q, size_t ldq,
@@ -216,7 +222,10 @@ int decode_step(const decode_ctx *d, decode_seq *seqs, size_t batch, const float
         if (seqs[b].len >= d->c.max_len) return ATTN_EINVAL;
     step_job job = {d, seqs, q, k, v, ldq, ldkv, out};
     const size_t tasks = batch * d->units;
-    const int rc = par_run(threads_for(d, tasks), tasks, step_task, &job);
+    /* a split step's appends are a row copy each: a thread per 16 of them */
+    const size_t threads = decode_threads_for(d, d->c.op->attend ? tasks : (tasks + 15) / 16);
+    int rc = par_pool_run(d->c.pool, threads, tasks, step_task, &job);
+    if (rc == ATTN_OK && !d->c.op->attend) rc = decode_split_attend(d, seqs, batch, q, ldq, out);
     if (rc == ATTN_OK)
         for (size_t b = 0; b < batch; b++) seqs[b].len++;
     return rc;
@@ -241,7 +250,7 @@ int decode_append(const decode_ctx *d, decode_seq *s, size_t rows, const float *
     if (!rows) return ATTN_OK;
     if (d->c.op->queries) return ATTN_EINVAL; /* its context needs its queries: steps */
     append_job job = {d, s, rows, ld, k, v};
-    const int rc = par_run(threads_for(d, d->units), d->units, append_task, &job);
+    const int rc = par_pool_run(d->c.pool, decode_threads_for(d, d->units), d->units, append_task, &job);
     if (rc == ATTN_OK) s->len += rows;
     return rc;
 }

@@ -36,11 +36,18 @@
  *             out_h = sum_j p_j v_j + e'_h (the p_j sum to 1)
  * (e: the K embeddings, e': the V embeddings).
  *
- * Threads: knobs.threads; one task is one (sequence, unit), a unit a K/V
- * head (or the entry's units: Performer under MHE, a query head), each
- * thread with its own scratch, allocated in decode_init: a batch of one MQA
- * or MHE sequence runs on one thread, so no result depends on the thread
- * count.
+ * Threads: knobs.threads, from the caller's persistent pool
+ * (decode_config.pool, pool.h; NULL: threads started per call, par_run),
+ * each thread with its own scratch, allocated in decode_init. An entry with
+ * attend_range (exact, window) is split along the context as well
+ * (flash-decoding): a step's tasks are (sequence, unit, block of `block`
+ * slots), each block's queries keep their own running max, sum and
+ * unnormalised output (a part), and the parts of a unit merge in block
+ * order; so a batch of one MQA sequence spreads over every thread. Other
+ * entries run one task per (sequence, unit), a unit a K/V head (or the
+ * entry's units: Performer under MHE, a query head). The blocks are fixed
+ * by decode_config.block, never by the thread count, so no result depends
+ * on the thread count (bitwise).
  *
  * Memory: decode_init takes the entry's shared tables (Performer's random
  * features) and the per-thread scratch from one workspace (the method's
@@ -54,6 +61,9 @@
 #include "kv_format.h"
 
 typedef struct attn_decode attn_decode;
+struct par_pool; /* pool.h */
+
+enum { DECODE_BLOCK = 1024 }; /* slots per block of a split step (decode_config.block 0) */
 
 typedef struct {
     const attn_decode *op;  /* the operator's entry (attn_method.decode) */
@@ -68,6 +78,8 @@ typedef struct {
                           * takes the default), seed, threads */
     const kv_format *fmt;  /* how the cache stores K and V rows (decode_format.c); NULL: f32 */
     kv_params kvp;       /* the format's own knobs (kivi's bits, group, residual) */
+    struct par_pool *pool;  /* the caller's threads (pool.h); NULL: started per call */
+    size_t block;        /* slots per block of a split step; 0: DECODE_BLOCK */
 } decode_config;
 
 /* what the steps share: the configuration (its knobs resolved), the
@@ -80,8 +92,12 @@ typedef struct {
     size_t threads;      /* tasks run on at most this many threads */
     size_t scratch_floats;  /* per thread */
     size_t shared_floats;
+    size_t block;        /* slots per block (attend_range) */
+    size_t blocks;       /* the most blocks of one unit: ceil(slots / block); 0 without attend_range */
+    size_t part_floats;  /* one block's part: G (d_head + 2) */
     float *shared;       /* (shared_floats) the entry's tables, e.g. random features */
     float *scratch;      /* (threads, scratch_floats) */
+    float *parts;        /* (batch, units, blocks, part_floats): a split step's parts */
 } decode_ctx;
 
 /* one sequence: what it holds */
@@ -126,6 +142,13 @@ struct attn_decode {
      * an eviction policy scores its slots here */
     void (*attend)(const decode_ctx *d, const decode_seq *s, size_t u, const float *q,
                    float *out, float *scratch);
+    /* a split step (flash-decoding): attend's queries against the held
+     * slots [j0, j1) only, into part: acc (G, d_head) the unnormalised
+     * output sum_j e^(s_j - m) v_j, then m (G) the largest score and l (G)
+     * sum_j e^(s_j - m) (decode_tile_attend's); the framework merges the
+     * blocks and applies the V embedding. NULL: attend runs the step */
+    void (*attend_range)(const decode_ctx *d, const decode_seq *s, size_t u, const float *q, size_t j0,
+                         size_t j1, float *part, float *scratch);
     /* bytes one sequence's step reads from what it holds, `held` keys (at
      * most slots when there is a cache; an entry that decides by its
      * queries is given the tokens appended and counts the keys it holds),
@@ -147,6 +170,10 @@ struct attn_decode {
      * (at most slots); returns how many (the tests' view of an eviction
      * policy's kept set). NULL: none to show */
     size_t (*held)(const decode_ctx *d, const decode_seq *s, size_t u, uint32_t *pos);
+    /* the arithmetic of one sequence's step over `held` keys (the
+     * roofline's flops); NULL: 4 heads held d_head (scores and p V) with a
+     * cache, 0 without */
+    double (*step_flops)(const decode_config *c, double held);
 };
 
 /* the configuration of operator m under scheme ps (K/V heads: kv_heads,
@@ -170,7 +197,8 @@ extern const attn_decode decode_exact;
  * everything back to ws. */
 int decode_init(decode_ctx *d, const decode_config *c, workspace *ws);
 void decode_free(decode_ctx *d, workspace *ws);
-/* bytes decode_init takes from its workspace: 4 * (threads * scratch + shared) */
+/* bytes decode_init takes from its workspace: 4 * (threads * scratch + shared
+ * + the parts of a split step) */
 size_t decode_workspace_bytes(const decode_config *c);
 
 /* what one sequence holds: 4 * units * (K and V rows of the cache + the
@@ -198,6 +226,8 @@ double decode_bits_per_value(const decode_config *c);
  * 0, or -1 and a one-line reason */
 int decode_fit_ratio(decode_config *c, double ratio, size_t ref_bytes, int choose_kv, double *achieved,
                      char *why, size_t cap);
+/* flops of one sequence's step with `held` tokens, the entry's formula (0 if refused) */
+double decode_step_flops(const decode_config *c, double held);
 
 int decode_seq_init(const decode_ctx *d, decode_seq *s, workspace *ws);
 void decode_seq_free(decode_seq *s, workspace *ws);
@@ -247,6 +277,12 @@ void decode_cache_scores(const decode_ctx *d, const decode_seq *s, size_t g, siz
 /* out (G, d) <- p V_g, p (G, held); acc (G, d) scratch */
 void decode_cache_weighted(const decode_ctx *d, const decode_seq *s, size_t g, size_t held,
                            const float *p, size_t G, float *out, float *acc);
+/* the online softmax of qe (G, d) over slots [j0, j1) of K/V head g: m, l
+ * (G) and acc (G, d) updated as decode_tile_attend's; tile: G DECODE_TILE
+ * floats of scratch */
+void decode_cache_attend(const decode_ctx *d, const decode_seq *s, size_t g, size_t j0, size_t j1,
+                         const float *qe, size_t G, float scale, float *m, float *l, float *acc,
+                         float *tile);
 /* out (d) <- sum_x w[x] V_g[idx[x]], x < m */
 void decode_cache_gather(const decode_ctx *d, const decode_seq *s, size_t g, const uint32_t *idx,
                          const float *w, size_t m, float *out);
@@ -285,6 +321,8 @@ void decode_format_scores(const decode_ctx *d, const decode_seq *s, size_t g, si
                           const float *qe, size_t G, float scale, float *sc);
 void decode_format_weighted(const decode_ctx *d, const decode_seq *s, size_t g, size_t held,
                             const float *p, size_t G, float *out);
+void decode_format_attend(const decode_ctx *d, const decode_seq *s, size_t g, size_t j0, size_t j1,
+                          const float *qe, size_t G, float scale, float *m, float *l, float *acc, float *tile);
 void decode_format_gather(const decode_ctx *d, const decode_seq *s, size_t g, const uint32_t *idx,
                           const float *w, size_t m, float *out);
 /* what the framework asks of the format: the check (slots: the entry's),
@@ -301,9 +339,22 @@ double decode_format_bits(const decode_config *c, size_t slots, double held);
 void decode_attend_softmax(const decode_ctx *d, const decode_seq *s, size_t u, const float *q,
                            float *out, float *scratch);
 size_t decode_exact_scratch(const decode_config *c);
+/* exact's attend_range (and the window's): one block's part; scratch:
+ * decode_range_scratch floats, G (d_head + DECODE_TILE) */
+void decode_attend_range(const decode_ctx *d, const decode_seq *s, size_t u, const float *q, size_t j0,
+                         size_t j1, float *part, float *scratch);
+size_t decode_range_scratch(const decode_config *c);
 size_t decode_all_slots(const decode_config *c);  /* max_len: the growing cache */
 /* 4 * 2 kv_heads held d: K and V of every held key */
 double decode_exact_read_bytes(const decode_config *c, double held);
+
+/* the threads a run of `tasks` tasks uses: knobs.threads, at most d->threads */
+size_t decode_threads_for(const decode_ctx *d, size_t tasks);
+/* decode_split.c: the attend of a split step, the sequences' tokens
+ * appended (each seqs[b].len still the length before): the block tasks
+ * and the merge, on the pool */
+int decode_split_attend(const decode_ctx *d, const decode_seq *seqs, size_t batch, const float *q,
+                        size_t ldq, float *out);
 
 /* the entries (kernels/methods.c's table points to them) */
 extern const attn_decode decode_topk, decode_window, decode_performer;

@@ -7,14 +7,15 @@
  * hands a format other than f32 to decode_format.c, which dequantizes tiles
  * of rows and does the same.
  *
- * The passes stream the cache: for the query heads of one K/V head,
- * scores = K q / sqrt(d) in one pass over K, then out = V^T p in one pass
- * over V, in plain vector loops (OpenBLAS's sgemv, and sgemm for a group,
- * were slower here). A group of G query heads (gqa, mqa, MHE) shares each
- * pass, so K and V are read once per group; its arithmetic is G times that
- * of one row, and with one group (mqa, MHE at batch 1) the step is bound by
- * that arithmetic on one thread, not by memory. */
+ * The reads run through the micro-kernel (decode_tile.h): the G query
+ * heads of one K/V head against a range of slots, so K and V are read once
+ * per group. decode_cache_attend is the step of exact attention and the
+ * window (an online softmax over a range of slots: the framework splits the
+ * held slots into blocks, decode.h); decode_cache_scores and
+ * decode_cache_weighted are the two passes of a step that needs every
+ * score at once (top-k's selection, an eviction policy's scores). */
 #include "decode.h"
+#include "decode_tile.h"
 #include "softmax.h"
 
 #include <string.h>
@@ -39,64 +40,29 @@ void decode_cache_store(const decode_ctx *d, decode_seq *s, size_t g, size_t row
     }
 }
 
-/* kg: (held, d) keys; qe: (G, d) queries; sc: (G, held) <- scale * qe kg^T.
- * One pass over the keys, four rows at a time: per row and query 16
- * independent lanes (a vector FMA), reduced once per row; the G queries of
- * a group reuse each block of rows from L1, so K is read once per group. */
-static void score_rows(const float *restrict kg, size_t held, size_t d, const float *restrict qe,
-                       size_t G, float scale, float *restrict sc) {
-    enum { R = 4, LANES = 16 };
-    const size_t dv = d - d % LANES;
-    size_t j = 0;
-    for (; j + R <= held; j += R)
-        for (size_t i = 0; i < G; i++) {
-            const float *q = qe + i * d;
-            float acc[R][LANES] = {{0}};
-            for (size_t c = 0; c < dv; c += LANES)
-                for (size_t r = 0; r < R; r++)
-                    for (size_t l = 0; l < LANES; l++) acc[r][l] += kg[(j + r) * d + c + l] * q[c + l];
-            for (size_t r = 0; r < R; r++) {
-                float t = 0;
-                for (size_t l = 0; l < LANES; l++) t += acc[r][l];
-                for (size_t c = dv; c < d; c++) t += kg[(j + r) * d + c] * q[c];
-                sc[i * held + j + r] = scale * t;
-            }
-        }
-    for (; j < held; j++)
-        for (size_t i = 0; i < G; i++) {
-            float t = 0;
-            for (size_t c = 0; c < d; c++) t += kg[j * d + c] * qe[i * d + c];
-            sc[i * held + j] = scale * t;
-        }
-}
-
 void decode_cache_scores(const decode_ctx *d, const decode_seq *s, size_t g, size_t held,
                          const float *qe, size_t G, float scale, float *sc) {
     if (decode_format_on(d)) { decode_format_scores(d, s, g, held, qe, G, scale, sc); return; }
-    score_rows(k_rows(d, s, g), held, d->c.d_head, qe, G, scale, sc);
-}
-
-/* vg: (held, d) values; p: (G, held) weights; out: (G, d) <- p vg, one pass
- * over the values, two rows at a time into two accumulators per query */
-static void weighted_rows(const float *restrict vg, size_t held, size_t d, const float *restrict p,
-                          size_t G, float *restrict out, float *restrict acc2) {
-    memset(out, 0, G * d * sizeof(float));
-    memset(acc2, 0, G * d * sizeof(float));
-    size_t j = 0;
-    for (; j + 2 <= held; j += 2)
-        for (size_t i = 0; i < G; i++) {
-            axpy_row(out + i * d, d, p[i * held + j], vg + j * d);
-            axpy_row(acc2 + i * d, d, p[i * held + j + 1], vg + (j + 1) * d);
-        }
-    for (; j < held; j++)
-        for (size_t i = 0; i < G; i++) axpy_row(out + i * d, d, p[i * held + j], vg + j * d);
-    for (size_t i = 0; i < G * d; i++) out[i] += acc2[i];
+    decode_tile_scores(k_rows(d, s, g), held, d->c.d_head, qe, G, scale, sc, held);
 }
 
 void decode_cache_weighted(const decode_ctx *d, const decode_seq *s, size_t g, size_t held,
                            const float *p, size_t G, float *out, float *acc) {
     if (decode_format_on(d)) { decode_format_weighted(d, s, g, held, p, G, out); return; }
-    weighted_rows(v_rows(d, s, g), held, d->c.d_head, p, G, out, acc);
+    (void)acc;
+    memset(out, 0, G * d->c.d_head * sizeof(float));
+    decode_tile_weighted(v_rows(d, s, g), held, d->c.d_head, p, held, G, out);
+}
+
+/* A stored format (decode_format_attend) converts at most DECODE_TILE rows
+ * of K and V at a time into float32 and runs the same micro-kernel. */
+void decode_cache_attend(const decode_ctx *d, const decode_seq *s, size_t g, size_t j0, size_t j1,
+                         const float *qe, size_t G, float scale, float *m, float *l, float *acc,
+                         float *tile) {
+    const size_t dh = d->c.d_head;
+    if (decode_format_on(d)) { decode_format_attend(d, s, g, j0, j1, qe, G, scale, m, l, acc, tile); return; }
+    decode_tile_attend(k_rows(d, s, g) + j0 * dh, v_rows(d, s, g) + j0 * dh, j1 - j0, dh, qe, G, scale, m, l,
+                       acc, tile);
 }
 
 void decode_cache_gather(const decode_ctx *d, const decode_seq *s, size_t g, const uint32_t *idx,

@@ -15,6 +15,7 @@
  *     oldest leave it as one key group once it holds R + G. kivi takes a
  *     growing cache at positions as they are (no slot_of). */
 #include "decode.h"
+#include "decode_tile.h"
 #include "softmax.h"
 
 #include <stdio.h>
@@ -241,5 +242,21 @@ void decode_format_gather(const decode_ctx *d, const decode_seq *s, size_t g, co
     for (size_t x = 0; x < m; x++) {
         load_rows(d, s, 0, g, idx[x], 1, q, row);
         axpy_row(out, dh, w[x], row);
+    }
+}
+
+/* rows j0 .. j1 - 1 of K/V head g through the micro-kernel's online softmax
+ * (decode_tile_attend), dequantized at most DECODE_TILE rows at a time */
+void decode_format_attend(const decode_ctx *d, const decode_seq *s, size_t g, size_t j0, size_t j1,
+                          const float *qe, size_t G, float scale, float *m, float *l, float *acc, float *tile) {
+    float kt[TILE], vt[TILE];
+    const size_t dh = d->c.d_head, q = quantized_of(d, s->len);
+    for (size_t j = j0; j < j1;) {
+        size_t r = tile_rows(d, j, j1, q);
+        if (r > DECODE_TILE) r = DECODE_TILE;
+        load_rows(d, s, 1, g, j, r, q, kt);
+        load_rows(d, s, 0, g, j, r, q, vt);
+        decode_tile_attend(kt, vt, r, dh, qe, G, scale, m, l, acc, tile);
+        j += r;
     }
 }

@@ -30,6 +30,12 @@ static double topk_read_bytes(const decode_config *c, double held) {
     return 4.0 * d * (kv * held + (double)c->heads * k);
 }
 
+/* the scores over every held key, p V over k rows per query head */
+static double topk_step_flops(const decode_config *c, double held) {
+    const double k = held < (double)c->kn.k ? held : (double)c->kn.k;
+    return 2.0 * (double)c->heads * (double)c->d_head * (held + k);
+}
+
 static void topk_attend(const decode_ctx *d, const decode_seq *s, size_t u, const float *q,
                         float *out, float *scratch) {
     const size_t dh = d->c.d_head, G = decode_group(d), held = decode_held(d, s->len), K = d->c.kn.k;
@@ -57,4 +63,5 @@ const attn_decode decode_topk = {
     .scratch_floats = topk_decode_scratch,
     .attend = topk_attend,
     .read_bytes = topk_read_bytes,
+    .step_flops = topk_step_flops,
 };

@@ -46,8 +46,8 @@ const attn_decode decode_window = {
     .resolve = window_decode_resolve,
     .slots = window_slots,
     .slot_of = window_slot_of,
-    .scratch_floats = decode_exact_scratch,
-    .attend = decode_attend_softmax,
+    .scratch_floats = decode_range_scratch,
+    .attend_range = decode_attend_range,
     .read_bytes = decode_exact_read_bytes,
     .fit_ratio = window_fit_ratio,
 };

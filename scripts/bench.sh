@@ -10,12 +10,12 @@
 #   n = 8192   chunked, chunked causal
 #   n = 16384  topk (k 64, C 1024), chunked, performer (M 256),
 #              torch-topk, torch-performer
-#   decode     `attnbench decode` at context L = 65536 (a 256 MiB MHA cache),
-#              S = 16 steps: exact with mha, mqa, gqa 2, mhe-mul; topk (k 64),
-#              window (sink 4, window 256), performer (M 256); beside the
-#              read-bandwidth probe (`attnbench decode --probe`) on the same
-#              threads, the faster of a run before and one after
-# (`quick`: n = 1024, 2048, 4096 and L = 4096, a smoke test of about a minute.)
+#   decode     scripts/bench_decode.sh: exact with mha, mqa, gqa 2, mhe-mul;
+#              topk (k 64), window (sink 4, window 256), performer (M 256) at
+#              context L = 8192 and 65536 on 1 and THREADS threads, each row
+#              against its roofline (the bandwidth curve and sgemm rate of
+#              `attnbench decode --probe`, measured in the same window)
+# (`quick`: n = 1024, 2048, 4096 and L = 1024, 4096, a smoke test of a few minutes.)
 #
 # The peer (bench/peers/torch_attention.py, Debian's python3-torch) reads the
 # q, k, v of `attnbench run --dump DIR` and reports its error against the
@@ -25,8 +25,9 @@
 #   bench.csv   all rows, attnbench's columns (bench.env: the machine, load_avg,
 #               read_gbps_1t and read_gbps_all of the bandwidth probe)
 #   bench.md    medians, GFLOP/s, share of the sgemm rate, ratios, targets;
-#               the decode table (time per step, cache, GB/s, share of the probe)
-#   decode.csv  the decode rows (decode.env: the machine)
+#               the decode table (time per step, roofline, share of it)
+#   decode.csv  the decode rows (decode.env: the machine and the curve),
+#               decode_probe_T.csv the probes, decode.md the decode section
 #
 # Timing: every process runs on one BLAS core, chosen as the program chooses
 # it (a user's OPENBLAS_CORETYPE; else the detected core, or the one attnbench
@@ -53,8 +54,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 peer=$here/bench/peers/torch_attention.py
 
 case "$SIZE" in
-  full)  N_EXACT=4096 N_CAUSAL=8192 N_LONG=16384 SLOW_PEER="--warmup 0 --reps 1" L_DECODE=65536 ;;
-  quick) N_EXACT=1024 N_CAUSAL=2048 N_LONG=4096 SLOW_PEER="" L_DECODE=4096 ;;
+  full)  N_EXACT=4096 N_CAUSAL=8192 N_LONG=16384 SLOW_PEER="--warmup 0 --reps 1" ;;
+  quick) N_EXACT=1024 N_CAUSAL=2048 N_LONG=4096 SLOW_PEER="" ;;
   *) echo "bench.sh: size '$SIZE': full or quick" >&2; exit 2 ;;
 esac
 K=64 CHUNK=1024 FEATURES=256 SEED=1 SCORE_STD=4 REF_ROWS=512
@@ -236,69 +237,18 @@ echo "bench: $sgemm_last" >&2
 drift "the sgemm rate" "$(echo "$sgemm_first" | cut -d, -f6)" "$(echo "$sgemm_last" | cut -d, -f6)" GFLOP/s
 sgemm=$(printf '%s\n%s\n' "$sgemm_first" "$sgemm_last" | sort -t, -k6 -g | tail -n 1)
 
-# ---- decode: one token at a time against a cache of L_DECODE tokens -------------
-S_DECODE=16
-probe() { "$AB" decode --probe --threads "$THREADS" | awk -F, -v t="$THREADS" '$1 == t { print $2 }'; }
-probe_first=$(probe)
-dec() { # dec ARGS...: one decode row into decode.csv
-  echo "bench: attnbench decode $*" >&2
-  "$AB" decode --heads 8 --d-head 64 --threads "$THREADS" --seed $SEED --score-std $SCORE_STD \
-    --context $L_DECODE --steps $S_DECODE "$@" --csv "$dcsv"
-}
-dec --attention exact
-dec --attention exact --projection mqa
-dec --attention exact --projection gqa --kv-heads 2
-dec --attention exact --projection mhe-mul
-dec --attention topk --k $K
-dec --attention window --sink 4 --window 256
-dec --attention performer --features $FEATURES
-probe_last=$(probe)
-probe_gbps=$(printf '%s\n%s\n' "$probe_first" "$probe_last" | sort -g | tail -n 1)
-echo "bench: read-bandwidth probe, $THREADS threads: $probe_first and $probe_last GB/s" >&2
-drift "the read-bandwidth probe" "$probe_first" "$probe_last" GB/s
+# ---- decode: every family against its roofline (scripts/bench_decode.sh) -------
+THREADS=$THREADS sh "$here/scripts/bench_decode.sh" "$BUILD" "$OUT" "$SIZE"
 load_last=$(busy "after the kernels")
 
-# decode_table CSV PROBE_GBPS: the Markdown section of the decode rows
-decode_table() {
-  awk -F, -v probe="$2" -v threads="$THREADS" -v L="$L_DECODE" -v S="$S_DECODE" "$verdict_awk"'
-  NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-  { rows++; for (i = 1; i <= NF; i++) cell[rows, i] = $i }
-  function get(r, name) { return cell[r, col[name]] }
-  END {
-    printf "\n## Decode: one token at a time, context L = %d\n\n", L
-    printf "8 heads of 64, synthetic input (seed 1, score-std 4), %d threads, %d timed steps after\n", threads, S
-    printf "a warm-up step; time per step is the median. The limit: the read-bandwidth probe\n"
-    printf "(a sum over a buffer far beyond the last-level cache, `attnbench decode --probe`)\n"
-    printf "on the same threads, the faster of a run before and one after: **%.1f GB/s**.\n\n", probe
-    printf "| method | projection | knobs | cache MiB / sequence | step ms | vs exact mha | tokens/s | read GB/s | %% of probe | rel_err |\n"
-    printf "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
-    ex = 0
-    for (r = 1; r <= rows; r++) if (get(r, "attention") == "exact" && get(r, "projection") == "mha" && get(r, "status") == "ok") ex = r
-    for (r = 1; r <= rows; r++) {
-      knobs = ""
-      if (get(r, "k") != "") knobs = "k " get(r, "k")
-      if (get(r, "window") != "") knobs = "sink " get(r, "sink") ", window " get(r, "window")
-      if (get(r, "features") != "") knobs = "M " get(r, "features")
-      if (get(r, "kv_heads") != get(r, "heads") && get(r, "projection") != "mhe-mul") knobs = knobs (knobs == "" ? "" : ", ") "kv " get(r, "kv_heads")
-      vs = ex ? sprintf("%.2fx", get(r, "step_time_s") / get(ex, "step_time_s")) : "-"
-      printf "| %s | %s | %s | %.3g | %.3g | %s | %.4g | %.3g | %.0f%% | %.3g |\n", get(r, "attention"), get(r, "projection"),
-             knobs, get(r, "cache_bytes") / 1048576, 1000 * get(r, "step_time_s"), vs, get(r, "tokens_per_s"),
-             get(r, "read_gbps"), 100 * get(r, "read_gbps") / probe, get(r, "rel_err")
-    }
-    x = ex ? get(ex, "read_gbps") / probe : 0
-    printf "\n| target | measured | met |\n| --- | --- | --- |\n"
-    printf "| exact decode, L = %d: at least 60%% of the probe'"'"'s bandwidth | %s |\n", L, target_cells(x, ">=", 0.6, ex, 100, 0, "", "%")
-  }' "$1"
-}
-
 table "$csv" "$sgemm" > "$md"
-decode_table "$dcsv" "$probe_gbps" >> "$md"
+cat "$OUT/decode.md" >> "$md"
 {
   printf '\n## Timing context\n\n'
   echo "${ctx:-attnbench run: OpenBLAS core $core}" | sed 's/^attnbench run: //; s/, load average.*//; s/$/./'
   printf 'Load average %s at the start, %s after the kernels (%s cores). ' "$load_first" "$load_last" "$(nproc)"
-  printf 'sgemm %s and %s GFLOP/s, read-bandwidth probe %s and %s GB/s, before and after.\n' \
-    "$(echo "$sgemm_first" | cut -d, -f6)" "$(echo "$sgemm_last" | cut -d, -f6)" "$probe_first" "$probe_last"
+  printf 'sgemm %s and %s GFLOP/s, before and after (the decode rows'"'"' probes: their own context above).\n' \
+    "$(echo "$sgemm_first" | cut -d, -f6)" "$(echo "$sgemm_last" | cut -d, -f6)"
   if [ -s "$tmp/warnings" ]; then printf '\n'; sed 's/^warning: /- **Warning:** /; s/$/./' "$tmp/warnings"; fi
 } >> "$md"
 [ ! -f "$OUT/bench.env" ] || echo "torch=$torch_version" >> "$OUT/bench.env"

@@ -101,9 +101,9 @@ bad=$(awk "$(cat "$here/scripts/verdict.awk")"'
     }
     exit bad > 0
   }') || fail "verdicts disagree with their numbers: $bad"
-n=$(grep -c 'target_cells(' "$here/scripts/bench.sh")
-[ "$n" -ge 9 ] || fail "bench.sh: $n targets through target_cells, want every one (9)"
-grep -q 'verdict(x' "$here/scripts/bench.sh" && fail "bench.sh still judges a target outside verdict.awk"
+n=$(cat "$here/scripts/bench.sh" "$here/scripts/bench_decode.sh" | grep -c 'target_cells(')
+[ "$n" -ge 10 ] || fail "bench.sh, bench_decode.sh: $n targets through target_cells, want every one (10)"
+grep -q 'verdict(x' "$here/scripts/bench.sh" "$here/scripts/bench_decode.sh" && fail "bench still judges a target outside verdict.awk"
 
 # ---- make bench writes under OUT only (make readme puts it into README.md) ------------
 if command -v make > /dev/null; then

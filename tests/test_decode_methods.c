@@ -13,9 +13,11 @@
  *     schemes with head embeddings decode from the one shared K, V;
  *   - the counted workspace and cache equal decode_workspace_bytes and
  *     decode_cache_bytes (run_decode, tests/decode_layer.h);
- *   - a batch of 3 on 3 threads, and one sequence on 3 threads, equal one
- *     sequence on 1 thread bitwise (tolerance 0: a task, one sequence's unit,
- *     runs whole on one thread, so every sum and top-k's selection is the
+ *   - a batch of 3 on 3 threads of a persistent pool, and one sequence on 3
+ *     threads, equal one sequence on 1 thread bitwise (tolerance 0: a task,
+ *     one sequence's unit or, split along the context (exact, window: blocks
+ *     of 40 slots here), one block of it, runs whole on one thread, and the
+ *     blocks merge in block order, so every sum and top-k's selection is the
  *     same whatever the thread count);
  * and per operator (mha):
  *   - a cache the entry declares bounded (no rows, or as many slots at
@@ -29,6 +31,7 @@
  *     knobs has at least one such refusal. */
 #include "decode_layer.h"
 #include "knobs.h"
+#include "pool.h"
 
 static void check_pair(const attn_method *m, const proj_scheme *ps, const float *x, float *const w[3]) {
     const size_t kv_opt = (ps->knobs & KNOB_KV_HEADS) ? 2 : 0;
@@ -38,6 +41,7 @@ static void check_pair(const attn_method *m, const proj_scheme *ps, const float 
     CHECK(rc == ATTN_OK && c.kv_heads == ly.kvc, "%s, %s: decode_config_of %d, kv_heads %zu want %zu",
           m->name, ps->name, rc, c.kv_heads, ly.kvc);
     if (ly.emb) { c.ek = ly.emb + H * DH; c.ev = ly.emb + 2 * H * DH; }
+    c.block = 40; /* a split step (exact, window) merges 4 or 5 blocks */
     c.kn.threads = 1;
     if (m->decode->queries && ly.embed) { /* one kept set for every head: refused */
         workspace ws;
@@ -59,7 +63,10 @@ static void check_pair(const attn_method *m, const proj_scheme *ps, const float 
     c.kn.threads = 3;
     float *threads = run_decode(&ly, &c);
     c.batch = 3;
+    c.pool = par_pool_new(3); /* the batch on a persistent pool */
+    CHECK(c.pool && par_pool_threads(c.pool) == 3, "par_pool_new(3)");
     float *batch = run_decode(&ly, &c);
+    par_pool_free(c.pool);
     for (size_t b = 0; one && batch && b < 3; b++)
         CHECK(memcmp(batch + b * S * H * DH, one, S * H * DH * sizeof(float)) == 0,
               "%s, %s: batch sequence %zu on 3 threads differs from one alone on 1", m->name, ps->name, b);
@@ -138,7 +145,7 @@ int main(void) {
             continue;
         }
         entries++;
-        CHECK(m->decode->name && m->decode->attend && m->decode->read_bytes, "%s: decode entry incomplete", m->name);
+        CHECK(m->decode->name && (m->decode->attend || m->decode->attend_range) && m->decode->read_bytes, "%s: decode entry incomplete", m->name);
         for (const proj_scheme *ps = proj_schemes; ps->name; ps++) check_pair(m, ps, x, w);
         check_bounded(m);
         check_knobs(m);

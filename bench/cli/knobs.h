@@ -128,7 +128,7 @@ enum { KF_SPEC = 1u << 0, KF_ID = 1u << 1, KF_FIXED = 1u << 2, KF_TUNING = 1u <<
     X(ROW_ONLY, "row-only", KT_FLAG, row_only, C_RUN | C_FFN | C_EVAL | C_DEC | C_TRAIN, 0, -1, 0, 0, NULL, 0, 0,              \
       "print only the data line (for the sweep runner)")                                                         \
     X(PROBE, "probe", KT_FLAG, probe, C_DEC, 0, -1, 0, 0, NULL, 0, 0,                                              \
-      "print the read-bandwidth probe (1 and --threads threads) instead")                                     \
+      "print the roofline probe (bandwidth curve, sgemm rate; 1 and --threads threads) instead")              \
     X(TRAIN_STEPS, "train-steps", KT_SIZE, train_steps, C_TRAIN, 0, COL_train_steps, 0, KF_SPEC | KF_ID, NULL, 0, KN_BIG, \
       "optimizer steps (default 100; 0: the conversion alone)")                                                 \
     X(TRAIN_BATCH, "train-batch", KT_SIZE, train_batch, C_TRAIN, 0, COL_train_batch, 0, KF_SPEC | KF_ID, NULL, 1, 65536, \
@@ -160,7 +160,9 @@ enum { KF_SPEC = 1u << 0, KF_ID = 1u << 1, KF_FIXED = 1u << 2, KF_TUNING = 1u <<
     X(RESIDUAL, "residual", KT_SIZE, residual, C_DEC | C_EVAL, 0, COL_residual, 0, KF_SPEC | KF_ID, NULL, 0, KN_BIG, \
       "--kv-format kivi: the most recent tokens kept in f32 (default 128)")                                      \
     X(CACHE_RATIO, "cache-ratio", KT_REAL, cache_ratio, C_DEC, 0, -1, 0, KF_SPEC, NULL, 0, 0,                        \
-      "set the operator's knobs (window; gqa: --kv-heads) so its cache is at most R of the f32 cache")
+      "set the operator's knobs (window; gqa: --kv-heads) so its cache is at most R of the f32 cache")        \
+    X(PROBE_FILE, "probe-file", KT_NAME, probe_file, C_DEC, 0, -1, 0, 0, NULL, 0, 0,                              \
+      "the --probe output FILE: the row's roofline_s and roofline_frac")
 /* clang-format on */
 
 enum {

@@ -35,6 +35,7 @@ struct run_options {
     const char *kv_format;                       /* decode, eval: the cache format */
     size_t bits, kivi_group, residual;           /* kivi's */
     double cache_ratio;                          /* decode */
+    const char *probe_file;                      /* decode */
     unsigned char given[KN_COUNT];  /* given[KN_x]: --x was on the line */
     const char *list[KN_COUNT];     /* a knob given as a list (eval: "8,16,32"), as text */
 };

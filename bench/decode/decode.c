@@ -15,8 +15,11 @@
  *      query per head against each cache, append;
  *   5. the float64 reference at the S step positions and the row.
  * Threads: --threads for BLAS in the context's bulk projection; in the
- * steps BLAS runs on one thread and --threads run the step's tasks
- * (kernels/decode.h). */
+ * steps BLAS runs on one thread and --threads threads of one pool, started
+ * once (kernels/pool.h), run the step's tasks (kernels/decode.h).
+ * The roofline (bench/measure/roofline.h): not measured here (a second and a 1 GiB
+ * buffer beside the caches); --probe prints it, --probe-file reads it back
+ * and gives the row roofline_s and roofline_frac. */
 #include "bandwidth.h"
 #include "commands.h"
 #include "exit_status.h"
@@ -29,7 +32,9 @@
 #include "methods.h"
 #include "options.h"
 #include "point_id.h"
+#include "pool.h"
 #include "report.h"
+#include "roofline.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -58,27 +63,31 @@ static void usage(void) {
     for (const kv_format *f = kv_formats; f->name; f++) printf("  %-12s %s\n", f->name, f->summary);
     printf("\n--warmup W: the context's last W tokens are decoded by untimed steps (an eviction\n"
            "policy: all of them, its queries score the keys; its prompt is the context).\n"
-           "--probe: print the read-bandwidth probe's GB/s on 1 and --threads threads.\n"
+           "--probe: print the roofline probe on 1 and --threads threads: the read\n"
+           "bandwidth at %d working-set sizes from 256 KiB to 1 GiB and the sgemm rate\n"
+           "(CSV threads,read_gbps,bytes,sgemm_gflops; about a second per thread count).\n", BANDWIDTH_CURVE);
+    printf(
+           "--probe-file FILE: that output, measured before; the row gets roofline_s =\n"
+           "max(read_bytes_per_step / GB/s at that working set (log-linear between the\n"
+           "sizes), the step's flops / sgemm rate) and roofline_frac = roofline_s / step_time_s.\n"
            "exit status: 0 a measured row: ok, or nonfinite (the output held NaN or Inf;\n"
            "the first bad element in note); 2 bad input (no row); 3 out of memory (row\n"
            "with status oom); 1 any other failure.\n");
 }
 
-/* the probe's lines; out of memory for its buffer: one line, exit 3 */
+/* the probe's lines (roofline.h); out of memory for its buffer: one line, exit 3 */
 static int probe(const run_options *o) {
-    const size_t bytes = bandwidth_probe_bytes();
-    const double one = bandwidth_read_gbps(bytes, 1);
-    const double all = o->threads > 1 && one > 0 ? bandwidth_read_gbps(bytes, o->threads) : one;
-    if (!(one > 0 && all > 0)) {
+    roofline_probe one, all;
+    const int rc = roofline_measure(&one, 1) || (o->threads > 1 && roofline_measure(&all, o->threads));
+    if (rc) {
         const size_t lim = mem_as_limit();
-        fprintf(stderr, "attnbench decode: --probe: out of memory for the probe's buffer of %zu MiB%s", bytes >> 20,
+        fprintf(stderr, "attnbench decode: --probe: out of memory for the probe's buffer of 1024 MiB%s",
                 lim ? " (address-space limit, ulimit -v: " : "\n");
         if (lim) fprintf(stderr, "%zu MiB)\n", lim >> 20);
         return EXIT_OOM;
     }
-    printf("threads,read_gbps,bytes\n");
-    printf("1,%.4g,%zu\n", one, bytes);
-    if (o->threads > 1) printf("%zu,%.4g,%zu\n", o->threads, all, bytes);
+    roofline_print(stdout, &one, 1);
+    if (o->threads > 1) roofline_print(stdout, &all, 0);
     return 0;
 }
 
@@ -103,6 +112,8 @@ typedef struct {
     decode_seq *seqs;
     float *x, *y, *q, *out, *all_out;  /* one step's x (B, dm), rows (B, width), q (B, H, d), out */
     double *times;
+    par_pool *pool;           /* the steps' threads, started once */
+    roofline_probe roof;      /* --probe-file's lines of --threads (roof.n 0: none) */
     int ctx_ready;
     size_t need;              /* bytes of inputs, caches and reference (setup_shape) */
 } run_state;
@@ -304,6 +315,7 @@ static int setup_run(run_state *r) {
     decode_config c;
     config_of(r, &c);
     c.batch = r->B;
+    if (o->threads > 1 && !(c.pool = r->pool = par_pool_new(o->threads))) return ATTN_ENOMEM;
     size_t width;
     if (r->layer_form) {
         int rc = step_proj_build(&r->proj, r->ps, &r->in[0], r->kv);
@@ -403,6 +415,7 @@ static void run_free(run_state *r) {
     if (r->seqs) for (size_t b = 0; b < r->B; b++) decode_seq_free(&r->seqs[b], &r->sws[b]);
     if (r->ctx_ready) decode_free(&r->ctx, &r->mws);
     step_proj_free(&r->proj);
+    par_pool_free(r->pool);
     for (int i = 0; i < 3; i++) free(r->tok[i]);
     if (r->in) {
         for (size_t b = 1; b < r->B && !r->o.input; b++)
@@ -446,6 +459,13 @@ static void row_measured(run_state *r, result_row *row) {
     row_set(row, COL_workspace_bytes, "%zu", r->mws.peak);
     row_set(row, COL_read_bytes_per_step, "%.6g", bytes);
     row_set(row, COL_read_gbps, "%.4g", bytes / med * 1e-9);
+    if (r->roof.n) { /* the step's limit: the whole batch's bytes at that working set, and flops */
+        const double flops = (double)r->B * decode_step_flops(c, (double)r->L + (double)(S + 1) / 2);
+        const double roof = roofline_seconds(&r->roof, bytes, flops);
+        row_set(row, COL_roofline_s, "%.6g", roof);
+        row_set(row, COL_roofline_frac, "%.4g", roof / med);
+        roofline_note(&r->roof);
+    }
     if (r->layer_form) {
         proj_shape ps = {r->n, r->o.d_model, r->o.heads, r->kv, r->o.d_head};
         row_set(row, COL_params, "%zu", r->ps->params(&ps));
@@ -561,6 +581,11 @@ int cmd_decode(int argc, char **argv) {
     if (rc) return rc;
     if (r.o.probe) return probe(&r.o);
     if ((rc = setup_input(&r)) || (rc = setup_shape(&r))) { run_free(&r); return rc; }
+    char perr[1024];
+    if (r.o.probe_file && roofline_load(&r.roof, r.o.probe_file, r.o.threads, perr, sizeof perr)) {
+        run_free(&r);
+        return bad_input(cmd, "--probe-file %s", perr);
+    }
     result_row row;
     row_init(&row);
     /* the address-space limit before any BLAS call (memlimit.h) */

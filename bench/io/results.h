@@ -35,7 +35,9 @@
     /* the eviction policies' knobs (h2o, tova, snapkv) */                    \
     X(budget) X(recent) X(obs_window) X(pool) X(prompt)                        \
     /* eval: dnll over the positions beyond the budget */                     \
-    X(dnll_beyond)
+    X(dnll_beyond)                                                          \
+    /* decode rows against the machine's limit (--probe-file) */              \
+    X(roofline_s) X(roofline_frac)
 
 enum {
 #define RESULT_ENUM(name) COL_##name,

@@ -2,6 +2,7 @@
 #include "bandwidth.h"
 #include "measure.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ typedef struct {
     float *a;          /* this thread's part */
     size_t count;      /* floats in it */
     int fill;          /* 1: write it (first touch), 0: sum it */
+    size_t reps;       /* sums of the part per pass (0: 1) */
     double sum;
 } part;
 
@@ -47,7 +49,7 @@ static void *run_part(void *p) {
     if (t->fill)
         for (size_t i = 0; i < t->count; i++) t->a[i] = (float)(i & 7);
     else
-        t->sum = sum_floats(t->a, t->count);
+        for (size_t r = 0; r < (t->reps ? t->reps : 1); r++) t->sum += sum_floats(t->a, t->count);
     return NULL;
 }
 
@@ -81,7 +83,7 @@ double bandwidth_read_gbps(size_t bytes, size_t threads) {
     if (posix_memalign((void **)&a, 64, count * sizeof(float)) != 0) return 0;
     part parts[MAX_THREADS];
     const size_t per = count / threads;
-    for (size_t t = 0; t < threads; t++) parts[t] = (part){a + t * per, per, 1, 0};
+    for (size_t t = 0; t < threads; t++) parts[t] = (part){a + t * per, per, 1, 1, 0};
     pass(parts, threads, 1); /* first touch, each thread its own part */
     pass(parts, threads, 0); /* warm-up */
     double secs[BANDWIDTH_PASSES];
@@ -95,4 +97,44 @@ double bandwidth_read_gbps(size_t bytes, size_t threads) {
     qsort(secs, BANDWIDTH_PASSES, sizeof(double), cmp_double);
     const double median = secs[BANDWIDTH_PASSES / 2];
     return median > 0 ? (double)(count * sizeof(float)) / median * 1e-9 : 0;
+}
+
+/* the median GB/s of BANDWIDTH_PASSES passes over the first `count` floats
+ * of a, in `threads` parts, each part summed reps times a pass */
+static double curve_point(float *a, size_t count, size_t threads, size_t reps) {
+    part parts[MAX_THREADS];
+    const size_t per = count / threads;
+    for (size_t t = 0; t < threads; t++) parts[t] = (part){a + t * per, per, 0, reps, 0};
+    pass(parts, threads, 0); /* warm-up: the size's lines into the caches they fit */
+    double secs[BANDWIDTH_PASSES];
+    for (int r = 0; r < BANDWIDTH_PASSES; r++) secs[r] = pass(parts, threads, 0);
+    qsort(secs, BANDWIDTH_PASSES, sizeof(double), cmp_double);
+    const double median = secs[BANDWIDTH_PASSES / 2];
+    return median > 0 ? (double)(per * threads * reps * sizeof(float)) / median * 1e-9 : 0;
+}
+
+int bandwidth_curve(size_t threads, size_t *bytes, double *gbps) {
+    if (threads < 1) threads = 1;
+    if (threads > MAX_THREADS) threads = MAX_THREADS;
+    const size_t quantum = LANES * threads * sizeof(float);
+    for (int i = 0; i < BANDWIDTH_CURVE; i++) {
+        /* 256 KiB * 4096^(i / 7): 256 KiB .. 1 GiB, a multiple of the quantum */
+        const double b = 262144.0 * pow(4096.0, (double)i / (BANDWIDTH_CURVE - 1));
+        bytes[i] = ((size_t)b + quantum - 1) / quantum * quantum;
+    }
+    const size_t whole = bytes[BANDWIDTH_CURVE - 1] / sizeof(float);
+    float *a = NULL;
+    if (posix_memalign((void **)&a, 64, whole * sizeof(float)) != 0) return -1;
+    part parts[MAX_THREADS];
+    for (size_t t = 0; t < threads; t++) parts[t] = (part){a + t * (whole / threads), whole / threads, 1, 1, 0};
+    pass(parts, threads, 1); /* first touch of the whole buffer, each thread its part */
+    volatile double sink = 0;
+    for (int i = 0; i < BANDWIDTH_CURVE; i++) {
+        const size_t reps = ((size_t)16 << 20) / bytes[i] + 1; /* at least 16 MiB a pass */
+        gbps[i] = curve_point(a, bytes[i] / sizeof(float), threads, reps);
+        sink += gbps[i];
+    }
+    (void)sink;
+    free(a);
+    return 0;
 }

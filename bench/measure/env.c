@@ -1,6 +1,7 @@
 /* env.c — BLAS core selection and the .env sidecar. */
 #include "env.h"
 #include "bandwidth.h"
+#include "roofline.h"
 #include "spec_hash.h"
 #include "version.h"
 
@@ -225,6 +226,7 @@ int env_write_sidecar(const char *csv_path) {
     fprintf(f, "compiler=%s\n", __VERSION__);
     fprintf(f, "cflags=%s\n", ATTNBENCH_CFLAGS);
     write_probe(f);
+    env_write_roofline_lines(f); /* decode's --probe-file, when a run noted one */
     env_write_sweep_lines(f); /* spec, its hash, the shard: when a sweep noted them */
     int rc = ferror(f) ? -1 : 0;
     if (fflush(f) != 0 || fsync(fileno(f)) != 0) rc = -1;
