@@ -60,4 +60,9 @@ void decode_options_defaults(run_options *o);
  * when decode would refuse o (the sweep then runs it to report why). */
 int decode_point_row(const run_options *o, result_row *row);
 
+/* decode_cli.c: --help, and --probe's lines (out of memory for its buffer:
+ * one line, EXIT_OOM) */
+void decode_usage(void);
+int decode_probe(const run_options *o);
+
 #endif
