@@ -224,6 +224,12 @@ double decode_bits_per_value(const decode_config *c);
  * heads, when choose_kv: the largest divisor of heads that fits) so that
  * decode_cache_bytes(c) <= R * ref_bytes; *achieved <- the ratio held.
  * 0, or -1 and a one-line reason */
+/* the tokens `ratio` of c's max_len is, at most max_len (an entry's
+ * fit_ratio hook turns them into its knobs) */
+static inline size_t decode_ratio_tokens(const decode_config *c, double ratio) {
+    const double rows = ratio * (double)c->max_len;
+    return !(rows >= 0) ? 0 : rows < (double)c->max_len ? (size_t)rows : c->max_len;
+}
 int decode_fit_ratio(decode_config *c, double ratio, size_t ref_bytes, int choose_kv, double *achieved,
                      char *why, size_t cap);
 /* flops of one sequence's step with `held` tokens, the entry's formula (0 if refused) */

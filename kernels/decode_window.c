@@ -32,8 +32,7 @@ static size_t window_slot_of(const decode_ctx *d, const decode_seq *s, size_t g,
 
 /* --cache-ratio: sink + window = ratio max_len rows (the sinks as resolved) */
 static int window_fit_ratio(decode_config *c, double ratio) {
-    const double rows = ratio * (double)c->max_len;
-    size_t tokens = rows < (double)c->max_len ? (size_t)rows : c->max_len;
+    const size_t tokens = decode_ratio_tokens(c, ratio);
     if (tokens <= c->kn.sink) return -1;
     c->kn.window = tokens - c->kn.sink;
     return 0;

@@ -101,9 +101,9 @@ static double h2o_read_bytes(const decode_config *c, double tokens) {
 /* --cache-ratio: the budget that holds `ratio` of max_len tokens (its scores
  * beside them are counted by the caller, which shrinks until all fits) */
 static int h2o_fit_ratio(decode_config *c, double ratio) {
-    const double rows = ratio * (double)c->max_len;
-    if (!(rows >= 2)) return -1;
-    c->kn.budget = rows < (double)c->max_len ? (size_t)rows : c->max_len;
+    const size_t tokens = decode_ratio_tokens(c, ratio);
+    if (tokens < 2) return -1;
+    c->kn.budget = tokens;
     c->kn.recent = ATTN_KNOB_UNSET; /* B/2 of the new budget */
     return 0;
 }

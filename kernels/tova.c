@@ -92,9 +92,9 @@ static size_t tova_held(const decode_ctx *d, const decode_seq *s, size_t u, uint
 
 /* --cache-ratio: B + 1 slots in `ratio` of max_len tokens */
 static int tova_fit_ratio(decode_config *c, double ratio) {
-    const double rows = ratio * (double)c->max_len;
-    if (!(rows >= 2)) return -1;
-    c->kn.budget = (rows < (double)c->max_len ? (size_t)rows : c->max_len) - 1;
+    const size_t tokens = decode_ratio_tokens(c, ratio);
+    if (tokens < 2) return -1;
+    c->kn.budget = tokens - 1;
     return 0;
 }
 

@@ -13,7 +13,7 @@ A=$ATTNBENCH
 TB=${TEST_BUILD:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
 ck="$tmp/tiny.bin"
-"$TB/tests/test_eval" --write-ckpt "$ck" || { echo "FAIL: no $TB/tests/test_eval to write the checkpoint (make tests)"; exit 1; }
+tiny_checkpoint "$ck"
 
 # ok_row NAME ARGS...: exit 0, a header and one row, nothing on stderr
 ok_row() {

@@ -11,7 +11,7 @@
 A=$ATTNBENCH
 TB=${TEST_BUILD:-build}
 ck="$tmp/tiny.bin"
-"$TB/tests/test_eval" --write-ckpt "$ck" || { echo "FAIL: no $TB/tests/test_eval to write the checkpoint (make tests)"; exit 1; }
+tiny_checkpoint "$ck"
 
 # decode FILE CONTEXT ARGS...: the header and one row into $tmp/FILE
 decode() {

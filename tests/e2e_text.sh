@@ -9,7 +9,7 @@
 A=$ATTNBENCH
 TB=${TEST_BUILD:-build}
 ck="$tmp/tiny.bin"
-"$TB/tests/test_eval" --write-ckpt "$ck" || { echo "skip: no $TB/tests/test_eval to write the checkpoint"; exit 77; }
+tiny_checkpoint "$ck"
 "$TB/tests/test_tokenizer" --write-ab "$tmp/ab.tok" || { echo "skip: no $TB/tests/test_tokenizer to write the tokenizer"; exit 77; }
 awk 'BEGIN { srand(7); for (i = 0; i < 100000; i++) printf "%s", (rand() < 0.5 ? "a" : "b") }' > "$tmp/ab.txt"
 awk 'BEGIN { for (i = 0; i < 100000; i++) printf "a" }' > "$tmp/aa.txt"

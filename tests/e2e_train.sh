@@ -16,7 +16,7 @@ A=$ATTNBENCH
 TB=${TEST_BUILD:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
 ck="$tmp/tiny.bin"
-"$TB/tests/test_eval" --write-ckpt "$ck" || { echo "skip: no $TB/tests/test_eval to write the checkpoint"; exit 77; }
+tiny_checkpoint "$ck"
 PY=$(numpy_python)
 [ -n "$PY" ] || { echo "skip: no python3 with NumPy"; exit 77; }
 

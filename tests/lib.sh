@@ -47,3 +47,10 @@ finish() {
   if [ "$fails" -ne 0 ]; then echo "$fails check(s) failed" >&2; exit 1; fi
   exit 0
 }
+
+# tiny_checkpoint FILE: the tiny llama2.c checkpoint test_eval writes (a
+# missing test_eval is a failure of the build, not an optional dependency)
+tiny_checkpoint() {
+  "${TEST_BUILD:-build}/tests/test_eval" --write-ckpt "$1" ||
+    { echo "FAIL: no ${TEST_BUILD:-build}/tests/test_eval to write the checkpoint (make tests)"; exit 1; }
+}
