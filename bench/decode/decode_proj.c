@@ -46,6 +46,11 @@ void step_proj_free(step_proj *p) {
 }
 
 void step_proj_rows(const step_proj *p, size_t rows, const float *x, float *y, size_t cols_from) {
+    if (rows == 1) { /* one token (batch 1): a matrix-vector product, not an sgemm of one row */
+        cblas_sgemv(CblasRowMajor, CblasTrans, (int)p->d_model, (int)(p->width - cols_from), 1.0f, p->w + cols_from,
+                    (int)p->width, x, 1, 0.0f, y + cols_from, 1);
+        return;
+    }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)(p->width - cols_from),
                 (int)p->d_model, 1.0f, x, (int)p->d_model, p->w + cols_from, (int)p->width, 0.0f,
                 y + cols_from, (int)p->width);
