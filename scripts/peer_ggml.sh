@@ -28,7 +28,8 @@
 #             before and after
 # Times are medians after a warm-up call (decode 16 calls, prefill at least 3
 # calls and 1 s); compare them with attnbench's on a quiet machine only.
-# Without a usable ggml: one line saying how to get it, exit 2.
+# Without a usable ggml: one line saying how to get it, exit 2. A case out of
+# memory: an oom row, the other cases still run, exit 3.
 set -eu
 
 howto="usage: peer_ggml.sh GGML_SRC GGML_BUILD OUT [PEER ARGS...]: needs a ggml source tree and its CPU build, e.g. git clone https://github.com/ggml-org/ggml SRC && cmake -S SRC -B BUILD -DGGML_NATIVE=ON -DBUILD_SHARED_LIBS=OFF -DGGML_BUILD_TESTS=OFF -DGGML_BUILD_EXAMPLES=OFF && cmake --build BUILD -j2 (see the top of scripts/peer_ggml.sh)"
@@ -77,13 +78,21 @@ elif [ -f "$SRC/COMMIT" ]; then commit=$(head -n 1 "$SRC/COMMIT"); fi
   echo "load_avg_before=$(cut -d' ' -f1 /proc/loadavg)"
 } > "$OUT/ggml.env"
 
-tmp=$OUT/ggml.csv.part
-rm -f "$tmp"
+# each run's rows go into ggml.csv as they come (one header); a case out of
+# memory is an oom row (the peer goes on, and exits 3 at the end)
+run=$OUT/ggml_run.csv
+header=1 status=0
 for t in $THREADS; do
-  "$bin" --threads "$t" "$@" > "$OUT/ggml_$t.csv"
-  if [ -f "$tmp" ]; then tail -n +2 "$OUT/ggml_$t.csv" >> "$tmp"; else cat "$OUT/ggml_$t.csv" > "$tmp"; fi
-  rm -f "$OUT/ggml_$t.csv"
+  rc=0
+  "$bin" --threads "$t" "$@" > "$run" || rc=$?
+  if [ $header = 1 ]; then cat "$run" >> "$OUT/ggml.csv"; else tail -n +2 "$run" >> "$OUT/ggml.csv"; fi
+  rm -f "$run"
+  header=0
+  if [ $rc != 0 ]; then
+    echo "peer_ggml.sh: the peer exited with status $rc on $t threads (see the status column of $OUT/ggml.csv)" >&2
+    if [ $rc -gt $status ]; then status=$rc; fi
+  fi
 done
-mv "$tmp" "$OUT/ggml.csv"
 echo "load_avg_after=$(cut -d' ' -f1 /proc/loadavg)" >> "$OUT/ggml.env"
 cat "$OUT/ggml.csv"
+exit $status
