@@ -21,10 +21,13 @@
  * Timing: one warm-up call, then R timed calls (decode: R = 16) or at least
  * 3 calls and 1 s of them (prefill, and R = 0); the median. Each call
  * computes the graph with T threads (ggml_graph_compute on one thread pool
- * and work buffer made before the warm-up, as llama.cpp keeps them). Prints one CSV line per case:
+ * and work buffer made before the warm-up, as llama.cpp keeps them); the op
+ * has scale 1/sqrt(d), no ALiBi, no softcap, F32 precision. One CSV line per
+ * case:
  *   case,n,heads,kv_heads,d_head,causal,threads,reps,median_ms,max_abs_diff,status
  * n is L for decode and N for prefill; max_abs_diff is the largest
- * |ggml - reference| over a few output rows (the reference: plain float64
+ * |ggml - reference| over the first, middle and last query rows of the first
+ * and last heads (the reference: plain float64
  * softmax attention of the same float inputs); status ok, oom or failed
  * (ggml_graph_compute did not succeed); the other cases still run, and the
  * program exits 3 after an oom row (1 after a failed one). Bad arguments:
