@@ -3,6 +3,8 @@
 
 BUILD ?= build
 SAN   ?=
+# make test, test-fast: builds and tests run JOBS at a time (default: the online CPUs)
+JOBS  ?= $(shell nproc 2>/dev/null || echo 1)
 CC    ?= cc
 
 OPENBLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
@@ -83,10 +85,10 @@ deps-test:
 # The whole suite, once normal and once under AddressSanitizer + UBSan, then
 # the unit tests once per OpenBLAS core choice (tests/cores.sh).
 test: deps-test
-	@$(MAKE) --no-print-directory tests
-	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SAN=1 tests
-	@sh tests/run.sh $(BUILD) $(BUILD)/asan
-	@sh tests/cores.sh $(BUILD)
+	@$(MAKE) --no-print-directory -j$(JOBS) tests
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=$(BUILD)/asan SAN=1 tests
+	@JOBS=$(JOBS) sh tests/run.sh $(BUILD) $(BUILD)/asan
+	@JOBS=$(JOBS) sh tests/cores.sh $(BUILD)
 
 # one build only, for quick iteration
 # the Slurm end-to-end test alone, with the quick sweep as 3 shards through a
@@ -96,8 +98,8 @@ test-slurm: all
 	ATTNBENCH=$(BUILD)/attnbench SLURM_QUICK=1 sh tests/e2e_slurm.sh
 
 test-fast:
-	@$(MAKE) --no-print-directory tests
-	@sh tests/run.sh $(BUILD)
+	@$(MAKE) --no-print-directory -j$(JOBS) tests
+	@JOBS=$(JOBS) sh tests/run.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)
