@@ -15,13 +15,12 @@
 /* the per-method table's point: n = 2048, score std 4, or the nearest */
 static const double BEST_N = 2048, BEST_STD = 4;
 
-static int keep_mha_err(const data *d, size_t r) {
+int keep_mha_err(const data *d, size_t r) {
     const char *p = fld(d, r, COL_projection);
     return is_attention(d, r) && (!*p || proj_reference(p)) && num(d, r, d->rel_err) >= 0;
 }
 
-/* keeps the rows of s whose column id is the value nearest want (log distance) */
-static double keep_nearest(const data *d, rowset *s, int id, double want) {
+double keep_nearest(const data *d, rowset *s, int id, double want) {
     double best = NAN;
     for (size_t i = 0; i < s->n; i++) {
         double v = idnum(d, s->r[i], id);
