@@ -204,9 +204,9 @@ static int decode_verdict(FILE *f, const rtab *rt) {
             family_setting(s->fam[i].family, s->fam[i].knob, s->fam[i].minor, set, sizeof set);
             double e = rt_num(rt, (size_t)r, COL_rel_err);
             fmt_ratio_x(rt_num(rt, (size_t)r, COL_cache_bytes), c0, ratio, sizeof ratio);
-            fprintf(f, "%s%s %s: step %.2fx faster, cache %s exact's, rel_err %.3g%s, kept mass %.3g",
+            fprintf(f, "%s%s %s: step time %.2fx exact's, cache %s exact's, rel_err %.3g%s, kept mass %.3g",
                     shown++ ? "; " : " Top-k reads fewer values but keeps every key: ", s->fam[i].family, set,
-                    t0 / rt_num(rt, (size_t)r, COL_step_time_s), ratio, e, zeros(e), rt_num(rt, (size_t)r, COL_topk_mass));
+                    rt_num(rt, (size_t)r, COL_step_time_s) / t0, ratio, e, zeros(e), rt_num(rt, (size_t)r, COL_topk_mass));
         }
         fprintf(f, "%s\n", shown ? ". It saves time, never cache." : " No top-k rows at that context.");
     }
