@@ -121,6 +121,10 @@ static void summary_crossovers(FILE *f, const data *d, const scaling *sc) {
     if (!shown) fprintf(f, "| (no n-scaling rows beside %s) | | | | | |\n", baseline_name());
 }
 
+void note_over_one(FILE *f, int any) {
+    if (any) fprintf(f, "\nA rel_err above 1 is worse than returning zeros (an all-zero output has rel_err 1).\n");
+}
+
 static int summary_pareto(FILE *f, const data *d) {
     fprintf(f, "\n## Error / memory Pareto fronts\n\n"
                "Per n and score std, or real layer (and the other fixed knobs), the configurations that no other "
@@ -130,6 +134,7 @@ static int summary_pareto(FILE *f, const data *d) {
                "| --- | --- | --- | --- | --- | --- | --- |\n");
     pareto_group *gs;
     size_t ng;
+    int over = 0;
     if (pareto_groups(d, &gs, &ng)) return -1;
     for (size_t k = 0; k < ng; k++) {
         const pareto_group *g = &gs[k];
@@ -145,9 +150,11 @@ static int summary_pareto(FILE *f, const data *d) {
             fprintf(f, "| %s | %s | %s | %s | %s | %s%s | %.3g |\n", fld(d, q, COL_n),
                     *fld(d, q, COL_score_std) ? fld(d, q, COL_score_std) : input_name(d, q), i ? "" : fixed, label,
                     *knobs ? knobs + 1 : "", mb, g->counted[j] ? "*" : "", g->err[j]);
+            over |= g->err[j] > 1;
         }
     }
     if (!ng) fprintf(f, "| (no n with 3 or more ok rows of 2 or more methods) | | | | | | |\n");
+    note_over_one(f, over);
     pareto_groups_free(gs, ng);
     return 0;
 }

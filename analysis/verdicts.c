@@ -157,7 +157,7 @@ static void flat_verdict(FILE *f, const data *d, const rowset *all, double n) {
         over |= ek > 1;
         fprintf(f, "| %g | %.3g | k=%g | %.3g | %.2g%% |\n", sd, e, k, ek, 100 * k / n);
     }
-    if (over) fprintf(f, "\nA rel_err above 1 is worse than returning zeros (an all-zero output has rel_err 1).\n");
+    note_over_one(f, over);
     fprintf(f, "\n  Performer's error is largest at score std %g (rel_err %.3g%s).\n", worst_sd, worst, zeros(worst));
 }
 
