@@ -81,6 +81,7 @@ static int write_summary(const data *d, const scaling *s, const char *dir, const
     int rc = summary_prefill(f, d, s);
     if (!rc && analyze_decode(&d->all, d->path, datadir, f, err, sizeof err)) rc = -1;
     if (!rc && analyze_model(&d->all, d->path, datadir, f, err, sizeof err)) rc = -1;
+    if (!rc && summary_verdicts(f, d, s)) rc = -1;
     if (!rc) summary_figures(f);
     int bad = ferror(f);
     if (fclose(f) != 0 || bad || rc) {

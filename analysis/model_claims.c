@@ -26,11 +26,9 @@ static int is_synthetic(const rtab *rt, size_t r) {
 }
 static int is_mha(const char *p) { return !*p || proj_reference(p); }
 
-/* rows.h's memory: the measured peak, or the counted workspace below the noise */
+/* rows.h's memory: the measured peak, or the counted workspace below what the peak resolves */
 static double memory_of(const rtab *rt, size_t r) {
-    double peak = rt_num(rt, r, COL_kernel_peak_bytes), ws = rt_num(rt, r, COL_workspace_bytes);
-    if (isfinite(peak) && peak > NOISE_PAGES * PAGE) return peak;
-    return isfinite(ws) ? fmax(ws, 1) : NAN;
+    return memory_rule(rt_num(rt, r, COL_kernel_peak_bytes), rt_num(rt, r, COL_workspace_bytes), NULL);
 }
 
 static int same_cols(const rtab *rt, size_t a, size_t b, const int *cols, size_t n) {
@@ -108,8 +106,8 @@ static void claim_linear_memory(FILE *f, const rtab *rt) {
     snprintf(meas, sizeof meas, "memory grows as n^%.2f%s", s, "");
     if (mv) snprintf(meas + strlen(meas), sizeof meas - strlen(meas), " (%s: n^%.2f)", base, sv);
     snprintf(set, sizeof set, "prefill, k %s, chunk %s, %s heads of %s, n %g–%g (%zu rows); memory: measured peak, or "
-             "the counted workspace below %d pages", rt_get(rt, r, COL_k), rt_get(rt, r, COL_chunk),
-             rt_get(rt, r, COL_heads), rt_get(rt, r, COL_d_head), lo, hi, m, NOISE_PAGES);
+             "the counted workspace below 1 MiB", rt_get(rt, r, COL_k), rt_get(rt, r, COL_chunk),
+             rt_get(rt, r, COL_heads), rt_get(rt, r, COL_d_head), lo, hi, m);
     snprintf(verdict, sizeof verdict, "%s", s <= LINEAR_SLOPE ? "holds" : "does not hold (slope above 1.2)");
     claim_row(f, "top-k (Gupta et al. 2021): linear memory in n", meas, set, verdict);
 }

@@ -188,9 +188,12 @@ colset row_knob_cols(const data *d, size_t r) {
 }
 
 double row_memory(const data *d, size_t r, int *counted) {
-    double peak = num(d, r, d->peak), ws = num(d, r, d->ws);
+    return memory_rule(num(d, r, d->peak), num(d, r, d->ws), counted);
+}
+
+double memory_rule(double peak, double ws, int *counted) {
     if (counted) *counted = 0;
-    if (isfinite(peak) && peak > NOISE_PAGES * PAGE) return peak;
+    if (isfinite(peak) && peak >= RSS_RESOLUTION) return peak;
     if (isfinite(ws) && ws >= 0) {
         if (counted) *counted = 1;
         return fmax(ws, 1);

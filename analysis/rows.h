@@ -46,6 +46,11 @@ colset method_cols(void);
  * resident-set growth resolves, and the counted workspace stands for it */
 #define PAGE 4096.0
 #define NOISE_PAGES 4
+/* below 1 MiB the resident-set growth does not resolve a kernel's scratch
+ * (its readings there range from a fraction to several times the counted
+ * workspace; summary.md states the range): every conclusion takes the
+ * counted workspace below it (row_memory) */
+#define RSS_RESOLUTION (1024.0 * 1024.0)
 /* the projection every error is measured against (docs/DESIGN.md, the error
  * columns) and the quadratic-memory baseline of the crossovers: the table
  * entries flagged PROJ_REFERENCE and ATTN_BASELINE (traits.h: proj_reference,
@@ -112,9 +117,12 @@ int same_config(const data *d, size_t r, size_t q, colset skip, int lenient);
 colset row_knob_cols(const data *d, size_t r);
 
 /* The memory a conclusion uses for row r: the measured kernel peak, or,
- * where that is within NOISE_PAGES pages of zero, the counted workspace
+ * where that is below RSS_RESOLUTION (1 MiB), the counted workspace
  * (*counted = 1). NAN where neither is there. */
 double row_memory(const data *d, size_t r, int *counted);
+/* the rule row_memory applies to a measured peak and a counted workspace
+ * (either NAN where absent), for rows read by other means (regime_rows.h) */
+double memory_rule(double peak, double ws, int *counted);
 
 /* the real study (real.c) */
 int find_real_study(data *d);  /* 0, or -1 (memory) */

@@ -22,6 +22,17 @@ void summary_methods(FILE *f, const data *d);
 void summary_projections(FILE *f, const data *d);
 /* the top-k feed-forward beside the dense layer: error, time, memory against k */
 void summary_ffn(FILE *f, const data *d);
+/* an attention row on the reference projection (MHA) with an error */
+int keep_mha_err(const data *d, size_t r);
+/* keeps the rows of s whose column id is the value nearest want (log
+ * distance); that value, NAN: none positive */
+double keep_nearest(const data *d, rowset *s, int id, double want);
+/* the section "Verdicts": each regime's guidance, computed from the rows
+ * (verdicts.c); 0, or -1 (memory) */
+int summary_verdicts(FILE *f, const data *d, const scaling *s);
+/* after a table that shows a rel_err above 1 (any): the line that says
+ * what it means */
+void note_over_one(FILE *f, int any);
 /* links to every figure of the registry */
 void summary_figures(FILE *f);
 

@@ -15,13 +15,12 @@
 /* the per-method table's point: n = 2048, score std 4, or the nearest */
 static const double BEST_N = 2048, BEST_STD = 4;
 
-static int keep_mha_err(const data *d, size_t r) {
+int keep_mha_err(const data *d, size_t r) {
     const char *p = fld(d, r, COL_projection);
     return is_attention(d, r) && (!*p || proj_reference(p)) && num(d, r, d->rel_err) >= 0;
 }
 
-/* keeps the rows of s whose column id is the value nearest want (log distance) */
-static double keep_nearest(const data *d, rowset *s, int id, double want) {
+double keep_nearest(const data *d, rowset *s, int id, double want) {
     double best = NAN;
     for (size_t i = 0; i < s->n; i++) {
         double v = idnum(d, s->r[i], id);
@@ -64,7 +63,7 @@ void summary_methods(FILE *f, const data *d) {
     rowset s = {0};
     rows_where(d, &s, keep_mha_err);
     double n = keep_nearest(d, &s, COL_n, BEST_N), sd = keep_nearest(d, &s, COL_score_std, BEST_STD);
-    slice(d, &s, method_cols());
+    slice(d, &s, method_cols() | BIT(COL_seed)); /* the chunk study re-measures this point with its own seed */
     long base = -1, exact = -1;
     for (size_t i = 0; i < s.n && base < 0; i++)
         if (op_baseline(fld(d, s.r[i], COL_attention))) base = (long)s.r[i];
@@ -79,6 +78,7 @@ void summary_methods(FILE *f, const data *d) {
                "| --- | --- | --- | --- | --- | --- | --- | --- |\n", n, sd, base_name, base_name, lin, lin, lin);
     char done[16][200];
     size_t nd = 0, shown = 0;
+    int over = 0;
     for (size_t i = 0; i < s.n && nd < 16; i++) {
         char m[200];
         method_label(d, s.r[i], m, sizeof m);
@@ -105,8 +105,10 @@ void summary_methods(FILE *f, const data *d) {
         fprintf(f, "| %s | %s | %.3g | %.3g s | %s%s | %s | %s | %s |\n", m, *knobs ? knobs + 1 : "(none)", e, t, mb,
                 counted ? "*" : "", tr, mr, words);
         shown++;
+        over |= e > 1;
     }
     if (!shown) fprintf(f, "| (no prefill rows with an error) | | | | | | | |\n");
+    note_over_one(f, over);
     fprintf(f, "\n");
     free(s.r);
 }

@@ -12,6 +12,7 @@
 #   summary-decode    "Decoding with a KV cache" (without its every-context tables)
 #   summary-model     "The model level…"
 #   summary-claims    "The claims of the seeds, measured"
+#   summary-verdicts  "Verdicts" (which method for which regime, from the rows)
 #   bench             DIR/bench.md from its second line on (its title dropped).
 # A block whose source is missing, or a README without the block, is left as
 # it is. Only the maintainer's `make readme` runs it: `make sweep` and `make
@@ -51,6 +52,7 @@ sections summary-families 'Projection schemes|Top-k feed-forward'
 sections summary-decode 'Decoding with a KV cache'
 sections summary-model 'The model level'
 sections summary-claims 'The claims of the seeds'
+sections summary-verdicts 'Verdicts'
 if [ -f "$dir/bench.md" ]; then
   tail -n +2 "$dir/bench.md" > "$tmp.block"
   [ -s "$tmp.block" ] && { put bench || exit 1; }
