@@ -33,7 +33,7 @@ static const char *const CSV =
     "attention,model,model,64,4,2,4,16,,,,,,,/d/tiny.bin,1,ok,,,,,,,model,,,,800,,,4,all,3.0,0,0,0,1\n"
     "attention,topk,gqa,64,4,2,4,16,8,,,,,,/d/tiny.bin,1,ok,,,,,,,model,,,,800,,,4,all,3.1,0.1,0.01,0.1,0.9\n"
     "attention,topk,gqa,64,4,2,4,16,32,,,,,,/d/tiny.bin,1,ok,,,,,,,model,,,,800,,,4,all,3.02,0.02,0.01,0.02,0.97\n"
-    "attention,window,gqa,64,4,2,4,16,,,4,16,,,/d/tiny.bin,1,ok,,,,,,,model,,,,200,,,4,all,3.025,0.025,0.01,0.03,0.96\n"
+    "attention,window,gqa,64,4,2,4,16,,,4,16,,,/d/tiny.bin,1,ok,,,,,,,model,,,,200,,,4,all,3.025,0.025,0.002,0.03,0.96\n"
     "attention,chunked,mqa,64,4,1,4,16,,,,,,,/d/tiny.bin,1,ok,,,,,,,model,,,,400,,,4,all,5.0,2.0,0.1,2.0,0.2\n"
     "attention,topk,gqa,64,4,2,4,16,8,,,,,,/d/tiny.bin,1,ok,,,,,,,model,,,,800,,,4,0,3.05,0.05,0.01,0.05,0.95\n"
     "attention,topk,gqa,64,4,2,4,16,8,,,,,,/d/tiny.bin,1,ok,,,,,,,model,,,,800,,,4,1,3.01,0.01,0.01,0.01,0.99\n"
@@ -126,6 +126,14 @@ static void test_decode(const csv_table *t, const char *dir) {
           "top-k's line with its crossover");
     CHECK(strstr(text, "probe not recorded") != NULL, "no .env: probe not recorded");
     CHECK(strstr(text, "1 decode row(s) of this study did not run") != NULL, "the oom row");
+    /* the front: at 1k, everything at or below 1/8 of exact MHA's cache, by rel_err; the oom row kept */
+    const char *mq = strstr(text, "| 1k | 1/8 | mqa | 0.125 | — | 0.9 | 900 ms | 1.1x faster |"),
+               *pf = strstr(text, "| 1k | 1/8 | performer M=64 | 0.05 | — | 1.5 | 100 ms | 10x faster |"),
+               *wi = strstr(text, "| 1k | 1/8 | window s=4 w=256 | 0.1 | — | 2 | 200 ms | 5x faster |");
+    CHECK(mq && pf && wi && mq < pf && pf < wi, "the decode front at 1k by rel_err:\n%s", text);
+    CHECK(strstr(text, "| 4k | — | window s=4 w=256 | — | — | oom (did not run) |") != NULL, "the oom row in the front");
+    CHECK(strstr(text, "At L = 1k, 1/8 of the cache: the front is mqa (0.12 of the cache, rel_err 0.9, 1.1x faster than exact f32)") != NULL,
+          "the decode front's sentence");
     free(text);
     free(dat);
 }
@@ -143,6 +151,10 @@ static void test_model(const csv_table *t, const char *dir) {
     CHECK(strstr(dat, "8;16") == NULL && strstr(dat, "ffn") == NULL, "per-layer and FFN rows stay out of the plane");
     /* 1% of 3.0 nats: window (200 B) beats top-k k=32 (800 B) */
     CHECK(strstr(text, "on tiny:** window s=4 w=16, ΔNLL 0.025") != NULL, "the 1%% answer:\n%s", text);
+    /* top-k k=32: 0.02 ± 1.96 * 0.01 straddles 0.03 */
+    CHECK(strstr(text, "Not distinguishable from 1% (the 95% interval straddles it): topk k=32 (k/n 0.5, 75% of causal pairs).") != NULL,
+          "top-k k=32 is not distinguishable from 1%%");
+    CHECK(strstr(text, "| own attention (GQA, 2 K/V heads of 4) | — | 800 B | 0 ± 0 |") != NULL, "the model's own attention");
     CHECK(strstr(text, "| 0 | 0.05 |") != NULL && strstr(text, "| 1 | 0.01 |") != NULL, "per-layer sensitivity");
     /* claims: every number from the rows */
     CHECK(strstr(text, "memory grows as n^1.00") != NULL, "top-k's memory slope");
