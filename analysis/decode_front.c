@@ -20,11 +20,6 @@ typedef struct {
     int bucket, ok;
 } dpoint;
 
-static void ctx_name(double L, char *out, size_t cap) {
-    if (L >= 1024 && fmod(L, 1024) == 0) snprintf(out, cap, "%gk", L / 1024);
-    else snprintf(out, cap, "%g", L);
-}
-
 /* the row's share of exact MHA's f32 cache at its context: its cache_ratio, else the bytes over the exact row's */
 static double row_ratio(const rtab *rt, const dstudy *s, size_t r) {
     const double given = rt_num(rt, r, COL_cache_ratio);
@@ -86,7 +81,7 @@ static void name_of(const dpoint *p, char *out, size_t cap) {
 
 static void table_line(FILE *f, const rtab *rt, const dstudy *s, const dpoint *p) {
     char L[32], name[192], bits[32], err[48], step[32], vs[32], ratio[32];
-    ctx_name(p->L, L, sizeof L);
+    ctx_text(p->L, L, sizeof L);
     name_of(p, name, sizeof name);
     fmt_num(rt_num(rt, p->row, COL_bits_per_value), bits, sizeof bits);
     fmt_num(p->ratio, ratio, sizeof ratio);
@@ -107,7 +102,7 @@ static void sentences(FILE *f, const rtab *rt, const dstudy *s, const dpoint *v,
         while (j < n && v[j].L == v[i].L && v[j].bucket == v[i].bucket) j++;
         if (v[i].bucket < FRONT_RATIOS && v[i].ok) {
             char L[32], name[192], vs[32];
-            ctx_name(v[i].L, L, sizeof L);
+            ctx_text(v[i].L, L, sizeof L);
             fprintf(f, "\nAt L = %s, %s of the cache: the front is", L, front_ratio_text(v[i].bucket));
             size_t shown = 0;
             for (size_t k = i; k < j && shown < 3; k++) {

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void ctx_text(double L, char *out, size_t cap) {
+void ctx_text(double L, char *out, size_t cap) {
     if (L >= 1024 && fmod(L, 1024) == 0) snprintf(out, cap, "%gk", L / 1024);
     else snprintf(out, cap, "%g", L);
 }
