@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void ctx_text(double L, char *out, size_t cap) {
+void ctx_text(double L, char *out, size_t cap) {
     if (L >= 1024 && fmod(L, 1024) == 0) snprintf(out, cap, "%gk", L / 1024);
     else snprintf(out, cap, "%g", L);
 }
@@ -145,6 +145,7 @@ void decode_summary(FILE *f, const rtab *rt, const dstudy *s, size_t count, cons
         fprintf(f, "\n### Decode, %s (%s)\n\n", name, text);
         if (!s[i].nfam) { fprintf(f, "No row of this study ran.\n"); continue; }
         plane_table(f, rt, &s[i]);
+        decode_front(f, rt, &s[i]);
         context_table(f, rt, &s[i]);
         bandwidth(f, rt, &s[i], csv);
         size_t failed = 0;

@@ -2,6 +2,7 @@
  * plane (model_study.h). */
 #include "model_study.h"
 #include "knobs.h"
+#include "traits.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -126,12 +127,69 @@ const plane_pt *mckpt_point(const mckpt *c, const char *family, double knob) {
 }
 
 const plane_pt *mckpt_within(const rtab *rt, const mckpt *c, double share) {
-    (void)rt;
     const plane_pt *best = NULL;
     for (size_t i = 0; i < c->nplane; i++) {
         const plane_pt *p = &c->plane[i];
-        if (family_reference(p->family) || !(p->y <= share * c->nll_exact)) continue;
+        if (family_reference(p->family) || mckpt_within_state(rt, c, p->row, share) != 2) continue;
         if (!best || p->x < best->x || (p->x == best->x && p->knob < best->knob)) best = p;
     }
     return best;
+}
+
+double mckpt_ratio(const rtab *rt, const mckpt *c, size_t r) {
+    const double given = rt_num(rt, r, COL_cache_ratio);
+    if (isfinite(given)) return given;
+    const double n = rt_num(rt, r, COL_n);
+    double exact = NAN;
+    for (size_t i = 0; i < c->n; i++) { /* the exact model's row, of the same n first */
+        size_t q = c->rows[i];
+        char fam[48];
+        double knob;
+        if (!rt_ok(rt, q) || !model_uniform(rt, q) || model_family(rt, q, c->native_kv, fam, sizeof fam, &knob) ||
+            !family_reference(fam) || !(rt_num(rt, q, COL_cache_bytes) > 0))
+            continue;
+        if (rt_num(rt, q, COL_n) == n) { exact = rt_num(rt, q, COL_cache_bytes); break; }
+        if (!isfinite(exact)) exact = rt_num(rt, q, COL_cache_bytes);
+    }
+    return rt_num(rt, r, COL_cache_bytes) / exact;
+}
+
+void mckpt_own_label(const rtab *rt, size_t r, char *out, size_t cap) {
+    const double kv = rt_num(rt, r, COL_kv_heads), h = rt_num(rt, r, COL_heads);
+    if (!(kv > 0) || !(h > 0)) { snprintf(out, cap, "own attention"); return; }
+    const char *kind = kv == h ? "MHA" : kv == 1 ? "MQA" : "GQA";
+    snprintf(out, cap, "own attention (%s, %g K/V head%s of %g)", kind, kv, kv == 1 ? "" : "s", h);
+}
+
+void mckpt_family_label(const rtab *rt, size_t r, const char *family, char *out, size_t cap) {
+    const char *at = strchr(family, '@');
+    char base[48], own[96];
+    snprintf(base, sizeof base, "%.*s", at ? (int)(at - family) : (int)strlen(family), family);
+    if (family_reference(base)) mckpt_own_label(rt, r, own, sizeof own);
+    family_words(family, family_reference(base) ? own : NULL, out, cap);
+}
+
+double causal_share(double k, double n) {
+    if (!(k > 0) || !(n > 0)) return NAN;
+    if (k >= n) return 1;
+    return (k * (k + 1) / 2 + (n - k) * k) / (n * (n + 1) / 2);
+}
+
+void mckpt_setting(const rtab *rt, size_t r, const char *family, double knob, char *out, size_t cap) {
+    family_setting(family, knob, rt_family_minor(rt, r, family), out, cap);
+    size_t len = strlen(out);
+    const double n = rt_num(rt, r, COL_n), bits = rt_num(rt, r, COL_bits_per_value);
+    if (op_keeps_largest(rt_get(rt, r, COL_attention), 0) && knob > 0 && n > 0 && len < cap)
+        len += (size_t)snprintf(out + len, cap - len, " (k/n %.2g, %.2g%% of causal pairs)", knob / n,
+                                100 * causal_share(knob, n));
+    if (strchr(family, '@') && isfinite(bits) && len < cap)
+        len += (size_t)snprintf(out + len, cap - len, "%s%g bits/value", len ? ", " : "", bits);
+    if (!len) snprintf(out, cap, "—");
+}
+
+int mckpt_within_state(const rtab *rt, const mckpt *c, size_t r, double share) {
+    const double d = rt_num(rt, r, COL_dnll), se = rt_num(rt, r, COL_dnll_se), lim = share * c->nll_exact;
+    const double half = isfinite(se) ? 1.96 * se : 0;
+    if (!isfinite(d) || !isfinite(lim)) return 0;
+    return d + half <= lim ? 2 : d - half <= lim ? 1 : 0;
 }

@@ -13,8 +13,25 @@
 #define WITHIN 0.01
 
 static void setting_of(const rtab *rt, const plane_pt *p, char *out, size_t cap) {
-    family_setting(p->family, p->knob, rt_family_minor(rt, p->row, p->family), out, cap);
-    if (!*out) snprintf(out, cap, "—");
+    mckpt_setting(rt, p->row, p->family, p->knob, out, cap);
+}
+
+static const char *within_text(int state) { return state == 2 ? "yes" : state == 1 ? "not distinguishable from 1%" : ""; }
+
+/* the uniform attention rows that did not run, marked with their status */
+static void failed_lines(FILE *f, const rtab *rt, const mckpt *c) {
+    for (size_t i = 0; i < c->n; i++) {
+        size_t r = c->rows[i];
+        char fam[48], label[160], set[160], cache[32];
+        double knob;
+        if (rt_ok(rt, r) || !model_uniform(rt, r) || strcmp(rt_get(rt, r, COL_layer), "attention") ||
+            model_family(rt, r, c->native_kv, fam, sizeof fam, &knob))
+            continue;
+        mckpt_family_label(rt, r, fam, label, sizeof label);
+        mckpt_setting(rt, r, fam, knob, set, sizeof set);
+        fmt_bytes(rt_num(rt, r, COL_cache_bytes), cache, sizeof cache);
+        fprintf(f, "| %s | %s | %s | %s (did not run) | — | — | — | | |\n", label, set, cache, rt_get(rt, r, COL_status));
+    }
 }
 
 static void plane_table(FILE *f, const rtab *rt, const mckpt *c) {
@@ -33,53 +50,66 @@ static void plane_table(FILE *f, const rtab *rt, const mckpt *c) {
             if (best < 0) break;
             done[best] = 1;
             const plane_pt *p = &c->plane[best];
-            char set[64], cache[32], se[32] = "", pct[32];
+            char set[160], cache[32], se[32] = "", pct[32], label[160];
             setting_of(rt, p, set, sizeof set);
             fmt_bytes(p->x, cache, sizeof cache);
             fmt_pct(p->y, c->nll_exact, pct, sizeof pct);
+            mckpt_family_label(rt, p->row, p->family, label, sizeof label);
             double s = rt_num(rt, p->row, COL_dnll_se);
             if (isfinite(s)) snprintf(se, sizeof se, " ± %.2g", s);
             int exact = family_reference(p->family);
-            fprintf(f, "| %s | %s | %s | %.3g%s | %s | %.3g | %.3g | %s | %s |\n", exact ? "mha (the model)" : p->family, set,
-                    cache, p->y, se, pct, rt_num(rt, p->row, COL_kl), rt_num(rt, p->row, COL_top1),
-                    !exact && p->y <= WITHIN * c->nll_exact ? "yes" : "", p->front ? "yes" : "");
+            fprintf(f, "| %s | %s | %s | %.3g%s | %s | %.3g | %.3g | %s | %s |\n", label, set, cache, p->y, se, pct,
+                    rt_num(rt, p->row, COL_kl), rt_num(rt, p->row, COL_top1),
+                    exact ? "" : within_text(mckpt_within_state(rt, c, p->row, WITHIN)), p->front ? "yes" : "");
         }
     free(done);
+    failed_lines(f, rt, c);
 }
 
-/* the answer: the least cache (then knob) within 1%, and every other one that is */
+/* the settings of one within-1% state but `skip`, as ", topk k=32, ..." */
+static int within_list(FILE *f, const rtab *rt, const mckpt *c, const plane_pt *skip, int state, const char *lead) {
+    int more = 0;
+    for (size_t j = 0; j < c->nplane; j++) {
+        const plane_pt *p = &c->plane[j];
+        if (p == skip || family_reference(p->family) || mckpt_within_state(rt, c, p->row, WITHIN) != state) continue;
+        char set[160], label[160];
+        setting_of(rt, p, set, sizeof set);
+        mckpt_family_label(rt, p->row, p->family, label, sizeof label);
+        fprintf(f, "%s %s %s", more++ ? "," : lead, label, set);
+    }
+    return more;
+}
+
+/* the answer: the least cache (then knob) whose whole 95% interval is
+ * within 1%, every other one that is, and those whose interval straddles it */
 static void answer(FILE *f, const rtab *rt, const mckpt *c) {
     const plane_pt *best = mckpt_within(rt, c, WITHIN);
-    fprintf(f, "\n**Within 1%% of the exact NLL (ΔNLL ≤ %.3g nats/token) on %s:** ", WITHIN * c->nll_exact, c->name);
+    fprintf(f, "\n**Within 1%% of the exact NLL (ΔNLL + 1.96 se ≤ %.3g nats/token) on %s:** ", WITHIN * c->nll_exact, c->name);
+    char set[160], label[160], pct[32];
     if (!best) {
         const plane_pt *near = NULL;
         for (size_t j = 0; j < c->nplane; j++)
             if (!family_reference(c->plane[j].family) && (!near || c->plane[j].y < near->y)) near = &c->plane[j];
         if (!near) { fprintf(f, "no approximation was run.\n"); return; }
-        char set[64];
         setting_of(rt, near, set, sizeof set);
-        char pct[32];
+        mckpt_family_label(rt, near->row, near->family, label, sizeof label);
         fmt_pct(near->y, c->nll_exact, pct, sizeof pct);
-        fprintf(f, "none of the uniform settings run; the closest is %s %s (ΔNLL %.3g, %s of the NLL).\n",
-                near->family, set, near->y, pct);
-        return;
+        fprintf(f, "none of the uniform settings run; the closest is %s %s (ΔNLL %.3g, %s of the NLL).", label, set,
+                near->y, pct);
+    } else {
+        char cache[32], full[32];
+        setting_of(rt, best, set, sizeof set);
+        mckpt_family_label(rt, best->row, best->family, label, sizeof label);
+        fmt_pct(best->y, c->nll_exact, pct, sizeof pct);
+        fmt_bytes(best->x, cache, sizeof cache);
+        const plane_pt *exact = mckpt_point(c, reference_name(), 0);
+        fmt_bytes(exact ? exact->x : NAN, full, sizeof full);
+        fprintf(f, "%s %s, ΔNLL %.3g (%s of the NLL), the least cache that meets it (%s a sequence; the exact model "
+                   "holds %s). Also within 1%%:", label, set, best->y, pct, cache, full);
+        fprintf(f, "%s", within_list(f, rt, c, best, 2, "") ? "." : " nothing else.");
     }
-    char set[64], cache[32], full[32], pct[32];
-    setting_of(rt, best, set, sizeof set);
-    fmt_pct(best->y, c->nll_exact, pct, sizeof pct);
-    fmt_bytes(best->x, cache, sizeof cache);
-    const plane_pt *exact = mckpt_point(c, reference_name(), 0);
-    fmt_bytes(exact ? exact->x : NAN, full, sizeof full);
-    fprintf(f, "%s %s, ΔNLL %.3g (%s of the NLL), the least cache that meets it (%s a sequence; the exact model "
-               "holds %s). Also within 1%%:", best->family, set, best->y, pct, cache, full);
-    int more = 0;
-    for (size_t j = 0; j < c->nplane; j++) {
-        const plane_pt *p = &c->plane[j];
-        if (p == best || family_reference(p->family) || !(p->y <= WITHIN * c->nll_exact)) continue;
-        setting_of(rt, p, set, sizeof set);
-        fprintf(f, "%s %s %s", more++ ? "," : "", p->family, set);
-    }
-    fprintf(f, "%s\n", more ? "." : " nothing else.");
+    if (within_list(f, rt, c, NULL, 1, " Not distinguishable from 1% (the 95% interval straddles it):")) fprintf(f, ".");
+    fprintf(f, "\n");
 }
 
 /* ΔNLL of each layer alone, a column per knob value (top-k, or the first operator there is) */
@@ -175,8 +205,8 @@ void model_summary(FILE *f, const rtab *rt, const mckpt *c, size_t count) {
                "every layer (projections convert the checkpoint's own weights, no uptraining), against the exact model "
                "on the same tokens. ΔNLL: nats per token (± its standard error over the sequences); KL: mean "
                "KL(exact || approximate) of the next-token distributions; top-1: the share of positions where both "
-               "predict the same token; cache: what a sequence would hold when decoding. `mha` is the checkpoint's "
-               "own attention (exact). Figures: [ΔNLL and KL against cache](figures/model_dnll_vs_cache.svg), "
+               "predict the same token; cache: what a sequence would hold when decoding; own attention: the checkpoint's "
+               "(exact), with its K/V heads. Within 1%%: ΔNLL + 1.96 se at most 1%% of the exact NLL. Figures: [ΔNLL and KL against cache](figures/model_dnll_vs_cache.svg), "
                "[per-layer sensitivity](figures/layer_sensitivity.svg).\n");
     for (size_t i = 0; i < count; i++) {
         size_t r0 = c[i].rows[0];
@@ -184,6 +214,7 @@ void model_summary(FILE *f, const rtab *rt, const mckpt *c, size_t count) {
                 rt_get(rt, r0, COL_sequences), c[i].nll_exact);
         plane_table(f, rt, &c[i]);
         answer(f, rt, &c[i]);
+        model_front(f, rt, &c[i]);
         sensitivity(f, rt, &c[i]);
         other_rows(f, rt, &c[i]);
     }

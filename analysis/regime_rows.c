@@ -109,6 +109,33 @@ int plane_front(plane_pt *p, size_t n, double floor) {
     return 0;
 }
 
+double front_ratio(int i) { return 0.5 / (double)(1 << i); }
+
+const char *front_ratio_text(int i) {
+    static const char *const text[FRONT_RATIOS] = {"1/2", "1/4", "1/8"};
+    return i >= 0 && i < FRONT_RATIOS ? text[i] : "?";
+}
+
+int front_bucket(double ratio) {
+    const double tol = 1e-9; /* a ratio of exactly 1/4 written as 0.25 */
+    if (!isfinite(ratio) || ratio > front_ratio(0) * (1 + tol)) return -1;
+    for (int i = 0; i + 1 < FRONT_RATIOS; i++)
+        if (ratio > front_ratio(i + 1) * (1 + tol)) return i;
+    return FRONT_RATIOS - 1;
+}
+
+int ci_overlap(double y1, double se1, double y2, double se2) {
+    const double a = isfinite(se1) ? 1.96 * se1 : 0, b = isfinite(se2) ? 1.96 * se2 : 0;
+    return y1 - a <= y2 + b && y2 - b <= y1 + a;
+}
+
+void family_words(const char *family, const char *base, char *out, size_t cap) {
+    const char *at = strchr(family, '@');
+    const int len = at ? (int)(at - family) : (int)strlen(family);
+    if (base) snprintf(out, cap, "%s%s%s%s", base, at ? ", " : "", at ? at + 1 : "", at ? " cache" : "");
+    else snprintf(out, cap, "%.*s%s%s%s", len, family, at ? ", " : "", at ? at + 1 : "", at ? " cache" : "");
+}
+
 char *env_value(const char *env_path, const char *key, char *out, size_t cap) {
     FILE *f = env_path ? fopen(env_path, "r") : NULL;
     if (!f) return NULL;

@@ -59,6 +59,23 @@ typedef struct {
  * `floor` counts as floor. 0, or -1 (memory) */
 int plane_front(plane_pt *p, size_t n, double floor);
 
+/* ---- the KV-cache front: settings by the share of the exact cache they hold ---- */
+/* the ratios of the fronts, 1/2 1/4 1/8 (FRONT_RATIOS of them) */
+enum { FRONT_RATIOS = 3 };
+double front_ratio(int i);
+/* the front a cache ratio lands in: the i with front_ratio(i) / 2 < ratio <=
+ * front_ratio(i) (the last takes every ratio at or below it), -1 above 1/2
+ * or not a number. Each setting is listed once, at the smallest of the
+ * ratios it fits. */
+int front_bucket(double ratio);
+/* "1/4" */
+const char *front_ratio_text(int i);
+/* two 95% intervals (value ± 1.96 se; a missing se counts as 0) overlap */
+int ci_overlap(double y1, double se1, double y2, double se2);
+/* a family for people: "@FMT" as ", FMT cache", the base (the part before
+ * '@') replaced by `base` when given: "h2o, q8_0 cache" */
+void family_words(const char *family, const char *base, char *out, size_t cap);
+
 /* the text of a file's `key=` line (the .env sidecar), or NULL */
 char *env_value(const char *env_path, const char *key, char *out, size_t cap);
 

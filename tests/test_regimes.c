@@ -33,7 +33,7 @@ static const char *const CSV =
     "attention,model,model,64,4,2,4,16,,,,,,,/d/tiny.bin,1,ok,,,,,,,model,,,,800,,,4,all,3.0,0,0,0,1\n"
     "attention,topk,gqa,64,4,2,4,16,8,,,,,,/d/tiny.bin,1,ok,,,,,,,model,,,,800,,,4,all,3.1,0.1,0.01,0.1,0.9\n"
     "attention,topk,gqa,64,4,2,4,16,32,,,,,,/d/tiny.bin,1,ok,,,,,,,model,,,,800,,,4,all,3.02,0.02,0.01,0.02,0.97\n"
-    "attention,window,gqa,64,4,2,4,16,,,4,16,,,/d/tiny.bin,1,ok,,,,,,,model,,,,200,,,4,all,3.025,0.025,0.01,0.03,0.96\n"
+    "attention,window,gqa,64,4,2,4,16,,,4,16,,,/d/tiny.bin,1,ok,,,,,,,model,,,,200,,,4,all,3.025,0.025,0.002,0.03,0.96\n"
     "attention,chunked,mqa,64,4,1,4,16,,,,,,,/d/tiny.bin,1,ok,,,,,,,model,,,,400,,,4,all,5.0,2.0,0.1,2.0,0.2\n"
     "attention,topk,gqa,64,4,2,4,16,8,,,,,,/d/tiny.bin,1,ok,,,,,,,model,,,,800,,,4,0,3.05,0.05,0.01,0.05,0.95\n"
     "attention,topk,gqa,64,4,2,4,16,8,,,,,,/d/tiny.bin,1,ok,,,,,,,model,,,,800,,,4,1,3.01,0.01,0.01,0.01,0.99\n"
@@ -126,6 +126,14 @@ static void test_decode(const csv_table *t, const char *dir) {
           "top-k's line with its crossover");
     CHECK(strstr(text, "probe not recorded") != NULL, "no .env: probe not recorded");
     CHECK(strstr(text, "1 decode row(s) of this study did not run") != NULL, "the oom row");
+    /* the front: at 1k, everything at or below 1/8 of exact MHA's cache, by rel_err; the oom row kept */
+    const char *mq = strstr(text, "| 1k | 1/8 | mqa | 0.125 | — | 0.9 | 900 ms | 1.1x faster |"),
+               *pf = strstr(text, "| 1k | 1/8 | performer M=64 | 0.05 | — | 1.5 | 100 ms | 10x faster |"),
+               *wi = strstr(text, "| 1k | 1/8 | window s=4 w=256 | 0.1 | — | 2 | 200 ms | 5x faster |");
+    CHECK(mq && pf && wi && mq < pf && pf < wi, "the decode front at 1k by rel_err:\n%s", text);
+    CHECK(strstr(text, "| 4k | — | window s=4 w=256 | — | — | oom (did not run) |") != NULL, "the oom row in the front");
+    CHECK(strstr(text, "At L = 1k, 1/8 of the cache: the front is mqa (0.12 of the cache, rel_err 0.9, 1.1x faster than exact f32)") != NULL,
+          "the decode front's sentence");
     free(text);
     free(dat);
 }
@@ -143,6 +151,10 @@ static void test_model(const csv_table *t, const char *dir) {
     CHECK(strstr(dat, "8;16") == NULL && strstr(dat, "ffn") == NULL, "per-layer and FFN rows stay out of the plane");
     /* 1% of 3.0 nats: window (200 B) beats top-k k=32 (800 B) */
     CHECK(strstr(text, "on tiny:** window s=4 w=16, ΔNLL 0.025") != NULL, "the 1%% answer:\n%s", text);
+    /* top-k k=32: 0.02 ± 1.96 * 0.01 straddles 0.03 */
+    CHECK(strstr(text, "Not distinguishable from 1% (the 95% interval straddles it): topk k=32 (k/n 0.5, 75% of causal pairs).") != NULL,
+          "top-k k=32 is not distinguishable from 1%%");
+    CHECK(strstr(text, "| own attention (GQA, 2 K/V heads of 4) | — | 800 B | 0 ± 0 |") != NULL, "the model's own attention");
     CHECK(strstr(text, "| 0 | 0.05 |") != NULL && strstr(text, "| 1 | 0.01 |") != NULL, "per-layer sensitivity");
     /* claims: every number from the rows */
     CHECK(strstr(text, "memory grows as n^1.00") != NULL, "top-k's memory slope");
@@ -154,6 +166,59 @@ static void test_model(const csv_table *t, const char *dir) {
     char *fig = read_path(dir, "layer_sensitivity.meta");
     CHECK(strstr(fig, "layer 0") && strstr(fig, "layer 1"), "a line per layer");
     free(fig);
+}
+
+/* the model's KV-cache front: a checkpoint (8 heads, 4 K/V heads, n 64,
+ * exact NLL 3) whose front at 1/4 is h2o B=16 (0.24, given) then q4_0
+ * (190 / 1000 = 0.19, computed); the window at exactly 1/8 lands at 1/8;
+ * q8_0 at 1/2; top-k keeps the whole cache; snapkv holds its prompt; an
+ * oom row without a cache and a skipped row with one */
+static const char *const FRONT_CSV =
+    "layer,attention,projection,n,heads,kv_heads,d_head,k,sink,window,input,threads,status,regime,cache_bytes,sequences,"
+    "layers,nll,dnll,dnll_se,kl,top1,kv_format,bits_per_value,cache_ratio,budget,prompt,dnll_beyond,kl_p90,kl_p99\n"
+    "attention,model,model,64,8,4,4,,,,/d/front.bin,1,ok,model,1000,4,all,3.0,0,0,0,1,,,,,,,0,0\n"
+    "attention,vanilla,gqa,64,8,4,4,,,,/d/front.bin,1,ok,model,190,4,all,3.68,0.68,0.03,0.7,0.5,q4_0,4.5,,,,,1.5,4\n"
+    "attention,h2o,gqa,64,8,4,4,,,,/d/front.bin,1,ok,model,250,4,all,3.5,0.5,0.02,0.5,0.6,,,0.24,16,,0.9,1.2,3\n"
+    "attention,window,gqa,64,8,4,4,,4,8,/d/front.bin,1,ok,model,125,4,all,3.3,0.3,0.02,0.3,0.7,,,,,,0.4,0.8,2\n"
+    "attention,vanilla,gqa,64,8,4,4,,,,/d/front.bin,1,ok,model,300,4,all,3.01,0.01,0.005,0.01,0.99,q8_0,8.5,,,,,0.02,0.1\n"
+    "attention,topk,gqa,64,8,4,4,16,,,/d/front.bin,1,ok,model,1000,4,all,3.1,0.1,0.01,0.1,0.9,,,,,,,0.2,0.5\n"
+    "attention,snapkv,gqa,64,8,4,4,,,,/d/front.bin,1,ok,model,600,4,all,3.2,0.2,0.02,0.2,0.8,,,,8,32,0.3,0.4,1\n"
+    "attention,tova,gqa,64,8,4,4,,,,/d/front.bin,1,oom,model,,4,all,,,,,,,,,8,,,,\n"
+    "attention,h2o,gqa,64,8,4,4,,,,/d/front.bin,1,skipped,model,,4,all,,,,,,,,0.1,4,,,,\n";
+
+static void test_model_front(const char *dir) {
+    csv_table t;
+    char err[300];
+    if (table_parse(FRONT_CSV, strlen(FRONT_CSV), &t, err, sizeof err) || t.bad_rows) {
+        CHECK(0, "front CSV: %s (%zu bad rows)", err, t.bad_rows);
+        return;
+    }
+    CHECK(front_bucket(0.25) == 1 && front_bucket(0.125) == 2 && front_bucket(0.126) == 1 && front_bucket(0.51) == -1 &&
+          front_bucket(0.01) == 2, "buckets");
+    CHECK(causal_share(16, 64) > 0.4345 && causal_share(16, 64) < 0.4347 && causal_share(64, 64) == 1, "causal share %g",
+          causal_share(16, 64));
+    FILE *sum = tmpfile();
+    CHECK(analyze_model(&t, NULL, dir, sum, err, sizeof err) == 0, "analyze_model: %s", err);
+    char *text = slurp(sum);
+    fclose(sum);
+    const char *h2o = strstr(text, "| 1/4 | h2o | B=16 | 0.24 | 0.5 ± 0.02 | 0.9 | 0.5 | 1.2 | 3 | 0.6 |"),
+               *q4 = strstr(text, "| 1/4 | own attention (GQA, 4 K/V heads of 8), q4_0 cache | 4.5 bits/value | 0.19 | 0.68 ± 0.03 |");
+    CHECK(h2o && q4 && h2o < q4, "at 1/4: h2o, then q4_0 (by ΔNLL):\n%s", text);
+    CHECK(strstr(text, "| 1/8 | window | s=4 w=8 | 0.125 | 0.3 ± 0.02 |") != NULL, "exactly 1/8 lands at 1/8");
+    CHECK(strstr(text, "| 1/2 | own attention (GQA, 4 K/V heads of 8), q8_0 cache | 8.5 bits/value | 0.3 |") != NULL, "q8_0 at 1/2");
+    CHECK(strstr(text, "| 1/8 | h2o | B=4 | 0.1 | skipped (did not run) |") != NULL, "the skipped row keeps its place");
+    CHECK(strstr(text, "Did not run, so on no front: tova B=8 (oom).") != NULL, "the oom row is said");
+    CHECK(strstr(text, "At 1/4 of the cache on front the front is h2o B=16 (0.24 of the cache, ΔNLL 0.5 ± 0.02), then q4_0 "
+                       "cache (0.19 of the cache, ΔNLL 0.68 ± 0.03); h2o and q4_0 cache are distinguishable (their 95% "
+                       "intervals do not overlap). With less cache, window s=4 w=8 (0.12 of the cache, ΔNLL 0.3 ± 0.02) does better.") != NULL,
+          "the sentence at 1/4");
+    CHECK(strstr(text, "topk (least 1 of the cache: it keeps the whole cache at every setting run)") != NULL, "top-k cannot reach 1/2");
+    CHECK(strstr(text, "snapkv (least 0.6 of the cache: it holds its prompt (32 tokens) until the prompt's end)") != NULL,
+          "snapkv holds its prompt");
+    CHECK(strstr(text, "| topk | k=16 (k/n 0.25, 43% of causal pairs) |") != NULL, "top-k's k with k/n and its share");
+    CHECK(strstr(text, "| tova | B=8 | — | oom (did not run) |") != NULL, "the oom row in the model's table");
+    free(text);
+    table_free(&t);
 }
 
 int main(void) {
@@ -169,6 +234,7 @@ int main(void) {
     test_front();
     test_decode(&t, dir);
     test_model(&t, dir);
+    test_model_front(dir);
     table_free(&t);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
