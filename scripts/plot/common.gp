@@ -14,16 +14,18 @@ if (!exists("outbase")) outbase = "figure"
 set encoding utf8
 set termoption noenhanced
 
-# the page: panel_px wide, plot_px high panels in rows, row_gap_px between
-# rows (the upper row's x axis, the lower row's title), a legend_px column;
-# pixels for PNG, the same numbers as points for SVG. top_px holds the title
-# (and grows 16 per extra subtitle line), bottom_px the last x axis.
-panel_px = 460
-plot_px = 360
-row_gap_px = 96
-legend_px = 330
-top_px = 92
-bottom_px = 62
+# the page: page_px wide (900: the width the figures are read at), panels
+# in rows of ncols (at most 3 a row; begin.gp folds wider rows), each
+# panel_px = page_px / ncols wide and plot_px high, row_gap_px between rows
+# (the upper row's x axis, the lower row's title), the legend in a band
+# under the panels, in as many columns as its longest label allows; pixels
+# for PNG, the same numbers as points for SVG. top_px holds the title (and
+# grows 17 per extra subtitle line), bottom_px the last x axis.
+page_px = 900
+max_cols = 3
+row_gap_px = 92
+top_px = 84
+bottom_px = 60
 
 # axis formats: seconds in SI prefixes, errors as 1e-N; bytes on a log axis
 # get a tic at every 16th power of two (4 KiB, 64 KiB, 1 MiB, ...): @bytes_x, @bytes_y
