@@ -31,11 +31,12 @@ if (p <= npanels && (p_title[p] ne "" || (nseries > 0 && p_last[p] >= p_first[p]
                 }
             }
         }
-        plot for [i=p_first[p]:p_last[p]] datafile index (i - 1) using 1:2 with linespoints \
-             lc rgb s_color[i] pt s_pt[i] ps s_ps[i] dt s_dt[i] lw s_lw[i] notitle, \
-             for [i=p_first[p]:p_last[p]] datafile index (i - 1) \
+        # the error bars first, the points over them
+        plot for [i=p_first[p]:p_last[p]] datafile index (i - 1) \
                  using 1:((exists("s_err") && s_err[i] && $4 > 0) ? $2 : 1/0):3:4 with yerrorbars \
-                 lc rgb s_color[i] pt 0 ps 0 lw 1 dt 1 notitle
+                 lc rgb s_color[i] pt 7 ps 0.3 lw 1 dt 1 notitle, \
+             for [i=p_first[p]:p_last[p]] datafile index (i - 1) using 1:2 with linespoints \
+                 lc rgb s_color[i] pt s_pt[i] ps s_ps[i] dt s_dt[i] lw s_lw[i] notitle
         if (exists("nmarks")) { do for [k=1:nmarks] { unset label 200 + k } }
     } else {
         # keep the frame and the axis labels, say why it is empty
