@@ -1,5 +1,6 @@
 # headline.gp — the README's figure: error against memory in every regime
-# the results hold, 1200 px wide, text 11 pt and up. Panels (3 by 2):
+# the results hold, 900 px wide, text 11 pt and up. Panels (2 by 3, the legend
+# in a column on the right):
 #   prefill at n = 2048 for three score stds (DIR/data/headline.dat blocks 0-2,
 #     shared x and y), the real layers pooled (block 3: real filled, their
 #     synthetic twins hollow, memory = counted workspace),
@@ -25,14 +26,16 @@ mfile = datadir.'/model_dnll.dat'
 npoints(f) = int(system("test -f '".f."' && grep -cv '^[[:space:]]*\\(#\\|$\\)' '".f."' || echo 0"))
 s_count = npoints(sfile)
 m_count = npoints(mfile)
-# the model panel shows the first checkpoint's block (the detailed figure, model_dnll_vs_cache, has every one)
+# the model panel shows the first two checkpoints' blocks, the second hollow (the detailed figure,
+# model_dnll_vs_cache, has every one with its error bars)
 m_name = m_count > 0 ? system("grep -m1 -o 'model=[^ ]*' '".mfile."' | cut -d= -f2 || true") : ""
+m_name2 = m_count > 0 ? system("grep -o 'model=[^ ]*' '".mfile."' | sed -n 2p | cut -d= -f2 || true") : ""
 s_ctx = s_count > 0 ? system("grep -m1 -o 'L=[0-9]*' '".sfile."' || true") : ""
 
-W = 1200.0; H = 880.0
-legend_w = 262
-top = 124.0; plot_h = 290.0; gap = 96.0; left_in = 74.0; right_in = 14.0
-panel_w = (W - legend_w) / 3.0
+W = 900.0; H = 1120.0
+legend_w = 236
+top = 124.0; plot_h = 252.0; gap = 92.0; left_in = 70.0; right_in = 12.0
+panel_w = (W - legend_w) / 2.0
 if (term eq "svg") {
     set terminal svg size int(W), int(H) font "DejaVu Sans,11" background "white" dynamic noenhanced
 } else {
@@ -52,10 +55,10 @@ floor_y(y) = y > 1e-6 ? y : 1e-6
 # the front points of a file (column 5 = 1; not a twin, column 7), in increasing x, for `with steps`
 front(f, block) = "< awk -v b=".block." '/^#/ {next} /^$/ {e++; if (e == 2) {k++}; next} {e = 0} (b < 0 || k == b) && $5 == 1 && $7 != 1' '".f."' | sort -g"
 
-# place(P): panel P of the 3 x 2 grid
+# place(P): panel P of the 2 x 3 grid
 place(p) = 0
 do for [p=1:6] {
-    col = (p - 1) % 3; row = (p - 1) / 3
+    col = (p - 1) % 2; row = (p - 1) / 2
     x0 = col * panel_w
     y0 = top + row * (plot_h + gap)
     set lmargin at screen (x0 + left_in) / W
@@ -85,7 +88,7 @@ do for [p=1:6] {
         }
     }
     if (p == 5) {
-        set title "decode: serving plane".(s_ctx ne "" ? " (".s_ctx.")" : "") font ",12"
+        set title "decode: serving plane".(s_ctx ne "" ? "\n".s_ctx : "") font ",10"
         set xlabel "KV cache per sequence (bytes)"
         set ylabel "rel. error vs exact"
         if (s_count > 0) {
@@ -95,11 +98,13 @@ do for [p=1:6] {
         }
     }
     if (p == 6) {
-        set title "model: ΔNLL vs cache".(m_name ne "" ? " (".m_name.")" : "") font ",12"
+        set title "model: ΔNLL vs cache\n".m_name.(m_name2 ne "" ? " filled, ".m_name2." hollow" : "") font ",10"
         set xlabel "cache per sequence (bytes)"
-        set ylabel "ΔNLL (nats/token; ≤ 1e-6 drawn at 1e-6)"
+        set ylabel "ΔNLL (nats/token; ≤1e-6 at 1e-6)"
         if (m_count > 0) {
             plot mfile index 0 using 1:(floor_y($2)):(family_pt(strcol(3))):(ramp(family_rgb(strcol(3)), $4)) \
+                     with points pt variable lc rgb variable ps 1.3, \
+                 for [b=1:(m_name2 ne "" ? 1 : 0)] mfile index b using 1:(floor_y($2)):(hollow(family_pt(strcol(3)))):(ramp(family_rgb(strcol(3)), $4)) \
                      with points pt variable lc rgb variable ps 1.3, \
                  front(mfile, 0) using 1:(floor_y($2)) with steps lc rgb "#555555" lw 1.5 dt 2
         }
@@ -118,10 +123,10 @@ do for [p=1:6] {
 unset label 2
 
 # the legend column: the families (shape and colour), the knob ramp, the marks
-set lmargin at screen (3 * panel_w + 10) / W
+set lmargin at screen (2 * panel_w + 10) / W
 set rmargin at screen 1 - 6.0 / W
 set tmargin at screen 1 - top / H
-set bmargin at screen 1 - (top + 2 * plot_h + gap) / H
+set bmargin at screen 1 - (top + 3 * plot_h + 2 * gap) / H
 unset border; unset tics; unset grid; unset logscale; unset title; unset xlabel; unset ylabel
 set xrange [0:1]; set yrange [0:1]
 set print $leg
