@@ -189,8 +189,17 @@ static int headline_stds(const double *have, int nhave, double *pick) {
     return np;
 }
 
+/* the index in d->layers of the real layer row r measures or is the twin of; -1: none */
+static int layer_index(const data *d, size_t r) {
+    const real_layer *l = layer_of(d, r);
+    for (size_t i = 0; i < d->nlayers && !l; i++)
+        if (is_twin_of(d, r, &d->layers[i])) l = &d->layers[i];
+    return l ? (int)(l - d->layers) : -1;
+}
+
 /* one block of headline.dat: rows[0..m) as x y family knob_value front
- * counted twin, the front over the rows that are not twins */
+ * counted twin layer (the index of the real layer, -1 for a synthetic row:
+ * use_ws marks the real block), the front over the rows that are not twins */
 static size_t headline_block(const data *d, FILE *f, const size_t *rows, size_t m, int use_ws,
                              double *mem, double *err, size_t *front, double *box) {
     size_t nb = 0;
@@ -218,8 +227,8 @@ static size_t headline_block(const data *d, FILE *f, const size_t *rows, size_t 
         int on = 0, counted = 0;
         for (size_t j = 0; j < nf; j++) on |= front[j] == i;
         if (!use_ws) row_memory(d, r, &counted);
-        fprintf(f, "%.6g %.6g %s %g %d %d %d\n", mem[i], err[i], fam, knob_value(d, r), on, counted,
-                in_study(d, r, STUDY_TWIN));
+        fprintf(f, "%.6g %.6g %s %g %d %d %d %d\n", mem[i], err[i], fam, knob_value(d, r), on, counted,
+                in_study(d, r, STUDY_TWIN), use_ws ? layer_index(d, r) : -1);
         box[0] = fmin(box[0], mem[i]);
         box[1] = fmax(box[1], mem[i]);
         box[2] = fmin(box[2], err[i]);
@@ -245,11 +254,11 @@ int fig_headline(const data *d, const scaling *sc, const char *datadir) {
     size_t cap = s.n + real.n + 1, counts[4] = {0};
     double *mem = malloc(cap * sizeof *mem), *err = malloc(cap * sizeof *err);
     size_t *front = malloc(cap * sizeof *front), *rows = malloc(cap * sizeof *rows);
-    double box[4] = {INFINITY, 0, INFINITY, 0};
+    double box[4] = {INFINITY, 0, INFINITY, 0}, rbox[4] = {INFINITY, 0, INFINITY, 0};
     int rc = -1;
     if (!dat || !meta || !mem || !err || !front || !rows) goto out;
     fprintf(dat, "# headline: written by `attnbench analyze` from %s; columns: memory rel_err family "
-                 "knob_value front counted twin; blocks: score std panels, then the real layers\n", d->path);
+                 "knob_value front counted twin layer; blocks: score std panels, then the real layers\n", d->path);
     for (int p = 0; p < 3; p++) {
         size_t m = 0;
         for (size_t i = 0; p < nstd && i < s.n; i++)
@@ -259,7 +268,7 @@ int fig_headline(const data *d, const scaling *sc, const char *datadir) {
         if (!m) fprintf(dat, "# (no rows)\n");
     }
     fprintf(dat, "\n\n# panel 4: real layers and their twins\n");
-    counts[3] = headline_block(d, dat, real.r, real.n, 1, mem, err, front, box);
+    counts[3] = headline_block(d, dat, real.r, real.n, 1, mem, err, front, rbox);
     study_text(d, &s, BIT(COL_score_std) | method_cols(), ctx, sizeof ctx);
     fprintf(meta, "# headline: written by `attnbench analyze`; read by scripts/headline.gp\n"
                   "h_study = \"%s\"\narray h_title[4]\narray h_count[4]\n", ctx);
@@ -271,6 +280,12 @@ int fig_headline(const data *d, const scaling *sc, const char *datadir) {
     study_text(d, &real, method_cols() | INPUT_COLS, ctx, sizeof ctx);
     fprintf(meta, "h_title[4] = \"real layers (%zu) and twins\"; h_count[4] = %zu\nh_real_study = \"%s\"\n",
             d->nlayers, counts[3], ctx);
+    /* the real panel: its own x range (the counted workspace), a colour per layer */
+    if (rbox[1] > 0) fprintf(meta, "h_rxmin = %.6g; h_rxmax = %.6g\n", rbox[0], rbox[1]);
+    fprintf(meta, "h_nlayers = %zu\narray h_layer[%zu]\n", d->nlayers, d->nlayers ? d->nlayers : 1);
+    for (size_t i = 0; i < d->nlayers; i++) fprintf(meta, "h_layer[%zu] = \"%s\"\n", i + 1, d->layers[i].name);
+    box[2] = fmin(box[2], rbox[2]);
+    box[3] = fmax(box[3], rbox[3]);
     if (box[1] > 0)
         fprintf(meta, "h_xmin = %.6g; h_xmax = %.6g; h_ymin = %.6g; h_ymax = %.6g\n", box[0], box[1], box[2], box[3]);
     rc = write_family_gp(datadir);

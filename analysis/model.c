@@ -28,19 +28,20 @@
 
 #define Y_FLOOR 1e-6
 
-static int write_dat(const mckpt *c, size_t nc, const char *datadir) {
+static int write_dat(const rtab *rt, const mckpt *c, size_t nc, const char *datadir) {
     char path[4200];
     snprintf(path, sizeof path, "%s/model_dnll.dat", datadir);
     FILE *f = fopen(path, "w");
     if (!f) return -1;
     fprintf(f, "# model_dnll.dat: written by `attnbench analyze` (analysis/model.c), read by scripts/headline.gp;\n"
                "# eval rows that substitute every layer with one setting; a block per checkpoint\n"
-               "# columns: cache_bytes dnll family knob_value front (dnll may be <= 0)\n");
+               "# columns: cache_bytes dnll family knob_value front dnll_se (dnll may be <= 0; dnll_se 0: none)\n");
     for (size_t i = 0; i < nc; i++) {
         fprintf(f, "%s# model=%s\n", i ? "\n\n" : "", c[i].name);
         for (size_t j = 0; j < c[i].nplane; j++) {
             const plane_pt *p = &c[i].plane[j];
-            fprintf(f, "%.9g %.9g %s %g %d\n", p->x, p->y, p->family, p->knob, p->front);
+            double se = rt_num(rt, p->row, COL_dnll_se);
+            fprintf(f, "%.9g %.9g %s %g %d %.6g\n", p->x, p->y, p->family, p->knob, p->front, isfinite(se) && se > 0 ? se : 0);
         }
     }
     int bad = ferror(f);
@@ -183,7 +184,7 @@ int analyze_model(const csv_table *t, const char *csv, const char *datadir, FILE
     size_t nc = 0;
     if (mckpts_find(&rt, &c, &nc)) { snprintf(err, errlen, "out of memory (model rows)"); return -1; }
     int rc = 0;
-    if (write_dat(c, nc, datadir) || fig_plane(&rt, c, nc, datadir, csv) || fig_sensitivity(&rt, c, nc, datadir, csv)) {
+    if (write_dat(&rt, c, nc, datadir) || fig_plane(&rt, c, nc, datadir, csv) || fig_sensitivity(&rt, c, nc, datadir, csv)) {
         snprintf(err, errlen, "cannot write the model figures' data in %s: %s", datadir, strerror(errno));
         rc = -1;
     }
