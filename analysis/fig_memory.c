@@ -39,9 +39,9 @@ static int same_std(double v, double w) { return v == w || (isnan(v) && isnan(w)
 
 /* One set of points in panel `panel` of error_vs_memory: rows[0..m) as
  * points (hollow and out of the legend for a twin) and their Pareto front
- * as a staircase out to `right`. mem, err, front: room for m. */
+ * as a staircase ending at its last point. mem, err, front: room for m. */
 static void memory_points(const data *d, figure *f, int panel, const size_t *rows, size_t m, int twin,
-                          int use_ws, double right, double *mem, double *err, size_t *front) {
+                          int use_ws, double *mem, double *err, size_t *front) {
     for (size_t i = 0; i < m; i++) {
         size_t r = rows[i];
         char label[200], knobs[100], full[320], color[8], fam[128];
@@ -73,12 +73,11 @@ static void memory_points(const data *d, figure *f, int panel, const size_t *row
     fs->order = twin ? -0.5 : -1;
     fs->ps = 0;
     fs->lw = 1.2;
-    /* a staircase: what the least memory up to x buys, to the panel's right */
+    /* a staircase: what the least memory up to x buys, ending at the last front point */
     for (size_t i = 0; i < nf; i++) {
         if (i) fig_add(fs, mem[front[i]], err[front[i - 1]]);
         fig_add(fs, mem[front[i]], err[front[i]]);
     }
-    if (right > mem[front[nf - 1]]) fig_add(fs, right, err[front[nf - 1]]);
 }
 
 /* the synthetic and real slices error_vs_memory and the headline draw:
@@ -144,19 +143,11 @@ int fig_error_vs_memory(const data *d, const scaling *sc, const char *datadir) {
     if (!mem || !err || !front || !rows) goto out;
     for (int p = 0; p < nstd; p++) {
         size_t m = 0;
-        double right = 0;
-        for (size_t i = 0; i < s.n; i++) {
-            if (!same_std(idnum(d, s.r[i], COL_score_std), stds[p])) continue;
-            rows[m++] = s.r[i];
-            right = fmax(right, row_memory(d, s.r[i], NULL));
-        }
-        memory_points(d, &f, p + 1, rows, m, 0, 0, right, mem, err, front);
+        for (size_t i = 0; i < s.n; i++)
+            if (same_std(idnum(d, s.r[i], COL_score_std), stds[p])) rows[m++] = s.r[i];
+        memory_points(d, &f, p + 1, rows, m, 0, 0, mem, err, front);
     }
     for (int i = 0; i < nlay; i++) {
-        double right = 0;
-        for (size_t j = 0; j < real.n; j++) /* both fronts run to the same right edge */
-            if (!strcmp(fld(d, real.r[j], COL_input), lay[i]->input) || is_twin_of(d, real.r[j], lay[i]))
-                right = fmax(right, fmax(num(d, real.r[j], d->ws), 1));
         for (int twin = 0; twin < 2; twin++) {
             size_t m = 0;
             for (size_t j = 0; j < real.n; j++) {
@@ -164,7 +155,7 @@ int fig_error_vs_memory(const data *d, const scaling *sc, const char *datadir) {
                 if (twin ? !is_twin_of(d, r, lay[i]) : strcmp(fld(d, r, COL_input), lay[i]->input)) continue;
                 rows[m++] = r;
             }
-            memory_points(d, &f, below + i + 1, rows, m, twin, 1, right, mem, err, front);
+            memory_points(d, &f, below + i + 1, rows, m, twin, 1, mem, err, front);
         }
     }
 out:
