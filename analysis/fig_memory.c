@@ -39,9 +39,9 @@ static int same_std(double v, double w) { return v == w || (isnan(v) && isnan(w)
 
 /* One set of points in panel `panel` of error_vs_memory: rows[0..m) as
  * points (hollow and out of the legend for a twin) and their Pareto front
- * as a staircase out to `right`. mem, err, front: room for m. */
+ * as a staircase ending at its last point. mem, err, front: room for m. */
 static void memory_points(const data *d, figure *f, int panel, const size_t *rows, size_t m, int twin,
-                          int use_ws, double right, double *mem, double *err, size_t *front) {
+                          int use_ws, double *mem, double *err, size_t *front) {
     for (size_t i = 0; i < m; i++) {
         size_t r = rows[i];
         char label[200], knobs[100], full[320], color[8], fam[128];
@@ -73,12 +73,11 @@ static void memory_points(const data *d, figure *f, int panel, const size_t *row
     fs->order = twin ? -0.5 : -1;
     fs->ps = 0;
     fs->lw = 1.2;
-    /* a staircase: what the least memory up to x buys, to the panel's right */
+    /* a staircase: what the least memory up to x buys, ending at the last front point */
     for (size_t i = 0; i < nf; i++) {
         if (i) fig_add(fs, mem[front[i]], err[front[i - 1]]);
         fig_add(fs, mem[front[i]], err[front[i]]);
     }
-    if (right > mem[front[nf - 1]]) fig_add(fs, right, err[front[nf - 1]]);
 }
 
 /* the synthetic and real slices error_vs_memory and the headline draw:
@@ -144,19 +143,11 @@ int fig_error_vs_memory(const data *d, const scaling *sc, const char *datadir) {
     if (!mem || !err || !front || !rows) goto out;
     for (int p = 0; p < nstd; p++) {
         size_t m = 0;
-        double right = 0;
-        for (size_t i = 0; i < s.n; i++) {
-            if (!same_std(idnum(d, s.r[i], COL_score_std), stds[p])) continue;
-            rows[m++] = s.r[i];
-            right = fmax(right, row_memory(d, s.r[i], NULL));
-        }
-        memory_points(d, &f, p + 1, rows, m, 0, 0, right, mem, err, front);
+        for (size_t i = 0; i < s.n; i++)
+            if (same_std(idnum(d, s.r[i], COL_score_std), stds[p])) rows[m++] = s.r[i];
+        memory_points(d, &f, p + 1, rows, m, 0, 0, mem, err, front);
     }
     for (int i = 0; i < nlay; i++) {
-        double right = 0;
-        for (size_t j = 0; j < real.n; j++) /* both fronts run to the same right edge */
-            if (!strcmp(fld(d, real.r[j], COL_input), lay[i]->input) || is_twin_of(d, real.r[j], lay[i]))
-                right = fmax(right, fmax(num(d, real.r[j], d->ws), 1));
         for (int twin = 0; twin < 2; twin++) {
             size_t m = 0;
             for (size_t j = 0; j < real.n; j++) {
@@ -164,7 +155,7 @@ int fig_error_vs_memory(const data *d, const scaling *sc, const char *datadir) {
                 if (twin ? !is_twin_of(d, r, lay[i]) : strcmp(fld(d, r, COL_input), lay[i]->input)) continue;
                 rows[m++] = r;
             }
-            memory_points(d, &f, below + i + 1, rows, m, twin, 1, right, mem, err, front);
+            memory_points(d, &f, below + i + 1, rows, m, twin, 1, mem, err, front);
         }
     }
 out:
@@ -189,8 +180,17 @@ static int headline_stds(const double *have, int nhave, double *pick) {
     return np;
 }
 
+/* the index in d->layers of the real layer row r measures or is the twin of; -1: none */
+static int layer_index(const data *d, size_t r) {
+    const real_layer *l = layer_of(d, r);
+    for (size_t i = 0; i < d->nlayers && !l; i++)
+        if (is_twin_of(d, r, &d->layers[i])) l = &d->layers[i];
+    return l ? (int)(l - d->layers) : -1;
+}
+
 /* one block of headline.dat: rows[0..m) as x y family knob_value front
- * counted twin, the front over the rows that are not twins */
+ * counted twin layer (the index of the real layer, -1 for a synthetic row:
+ * use_ws marks the real block), the front over the rows that are not twins */
 static size_t headline_block(const data *d, FILE *f, const size_t *rows, size_t m, int use_ws,
                              double *mem, double *err, size_t *front, double *box) {
     size_t nb = 0;
@@ -218,8 +218,8 @@ static size_t headline_block(const data *d, FILE *f, const size_t *rows, size_t 
         int on = 0, counted = 0;
         for (size_t j = 0; j < nf; j++) on |= front[j] == i;
         if (!use_ws) row_memory(d, r, &counted);
-        fprintf(f, "%.6g %.6g %s %g %d %d %d\n", mem[i], err[i], fam, knob_value(d, r), on, counted,
-                in_study(d, r, STUDY_TWIN));
+        fprintf(f, "%.6g %.6g %s %g %d %d %d %d\n", mem[i], err[i], fam, knob_value(d, r), on, counted,
+                in_study(d, r, STUDY_TWIN), use_ws ? layer_index(d, r) : -1);
         box[0] = fmin(box[0], mem[i]);
         box[1] = fmax(box[1], mem[i]);
         box[2] = fmin(box[2], err[i]);
@@ -245,11 +245,11 @@ int fig_headline(const data *d, const scaling *sc, const char *datadir) {
     size_t cap = s.n + real.n + 1, counts[4] = {0};
     double *mem = malloc(cap * sizeof *mem), *err = malloc(cap * sizeof *err);
     size_t *front = malloc(cap * sizeof *front), *rows = malloc(cap * sizeof *rows);
-    double box[4] = {INFINITY, 0, INFINITY, 0};
+    double box[4] = {INFINITY, 0, INFINITY, 0}, rbox[4] = {INFINITY, 0, INFINITY, 0};
     int rc = -1;
     if (!dat || !meta || !mem || !err || !front || !rows) goto out;
     fprintf(dat, "# headline: written by `attnbench analyze` from %s; columns: memory rel_err family "
-                 "knob_value front counted twin; blocks: score std panels, then the real layers\n", d->path);
+                 "knob_value front counted twin layer; blocks: score std panels, then the real layers\n", d->path);
     for (int p = 0; p < 3; p++) {
         size_t m = 0;
         for (size_t i = 0; p < nstd && i < s.n; i++)
@@ -259,7 +259,7 @@ int fig_headline(const data *d, const scaling *sc, const char *datadir) {
         if (!m) fprintf(dat, "# (no rows)\n");
     }
     fprintf(dat, "\n\n# panel 4: real layers and their twins\n");
-    counts[3] = headline_block(d, dat, real.r, real.n, 1, mem, err, front, box);
+    counts[3] = headline_block(d, dat, real.r, real.n, 1, mem, err, front, rbox);
     study_text(d, &s, BIT(COL_score_std) | method_cols(), ctx, sizeof ctx);
     fprintf(meta, "# headline: written by `attnbench analyze`; read by scripts/headline.gp\n"
                   "h_study = \"%s\"\narray h_title[4]\narray h_count[4]\n", ctx);
@@ -271,6 +271,12 @@ int fig_headline(const data *d, const scaling *sc, const char *datadir) {
     study_text(d, &real, method_cols() | INPUT_COLS, ctx, sizeof ctx);
     fprintf(meta, "h_title[4] = \"real layers (%zu) and twins\"; h_count[4] = %zu\nh_real_study = \"%s\"\n",
             d->nlayers, counts[3], ctx);
+    /* the real panel: its own x range (the counted workspace), a colour per layer */
+    if (rbox[1] > 0) fprintf(meta, "h_rxmin = %.6g; h_rxmax = %.6g\n", rbox[0], rbox[1]);
+    fprintf(meta, "h_nlayers = %zu\narray h_layer[%zu]\n", d->nlayers, d->nlayers ? d->nlayers : 1);
+    for (size_t i = 0; i < d->nlayers; i++) fprintf(meta, "h_layer[%zu] = \"%s\"\n", i + 1, d->layers[i].name);
+    box[2] = fmin(box[2], rbox[2]);
+    box[3] = fmax(box[3], rbox[3]);
     if (box[1] > 0)
         fprintf(meta, "h_xmin = %.6g; h_xmax = %.6g; h_ymin = %.6g; h_ymax = %.6g\n", box[0], box[1], box[2], box[3]);
     rc = write_family_gp(datadir);

@@ -124,8 +124,7 @@ int fig_chunk_tradeoff(const data *d, const scaling *sc, const char *datadir) {
     }
     size_t len = strlen(f.subtitle);
     if (len < sizeof f.subtitle)
-        snprintf(f.subtitle + len, sizeof f.subtitle - len, "%smeasured peak drawn only above 16 KiB; a point "
-                 "two studies share is timed once, in either (no group column yet)", len ? "\n" : "");
+        snprintf(f.subtitle + len, sizeof f.subtitle - len, "%smeasured peak drawn only above 16 KiB", len ? "\n" : "");
     free(s.r);
     return fig_save(&f, datadir, d);
 }

@@ -22,7 +22,7 @@ void fig_free(figure *f) {
     f->ns = f->cap = f->nmarks = f->mcap = 0;
 }
 
-int fig_mark(figure *f, int panel, double x, const char *text, const char *color, int pt) {
+static int mark(figure *f, int panel, double x, const char *text, const char *color, int pt, int bottom) {
     if (panel < 1 || panel > FIG_MAX_PANELS || !isfinite(x)) return 0;
     if (f->nmarks == f->mcap) {
         size_t cap = f->mcap ? 2 * f->mcap : 8;
@@ -37,8 +37,17 @@ int fig_mark(figure *f, int panel, double x, const char *text, const char *color
     snprintf(m->text, sizeof m->text, "%s", text);
     snprintf(m->color, sizeof m->color, "%s", color);
     m->pt = pt;
+    m->bottom = bottom;
     if (panel > f->npanels) f->npanels = panel;
     return 0;
+}
+
+int fig_mark(figure *f, int panel, double x, const char *text, const char *color, int pt) {
+    return mark(f, panel, x, text, color, pt, 0);
+}
+
+int fig_mark_bottom(figure *f, int panel, double x, const char *text, const char *color, int pt) {
+    return mark(f, panel, x, text, color, pt, 1);
 }
 
 fig_series *fig_series_get(figure *f, int panel, const char *label, const char *color, int pt,
@@ -67,7 +76,9 @@ fig_series *fig_series_get(figure *f, int panel, const char *label, const char *
     return s;
 }
 
-int fig_add(fig_series *s, double x, double y) {
+int fig_add(fig_series *s, double x, double y) { return fig_add_se(s, x, y, 0); }
+
+int fig_add_se(fig_series *s, double x, double y, double se) {
     if (!isfinite(x) || !isfinite(y)) return 0;
     if (s->npts == s->cap) {
         size_t cap = s->cap ? 2 * s->cap : 16;
@@ -76,7 +87,7 @@ int fig_add(fig_series *s, double x, double y) {
         s->pts = grown;
         s->cap = cap;
     }
-    s->pts[s->npts++] = (fig_point){x, y};
+    s->pts[s->npts++] = (fig_point){x, y, isfinite(se) && se > 0 ? se : 0};
     return 0;
 }
 
@@ -101,6 +112,33 @@ static void put_string(FILE *f, const char *s) {
         else fputc(*s == '"' ? '\'' : *s == '\\' ? '/' : *s, f);
     }
     fputc('"', f);
+}
+
+/* the subtitle, its lines broken at spaces to at most FIG_WRAP characters
+ * (UTF-8 continuation bytes not counted) */
+static void put_wrapped(FILE *f, const char *s) {
+    char buf[sizeof ((figure *)0)->subtitle + 64];
+    size_t n = 0, line = 0, cut = (size_t)-1;  /* cut: the last space of this line */
+    for (; *s && n + 1 < sizeof buf; s++) {
+        buf[n] = *s;
+        if (*s == '\n') line = 0, cut = (size_t)-1;
+        else if ((*s & 0xc0) != 0x80 && ++line > FIG_WRAP && cut != (size_t)-1) {
+            buf[cut] = '\n';
+            line = 0;
+            for (size_t i = cut + 1; i <= n; i++) line += (buf[i] & 0xc0) != 0x80;
+            cut = (size_t)-1;
+        }
+        if (*s == ' ') cut = n;
+        n++;
+    }
+    buf[n] = '\0';
+    put_string(f, buf);
+}
+
+static int has_se(const fig_series *s) {
+    for (size_t i = 0; i < s->npts; i++)
+        if (s->pts[i].se > 0) return 1;
+    return 0;
 }
 
 /* Long: the .dat and the .meta are one format, written side by side. */
@@ -130,14 +168,17 @@ int fig_write(const figure *f, const char *datadir, const char *source) {
         if (s->lines) qsort(s->pts, s->npts, sizeof *s->pts, by_x);
         if (k) fprintf(dat, "\n\n");
         fprintf(dat, "# series %zu (panel %d): %s\n", k + 1, s->panel, s->label);
-        for (size_t i = 0; i < s->npts; i++)
-            fprintf(dat, "%.9g %.9g\n%s", s->pts[i].x, s->pts[i].y, s->lines ? "" : "\n");
+        for (size_t i = 0; i < s->npts; i++) {
+            const fig_point *q = &s->pts[i];
+            double lo = q->se > 0 ? fmax(q->y - q->se, q->y / 20) : 0, hi = q->se > 0 ? q->y + q->se : 0;
+            fprintf(dat, "%.9g %.9g %.9g %.9g\n%s", q->x, q->y, lo, hi, s->lines ? "" : "\n");
+        }
     }
 
     fprintf(meta, "# %s: written by `attnbench analyze` from %s; read by scripts/%s.gp\n", f->name,
             source, f->name);
     fprintf(meta, "subtitle = ");
-    put_string(meta, f->subtitle);
+    put_wrapped(meta, f->subtitle);
     fprintf(meta, "\nnpanels = %d\nncols = %d\nnseries = %zu\n", f->npanels,
             f->ncols > 0 && f->ncols < f->npanels ? f->ncols : f->npanels, no);
     int np = f->npanels > 0 ? f->npanels : 1;
@@ -159,7 +200,8 @@ int fig_write(const figure *f, const char *datadir, const char *source) {
     }
     size_t ns = no ? no : 1;
     fprintf(meta, "array s_label[%zu]\narray s_color[%zu]\narray s_pt[%zu]\narray s_ps[%zu]\n"
-                  "array s_dt[%zu]\narray s_lw[%zu]\narray s_key[%zu]\narray s_lines[%zu]\n", ns, ns, ns, ns, ns, ns, ns, ns);
+                  "array s_dt[%zu]\narray s_lw[%zu]\narray s_key[%zu]\narray s_lines[%zu]\narray s_err[%zu]\n",
+            ns, ns, ns, ns, ns, ns, ns, ns, ns);
     for (size_t k = 0; k < no; k++) {
         const fig_series *s = &f->s[order[k]];
         int key = s->label[0] != '\0' && !s->nokey;
@@ -167,9 +209,9 @@ int fig_write(const figure *f, const char *datadir, const char *source) {
         fprintf(meta, "s_label[%zu] = ", k + 1);
         put_string(meta, s->label);
         fprintf(meta, "; s_color[%zu] = \"%s\"; s_pt[%zu] = %d; s_ps[%zu] = %.2f; s_dt[%zu] = %d; "
-                      "s_lw[%zu] = %.2f; s_key[%zu] = %d; s_lines[%zu] = %d\n",
+                      "s_lw[%zu] = %.2f; s_key[%zu] = %d; s_lines[%zu] = %d; s_err[%zu] = %d\n",
                 k + 1, s->color, k + 1, s->pt, k + 1, s->ps, k + 1, s->dt, k + 1, s->lw, k + 1, key,
-                k + 1, s->lines);
+                k + 1, s->lines, k + 1, has_se(s));
     }
     /* the legend: the first series of each label, by order, then first use */
     size_t *leg = malloc(ns * sizeof *leg), nl = 0;
@@ -191,12 +233,13 @@ int fig_write(const figure *f, const char *datadir, const char *source) {
     free(order);
     size_t nm = f->nmarks ? f->nmarks : 1;
     fprintf(meta, "nmarks = %zu\narray mk_panel[%zu]\narray mk_x[%zu]\narray mk_text[%zu]\narray mk_color[%zu]\n"
-                  "array mk_pt[%zu]\n", f->nmarks, nm, nm, nm, nm, nm);
+                  "array mk_pt[%zu]\narray mk_bottom[%zu]\n", f->nmarks, nm, nm, nm, nm, nm, nm);
     for (size_t k = 0; k < f->nmarks; k++) {
         const fig_edge_mark *m = &f->marks[k];
         fprintf(meta, "mk_panel[%zu] = %d; mk_x[%zu] = %.9g; mk_text[%zu] = ", k + 1, m->panel, k + 1, m->x, k + 1);
         put_string(meta, m->text);
-        fprintf(meta, "; mk_color[%zu] = \"%s\"; mk_pt[%zu] = %d\n", k + 1, m->color, k + 1, m->pt);
+        fprintf(meta, "; mk_color[%zu] = \"%s\"; mk_pt[%zu] = %d; mk_bottom[%zu] = %d\n", k + 1, m->color, k + 1,
+                m->pt, k + 1, m->bottom);
     }
     int bad = ferror(dat) | ferror(meta);
     bad |= fclose(dat) != 0;

@@ -12,7 +12,9 @@
  *   summary.md                         the model section and the claims table
  *                                      (model_summary.c, model_claims.c)
  *
- * ΔNLL and KL at or below 1e-6 are drawn at 1e-6 (log axes), and said. */
+ * ΔNLL with its standard error (dnll_se) as an error bar; a ΔNLL or KL at
+ * or below Y_FLOOR (the exact model: 0) is no value a log axis can show: it
+ * is a marker on the panel's bottom edge at its x, labelled, never a value. */
 #include "figure.h"
 #include "labels.h"
 #include "model_study.h"
@@ -26,19 +28,20 @@
 
 #define Y_FLOOR 1e-6
 
-static int write_dat(const mckpt *c, size_t nc, const char *datadir) {
+static int write_dat(const rtab *rt, const mckpt *c, size_t nc, const char *datadir) {
     char path[4200];
     snprintf(path, sizeof path, "%s/model_dnll.dat", datadir);
     FILE *f = fopen(path, "w");
     if (!f) return -1;
     fprintf(f, "# model_dnll.dat: written by `attnbench analyze` (analysis/model.c), read by scripts/headline.gp;\n"
                "# eval rows that substitute every layer with one setting; a block per checkpoint\n"
-               "# columns: cache_bytes dnll family knob_value front (dnll may be <= 0)\n");
+               "# columns: cache_bytes dnll family knob_value front dnll_se (dnll may be <= 0; dnll_se 0: none)\n");
     for (size_t i = 0; i < nc; i++) {
         fprintf(f, "%s# model=%s\n", i ? "\n\n" : "", c[i].name);
         for (size_t j = 0; j < c[i].nplane; j++) {
             const plane_pt *p = &c[i].plane[j];
-            fprintf(f, "%.9g %.9g %s %g %d\n", p->x, p->y, p->family, p->knob, p->front);
+            double se = rt_num(rt, p->row, COL_dnll_se);
+            fprintf(f, "%.9g %.9g %s %g %d %.6g\n", p->x, p->y, p->family, p->knob, p->front, isfinite(se) && se > 0 ? se : 0);
         }
     }
     int bad = ferror(f);
@@ -59,6 +62,16 @@ static fig_series *point_series(figure *g, const rtab *rt, int panel, const plan
 static double plane_order(const plane_pt *p) {
     const int i = family_rank(p->family);
     return i >= 0 ? 10.0 * (double)i + p->knob * 1e-6 : 100 + p->knob * 1e-6;
+}
+
+/* a point of series s with its error bar, or, at or below Y_FLOOR, a marker
+ * on the bottom edge: "LABEL: WHAT <= 0" */
+static int model_point(figure *g, fig_series *s, double x, double y, double se, const char *what) {
+    if (!isfinite(y)) return 0;
+    if (y > Y_FLOOR) return fig_add_se(s, x, y, se);
+    char text[48];
+    snprintf(text, sizeof text, "%.24s: %s <= 0", s->label, what);
+    return fig_mark_bottom(g, s->panel, x, text, s->color, s->pt);
 }
 
 /* one checkpoint's pair of panels: ΔNLL (front, 1% line) and KL */
@@ -85,15 +98,17 @@ static int plane_panels(figure *g, const rtab *rt, const mckpt *c, int panel) {
         for (size_t j = 0; j < c->nplane; j++)
             if (c->plane[j].front && c->plane[j].x > at && (!next || c->plane[j].x < next->x)) next = &c->plane[j];
         if (!next) break;
+        if (next->y <= Y_FLOOR) break; /* on the bottom edge: its marker ends the front */
         if (isfinite(last)) rc |= fig_add(fr, next->x * (1 - 1e-6), last);
-        last = fmax(next->y, Y_FLOOR);
+        last = next->y;
         rc |= fig_add(fr, next->x, last);
         at = next->x;
     }
     for (size_t j = 0; j < c->nplane && !rc; j++) {
         const plane_pt *p = &c->plane[j];
         fig_series *a = point_series(g, rt, panel, p, plane_order(p)), *b = point_series(g, rt, panel + 1, p, plane_order(p));
-        rc = !a || !b || fig_add(a, p->x, fmax(p->y, Y_FLOOR)) || fig_add(b, p->x, fmax(rt_num(rt, p->row, COL_kl), Y_FLOOR));
+        rc = !a || !b || model_point(g, a, p->x, p->y, rt_num(rt, p->row, COL_dnll_se), "ΔNLL") ||
+             model_point(g, b, p->x, rt_num(rt, p->row, COL_kl), 0, "KL");
     }
     return rc;
 }
@@ -105,7 +120,8 @@ static int fig_plane(const rtab *rt, const mckpt *c, size_t nc, const char *data
     g.npanels = 2;
     snprintf(g.subtitle, sizeof g.subtitle, "%s",
              "every layer's attention replaced (projections: the checkpoint's own weights converted, no uptraining)\n"
-             "against the exact model on the same tokens; values <= 1e-6 drawn at 1e-6");
+             "against the exact model on the same tokens; bars: ± 1 standard error over the sequences (cut at 1/20 of the value);\n"
+             "markers on the bottom edge: ΔNLL or KL <= 1e-6 (the exact model), which a log axis cannot show");
     int rc = 0;
     for (size_t i = 0; i < nc && 2 * i + 2 <= FIG_MAX_PANELS && !rc; i++) rc = plane_panels(&g, rt, &c[i], 2 * (int)i + 1);
     if (!nc) snprintf(g.panel_title[0], sizeof g.panel_title[0], "no model rows");
@@ -123,7 +139,7 @@ static int fig_sensitivity(const rtab *rt, const mckpt *c, size_t nc, const char
     fig_init(&g, "layer_sensitivity");
     snprintf(g.subtitle, sizeof g.subtitle, "%s",
              "ΔNLL with one layer's attention replaced, the others exact: which layers need a larger budget "
-             "(values <= 1e-6 drawn at 1e-6)");
+             "(bars: ± 1 standard error; markers on the bottom edge: ΔNLL <= 1e-6)");
     char ops[FIG_MAX_PANELS][64];
     int np = 0, rc = 0;
     for (size_t i = 0; i < nc && !rc; i++)
@@ -152,7 +168,7 @@ static int fig_sensitivity(const rtab *rt, const mckpt *c, size_t nc, const char
             s->order = layer;
             int dup = 0;
             for (size_t k = 0; k < s->npts; k++) dup |= s->pts[k].x == knob;
-            if (!dup) rc = fig_add(s, knob, fmax(rt_num(rt, r, COL_dnll), Y_FLOOR));
+            if (!dup) rc = model_point(&g, s, knob, rt_num(rt, r, COL_dnll), rt_num(rt, r, COL_dnll_se), "ΔNLL");
         }
     g.ncols = np > 2 ? 2 : np;
     if (!np) snprintf(g.panel_title[0], sizeof g.panel_title[0], "no rows with one layer replaced");
@@ -168,7 +184,7 @@ int analyze_model(const csv_table *t, const char *csv, const char *datadir, FILE
     size_t nc = 0;
     if (mckpts_find(&rt, &c, &nc)) { snprintf(err, errlen, "out of memory (model rows)"); return -1; }
     int rc = 0;
-    if (write_dat(c, nc, datadir) || fig_plane(&rt, c, nc, datadir, csv) || fig_sensitivity(&rt, c, nc, datadir, csv)) {
+    if (write_dat(&rt, c, nc, datadir) || fig_plane(&rt, c, nc, datadir, csv) || fig_sensitivity(&rt, c, nc, datadir, csv)) {
         snprintf(err, errlen, "cannot write the model figures' data in %s: %s", datadir, strerror(errno));
         rc = -1;
     }

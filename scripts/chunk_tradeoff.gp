@@ -12,11 +12,13 @@ set ylabel "memory (bytes, log)"
 @pow2_x
 @bytes_y
 call plotdir.'/panel.gp' 1
+# time varies by tens of percent with C: a linear axis spanning the data (panel.gp's offsets
+# leave room around it), not the decades a log axis would round out to
 set logscale x 2
-set logscale y
 set xlabel "chunk size C (queries per block, log)"
-set ylabel "median time per call (seconds, log)"
+set ylabel "median time per call (seconds)"
 @pow2_x
+set autoscale yfix
 set format y fmt_seconds
 call plotdir.'/panel.gp' 2
 call plotdir.'/legend.gp'

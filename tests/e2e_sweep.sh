@@ -179,7 +179,7 @@ for f in error_vs_memory memory_vs_n time_vs_n error_vs_k chunk_tradeoff error_v
   [ -f "an/data/$f.dat" ] && [ -f "an/data/$f.meta" ] || fail "no data for $f"
 done
 grep -q '| skipped | not-landed-yet |' an/summary.md || fail "summary does not list the skipped rows"
-# every figure drawn, as a real SVG and a real PNG (a study without rows is
+# every figure drawn, as a real SVG and a real PNG 900 px wide (a study without rows is
 # drawn with a "no data" note, so all of them exist)
 if command -v gnuplot > /dev/null 2>&1; then
   sh "$scripts/figures.sh" an > /dev/null 2> err.txt || fail "figures.sh: $(cat err.txt)"
@@ -187,6 +187,9 @@ if command -v gnuplot > /dev/null 2>&1; then
     f=$(basename "$gp" .gp)
     grep -q '<svg' "an/figures/$f.svg" 2>/dev/null && grep -q '</svg>' "an/figures/$f.svg" || fail "an/figures/$f.svg is not an SVG"
     [ "$(head -c 8 "an/figures/$f.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "an/figures/$f.png is not a PNG"
+    # read at 900 px: the width in the PNG header (IHDR, bytes 16-19, big-endian)
+    w=$(od -An -tu1 -j16 -N4 "an/figures/$f.png" 2>/dev/null | awk '{print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4}')
+    [ "$w" = 900 ] || fail "an/figures/$f.png is ${w:-?} px wide, not 900"
   done
 else
   fail "no gnuplot (a dependency: scripts/deps.sh); the figures are not drawn"

@@ -4,23 +4,30 @@ fig_title = ARG2
 load datadir.'/'.fig_name.'.meta'
 datafile = datadir.'/'.fig_name.'.dat'
 if (!exists("ncols") || ncols < 1 || ncols > npanels) { ncols = npanels }
+# a row wider than max_cols panels folds (6 -> 3, 4 -> 2): the rows of the
+# analysis stay rows of the page when ncols divides evenly
+while (ncols > max_cols) { ncols = (ncols % 2 == 0) ? ncols / 2 : max_cols }
 nrows = (npanels + ncols - 1) / ncols
-# a subtitle of several lines pushes the panels down; its longest line
-# widens the page (about 10 px a character at the title's size)
+page_w = page_px
+panel_px = page_w / ncols
+plot_px = ncols == 1 ? 400 : ncols == 2 ? 330 : 260
+# a subtitle of several lines (analyze wraps it to fit the page) pushes the panels down
 rest = subtitle
-longest = strlen(fig_title)
 while (strstrt(rest, "\n") > 0) {
-    top_px = top_px + 16
-    if (strstrt(rest, "\n") - 1 > longest) { longest = strstrt(rest, "\n") - 1 }
+    top_px = top_px + 17
     rest = rest[strstrt(rest, "\n") + 1:]
 }
-if (strlen(rest) > longest) { longest = strlen(rest) }
-page_w = ncols * panel_px + legend_px
-if (page_w < 10 * longest + 40) { legend_px = legend_px + 10 * longest + 40 - page_w; page_w = 10 * longest + 40 }
-page_h = top_px + bottom_px + nrows * plot_px + (nrows - 1) * row_gap_px
-if (page_h < top_px + 40 + 19 * nlegend) { page_h = top_px + 40 + 19 * nlegend }
+# the legend band: columns as wide as the longest label (about 6.5 px a character)
+longest = 4
+do for [j=1:nlegend] { if (strlen(s_label[l_series[j]]) > longest) { longest = strlen(s_label[l_series[j]]) } }
+leg_cols = int((page_w - 20) / (6.5 * longest + 60))
+if (leg_cols < 1) { leg_cols = 1 }
+if (leg_cols > 4) { leg_cols = 4 }
+leg_rows = (nlegend + leg_cols - 1) / leg_cols
+legend_px = nlegend > 0 ? 18 * leg_rows + 14 : 0
+page_h = top_px + bottom_px + nrows * plot_px + (nrows - 1) * row_gap_px + legend_px
 if (term eq "svg") {
-    set terminal svg size page_w, page_h font "DejaVu Sans,12" background "white" dynamic noenhanced
+    set terminal svg size page_w, page_h font "DejaVu Sans,11" background "white" dynamic noenhanced
 } else {
     if (term eq "pngcairo") {
         set terminal pngcairo size page_w, page_h font "DejaVu Sans,10" background "white" noenhanced
@@ -29,7 +36,7 @@ if (term eq "svg") {
     }
 }
 set output outbase.(term eq "svg" ? ".svg" : ".png")
-set multiplot title fig_title."\n".subtitle font ",13"
+set multiplot title fig_title."\n".subtitle font ",11"
 unset key
 set grid xtics ytics mxtics mytics lc rgb "#dddddd" lw 1 dt 1
 set border lw 1

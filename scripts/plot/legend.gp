@@ -1,11 +1,9 @@
-# plot/legend.gp — the legend column at the right of the page (see common.gp):
-# each label once, in the order the analysis gave (lines, then the series
-# of separate points).
-x0 = ncols * panel_px
-set lmargin at screen (x0 + 4.0) / page_w
-set rmargin at screen 1.0 - 4.0 / page_w
-set tmargin at screen 1.0 - top_px * 1.0 / page_h
-set bmargin at screen bottom_px * 1.0 / page_h
+# plot/legend.gp — the legend band under the panels (see common.gp): each
+# label once, in the order the analysis gave, leg_cols to a row.
+set lmargin at screen 6.0 / page_w
+set rmargin at screen 1.0 - 6.0 / page_w
+set tmargin at screen legend_px * 1.0 / page_h
+set bmargin at screen 2.0 / page_h
 unset border
 unset tics
 unset grid
@@ -13,9 +11,10 @@ unset logscale
 unset title
 unset xlabel
 unset ylabel
+unset label
 set xrange [0:1]
 set yrange [0:1]
-set key inside left top Left reverse samplen 2.5 spacing 1.15 width 2 noautotitle
+set key inside left top Left reverse vertical maxrows leg_rows samplen 2.5 spacing 1.0 width 1 noautotitle
 if (nlegend > 0) {
     plot for [j=1:nlegend] 2 with linespoints lc rgb s_color[l_series[j]] pt s_pt[l_series[j]] \
              ps s_ps[l_series[j]] dt s_dt[l_series[j]] lw s_lw[l_series[j]] \
