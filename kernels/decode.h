@@ -331,6 +331,7 @@ void decode_format_attend(const decode_ctx *d, const decode_seq *s, size_t g, si
                           const float *qe, size_t G, float scale, float *m, float *l, float *acc, float *tile);
 void decode_format_gather(const decode_ctx *d, const decode_seq *s, size_t g, const uint32_t *idx,
                           const float *w, size_t m, float *out);
+void decode_format_move(const decode_ctx *d, const decode_seq *s, size_t g, size_t to, size_t from);
 /* what the framework asks of the format: the check (slots: the entry's),
  * the bytes of K and V a sequence holds, their storage, the stored bits a
  * value among `held` tokens */

@@ -75,9 +75,10 @@ void decode_cache_gather(const decode_ctx *d, const decode_seq *s, size_t g, con
 }
 
 void decode_cache_move(const decode_ctx *d, const decode_seq *s, size_t g, size_t to, size_t from) {
+    if (to == from) return;
+    if (decode_format_on(d)) { decode_format_move(d, s, g, to, from); return; }
     const size_t dh = d->c.d_head;
     float *kg = s->k + g * d->slots * dh, *vg = s->v + g * d->slots * dh;
-    if (to == from) return;
     memcpy(kg + to * dh, kg + from * dh, dh * sizeof(float));
     memcpy(vg + to * dh, vg + from * dh, dh * sizeof(float));
 }

@@ -39,9 +39,9 @@ int decode_format_check(const decode_config *c, size_t slots, char *why, size_t 
     if (kv_format_check(f, c->d_head, &c->kvp, why, cap)) return -1;
     if (!slots) REFUSE("--attention %s holds no K/V cache: --kv-format %s does not apply", c->op->name, f->name);
     if (c->d_head > TILE) REFUSE("--kv-format %s: d_head %zu is more than %d", f->name, c->d_head, TILE);
-    /* a policy compacts its kept rows (decode_cache_move), which moves f32 rows only */
-    if (c->op->queries)
-        REFUSE("--attention %s with --kv-format %s: an eviction policy's cache is f32 (formats with policies are not built yet)",
+    /* an eviction policy keeps scattered positions, kivi groups of consecutive ones */
+    if (c->op->queries && is_kivi(c))
+        REFUSE("--attention %s with --kv-format %s: kivi quantizes keys in groups of consecutive tokens, and an eviction policy keeps scattered ones",
                c->op->name, f->name);
     if (is_kivi(c)) {
         if (c->op->slot_of || slots != c->max_len)
@@ -259,4 +259,13 @@ void decode_format_attend(const decode_ctx *d, const decode_seq *s, size_t g, si
         decode_tile_attend(kt, vt, r, dh, qe, G, scale, m, l, acc, tile);
         j += r;
     }
+}
+
+/* the stored K and V rows of slot `from` copied to slot `to`, K/V head g
+ * (decode_cache_move: an eviction policy compacting what it keeps; row
+ * formats only, decode_format_check refuses kivi with a policy) */
+void decode_format_move(const decode_ctx *d, const decode_seq *s, size_t g, size_t to, size_t from) {
+    const size_t b = row_bytes(d);
+    memcpy(row_at(d, s->kf, g, to), row_at(d, s->kf, g, from), b);
+    memcpy(row_at(d, s->vf, g, to), row_at(d, s->vf, g, from), b);
 }

@@ -4,9 +4,11 @@
 # f32's at d_head 64 (8.5 and 4.5 bits_per_value, cache_ratio the same);
 # every format of decode --help decodes; the refusals are one line and exit
 # 2 with no row (a format that does not fit d_head, an unknown one, kivi's
-# knobs with another format, kivi under the window's ring, --cache-ratio for
-# an operator that cannot shrink its cache); --cache-ratio fits the window
-# (and, with q4_0, a window 32/4.5 times as long) and gqa's K/V heads, the
+# knobs with another format, kivi under the window's ring or with an
+# eviction policy, --cache-ratio for an operator that cannot shrink its
+# cache); h2o in q4_0 holds its budget's rows at q4_0's bytes; --cache-ratio
+# fits the window (and, with q4_0, a window 32/4.5 times as long) and gqa's
+# K/V heads, the
 # achieved ratio at most the one asked; eval --kv-format f32 gives the
 # prefill's nll (1e-5) and q8_0 a kv_format column and KL percentiles.
 . "$(dirname "$0")/lib.sh"
@@ -46,6 +48,11 @@ refuse "--bits" decode --context 64 --steps 2 --kv-format q8_0 --bits 2
 refuse "--bits 3" decode --context 64 --steps 2 --kv-format kivi --bits 3
 refuse "re-places or bounds" decode --context 64 --steps 2 --attention window --window 16 --kv-format kivi
 refuse "no K/V cache" decode --context 64 --steps 2 --attention performer --kv-format f16
+refuse "eviction policy keeps scattered" decode --context 64 --steps 2 --attention h2o --kv-format kivi
+# a policy in a row format: budget rows at the format's bytes, its scores beside them
+# (h2o, 4 K/V heads, B 64, q4_0 at d 64: 2 x 4 x 64 x 36 bytes + 4 x 4 x 2 x 64)
+"$A" decode $small --attention h2o --budget 64 --kv-format q4_0 > "$tmp/h4.csv" 2> "$tmp/err" || fail "h2o q4_0 exit $?: $(cat "$tmp/err")"
+[ "$(col cache_bytes "$tmp/h4.csv")" = 20480 ] && [ "$(col kv_format "$tmp/h4.csv")" = q4_0 ] || fail "h2o q4_0: cache_bytes $(col cache_bytes "$tmp/h4.csv")"
 refuse "cannot shrink" decode --context 64 --steps 2 --cache-ratio 0.5
 refuse "cannot shrink" decode --context 64 --steps 2 --attention topk --cache-ratio 0.5
 refuse "sets --window" decode --context 256 --steps 2 --attention window --window 16 --cache-ratio 0.5

@@ -15,7 +15,12 @@
  *   - the cache is bounded: the same bytes at max_len 100 and 100000
  *     (snapkv: the prompt until its end, then min(prompt, budget) + steps);
  *   - not causal, a context appended without its queries, and knobs out of
- *     range are refused.
+ *     range are refused;
+ *   - with the cache in each row format (f16, bf16, q8_0, q4_0): the same
+ *     sets and outputs as the reference fed K and V rows stored in the
+ *     format and loaded back (their margin 1e-4: the rounded rows bring some
+ *     decisions nearer, yet far from float32 rounding), and the cache
+ *     the f32 one's rows at the format's bytes; kivi is refused.
  * Heads 4 over 2 K/V heads (groups of 2, whose probabilities are summed),
  * d_head 8, 96 tokens; random q, k, v of a fixed seed, and the same with
  * the keys repeating every 4 positions (ties). */
@@ -211,10 +216,12 @@ static const struct {
 
 /* ---- the entry against its reference ------------------------------------------ */
 
-/* the entry's decode of the inputs, its held sets checked step by step
- * against r's; out (N, H, D). 0, or the number of steps that differ */
-static size_t decode_policy(const attn_method *m, const attn_knobs *kn, const inputs *in, const ref_run *r, float *out) {
-    decode_config c = {.op = m->decode, .heads = H, .kv_heads = KV, .d_head = D, .max_len = N, .batch = 1, .kn = *kn};
+/* the entry's decode of the inputs, its cache in format f (NULL: f32), its
+ * held sets checked step by step against r's; out (N, H, D). 0, or the
+ * number of steps that differ */
+static size_t decode_policy(const attn_method *m, const attn_knobs *kn, const kv_format *f, const inputs *in,
+                            const ref_run *r, float *out) {
+    decode_config c = {.op = m->decode, .heads = H, .kv_heads = KV, .d_head = D, .max_len = N, .batch = 1, .kn = *kn, .fmt = f};
     workspace ws;
     ws_init(&ws, 0);
     decode_ctx d;
@@ -275,9 +282,28 @@ static int prefill(const attn_method *m, const attn_knobs *kn, const inputs *in,
     return rc;
 }
 
-static void check_setting(const attn_method *m, ref_fn ref, const attn_knobs *kn, const inputs *in, const char *input) {
+static const kv_params no_params; /* a row format reads none */
+
+/* in's K and V rows stored in f and loaded back (the values a cache in f holds) */
+static void round_trip(const kv_format *f, const inputs *in, inputs *rt) {
+    unsigned char buf[4 * D];
+    *rt = *in;
+    for (size_t r = 0; r < N * KV; r++) {
+        f->store(in->k + r * D, D, &no_params, buf);
+        f->load(buf, D, &no_params, rt->k + r * D);
+        f->store(in->v + r * D, D, &no_params, buf);
+        f->load(buf, D, &no_params, rt->v + r * D);
+    }
+}
+
+/* the policy with its cache in f (NULL: f32) on in against the float64
+ * reference on in's rows round-tripped through f: the same sets, the same
+ * outputs; with f, the prefill is not compared (it is the f32 decode) */
+static void check_setting(const attn_method *m, ref_fn ref, const attn_knobs *kn, const kv_format *f, const inputs *in,
+                          const char *input) {
+    static inputs rt;
     char what[160];
-    size_t len = (size_t)snprintf(what, sizeof what, "%s (%s)", m->name, input);
+    size_t len = (size_t)snprintf(what, sizeof what, "%s (%s%s%s)", m->name, input, f ? ", cache " : "", f ? f->name : "");
     for (int i = 0; i < KN_COUNT; i++) /* the knobs it reads */
         if (knob_defs[i].bit & m->knobs)
             len += (size_t)snprintf(what + len, sizeof what - len, " %s %zu", knob_defs[i].name,
@@ -285,20 +311,24 @@ static void check_setting(const attn_method *m, ref_fn ref, const attn_knobs *kn
     const int before = check_failures;
     ref_run *r = calloc(1, sizeof *r);
     r->margin = INFINITY;
-    ref(in, kn, r);
-    CHECK(r->margin >= 1e-3, "%s: the inputs are not well apart: a decision within %.3g (relative)", what, r->margin);
+    if (f) round_trip(f, in, &rt);
+    ref(f ? &rt : in, kn, r);
+    /* the rounded rows bring some decisions nearer: 1e-4 is still 1000 times
+     * float32's rounding of a score the decode sums from the same stored values */
+    const double apart = f ? 1e-4 : 1e-3;
+    CHECK(r->margin >= apart, "%s: the inputs are not well apart: a decision within %.3g (relative)", what, r->margin);
     float *out = malloc(N * H * D * sizeof(float)), *pre = malloc(N * H * D * sizeof(float));
     float *pre_tok = malloc(N * H * D * sizeof(float));
-    const size_t bad = decode_policy(m, kn, in, r, out);
+    const size_t bad = decode_policy(m, kn, f, in, r, out);
     CHECK(bad == 0, "%s: %zu of %d steps hold another set than the reference", what, bad, N);
     const double re = test_rel_err(out, r->out, N * H * D);
     CHECK(re <= 1e-5, "%s: decode vs the float64 reference: rel_err %.3g", what, re);
     if (!test_allclose(what, out, r->out, N * H * D, 1e-5, 1e-4)) check_failures++;
-    const int rc = prefill(m, kn, in, 1, pre);
+    const int rc = f ? ATTN_OK : prefill(m, kn, in, 1, pre);
     CHECK(rc == ATTN_OK, "%s: prefill: %s", what, attn_strerror(rc));
-    for (size_t t = 0; t < N; t++)
+    for (size_t t = 0; t < N && !f; t++)
         for (size_t h = 0; h < H; h++) memcpy(pre_tok + (t * H + h) * D, pre + (h * N + t) * D, D * sizeof(float));
-    CHECK(rc || !memcmp(pre_tok, out, N * H * D * sizeof(float)), "%s: the prefill differs from the decode", what);
+    CHECK(f || rc || !memcmp(pre_tok, out, N * H * D * sizeof(float)), "%s: the prefill differs from the decode", what);
     printf("%s %-62s decisions over %d steps, rel_err %.2g, least gap %.2g, %zu ties\n",
            check_failures > before ? "FAIL" : "ok  ", what, N, re, r->margin, r->ties);
     free(r); free(out); free(pre); free(pre_tok);
@@ -331,6 +361,26 @@ static void check_exact_and_refusals(const attn_method *m, const attn_knobs *bas
     kn.budget = 0;
     CHECK(m->resolve(&s, &kn, why, sizeof why) == ATTN_EINVAL && strstr(why, "--budget"),
           "%s: budget 0: resolve's reason '%s'", m->name, why);
+}
+
+/* with a row format: the cache is the f32 one's rows at the format's
+ * bytes (the state beside them unchanged); kivi refused with a reason */
+static void check_format_bytes(const attn_method *m, const attn_knobs *kn) {
+    decode_config c = {.op = m->decode, .heads = H, .kv_heads = KV, .d_head = D, .max_len = N, .batch = 1, .kn = *kn};
+    const size_t f32 = decode_cache_bytes(&c), slots = m->decode->slots(&c);
+    for (const kv_format *f = kv_formats + 1; f->name; f++) {
+        c.fmt = f;
+        c.kvp = (kv_params){4, 8, 16};
+        char why[300] = "";
+        if (f->key_group_bytes) {
+            CHECK(decode_format_ok(&c, why, sizeof why) && strstr(why, "eviction policy"), "%s with %s: '%s'", m->name,
+                  f->name, why);
+            continue;
+        }
+        const size_t want = f32 - 2 * KV * slots * 4 * D + 2 * KV * slots * f->row_bytes(D, &no_params);
+        CHECK(decode_cache_bytes(&c) == want, "%s with %s: %zu bytes, want %zu (%zu slots)", m->name, f->name,
+              decode_cache_bytes(&c), want, slots);
+    }
 }
 
 /* what one sequence holds: bounded, the same at max_len 100 and 100000;
@@ -371,9 +421,14 @@ int main(void) {
         for (int x = 0; x < 3; x++) {
             attn_knobs kn = POLICIES[p].kn[x];
             kn.threads = 1;
-            check_setting(m, POLICIES[p].ref, &kn, &in, "random");
-            check_setting(m, POLICIES[p].ref, &kn, &rep, "repeating keys");
+            for (const kv_format *f = kv_formats; f->name; f++) {
+                if (f->key_group_bytes) continue; /* kivi: refused (check_format_bytes) */
+                const kv_format *fmt = f == kv_formats ? NULL : f;
+                check_setting(m, POLICIES[p].ref, &kn, fmt, &in, "random");
+                check_setting(m, POLICIES[p].ref, &kn, fmt, &rep, "repeating keys");
+            }
         }
+        check_format_bytes(m, &POLICIES[p].kn[0]);
         check_exact_and_refusals(m, &POLICIES[p].kn[0], &in);
         check_bounded(m, &POLICIES[p].kn[0], POLICIES[p].grows);
     }

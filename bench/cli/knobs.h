@@ -159,8 +159,8 @@ enum { KF_SPEC = 1u << 0, KF_ID = 1u << 1, KF_FIXED = 1u << 2, KF_TUNING = 1u <<
       "--kv-format kivi: tokens of a key group, channels of a value group (default 32)")                         \
     X(RESIDUAL, "residual", KT_SIZE, residual, C_DEC | C_EVAL, 0, COL_residual, 0, KF_SPEC | KF_ID, NULL, 0, KN_BIG, \
       "--kv-format kivi: the most recent tokens kept in f32 (default 128)")                                      \
-    X(CACHE_RATIO, "cache-ratio", KT_REAL, cache_ratio, C_DEC, 0, -1, 0, KF_SPEC, NULL, 0, 0,                        \
-      "set the operator's knobs (window; gqa: --kv-heads) so its cache is at most R of the f32 cache")        \
+    X(CACHE_RATIO, "cache-ratio", KT_REAL, cache_ratio, C_DEC | C_EVAL, 0, -1, 0, KF_SPEC, NULL, 0, 0,               \
+      "set the operator's knobs (window, h2o, tova: --budget; gqa: --kv-heads) so its cache is at most R of the f32 cache (eval: per layer, of the checkpoint's K/V heads)") \
     X(PROBE_FILE, "probe-file", KT_NAME, probe_file, C_DEC, 0, -1, 0, 0, NULL, 0, 0,                              \
       "the --probe output FILE: the row's roofline_s and roofline_frac")
 /* clang-format on */

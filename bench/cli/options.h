@@ -34,7 +34,7 @@ struct run_options {
     const char *trainable, *loss, *curve, *cache;
     const char *kv_format;                       /* decode, eval: the cache format */
     size_t bits, kivi_group, residual;           /* kivi's */
-    double cache_ratio;                          /* decode */
+    double cache_ratio;                          /* decode, eval */
     const char *probe_file;                      /* decode */
     unsigned char given[KN_COUNT];  /* given[KN_x]: --x was on the line */
     const char *list[KN_COUNT];     /* a knob given as a list (eval: "8,16,32"), as text */

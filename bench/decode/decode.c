@@ -21,6 +21,7 @@
  * buffer beside the caches); --probe prints it, --probe-file reads it back
  * and gives the row roofline_s and roofline_frac. */
 #include "bandwidth.h"
+#include "cache_ratio.h"
 #include "commands.h"
 #include "exit_status.h"
 #include "decode_cmd.h"
@@ -162,16 +163,10 @@ static int fit_cache_ratio(run_state *r, int choose_kv) {
     decode_config c;
     config_of(r, &c);
     double got = 0;
-    char why[400];
-    if (decode_fit_ratio(&c, o->cache_ratio, r->ref_bytes, choose_kv, &got, why, sizeof why)) return bad_input(cmd, "%s", why);
-    for (int i = 0; i < KN_COUNT; i++) {
-        const knob_def *k = &knob_defs[i];
-        size_t *was = knob_field(&r->kn, k->bit), *now = knob_field(&c.kn, k->bit);
-        if (was && (r->m->decode->knobs & k->bit) && options_given(o, k->name) && *was != *now)
-            return bad_input(cmd, "--cache-ratio sets --%s (%zu for %g); leave --%s out", k->name, *now, o->cache_ratio, k->name);
-    }
+    if (cache_ratio_fit(cmd, o, &c, &r->kn, r->ref_bytes, choose_kv, &got)) return 2;
     r->kv = c.kv_heads;
     r->kn = c.kn;
+    char why[400];
     const attn_shape ks = {o->heads, r->kv, r->L, o->d_head, 1};
     if (r->m->decode->resolve && r->m->decode->resolve(&ks, &r->kn, why, sizeof why) != ATTN_OK)
         return bad_input(cmd, "--cache-ratio %g: %s", o->cache_ratio, why);
@@ -201,8 +196,7 @@ static int resolve_knobs(run_state *r) {
     r->kv = op_form ? r->in_kv : r->ps->kv_heads_for(o->heads, o->kv_heads);
     /* --cache-ratio without --kv-heads under a scheme that takes it: chosen
      * below, when the operator cannot shrink its cache itself */
-    const int choose_kv = !op_form && options_given(o, "cache-ratio") && !options_given(o, "kv-heads") &&
-                          (r->ps->knobs & KNOB_KV_HEADS) && !r->m->decode->fit_ratio;
+    const int choose_kv = !op_form && cache_ratio_chooses_kv(o, r->ps, r->m->decode);
     if (choose_kv) r->kv = o->heads;
     if (options_given(o, "kv-heads") && r->kv != o->kv_heads)
         return bad_input(cmd, "--kv-heads %zu does not apply to --projection %s (it has %zu K/V heads)", o->kv_heads, r->ps->name, r->kv);

@@ -10,10 +10,12 @@
  *
  * Order of work: every option, the checkpoint and the sequences are
  * validated before anything runs (bad input: one line, exit 2, no row). */
+#include "cache_ratio.h"
 #include "commands.h"
 #include "decode.h"
 #include "env.h"
 #include "eval.h"
+#include "eval_layer.h"
 #include "eval_seq.h"
 #include "knobs.h"
 #include "kv_options.h"
@@ -151,9 +153,40 @@ static int configure_format(eval_run *r) {
     }
     if (kv_format_of_options(cmd, o, (size_t)r->md.c.head_size, &e->fmt, &e->kvp)) return 2;
     if (!e->op->decode) return bad_input(cmd, "--kv-format: --attention %s has no decode", e->op->name);
-    for (size_t j = 0; j < r->nsub; j++) {
+    return 0;
+}
+
+/* --cache-ratio R: per substituted layer, the operator's knobs (or the
+ * scheme's K/V heads, cache_ratio_chooses_kv) fitted so that the layer's
+ * cache at n, in the format, is at most R of the f32 cache of the
+ * checkpoint's own K/V heads at n (eval_ref_bytes); then the format checked
+ * per layer. 0 or 2 after a message */
+static int configure_ratio(eval_run *r) {
+    const run_options *o = &r->o;
+    eval_sub *e = &r->e;
+    const llama_config *mc = &r->md.c;
+    const size_t n = r->toks.n;
+    if (options_given(o, "cache-ratio") && !e->op) return bad_input(cmd, "--cache-ratio needs a substituted --attention");
+    if (options_given(o, "cache-ratio") && !e->op->decode)
+        return bad_input(cmd, "--cache-ratio: --attention %s has no decode (no cache to fit)", e->op->name);
+    const int choose_kv = e->op && cache_ratio_chooses_kv(o, e->ps, e->op->decode);
+    if (choose_kv) e->kv = (size_t)mc->n_heads;
+    for (size_t j = 0; j < r->nsub && options_given(o, "cache-ratio"); j++) {
+        attn_knobs *kn = &r->e.knobs[r->order[j]];
+        decode_config c;
+        double got;
+        if (eval_layer_config(e, r->order[j], n, &c) || cache_ratio_fit(cmd, o, &c, kn, eval_ref_bytes(e, n), choose_kv, &got))
+            return 2;
+        e->kv = c.kv_heads; /* the same in every layer */
+        *kn = c.kn;
+        char why[300] = "";
+        const attn_shape s = {(size_t)mc->n_heads, e->kv, n, (size_t)mc->head_size, 1};
+        if (e->op->resolve(&s, kn, why, sizeof why) != ATTN_OK) return bad_input(cmd, "--cache-ratio %g: %s", o->cache_ratio, why);
+        knobs_clear_unread(kn, e->op->knobs);
+    }
+    for (size_t j = 0; e->fmt && j < r->nsub; j++) {
         char why[400];
-        if (eval_format_ok(e, r->order[j], r->toks.n, why, sizeof why)) return bad_input(cmd, "%s", why);
+        if (eval_format_ok(e, r->order[j], n, why, sizeof why)) return bad_input(cmd, "%s", why);
     }
     return 0;
 }
@@ -198,7 +231,7 @@ static int configure(eval_run *r) {
     if (o->ffn && (o->ffn_k < 1 || o->ffn_k > (size_t)c->hidden_dim))
         return bad_input(cmd, "--ffn-k %zu: must be 1 to the checkpoint's hidden_dim %d", o->ffn_k, c->hidden_dim);
     e->ffn_k = o->ffn ? o->ffn_k : 0;
-    if (configure_format(r)) return 2;
+    if (configure_format(r) || configure_ratio(r)) return 2;
     if (options_given(o, "generate") && (o->generate < 1 || o->generate >= n))
         return bad_input(cmd, "--generate %zu: must be 1 to n - 1 = %zu (the prompt is the first n - G tokens)", o->generate, n - 1);
     int plan = options_given(o, "target-dnll") + options_given(o, "target-kl");
@@ -300,6 +333,7 @@ static void fill_row(result_row *row, eval_run *r, const eval_sub *e, const eval
     if (m && r->nsub) row_set(row, COL_layer_rel_err, "%s", buf);
     const size_t cache = eval_cache_bytes(e, n);
     if (cache) row_set(row, COL_cache_bytes, "%zu", cache);
+    if (cache) row_set(row, COL_cache_ratio, "%.6g", (double)cache / ((double)eval_ref_bytes(e, n) * c->n_layers));
     if (e->fmt && m && r->nsub) { /* the first substituted layer's */
         row_set(row, COL_bits_per_value, "%.6g", eval_bits_per_value(e, r->order[0], n));
     }

@@ -98,6 +98,9 @@ int eval_generate(eval_sub *e, const int *tokens, size_t N, size_t n, size_t G, 
  * configuration, all layers together (each operator's decode entry); 0
  * when a substituted operator does not decode */
 size_t eval_cache_bytes(const eval_sub *e, size_t n);
+/* one layer's cache: the f32 cache of the checkpoint's own K/V heads at n
+ * (the unit of cache_ratio and of --cache-ratio) */
+size_t eval_ref_bytes(const eval_sub *e, size_t n);
 /* substituted layer l's decode for sequences of n (the operator's entry,
  * the scheme's K/V heads without embeddings: the per-head K, V the
  * projection gives; the format): 0 when decode takes it, else -1 and one

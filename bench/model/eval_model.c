@@ -15,6 +15,7 @@
  * equals the prefill to float rounding: tests/test_eval.c). */
 #include "decode.h"
 #include "eval.h"
+#include "eval_layer.h"
 #include "measure.h"
 #include "methods.h"
 
@@ -228,21 +229,31 @@ static llama_override override_of(eval_sub *e) {
     return ov;
 }
 
-/* decode's formula (kernels/decode.h) per layer: the checkpoint's own K/V
- * under exact attention where not substituted; where substituted, the
- * operator's decode entry under the scheme. 0 if an operator does not
- * decode (attn_method.decode NULL): no cache to count */
-size_t eval_cache_bytes(const eval_sub *e, size_t n) {
+int eval_layer_config(const eval_sub *e, int l, size_t n, decode_config *c) {
+    const llama_config *mc = &e->md->c;
+    if (decode_config_of(c, e->op, e->ps, (size_t)mc->n_heads, e->kv, (size_t)mc->head_size, n, &e->knobs[l])) return -1;
+    c->fmt = e->fmt;
+    c->kvp = e->kvp;
+    return 0;
+}
+
+size_t eval_ref_bytes(const eval_sub *e, size_t n) {
     const llama_config *c = &e->md->c;
+    const decode_config dc = {.op = &decode_exact, .heads = (size_t)c->n_heads, .kv_heads = (size_t)c->n_kv_heads,
+                              .d_head = (size_t)c->head_size, .max_len = n, .batch = 1};
+    return decode_cache_bytes(&dc);
+}
+
+/* decode's formula (kernels/decode.h) per layer: the checkpoint's own K/V
+ * under exact attention where not substituted (eval_ref_bytes); where
+ * substituted, the operator's decode entry under the scheme. 0 if an
+ * operator does not decode (attn_method.decode NULL): no cache to count */
+size_t eval_cache_bytes(const eval_sub *e, size_t n) {
     size_t total = 0;
-    for (int l = 0; l < c->n_layers; l++) {
-        decode_config dc = {.op = &decode_exact, .heads = (size_t)c->n_heads, .kv_heads = (size_t)c->n_kv_heads,
-                            .d_head = (size_t)c->head_size, .max_len = n, .batch = 1};
-        if (e->op && e->sub[l] &&
-            decode_config_of(&dc, e->op, e->ps, (size_t)c->n_heads, e->kv, (size_t)c->head_size, n, &e->knobs[l]))
-            return 0;
-        if (e->op && e->sub[l]) { dc.fmt = e->fmt; dc.kvp = e->kvp; }
-        total = size_add_sat(total, decode_cache_bytes(&dc));
+    for (int l = 0; l < e->md->c.n_layers; l++) {
+        decode_config dc;
+        if (e->op && e->sub[l] && eval_layer_config(e, l, n, &dc)) return 0;
+        total = size_add_sat(total, e->op && e->sub[l] ? decode_cache_bytes(&dc) : eval_ref_bytes(e, n));
     }
     return total;
 }
