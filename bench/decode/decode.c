@@ -178,7 +178,7 @@ static int fit_cache_ratio(run_state *r, int choose_kv) {
 static int resolve_format(run_state *r, int choose_kv) {
     run_options *o = &r->o;
     if (kv_format_of_options(cmd, o, o->d_head, &r->fmt, &r->kvp)) return 2;
-    decode_config ref = {.op = &decode_exact, .heads = o->heads, .kv_heads = r->ps->embed ? 1 : o->heads,
+    decode_config ref = {.op = &decode_exact, .heads = o->heads, .kv_heads = o->heads, /* MHA's, whatever the scheme */
                          .d_head = o->d_head, .max_len = r->n, .batch = 1};
     r->ref_bytes = decode_cache_bytes(&ref);
     if (fit_cache_ratio(r, choose_kv)) return 2;
