@@ -108,16 +108,21 @@ void kv_rows_q4_0(const void *src, size_t rows, size_t d, const kv_params *kp, f
 }
 
 #if ROWS_SIMD
-/* kivi's codes (value i at bits i * bits from bit 0 of byte 0): codes
- * first .. first + 15 of the bytes in c (lanes: bytes, as int32), each in
- * an int32 lane */
-static inline __m512i kivi_codes16(__m512i c, unsigned bits, unsigned first) {
+/* kivi's codes (value i at bits i * bits from bit 0 of byte 0), 16 at a
+ * time: lane l takes code first + l out of the byte it starts in */
+typedef struct { __m512i byte, shift, mask; } kivi_unpack;
+
+static inline kivi_unpack kivi_unpack_of(unsigned bits, unsigned first) {
     const __m512i i = _mm512_add_epi32(_mm512_set1_epi32((int)first),
                                        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
     const __m512i bit = _mm512_mullo_epi32(i, _mm512_set1_epi32((int)bits));
-    const __m512i byte = _mm512_permutexvar_epi32(_mm512_srli_epi32(bit, 3), c);
-    return _mm512_and_si512(_mm512_srlv_epi32(byte, _mm512_and_si512(bit, _mm512_set1_epi32(7))),
-                            _mm512_set1_epi32((int)((1u << bits) - 1)));
+    return (kivi_unpack){_mm512_srli_epi32(bit, 3), _mm512_and_si512(bit, _mm512_set1_epi32(7)),
+                         _mm512_set1_epi32((int)((1u << bits) - 1))};
+}
+
+/* the 16 codes of u out of the bytes c (one a lane, as int32) */
+static inline __m512i kivi_codes16(__m512i c, const kivi_unpack *u) {
+    return _mm512_and_si512(_mm512_srlv_epi32(_mm512_permutexvar_epi32(u->byte, c), u->shift), u->mask);
 }
 
 /* the n (4, 8 or 16) bytes at p, zero-extended into int32 lanes */
@@ -139,20 +144,24 @@ static inline void affine16(__m512i q, __m512 s, __m512 m, float *x) {
 
 /* kivi value rows: per channel group of b = min(G, d), [m' | s' | codes] */
 void kivi_rows_load(const void *src, size_t rows, size_t d, const kv_params *p, float *x) {
-    const size_t b = p->group < d ? p->group : d, cb = b * p->bits / 8, n = rows * (d / b);
+    const unsigned bits = p->bits;
+    const size_t b = p->group < d ? p->group : d, cb = b * bits / 8, n = rows * (d / b);
     const unsigned char *o = src;
+#if ROWS_SIMD
+    const kivi_unpack u0 = kivi_unpack_of(bits, 0), u16 = kivi_unpack_of(bits, 16);
+#endif
     for (size_t k = 0; k < n; k++, o += 4 + cb, x += b) {
         const float m = half_at(o), s = half_at(o + 2);
 #if ROWS_SIMD
         if (b == 16 || b == 32) {
             const __m512i c = code_bytes(o + 4, cb);
             const __m512 vs = _mm512_set1_ps(s), vm = _mm512_set1_ps(m);
-            for (unsigned j = 0; j < b; j += 16) affine16(kivi_codes16(c, p->bits, j), vs, vm, x + j);
+            affine16(kivi_codes16(c, &u0), vs, vm, x);
+            if (b == 32) affine16(kivi_codes16(c, &u16), vs, vm, x + 16);
             continue;
         }
 #endif
-        for (size_t j = 0; j < b; j++)
-            x[j] = (float)((o[4 + j * p->bits / 8] >> (j * p->bits % 8)) & ((1u << p->bits) - 1)) * s + m;
+        for (size_t j = 0; j < b; j++) x[j] = (float)((o[4 + j * bits / 8] >> (j * bits % 8)) & ((1u << bits) - 1)) * s + m;
     }
 }
 
@@ -163,12 +172,14 @@ int kivi_key_rows_simd(const void *src, size_t d, const kv_params *p, size_t t0,
 #if ROWS_SIMD
     if (d % 16) return 0;
     const unsigned char *o = src, *codes = o + 4 * d;
-    const size_t cb = 16 * p->bits / 8;
+    const unsigned bits = p->bits;
+    const size_t cb = 16 * bits / 8, rb = d * bits / 8; /* a row's codes: whole bytes at d % 16 == 0 */
+    const kivi_unpack u = kivi_unpack_of(bits, 0);
     for (size_t c = 0; c < d; c += 16) {
         const __m512 m = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(o + 2 * c)));
         const __m512 s = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(o + 2 * (d + c))));
-        for (size_t t = 0; t < rows; t++)
-            affine16(kivi_codes16(code_bytes(codes + ((t0 + t) * d + c) * p->bits / 8, cb), p->bits, 0), s, m, x + t * d + c);
+        const unsigned char *row = codes + t0 * rb + c * bits / 8;
+        for (size_t t = 0; t < rows; t++, row += rb) affine16(kivi_codes16(code_bytes(row, cb), &u), s, m, x + t * d + c);
     }
     return 1;
 #else
