@@ -133,9 +133,8 @@ static void load_rows(const decode_ctx *d, const decode_seq *s, int key, size_t 
                       float *tile) {
     const decode_config *c = &d->c;
     const size_t dh = c->d_head;
-    if (!is_kivi(c)) { /* slots, where slot_of put them: the passes run over slots */
-        for (size_t r = 0; r < rows; r++)
-            c->fmt->load(row_at(d, key ? s->kf : s->vf, g, j0 + r), dh, &c->kvp, tile + r * dh);
+    if (!is_kivi(c)) { /* slots, where slot_of put them: the passes run over slots, a head's consecutive */
+        c->fmt->load_rows(row_at(d, key ? s->kf : s->vf, g, j0), rows, dh, &c->kvp, tile);
         return;
     }
     if (j0 >= q) {
@@ -144,7 +143,7 @@ static void load_rows(const decode_ctx *d, const decode_seq *s, int key, size_t 
         const size_t G = c->kvp.group;
         c->fmt->key_load(kgroup_at(d, s->kf, g, j0 / G), dh, &c->kvp, j0 % G, rows, tile);
     } else {
-        for (size_t r = 0; r < rows; r++) c->fmt->load(vrow_at(d, s->vf, g, j0 + r), dh, &c->kvp, tile + r * dh);
+        c->fmt->load_rows(vrow_at(d, s->vf, g, j0), rows, dh, &c->kvp, tile);
     }
 }
 
@@ -246,17 +245,20 @@ void decode_format_gather(const decode_ctx *d, const decode_seq *s, size_t g, co
 }
 
 /* rows j0 .. j1 - 1 of K/V head g through the micro-kernel's online softmax
- * (decode_tile_attend), dequantized at most DECODE_TILE rows at a time */
+ * (decode_tile_attend's steps), dequantized at most DECODE_TILE rows at a
+ * time into one buffer, the keys then the values (at d 64: 32 KiB, in L1) */
 void decode_format_attend(const decode_ctx *d, const decode_seq *s, size_t g, size_t j0, size_t j1,
                           const float *qe, size_t G, float scale, float *m, float *l, float *acc, float *tile) {
-    float kt[TILE], vt[TILE];
+    float rows[TILE];
     const size_t dh = d->c.d_head, q = quantized_of(d, s->len);
     for (size_t j = j0; j < j1;) {
         size_t r = tile_rows(d, j, j1, q);
         if (r > DECODE_TILE) r = DECODE_TILE;
-        load_rows(d, s, 1, g, j, r, q, kt);
-        load_rows(d, s, 0, g, j, r, q, vt);
-        decode_tile_attend(kt, vt, r, dh, qe, G, scale, m, l, acc, tile);
+        load_rows(d, s, 1, g, j, r, q, rows);
+        decode_tile_scores(rows, r, dh, qe, G, scale, tile, DECODE_TILE);
+        decode_tile_softmax(tile, r, dh, G, m, l, acc);
+        load_rows(d, s, 0, g, j, r, q, rows);
+        decode_tile_weighted(rows, r, dh, tile, DECODE_TILE, G, acc);
         j += r;
     }
 }

@@ -151,19 +151,23 @@ void decode_tile_weighted(const float *V, size_t n, size_t d, const float *P, si
         for (size_t i = 0; i < G; i++) axpy_row(acc + i * d, d, P[i * ldp + j], V + j * d);
 }
 
+void decode_tile_softmax(float *tile, size_t t, size_t d, size_t G, float *m, float *l, float *acc) {
+    for (size_t i = 0; i < G; i++) {
+        float *s = tile + i * DECODE_TILE;
+        const float mt = row_max(s, t), mn = mt > m[i] ? mt : m[i];
+        const float alpha = exp_fast(m[i] - mn); /* 0 for the first tile (m -inf) */
+        l[i] = l[i] * alpha + exp_shift_sum(s, t, mn);
+        if (alpha != 1.0f) scale_row(acc + i * d, d, alpha);
+        m[i] = mn;
+    }
+}
+
 void decode_tile_attend(const float *K, const float *V, size_t n, size_t d, const float *qe, size_t G,
                         float scale, float *m, float *l, float *acc, float *tile) {
     for (size_t j0 = 0; j0 < n; j0 += DECODE_TILE) {
         const size_t t = n - j0 < DECODE_TILE ? n - j0 : DECODE_TILE;
         decode_tile_scores(K + j0 * d, t, d, qe, G, scale, tile, DECODE_TILE);
-        for (size_t i = 0; i < G; i++) {
-            float *s = tile + i * DECODE_TILE;
-            const float mt = row_max(s, t), mn = mt > m[i] ? mt : m[i];
-            const float alpha = exp_fast(m[i] - mn); /* 0 for the first tile (m -inf) */
-            l[i] = l[i] * alpha + exp_shift_sum(s, t, mn);
-            if (alpha != 1.0f) scale_row(acc + i * d, d, alpha);
-            m[i] = mn;
-        }
+        decode_tile_softmax(tile, t, d, G, m, l, acc);
         decode_tile_weighted(V + j0 * d, t, d, tile, DECODE_TILE, G, acc);
     }
 }

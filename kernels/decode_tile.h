@@ -27,6 +27,12 @@ void decode_tile_scores(const float *K, size_t n, size_t d, const float *qe, siz
 void decode_tile_weighted(const float *V, size_t n, size_t d, const float *P, size_t ldp, size_t G,
                           float *acc);
 
+/* One tile's step of the online softmax below: the t <= DECODE_TILE scores
+ * of each query i in tile (G, DECODE_TILE) become e^(s - m[i]) with m[i]
+ * raised to their max, l[i] and acc (G, d) rescaled to it, l[i] += their sum
+ * (then acc += tile V: decode_tile_weighted). */
+void decode_tile_softmax(float *tile, size_t t, size_t d, size_t G, float *m, float *l, float *acc);
+
 /* The online softmax of G queries over n keys (K, V: (n, d) rows): per
  * query i a running max m[i], sum l[i] of e^(s - m[i]) and the unnormalised
  * output acc (G, d) = sum e^(s - m[i]) v, updated in place (start: m -inf,

@@ -49,6 +49,9 @@ typedef struct {
     size_t (*row_bytes)(size_t d, const kv_params *p);
     void (*store)(const float *x, size_t d, const kv_params *p, void *dst);  /* quantize one row */
     void (*load)(const void *src, size_t d, const kv_params *p, float *x);   /* dequantize one row */
+    /* dequantize `rows` consecutive stored rows at src into x (rows, d): the
+     * same floats as load row by row, bit for bit (kv_rows.c, vectorised) */
+    void (*load_rows)(const void *src, size_t rows, size_t d, const kv_params *p, float *x);
     /* the stated error of load(store(x)) for a value x of a block whose
      * largest magnitude is amax: at most tol_rel |x| + tol_block amax (+ 2^-24,
      * f16's subnormal rounding); tests/test_kv_format.c holds every entry to it */
@@ -92,6 +95,17 @@ float kv_bf16_to_fp32(uint16_t h);
 /* an fp16 value at p (2 bytes, unaligned): the quantized formats' scales */
 void kv_put_half(unsigned char *p, float x);
 float kv_get_half(const unsigned char *p);
+
+/* kv_rows.c: the entries' load_rows */
+void kv_rows_f32(const void *src, size_t rows, size_t d, const kv_params *p, float *x);
+void kv_rows_f16(const void *src, size_t rows, size_t d, const kv_params *p, float *x);
+void kv_rows_bf16(const void *src, size_t rows, size_t d, const kv_params *p, float *x);
+void kv_rows_q8_0(const void *src, size_t rows, size_t d, const kv_params *p, float *x);
+void kv_rows_q4_0(const void *src, size_t rows, size_t d, const kv_params *p, float *x);
+void kivi_rows_load(const void *src, size_t rows, size_t d, const kv_params *p, float *x);
+/* kivi_key_load's vectorised path: 1 when it loaded the rows, 0 when it
+ * cannot (no AVX-512, or d not a multiple of 16) */
+int kivi_key_rows_simd(const void *src, size_t d, const kv_params *p, size_t t0, size_t rows, float *x);
 
 /* kv_kivi.c: kivi's rows (values) and key groups, as the entry's hooks */
 size_t kivi_row_bytes(size_t d, const kv_params *p);

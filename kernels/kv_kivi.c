@@ -89,6 +89,7 @@ void kivi_key_group_store(const float *x, size_t d, const kv_params *p, void *ds
 }
 
 void kivi_key_load(const void *src, size_t d, const kv_params *p, size_t t0, size_t rows, float *x) {
+    if (kivi_key_rows_simd(src, d, p, t0, rows, x)) return;
     const unsigned char *o = src, *codes = o + 4 * d;
     for (size_t c = 0; c < d; c++) {
         const float m = kv_get_half(o + 2 * c), s = kv_get_half(o + 2 * (d + c));

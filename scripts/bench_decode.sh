@@ -5,7 +5,9 @@
 #   sh scripts/bench_decode.sh BUILD OUT [full|quick]
 #
 # Families: exact with mha, mqa, gqa 2 and mhe-mul, topk (k 64), window
-# (sink 4, window 256), performer (M 256); heads 8 of 64, synthetic input
+# (sink 4, window 256), performer (M 256), and exact MHA with its cache
+# stored as f16, q8_0, q4_0 and kivi (4 bits; --kv-format, kernels/
+# kv_format.h: "exact MHA @q8_0"); heads 8 of 64, synthetic input
 # (seed 1, score-std 4), batch 1, 16 timed steps; at context L = 8192 and
 # 65536 (quick: 1024 and 4096), on 1 and THREADS (default 2) threads.
 # Per thread count, in one window: the roofline probe (`attnbench decode
@@ -65,7 +67,11 @@ families="--projection mha
 --projection mhe-mul
 --attention topk --k 64
 --attention window --sink 4 --window 256
---attention performer --features 256"
+--attention performer --features 256
+--kv-format f16
+--kv-format q8_0
+--kv-format q4_0
+--kv-format kivi --bits 4"
 
 thread_counts=1
 [ "$THREADS" = 1 ] || thread_counts="1 $THREADS"
@@ -95,10 +101,15 @@ awk -F, -v S=$S -v threads="$THREADS" -v Lmax="${LS#* }" "$verdict_awk"'
   NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
   { rows++; for (i = 1; i <= NF; i++) cell[rows, i] = $i }
   function get(r, name) { return cell[r, col[name]] }
+  function stored(r,    f) { # the cache format, when not f32: " @q8_0", " @kivi-4"
+    f = get(r, "kv_format")
+    if (f == "" || f == "f32") return ""
+    return " @" f (f == "kivi" ? "-" get(r, "kv_bits") : "")
+  }
   function family(r,    a, p) {
     a = get(r, "attention"); p = get(r, "projection")
     if (a == "exact" && p == "gqa") return "exact GQA-" get(r, "kv_heads")
-    if (a == "exact") return "exact " (p == "mhe-mul" ? "MHE (mhe-mul)" : toupper(p))
+    if (a == "exact") return "exact " (p == "mhe-mul" ? "MHE (mhe-mul)" : toupper(p)) stored(r)
     if (a == "topk") return "top-k (k " get(r, "k") ")"
     if (a == "window") return "window (sink " get(r, "sink") ", " get(r, "window") ")"
     if (a == "performer") return "performer (M " get(r, "features") ")"
@@ -126,6 +137,9 @@ awk -F, -v S=$S -v threads="$THREADS" -v Lmax="${LS#* }" "$verdict_awk"'
     printf "| exact MHA, L = %d, %d threads: at least 80%% of its roofline | %s |\n", Lmax, threads, target_cells(x, ">=", 0.8, ex, 100, 0, "", "%")
     x = (ex && mq) ? get(mq, "step_time_s") / get(ex, "step_time_s") : 0
     printf "| exact MQA, L = %d, %d threads: step at most 0.25x MHA'"'"'s | %s |\n", Lmax, threads, target_cells(x, "<=", 0.25, ex && mq, 1, 2, "", "x")
+    q8 = find("exact MHA @q8_0", Lmax, threads)
+    x = (ex && q8) ? get(q8, "step_time_s") / get(ex, "step_time_s") : 0
+    printf "| q8_0 step at most 0.4x f32'"'"'s (exact MHA, L = %d, %d threads) | %s |\n", Lmax, threads, target_cells(x, "<=", 0.4, ex && q8, 1, 2, "", "x")
   }' "$dcsv" > "$dmd"
 {
   printf '\n### Decode timing context\n\n'
