@@ -48,7 +48,7 @@ static int same_knobs(const rtab *rt, size_t a, size_t b) {
 /* the log-log slope of memory against n of the prefill configuration of
  * `attention` (MHA, synthetic) with the most n; *lo, *hi its n range */
 static double memory_slope(const rtab *rt, const char *attention, size_t *first, double *lo, double *hi, size_t *npts) {
-    static const int cfg[] = {COL_layer, COL_heads, COL_d_head, COL_d_model, COL_score_std, COL_head_sim, COL_causal, COL_threads};
+    static const int cfg[] = {COL_layer, COL_heads, COL_d_head, COL_d_model, COL_score_std, COL_head_sim, COL_causal, COL_threads, COL_seed};
     size_t nr = rt->t->nrows, best_n = 0;
     double best = NAN;
     double *x = malloc((nr + 1) * sizeof *x), *y = malloc((nr + 1) * sizeof *y);
@@ -106,7 +106,7 @@ static void claim_linear_memory(FILE *f, const rtab *rt) {
     snprintf(meas, sizeof meas, "memory grows as n^%.2f%s", s, "");
     if (mv) snprintf(meas + strlen(meas), sizeof meas - strlen(meas), " (%s: n^%.2f)", base, sv);
     snprintf(set, sizeof set, "prefill, k %s, chunk %s, %s heads of %s, n %g–%g (%zu rows); memory: measured peak, or "
-             "the counted workspace below 1 MiB", rt_get(rt, r, COL_k), rt_get(rt, r, COL_chunk),
+             "the counted workspace below 1 MiB; one seed's rows, as in the scaling table", rt_get(rt, r, COL_k), rt_get(rt, r, COL_chunk),
              rt_get(rt, r, COL_heads), rt_get(rt, r, COL_d_head), lo, hi, m);
     snprintf(verdict, sizeof verdict, "%s", s <= LINEAR_SLOPE ? "holds" : "does not hold (slope above 1.2)");
     claim_row(f, "top-k (Gupta et al. 2021): linear memory in n", meas, set, verdict);

@@ -77,7 +77,7 @@ void study_text(const data *d, const rowset *s, colset skip, char *out, size_t c
         if (len < cap) len += (size_t)snprintf(out + len, cap - len, fmts[i], v);
     }
     int causal = 0;
-    for (size_t j = 0; j < s->n; j++) causal |= idnum(d, s->r[j], COL_causal) == 1;
+    for (size_t j = 0; j < s->n && !(skip & BIT(COL_causal)); j++) causal |= idnum(d, s->r[j], COL_causal) == 1;
     if (causal && len < cap) snprintf(out + len, cap - len, "%scausal", len ? ", " : "");
 }
 

@@ -7,6 +7,7 @@
 #include "env.h"
 #include "figures.h"
 #include "labels.h"
+#include "regime_rows.h"
 #include "results.h"
 #include "summary.h"
 #include "traits.h"
@@ -66,7 +67,9 @@ static void summary_scaling(FILE *f, const data *d, const scaling *sc) {
     fprintf(f, "## Scaling with n\n\n"
                "Least-squares slope of log(y) against log(n) over each configuration's ok rows "
                "(at least 3 values of n): 1 is linear, 2 quadratic. Memory as above (rows: how many of "
-               "them are the counted workspace); workspace is the allocator's count throughout.\n\n"
+               "them are the counted workspace); workspace is the allocator's count throughout. A point measured again "
+               "with another seed (the chunk study re-measures one of these) is a configuration of its own: each fit, "
+               "here and in the claims below, takes one seed's rows.\n\n"
                "| method | knobs | fixed | n | rows | memory | workspace | time |\n"
                "| --- | --- | --- | --- | --- | --- | --- | --- |\n");
     size_t shown = 0;
@@ -159,20 +162,49 @@ static int summary_pareto(FILE *f, const data *d) {
     return 0;
 }
 
+/* a note for a table cell: no '|' */
+static void cell_note(const char *in, char *out, size_t cap) {
+    snprintf(out, cap, "%s", in);
+    for (char *p = out; *p; p++) if (*p == '|') *p = '/';
+}
+
+#define NOT_RUN_HEAD "| status | regime | method | knobs | n (decode: L) | note |\n| --- | --- | --- | --- | --- | --- |\n"
+
+/* the decode and model rows that are not ok, after `shown` prefill ones; how many */
+static size_t summary_not_run_regimes(FILE *f, const csv_table *all, size_t shown) {
+    rtab rt;
+    rt_init(&rt, all);
+    size_t n = 0;
+    for (size_t r = 0; r < all->nrows; r++) {
+        if (regime_is_prefill(rt_get(&rt, r, COL_regime)) || rt_ok(&rt, r)) continue;
+        if (!shown && !n) fprintf(f, NOT_RUN_HEAD);
+        n++;
+        char fam[100], set[64], note[300];
+        double knob = 0;
+        decode_family(&rt, r, fam, sizeof fam, &knob);
+        family_setting(fam, knob, rt_family_minor(&rt, r, fam), set, sizeof set);
+        cell_note(rt_get(&rt, r, COL_note), note, sizeof note);
+        int dec = rt_regime(&rt, r, "decode");
+        fprintf(f, "| %s | %s | %s | %s | %s | %s |\n", rt_get(&rt, r, COL_status), rt_get(&rt, r, COL_regime), fam, set,
+                rt_get(&rt, r, dec ? COL_context : COL_n), note);
+    }
+    return n;
+}
+
 static void summary_not_run(FILE *f, const data *d) {
     fprintf(f, "\n## Rows that did not run\n\n");
     size_t shown = 0;
     for (size_t r = 0; r < d->t.nrows; r++) {
         if (is_ok(d, r)) continue;
-        if (!shown++) fprintf(f, "| status | method | knobs | n | note |\n| --- | --- | --- | --- | --- |\n");
+        if (!shown++) fprintf(f, NOT_RUN_HEAD);
         char label[200], knobs[100], note[300];
         method_label(d, r, label, sizeof label);
         knob_label(d, r, knob_cols(), knobs, sizeof knobs);
-        snprintf(note, sizeof note, "%s", table_get(&d->t, r, d->note));
-        for (char *p = note; *p; p++) if (*p == '|') *p = '/';
-        fprintf(f, "| %s | %s | %s | %s | %s |\n", status_of(d, r), label, *knobs ? knobs + 1 : "",
+        cell_note(table_get(&d->t, r, d->note), note, sizeof note);
+        fprintf(f, "| %s | prefill | %s | %s | %s | %s |\n", status_of(d, r), label, *knobs ? knobs + 1 : "",
                 fld(d, r, COL_n), note);
     }
+    shown += summary_not_run_regimes(f, &d->all, shown);
     if (!shown) fprintf(f, "Every row is ok.\n");
     if (d->doubled) /* a point is one row: more is a doubled sweep */
         fprintf(f, "\n## Doubled points\n\n%zu row(s) repeat a point (its method and knobs) that an earlier "
@@ -197,6 +229,7 @@ int summary_prefill(FILE *f, const data *d, const scaling *s) {
     summary_scaling(f, d, s);
     summary_crossovers(f, d, s);
     if (summary_pareto(f, d)) return -1;
+    summary_window(f, d);
     summary_projections(f, d);
     summary_ffn(f, d);
     summary_real(f, d);

@@ -22,6 +22,15 @@ void summary_methods(FILE *f, const data *d);
 void summary_projections(FILE *f, const data *d);
 /* the top-k feed-forward beside the dense layer: error, time, memory against k */
 void summary_ffn(FILE *f, const data *d);
+/* the sliding window's error against its width, non-causal beside causal (summary_window.c) */
+void summary_window(FILE *f, const data *d);
+/* the window study's largest window at the score std nearest 4: its rel_err
+ * non-causal and causal, at n (nearest 2048) */
+typedef struct {
+    double n, sd, w, sink, err, err_causal;
+} window_pair;
+/* 0, or -1: the study lacks a causal or a non-causal row there */
+int window_causal_pair(const data *d, window_pair *p);
 /* an attention row on the reference projection (MHA) with an error */
 int keep_mha_err(const data *d, size_t r);
 /* keeps the rows of s whose column id is the value nearest want (log

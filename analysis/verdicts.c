@@ -161,6 +161,16 @@ static void flat_verdict(FILE *f, const data *d, const rowset *all, double n) {
     fprintf(f, "\n  Performer's error is largest at score std %g (rel_err %.3g%s).\n", worst_sd, worst, zeros(worst));
 }
 
+/* the window study's largest window at score std 4, non-causal against causal */
+static void window_verdict(FILE *f, const data *d) {
+    window_pair p;
+    if (window_causal_pair(d, &p)) return;
+    fprintf(f, "- **Sliding window: causal or not.** At n = %g, score std %g, window s=%g w=%g is off by rel_err %.3g%s "
+               "when every query sees every key, and by %.3g%s causal (the language-model case: query i sees keys "
+               "0..i, so the window drops fewer of them); the window's section above has every width.\n",
+            p.n, p.sd, p.sink, p.w, p.err, zeros(p.err), p.err_causal, zeros(p.err_causal));
+}
+
 static void prefill_verdicts(FILE *f, const data *d, const scaling *sc) {
     rowset all = {0}, s = {0};
     rows_where(d, &all, keep_mha_err);
@@ -174,6 +184,7 @@ static void prefill_verdicts(FILE *f, const data *d, const scaling *sc) {
         topk_time_verdict(f, d, sc);
         flat_verdict(f, d, &all, n);
     }
+    window_verdict(f, d);
     free(all.r);
     free(s.r);
 }

@@ -15,6 +15,7 @@
 #include "results.h"
 #include "rows.h"
 #include "scaling.h"
+#include "summary.h"
 
 static void test_fit(void) {
     double x[6] = {256, 512, 1024, 2048, 4096, 8192}, y[6], slope;
@@ -419,7 +420,66 @@ static void test_headline(void) {
     data_free(&d);
 }
 
+/* a FILE's text written by fn into a memory stream */
+static char *written(void (*fn)(FILE *, const data *), const data *d) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    fn(f, d);
+    fclose(f);
+    return buf;
+}
+
+#define WIN "layer=attention heads=8 d_head=64 score_std=4 input=synthetic seed=1 threads=1 attention=window sink=4 " \
+            "n=2048 status=ok workspace_bytes=30000 time_median_s=1 "
+
+static void test_window_causal(void) {
+    /* the window study holds causal rows beside the non-causal ones: both in the table and the pair */
+    const char *rows[] = {
+        WIN "causal=0 window=16 rel_err=1.75", WIN "causal=1 window=16 rel_err=1.57",
+        WIN "causal=0 window=1024 rel_err=0.83", WIN "causal=1 window=1024 rel_err=0.42",
+        WIN "causal=0 window=64 rel_err=1.5",
+    };
+    data d;
+    if (load(&d, rows, 5)) return;
+    window_pair p;
+    CHECK(window_causal_pair(&d, &p) == 0 && p.w == 1024 && p.err == 0.83 && p.err_causal == 0.42,
+          "pair: w %g, %g / %g", p.w, p.err, p.err_causal);
+    char *md = written(summary_window, &d);
+    CHECK(md && strstr(md, "| 4 | s=4 w=1024 | 29.3 KiB* | 0.83 | 0.42 |\n") && strstr(md, "| 4 | s=4 w=64 | 29.3 KiB* | 1.5 | — |\n"),
+          "window table: %s", md ? md : "(none)");
+    free(md);
+    data_free(&d);
+}
+
+static void summary_of(FILE *f, const data *d) {
+    scaling s;
+    CHECK(scaling_init(d, &s) == 0, "scaling_init");
+    CHECK(summary_prefill(f, d, &s) == 0, "summary_prefill");
+    scaling_free(&s);
+}
+
+static void test_not_run_regimes(void) {
+    /* a decode row that did not run is listed with the prefill ones, with its status, L and note */
+    const char *rows[] = {
+        SHAPE " attention=vanilla n=256 status=skipped note=over_the_limit",
+        SHAPE " attention=window sink=4 window=1024 n=1024 context=1024 regime=decode status=invalid note=larger_than_the_cache",
+        SHAPE " attention=exact n=1024 context=1024 regime=decode status=ok step_time_s=0.001 cache_bytes=1000",
+    };
+    data d;
+    if (load(&d, rows, 3)) return;
+    char *md = written(summary_of, &d);
+    char *sec = md ? strstr(md, "## Rows that did not run") : NULL;
+    CHECK(sec && strstr(sec, "| skipped | prefill | vanilla |  | 256 | over_the_limit |\n") &&
+          strstr(sec, "| invalid | decode | window | s=4 w=1024 | 1024 | larger_than_the_cache |\n") &&
+          !strstr(sec, "| ok |"), "not run: %s", sec ? sec : "(none)");
+    free(md);
+    data_free(&d);
+}
+
 int main(void) {
+    test_window_causal();
+    test_not_run_regimes();
     test_regime_filter();
     test_knob_separation();
     test_memory_resolution();
