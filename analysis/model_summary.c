@@ -167,7 +167,7 @@ static void sensitivity(FILE *f, const rtab *rt, const mckpt *c) {
 
 /* rows with a knob per layer (the planner's), the FFN rows, generation */
 static void other_rows(FILE *f, const rtab *rt, const mckpt *c) {
-    int head = 0;
+    int head = 0, any_gen = 0;
     for (size_t i = 0; i < c->n; i++) {
         size_t r = c->rows[i];
         if (!rt_ok(rt, r)) continue;
@@ -175,6 +175,7 @@ static void other_rows(FILE *f, const rtab *rt, const mckpt *c) {
         int ffn = strstr(rt_get(rt, r, COL_layer), "ffn") != NULL;
         int gen = *rt_get(rt, r, COL_gen_tokens) != '\0';
         if (!per_layer && !ffn && !gen) continue;
+        any_gen |= gen;
         if (!head++)
             fprintf(f, "\nOther rows (a knob per layer, the feed-forward, generation):\n\n| layer | attention | k | layers | "
                        "ΔNLL | share of NLL | KL | top-1 | cache / sequence | generation | note |\n"
@@ -196,6 +197,9 @@ static void other_rows(FILE *f, const rtab *rt, const mckpt *c) {
                 rt_get(rt, r, COL_attention), *rt_get(rt, r, COL_k) ? rt_get(rt, r, COL_k) : "—", rt_get(rt, r, COL_layers),
                 d, pct, rt_num(rt, r, COL_kl), rt_num(rt, r, COL_top1), cache, gen_txt, note);
     }
+    if (head && !any_gen)
+        fprintf(f, "\nThe generation column (gen_tokens, gen_first_diff, gen_match) is filled only by `attnbench eval "
+                   "--generate G`; no row here ran it.\n");
 }
 
 void model_summary(FILE *f, const rtab *rt, const mckpt *c, size_t count) {

@@ -150,6 +150,7 @@ void summary_projections(FILE *f, const data *d) {
     fprintf(f, "\n");
     char done[16][200];
     size_t nd = 0;
+    int over = 0;
     for (size_t i = 0; i < s.n && nd < 16; i++) {
         size_t r = s.r[i];
         char m[200];
@@ -169,9 +170,11 @@ void summary_projections(FILE *f, const data *d) {
             }
             if (isfinite(e)) fprintf(f, " %.3g |", e);
             else fprintf(f, " — |");
+            over |= e > 1;
         }
         fprintf(f, "\n");
     }
+    note_over_one(f, over);
     size_t real = 0;
     for (size_t r = 0; r < d->t.nrows; r++) real += in_study(d, r, STUDY_REAL) && keep_projection(d, r) && is_ok(d, r);
     fprintf(f, "\nrel_err near 1 means the scheme's output has nothing in common with MHA's; it falls only as "

@@ -111,7 +111,7 @@ void summary_real(FILE *f, const data *d) {
                "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
             n, h, dh, idnum(d, r0, COL_causal) == 1 ? ", causal" : "", k, m);
     double log_k = 0, log_m = 0;
-    int count_k = 0, count_m = 0;
+    int count_k = 0, count_m = 0, over = 0;
     for (size_t i = 0; i < d->nlayers; i++) {
         const real_layer *l = &d->layers[i];
         long tk, tm;
@@ -128,11 +128,14 @@ void summary_real(FILE *f, const data *d) {
         double a = fmt_pair(d, rk, tk, d->rel_err, ek, sizeof ek, 1);
         fmt_pair(d, rk, tk, d->topk_mass, mass, sizeof mass, 0);
         double b = fmt_pair(d, rm, tm, d->rel_err, em, sizeof em, 1);
+        const long shown[4] = {rk, tk, rm, tm};
+        for (int x = 0; x < 4; x++) over |= shown[x] >= 0 && num(d, (size_t)shown[x], d->rel_err) > 1;
         if (isfinite(a)) { log_k += log(a); count_k++; }
         if (isfinite(b)) { log_m += log(b); count_m++; }
         fprintf(f, "| %s | `%s` | %.3g | %.3g | %s | %s | %s | %s |\n", l->name, l->input, l->logit_std, l->entropy,
                 twin, ek, mass, em);
     }
+    note_over_one(f, over);
     fprintf(f, "\nGeometric mean of real / twin over the layers:");
     if (count_k) fprintf(f, " top-k (k = %g) %.2f over %d layer(s);", k, exp(log_k / count_k), count_k);
     if (count_m) fprintf(f, " Performer (m = %g) %.2f over %d layer(s);", m, exp(log_m / count_m), count_m);

@@ -258,12 +258,26 @@ static void print_point(FILE *f, const rtab *rt, const mckpt *c, const plane_pt 
             dnll_words(point_class(rt, c, p)));
 }
 
+/* what shrinks the cache: a conversion of the projections (gqa, mqa, mhe:
+ * the checkpoint's weights pooled or fitted, no uptraining), a cache format
+ * (family "...@q4_0", with or without a policy), or an operator that holds
+ * fewer keys (an eviction policy, the window, Performer's state) */
+enum { SHRINK_CONVERSION, SHRINK_FORMAT, SHRINK_OPERATOR, SHRINK_KINDS };
+static int shrink_kind(const char *family) {
+    if (strchr(family, '@')) return SHRINK_FORMAT;
+    const attn_method *op;
+    const proj_scheme *proj;
+    family_parse(family, &op, &proj);
+    return !op && proj ? SHRINK_CONVERSION : SHRINK_OPERATOR;
+}
+
 /* memory-bound serving: per checkpoint, each family that shrinks the
- * cache at its least ΔNLL; returns how many of those are not above 1% */
-static size_t serving_verdict(FILE *f, const rtab *rt, const mckpt *c, size_t nc) {
-    size_t good = 0;
-    fprintf(f, "- **Memory-bound serving** (the KV cache is what you pay). Converted from a checkpoint's own "
-               "weights without uptraining, each scheme that shrinks the cache, at its least ΔNLL:\n");
+ * cache at its least ΔNLL; good[kind] <- how many of those are not above 1% */
+static void serving_verdict(FILE *f, const rtab *rt, const mckpt *c, size_t nc, size_t good[SHRINK_KINDS]) {
+    fprintf(f, "- **Memory-bound serving** (the KV cache is what you pay). Each method that shrinks the cache, at "
+               "its least ΔNLL: the conversions (gqa, mqa, mhe) pool or fit the checkpoint's own K/V weights "
+               "without uptraining; the cache formats (name@format) store the same keys in fewer bits; the "
+               "eviction policies, the window and Performer hold fewer keys or a fixed state:\n");
     for (size_t i = 0; i < nc; i++) {
         const plane_pt *ref = NULL;
         for (size_t j = 0; j < c[i].nplane; j++)
@@ -288,11 +302,10 @@ static size_t serving_verdict(FILE *f, const rtab *rt, const mckpt *c, size_t nc
             if (!first) continue;
             if (shown++) fprintf(f, "; ");
             print_point(f, rt, &c[i], best);
-            good += point_class(rt, &c[i], best) != DNLL_ABOVE;
+            good[shrink_kind(best->family)] += point_class(rt, &c[i], best) != DNLL_ABOVE;
         }
         fprintf(f, "%s\n", shown ? "." : "no setting that shrinks the cache ran.");
     }
-    return good;
 }
 
 /* the smallest top-k k (every layer) of class at most `cls`; NULL: none */
@@ -352,17 +365,18 @@ static int model_verdicts(FILE *f, const data *d) {
     size_t nc;
     if (mckpts_find(&rt, &c, &nc)) return -1;
     if (nc) {
-        size_t good = serving_verdict(f, &rt, c, nc);
+        size_t good[SHRINK_KINDS] = {0};
+        serving_verdict(f, &rt, c, nc, good);
         error_verdict(f, &rt, c, nc);
-        fprintf(f, "- **When none is worth it.** ");
-        if (!good)
-            fprintf(f, "No conversion that shrinks the cache stays within 1%% of the exact NLL on any checkpoint "
-                       "here: if your cache fits, keep exact attention; if it does not, train or uptrain for the "
-                       "scheme (not measured here), and top-k does not shrink the cache.\n");
-        else
-            fprintf(f, "%zu conversion(s) that shrink the cache are within or not distinguishable from 1%% "
-                       "(above); every other needs training or uptraining (not measured here). Where your cache "
-                       "fits, exact attention costs nothing.\n", good);
+        fprintf(f, "- **When none is worth it.** Where your cache fits, exact attention costs nothing, and top-k "
+                   "does not shrink the cache. Of the (checkpoint, method) pairs above that shrink it, within or "
+                   "not distinguishable from 1%% of the NLL: %zu conversion(s) of the projections, %zu cache "
+                   "format(s), %zu eviction policy / window / Performer setting(s).", good[SHRINK_CONVERSION],
+                good[SHRINK_FORMAT], good[SHRINK_OPERATOR]);
+        if (!good[SHRINK_CONVERSION])
+            fprintf(f, " A conversion without uptraining loses too much here: train or uptrain for the scheme "
+                       "(`attnbench train`), or shrink the cache with a format or a policy that holds within 1%%.");
+        fprintf(f, "\n");
     }
     mckpts_free(c, nc);
     return 0;
