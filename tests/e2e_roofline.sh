@@ -3,7 +3,8 @@
 # prints the bandwidth curve (8 sizes, 256 KiB .. 1 GiB, ascending) and the
 # sgemm rate per thread count; a row run with --probe-file gets roofline_s =
 # max(read_bytes_per_step / GB/s at that size, log-linear between the
-# sizes; flops / sgemm rate) and roofline_frac = roofline_s / step_time_s,
+# sizes; flops / sgemm rate), roofline_frac = roofline_s / step_time_s and
+# roofline_bound (memory or compute: the larger of the two terms),
 # and its .env the curve it used; without --probe-file the two are empty;
 # a file without the run's thread count, or not a probe's output, is bad
 # input (exit 2, no row).
@@ -29,7 +30,8 @@ awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
   { b = $c["read_bytes_per_step"]; g = 1 + 9 * (log(b) - log(1000)) / (log(1e9) - log(1000)); want = b / (g * 1e9)
     r = $c["roofline_s"]; f = $c["roofline_frac"]; t = $c["step_time_s"]
     if (r < want * (1 - 1e-4) || r > want * (1 + 1e-4)) { print "roofline_s " r ", want " want; exit 1 }
-    if (f < r / t * (1 - 1e-3) || f > r / t * (1 + 1e-3)) { print "roofline_frac " f ", want " r / t; exit 1 } }' "$tmp/r.csv" > "$tmp/msg" ||
+    if (f < r / t * (1 - 1e-3) || f > r / t * (1 + 1e-3)) { print "roofline_frac " f ", want " r / t; exit 1 }
+    if ($c["roofline_bound"] != "memory") { print "roofline_bound " $c["roofline_bound"] ", want memory"; exit 1 } }' "$tmp/r.csv" > "$tmp/msg" ||
   fail "the row's roofline: $(cat "$tmp/msg")"
 grep -q '^roofline_curve=1000:1 1000000000:10$' "$tmp/r.env" && grep -q '^roofline_sgemm_gflops=1e+06$' "$tmp/r.env" ||
   fail "the .env's curve: $(grep '^roofline' "$tmp/r.env" | tr '\n' ' ')"
@@ -37,12 +39,17 @@ grep -q '^roofline_curve=1000:1 1000000000:10$' "$tmp/r.env" && grep -q '^roofli
 "$A" decode $small --threads 2 --probe-file "$tmp/mine.csv" > "$tmp/r2.csv" 2> "$tmp/err" || fail "--threads 2 --probe-file: exit $?"
 awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
   { m = $c["read_bytes_per_step"] / 5e9; a = 4 * 2 * ($c["context"] + 2.5) * 16 / 7e9; want = m > a ? m : a
-    r = $c["roofline_s"]; exit !(r > want * (1 - 1e-4) && r < want * (1 + 1e-4)) }' "$tmp/r2.csv" ||
-  fail "2 threads: roofline_s $(col roofline_s "$tmp/r2.csv")"
+    r = $c["roofline_s"]; exit !(r > want * (1 - 1e-4) && r < want * (1 + 1e-4) && $c["roofline_bound"] == (m > a ? "memory" : "compute")) }' "$tmp/r2.csv" ||
+  fail "2 threads: roofline_s $(col roofline_s "$tmp/r2.csv"), bound $(col roofline_bound "$tmp/r2.csv")"
+# the flops decide where the sgemm rate is tiny: bound compute
+printf 'threads,read_gbps,bytes,sgemm_gflops\n1,100,1000,1e-06\n' > "$tmp/slow.csv"
+"$A" decode $small --probe-file "$tmp/slow.csv" > "$tmp/r3.csv" 2> "$tmp/err" || fail "a slow sgemm's probe: exit $?"
+[ "$(col roofline_bound "$tmp/r3.csv")" = compute ] || fail "roofline_bound at 1e-6 GFLOP/s: $(col roofline_bound "$tmp/r3.csv"), want compute"
 
 # ---- without a probe file: empty; a bad one: exit 2, no row --------------------
 "$A" decode $small > "$tmp/n.csv" 2> /dev/null || fail "decode without --probe-file: exit $?"
-[ -z "$(col roofline_s "$tmp/n.csv")$(col roofline_frac "$tmp/n.csv")" ] || fail "roofline columns without --probe-file"
+[ -z "$(col roofline_s "$tmp/n.csv")$(col roofline_frac "$tmp/n.csv")$(col roofline_bound "$tmp/n.csv")" ] ||
+  fail "roofline columns without --probe-file"
 for bad in "--threads 3 --probe-file $tmp/mine.csv" "--probe-file $tmp/n.csv" "--probe-file $tmp/none.csv"; do
   "$A" decode $small $bad --csv "$tmp/bad.csv" > /dev/null 2> "$tmp/err"; rc=$?
   [ $rc -eq 2 ] && [ ! -e "$tmp/bad.csv" ] && [ "$(grep -c 'probe-file' "$tmp/err")" -eq 1 ] ||

@@ -407,9 +407,11 @@ static void row_measured(run_state *r, result_row *row) {
     row_set(row, COL_read_gbps, "%.4g", bytes / med * 1e-9);
     if (r->roof.n) { /* the step's limit: the whole batch's bytes at that working set, and flops */
         const double flops = (double)r->B * decode_step_flops(c, (double)r->L + (double)(S + 1) / 2);
-        const double roof = roofline_seconds(&r->roof, bytes, flops);
+        const char *bound = NULL;
+        const double roof = roofline_bound(&r->roof, bytes, flops, &bound);
         row_set(row, COL_roofline_s, "%.6g", roof);
         row_set(row, COL_roofline_frac, "%.4g", roof / med);
+        row_set(row, COL_roofline_bound, "%s", bound);
         roofline_note(&r->roof);
     }
     if (r->layer_form) {

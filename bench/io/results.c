@@ -170,7 +170,8 @@ int results_append(const char *path, const result_row *r, int *wrote_header) {
 /* the columns that hold words or paths, never a measured number */
 static int column_is_text(int c) {
     return c == COL_layer || c == COL_attention || c == COL_projection || c == COL_input || c == COL_status ||
-           c == COL_blas_core || c == COL_note || c == COL_regime || c == COL_layers || c == COL_kv_format;
+           c == COL_blas_core || c == COL_note || c == COL_regime || c == COL_layers || c == COL_kv_format ||
+           c == COL_roofline_bound;
 }
 
 /* 1 when a value of the ";"-separated list f reads whole as NaN or Inf */

@@ -36,8 +36,9 @@
     X(budget) X(recent) X(obs_window) X(pool) X(prompt)                        \
     /* eval: dnll over the positions beyond the budget */                     \
     X(dnll_beyond)                                                          \
-    /* decode rows against the machine's limit (--probe-file) */              \
-    X(roofline_s) X(roofline_frac)
+    /* decode rows against the machine's limit (--probe-file); which of the  \
+       two limits the roofline is: memory or compute */                       \
+    X(roofline_s) X(roofline_frac) X(roofline_bound)
 
 enum {
 #define RESULT_ENUM(name) COL_##name,

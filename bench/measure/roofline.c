@@ -97,8 +97,9 @@ double roofline_gbps_at(const roofline_probe *p, double bytes) {
     return p->gbps[p->n - 1];
 }
 
-double roofline_seconds(const roofline_probe *p, double bytes, double flops) {
+double roofline_bound(const roofline_probe *p, double bytes, double flops, const char **bound) {
     const double mem = bytes / (roofline_gbps_at(p, bytes) * 1e9), alu = flops / (p->sgemm_gflops * 1e9);
+    if (bound) *bound = mem >= alu ? "memory" : "compute";
     return mem > alu ? mem : alu;
 }
 

@@ -37,8 +37,9 @@ int roofline_load(roofline_probe *p, const char *path, size_t threads, char *err
 
 /* GB/s at a working set of `bytes` (log-linear between the sizes) */
 double roofline_gbps_at(const roofline_probe *p, double bytes);
-/* seconds: max(bytes / GB/s at bytes, flops / sgemm rate) */
-double roofline_seconds(const roofline_probe *p, double bytes, double flops);
+/* seconds: max(bytes / GB/s at bytes, flops / sgemm rate); *bound (when
+ * not NULL) <- "memory" (the bytes' time is the larger) or "compute" */
+double roofline_bound(const roofline_probe *p, double bytes, double flops, const char **bound);
 
 /* the sgemm rate (GFLOP/s) of N x N matrices on `threads` BLAS threads, the
  * median of calls after 2 warm-up calls, at least 5 calls and `secs` s;
