@@ -197,8 +197,28 @@ static int fig_plane(const rtab *rt, const dstudy *s, size_t ns, const char *dat
     return rc;
 }
 
-/* decode_time_vs_L: a panel per study, a line per family; runs that did not
- * finish as marks on the top edge */
+/* every decode row that did not run, an 'x' on the top edge of its study's
+ * panel at its context, in its family's colour, and a legend line
+ * "FAMILY SETTING, L = 1k: STATUS" */
+static int not_run_marks(figure *g, const rtab *rt, const dstudy *s, size_t ns) {
+    for (size_t r = 0; r < rt->t->nrows; r++) {
+        if (!rt_regime(rt, r, "decode") || rt_ok(rt, r)) continue;
+        long i = dstudy_of_row(rt, s, ns, r);
+        if (i < 0 || i >= FIG_MAX_PANELS) continue;
+        dfam f = {{0}, 0, 0};
+        decode_family(rt, r, f.family, sizeof f.family, &f.knob);
+        f.minor = rt_family_minor(rt, r, f.family);
+        char label[120], L[32], text[64];
+        fam_label(&f, label, sizeof label);
+        fmt_ctx(rt_num(rt, r, COL_context), L, sizeof L);
+        snprintf(text, sizeof text, "%.22s, L = %.6s: %.12s", label, L, rt_get(rt, r, COL_status));
+        if (fig_mark(g, (int)i + 1, rt_num(rt, r, COL_context), text, family_color(f.family), 2)) return -1;
+    }
+    return 0;
+}
+
+/* decode_time_vs_L: a panel per study, a line per family; rows that did not
+ * run as marks on the top edge (not_run_marks) */
 static int fig_time(const rtab *rt, const dstudy *s, size_t ns, const char *datadir, const char *csv) {
     figure g;
     fig_init(&g, "decode_time_vs_L");
@@ -221,15 +241,16 @@ static int fig_time(const rtab *rt, const dstudy *s, size_t ns, const char *data
                 if (r >= 0) rc = fig_add(x, s[i].ctx[c], rt_num(rt, (size_t)r, COL_step_time_s));
             }
         }
-        for (size_t k = 0; k < s[i].n && !rc; k++) {
-            size_t r = s[i].rows[k];
-            if (rt_ok(rt, r)) continue;
-            char fam[48];
-            double knob;
-            decode_family(rt, r, fam, sizeof fam, &knob);
-            rc = fig_mark(&g, panel, rt_num(rt, r, COL_context), rt_get(rt, r, COL_status), family_color(fam),
-                          family_marker(fam));
+        if (s[i].nctx == 1) {
+            char L[32];
+            fmt_ctx(s[i].ctx[0], L, sizeof L);
+            snprintf(g.panel_title[i], sizeof g.panel_title[i], "%.100s (one context ran: L = %.16s)", name, L);
         }
+    }
+    if (!rc) rc = not_run_marks(&g, rt, s, ns);
+    if (g.nmarks) {
+        size_t len = strlen(g.subtitle);
+        snprintf(g.subtitle + len, sizeof g.subtitle - len, "; x on the top edge: a point that did not run (its status in the legend)");
     }
     if (!ns) snprintf(g.panel_title[0], sizeof g.panel_title[0], "no decode rows");
     if (!rc) rc = fig_write(&g, datadir, csv ? csv : "a results table");

@@ -63,7 +63,7 @@ static int fig_vs_n(const data *d, const scaling *sc, const char *datadir, int w
                                 "the measured peak is within 16 KiB of zero (%zu point(s))", len ? "; " : "", counted);
     if (f.nmarks && len < sizeof f.subtitle)
         snprintf(f.subtitle + len, sizeof f.subtitle - len, "%smarks on the top edge: points that did not run "
-                 "(their status), not values", len ? "\n" : "");
+                 "(their status in the legend), not values", len ? "\n" : "");
     if (isfinite(stop_n) && isfinite(ymin)) {
         char lab[200];
         snprintf(lab, sizeof lab, "%s stops at n = %g", baseline_name(), stop_n);
