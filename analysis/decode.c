@@ -53,21 +53,6 @@ static plane_pt *plane_points(const rtab *rt, const dstudy *s, size_t *n) {
     return p;
 }
 
-/* the KV cache's own methods, which the family table has no shape for: a
- * cache format of exact MHA (mha@FORMAT: hollow shapes in one purple, so
- * they read as exact attention with a smaller cache) and an eviction policy
- * (a line shape each); 0: the family's own style */
-static int kv_style(const char *family, int *pt, const char **color) {
-    static const struct { const char *prefix; int pt; const char *color; } kv[] = {
-        {"mha@f16", 4, "#6A3D9A"},  {"mha@bf16", 12, "#6A3D9A"}, {"mha@q8_0", 6, "#6A3D9A"},
-        {"mha@q4_0", 8, "#6A3D9A"}, {"mha@kivi", 10, "#6A3D9A"}, {"mha@", 14, "#6A3D9A"},
-        {"h2o", 1, "#E31A1C"},      {"tova", 2, "#B15928"},      {"snapkv", 3, "#1F78B4"},
-    };
-    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
-        if (!strncmp(family, kv[i].prefix, strlen(kv[i].prefix))) { *pt = kv[i].pt; *color = kv[i].color; return 1; }
-    return 0;
-}
-
 /* on a log plane: within a quarter of a decade in both axes (rel_err at
  * or below 1e-6 counted as 1e-6, where the headline draws it) */
 static int same_spot(const plane_pt *a, const plane_pt *b) {
@@ -80,7 +65,7 @@ static int same_spot(const plane_pt *a, const plane_pt *b) {
  * many named points of the spot come before it (the label's line) */
 static void spot_label(const plane_pt *p, size_t n, size_t i, char *out, size_t cap, int *rank) {
     int pt;
-    const char *c;
+    char c[8];
     size_t near = 0;
     *rank = 0;
     for (size_t j = 0; j < n; j++)
@@ -89,7 +74,7 @@ static void spot_label(const plane_pt *p, size_t n, size_t i, char *out, size_t 
             *rank += j < i && strcmp(p[j].family, p[i].family);
             if (j < i && !strcmp(p[j].family, p[i].family)) { snprintf(out, cap, "-"); return; } /* named once */
         }
-    snprintf(out, cap, "%s", near || kv_style(p[i].family, &pt, &c) ? p[i].family : "-");
+    snprintf(out, cap, "%s", near || regime_style(p[i].family, 0, &pt, c) ? p[i].family : "-");
 }
 
 /* DIR/data/serving_plane.dat (regimes_formats.md): the headline's study */
@@ -117,11 +102,9 @@ static int write_plane_dat(const rtab *rt, const dstudy *s, size_t ns, const cha
             char label[200];
             int rank;
             spot_label(p, n, i, label, sizeof label, &rank);
-            int pt = family_marker(p[i].family);
-            const char *base = family_color(p[i].family);
-            int kv = kv_style(p[i].family, &pt, &base);
+            int pt;
             char color[8];
-            ramp_color(base, (kv || family_ramps(p[i].family)) ? p[i].knob : 0, color);
+            regime_style(p[i].family, p[i].knob, &pt, color);
             fprintf(f, "%.9g %.9g %s %g %d %s %d %ld %d\n", p[i].x, p[i].y, p[i].family, p[i].knob, p[i].front,
                     label, pt, strtol(color + 1, NULL, 16), rank);
         }
@@ -135,10 +118,7 @@ static int write_plane_dat(const rtab *rt, const dstudy *s, size_t ns, const cha
 static fig_series *fam_series(figure *g, int panel, const dfam *f, int lines, double order) {
     char label[120], color[8];
     fam_label(f, label, sizeof label);
-    int pt = family_marker(f->family);
-    const char *base = family_color(f->family);
-    int kv = kv_style(f->family, &pt, &base);
-    ramp_color(base, (kv || family_ramps(f->family)) ? f->knob : 0, color);
+    int pt, kv = regime_style(f->family, f->knob, &pt, color);
     fig_series *x = fig_series_get(g, panel, label, color, pt, 1, lines);
     if (x) { x->order = order; x->ps = kv ? 1.6 : 1.3; }
     return x;
