@@ -115,11 +115,11 @@ static void test_decode(const csv_table *t, const char *dir) {
     char *text = slurp(sum), *dat = read_path(dir, "serving_plane.dat");
     fclose(sum);
     CHECK(!strncmp(dat, "# L=1024\n", 9), "serving_plane.dat starts with the context: %.40s", dat);
-    CHECK(strstr(dat, "\n1000 1e-06 mha 0 1\n") != NULL, "mha on the front:\n%s", dat);
-    CHECK(strstr(dat, "\n125 0.9 mqa 0 1\n") != NULL, "mqa on the front");
-    CHECK(strstr(dat, "\n50 1.5 performer 64 1\n") != NULL, "performer on the front");
-    CHECK(strstr(dat, "\n100 2 window 256 0\n") != NULL, "window beaten by performer");
-    CHECK(strstr(dat, "\n1000 0.1 topk 64 0\n") != NULL, "top-k beaten by exact at the same cache");
+    CHECK(strstr(dat, "\n1000 1e-06 mha 0 1 ") != NULL, "mha on the front:\n%s", dat);
+    CHECK(strstr(dat, "\n125 0.9 mqa 0 1 ") != NULL, "mqa on the front");
+    CHECK(strstr(dat, "\n50 1.5 performer 64 1 ") != NULL, "performer on the front");
+    CHECK(strstr(dat, "\n100 2 window 256 0 ") != NULL, "window beaten by performer");
+    CHECK(strstr(dat, "\n1000 0.1 topk 64 0 ") != NULL, "top-k beaten by exact at the same cache");
     /* the summary: cache and time saved against exact MHA, the crossovers, the probe */
     CHECK(strstr(text, "| mqa | — | 125 B | 8x | 900 ms | 1.1x | 0.9 |") != NULL, "mqa's line:\n%s", text);
     CHECK(strstr(text, "| topk | k=64 | 1000 B | 1x | 1.1e+03 ms | 0.91x | 0.1 | 0.9 |  | L = 4k |") != NULL,
@@ -145,9 +145,9 @@ static void test_model(const csv_table *t, const char *dir) {
     char *text = slurp(sum), *dat = read_path(dir, "model_dnll.dat");
     fclose(sum);
     CHECK(strstr(dat, "\n# model=tiny\n") != NULL, "a block per checkpoint:\n%s", dat);
-    CHECK(strstr(dat, "\n800 0 mha 0 1\n") != NULL, "the exact model on the front");
-    CHECK(strstr(dat, "\n200 0.025 window 16 1\n") != NULL, "window on the front");
-    CHECK(strstr(dat, "\n800 0.02 topk 32 0\n") != NULL && strstr(dat, "\n400 2 mqa 0 0\n") != NULL, "the others");
+    CHECK(strstr(dat, "\n800 0 mha 0 1 0 7 0\n") != NULL, "the exact model on the front, no error bar, its marker (pt 7, black):\n%s", dat);
+    CHECK(strstr(dat, "\n200 0.025 window 16 1 ") != NULL, "window on the front");
+    CHECK(strstr(dat, "\n800 0.02 topk 32 0 ") != NULL && strstr(dat, "\n400 2 mqa 0 0 ") != NULL, "the others");
     CHECK(strstr(dat, "8;16") == NULL && strstr(dat, "ffn") == NULL, "per-layer and FFN rows stay out of the plane");
     /* 1% of 3.0 nats: window (200 B) beats top-k k=32 (800 B) */
     CHECK(strstr(text, "on tiny:** window s=4 w=16, ΔNLL 0.025") != NULL, "the 1%% answer:\n%s", text);
