@@ -53,21 +53,6 @@ static plane_pt *plane_points(const rtab *rt, const dstudy *s, size_t *n) {
     return p;
 }
 
-/* the KV cache's own methods, which the family table has no shape for: a
- * cache format of exact MHA (mha@FORMAT: hollow shapes in one purple, so
- * they read as exact attention with a smaller cache) and an eviction policy
- * (a line shape each); 0: the family's own style */
-static int kv_style(const char *family, int *pt, const char **color) {
-    static const struct { const char *prefix; int pt; const char *color; } kv[] = {
-        {"mha@f16", 4, "#6A3D9A"},  {"mha@bf16", 12, "#6A3D9A"}, {"mha@q8_0", 6, "#6A3D9A"},
-        {"mha@q4_0", 8, "#6A3D9A"}, {"mha@kivi", 10, "#6A3D9A"}, {"mha@", 14, "#6A3D9A"},
-        {"h2o", 1, "#E31A1C"},      {"tova", 2, "#B15928"},      {"snapkv", 3, "#1F78B4"},
-    };
-    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
-        if (!strncmp(family, kv[i].prefix, strlen(kv[i].prefix))) { *pt = kv[i].pt; *color = kv[i].color; return 1; }
-    return 0;
-}
-
 /* on a log plane: within a quarter of a decade in both axes (rel_err at
  * or below 1e-6 counted as 1e-6, where the headline draws it) */
 static int same_spot(const plane_pt *a, const plane_pt *b) {
@@ -80,7 +65,7 @@ static int same_spot(const plane_pt *a, const plane_pt *b) {
  * many named points of the spot come before it (the label's line) */
 static void spot_label(const plane_pt *p, size_t n, size_t i, char *out, size_t cap, int *rank) {
     int pt;
-    const char *c;
+    char c[8];
     size_t near = 0;
     *rank = 0;
     for (size_t j = 0; j < n; j++)
@@ -89,7 +74,7 @@ static void spot_label(const plane_pt *p, size_t n, size_t i, char *out, size_t 
             *rank += j < i && strcmp(p[j].family, p[i].family);
             if (j < i && !strcmp(p[j].family, p[i].family)) { snprintf(out, cap, "-"); return; } /* named once */
         }
-    snprintf(out, cap, "%s", near || kv_style(p[i].family, &pt, &c) ? p[i].family : "-");
+    snprintf(out, cap, "%s", near || regime_style(p[i].family, 0, &pt, c) ? p[i].family : "-");
 }
 
 /* DIR/data/serving_plane.dat (regimes_formats.md): the headline's study */
@@ -117,11 +102,9 @@ static int write_plane_dat(const rtab *rt, const dstudy *s, size_t ns, const cha
             char label[200];
             int rank;
             spot_label(p, n, i, label, sizeof label, &rank);
-            int pt = family_marker(p[i].family);
-            const char *base = family_color(p[i].family);
-            int kv = kv_style(p[i].family, &pt, &base);
+            int pt;
             char color[8];
-            ramp_color(base, (kv || family_ramps(p[i].family)) ? p[i].knob : 0, color);
+            regime_style(p[i].family, p[i].knob, &pt, color);
             fprintf(f, "%.9g %.9g %s %g %d %s %d %ld %d\n", p[i].x, p[i].y, p[i].family, p[i].knob, p[i].front,
                     label, pt, strtol(color + 1, NULL, 16), rank);
         }
@@ -135,10 +118,7 @@ static int write_plane_dat(const rtab *rt, const dstudy *s, size_t ns, const cha
 static fig_series *fam_series(figure *g, int panel, const dfam *f, int lines, double order) {
     char label[120], color[8];
     fam_label(f, label, sizeof label);
-    int pt = family_marker(f->family);
-    const char *base = family_color(f->family);
-    int kv = kv_style(f->family, &pt, &base);
-    ramp_color(base, (kv || family_ramps(f->family)) ? f->knob : 0, color);
+    int pt, kv = regime_style(f->family, f->knob, &pt, color);
     fig_series *x = fig_series_get(g, panel, label, color, pt, 1, lines);
     if (x) { x->order = order; x->ps = kv ? 1.6 : 1.3; }
     return x;
@@ -197,8 +177,28 @@ static int fig_plane(const rtab *rt, const dstudy *s, size_t ns, const char *dat
     return rc;
 }
 
-/* decode_time_vs_L: a panel per study, a line per family; runs that did not
- * finish as marks on the top edge */
+/* every decode row that did not run, an 'x' on the top edge of its study's
+ * panel at its context, in its family's colour, and a legend line
+ * "FAMILY SETTING, L = 1k: STATUS" */
+static int not_run_marks(figure *g, const rtab *rt, const dstudy *s, size_t ns) {
+    for (size_t r = 0; r < rt->t->nrows; r++) {
+        if (!rt_regime(rt, r, "decode") || rt_ok(rt, r)) continue;
+        long i = dstudy_of_row(rt, s, ns, r);
+        if (i < 0 || i >= FIG_MAX_PANELS) continue;
+        dfam f = {{0}, 0, 0};
+        decode_family(rt, r, f.family, sizeof f.family, &f.knob);
+        f.minor = rt_family_minor(rt, r, f.family);
+        char label[120], L[32], text[64];
+        fam_label(&f, label, sizeof label);
+        fmt_ctx(rt_num(rt, r, COL_context), L, sizeof L);
+        snprintf(text, sizeof text, "%.22s, L = %.6s: %.12s", label, L, rt_get(rt, r, COL_status));
+        if (fig_mark(g, (int)i + 1, rt_num(rt, r, COL_context), text, family_color(f.family), 2)) return -1;
+    }
+    return 0;
+}
+
+/* decode_time_vs_L: a panel per study, a line per family; rows that did not
+ * run as marks on the top edge (not_run_marks) */
 static int fig_time(const rtab *rt, const dstudy *s, size_t ns, const char *datadir, const char *csv) {
     figure g;
     fig_init(&g, "decode_time_vs_L");
@@ -221,15 +221,16 @@ static int fig_time(const rtab *rt, const dstudy *s, size_t ns, const char *data
                 if (r >= 0) rc = fig_add(x, s[i].ctx[c], rt_num(rt, (size_t)r, COL_step_time_s));
             }
         }
-        for (size_t k = 0; k < s[i].n && !rc; k++) {
-            size_t r = s[i].rows[k];
-            if (rt_ok(rt, r)) continue;
-            char fam[48];
-            double knob;
-            decode_family(rt, r, fam, sizeof fam, &knob);
-            rc = fig_mark(&g, panel, rt_num(rt, r, COL_context), rt_get(rt, r, COL_status), family_color(fam),
-                          family_marker(fam));
+        if (s[i].nctx == 1) {
+            char L[32];
+            fmt_ctx(s[i].ctx[0], L, sizeof L);
+            snprintf(g.panel_title[i], sizeof g.panel_title[i], "%.100s (one context ran: L = %.16s)", name, L);
         }
+    }
+    if (!rc) rc = not_run_marks(&g, rt, s, ns);
+    if (g.nmarks) {
+        size_t len = strlen(g.subtitle);
+        snprintf(g.subtitle + len, sizeof g.subtitle - len, "; x on the top edge: a point that did not run (its status in the legend)");
     }
     if (!ns) snprintf(g.panel_title[0], sizeof g.panel_title[0], "no decode rows");
     if (!rc) rc = fig_write(&g, datadir, csv ? csv : "a results table");

@@ -164,6 +164,23 @@ long dstudy_row(const rtab *rt, const dstudy *s, const dfam *f, double L) {
     return -1;
 }
 
+long dstudy_of_row(const rtab *rt, const dstudy *s, size_t count, size_t r) {
+    for (size_t i = 0; i < count; i++)
+        for (size_t k = 0; k < s[i].n; k++)
+            if (s[i].rows[k] == r) return (long)i;
+    /* a row that stood alone (a failed point records no batch): the first
+     * study that agrees on every column the row has */
+    for (size_t i = 0; i < count; i++) {
+        int agree = 1;
+        for (int c = 0; c < NSTUDY_COLS && agree; c++) {
+            const char *v = rt_get(rt, r, study_cols[c]);
+            agree = !*v || same_field(v, rt_get(rt, s[i].rows[0], study_cols[c]));
+        }
+        if (agree) return (long)i;
+    }
+    return -1;
+}
+
 long dstudy_headline(const rtab *rt, const dstudy *s, size_t count) {
     long best = -1;
     for (size_t i = 0; i < count; i++) {

@@ -35,6 +35,10 @@ void dstudies_free(dstudy *s, size_t count);
 
 /* the first ok row of family f at context L, or -1 */
 long dstudy_row(const rtab *rt, const dstudy *s, const dfam *f, double L);
+/* the study of `count` that holds row r, or else (a failed row that stood
+ * alone and was left out) the first that agrees on every study column r
+ * has a value for; -1: none */
+long dstudy_of_row(const rtab *rt, const dstudy *s, size_t count, size_t r);
 /* the study the headline's panel shows: synthetic, the most families at
  * its plane_L, then the smallest head similarity; -1 when there is none */
 long dstudy_headline(const rtab *rt, const dstudy *s, size_t count);

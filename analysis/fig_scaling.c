@@ -63,17 +63,17 @@ static int fig_vs_n(const data *d, const scaling *sc, const char *datadir, int w
                                 "the measured peak is within 16 KiB of zero (%zu point(s))", len ? "; " : "", counted);
     if (f.nmarks && len < sizeof f.subtitle)
         snprintf(f.subtitle + len, sizeof f.subtitle - len, "%smarks on the top edge: points that did not run "
-                 "(their status), not values", len ? "\n" : "");
+                 "(their status in the legend), not values", len ? "\n" : "");
     if (isfinite(stop_n) && isfinite(ymin)) {
         char lab[200];
         snprintf(lab, sizeof lab, "%s stops at n = %g", baseline_name(), stop_n);
         fig_series *se = fig_series_get(&f, 1, lab, "#999999", 7, 3, 1);
-        if (se) { /* a vertical rule the height of the lines */
+        if (se) { /* a vertical rule the height of the lines, its foot a hair left (no x beyond stop_n) */
             se->order = 1e12;
             se->ps = 0;
             se->lw = 1;
-            fig_add(se, stop_n, ymin / 2);
-            fig_add(se, stop_n * 1.0000001, ymax * 2);
+            fig_add(se, stop_n * (1 - 1e-7), ymin);
+            fig_add(se, stop_n, ymax);
         }
     }
     free(all.r);

@@ -233,9 +233,16 @@ int fig_write(const figure *f, const char *datadir, const char *source) {
     free(order);
     size_t nm = f->nmarks ? f->nmarks : 1;
     fprintf(meta, "nmarks = %zu\narray mk_panel[%zu]\narray mk_x[%zu]\narray mk_text[%zu]\narray mk_color[%zu]\n"
-                  "array mk_pt[%zu]\narray mk_bottom[%zu]\n", f->nmarks, nm, nm, nm, nm, nm, nm);
+                  "array mk_pt[%zu]\narray mk_bottom[%zu]\narray mk_key[%zu]\n", f->nmarks, nm, nm, nm, nm, nm, nm, nm);
     for (size_t k = 0; k < f->nmarks; k++) {
         const fig_edge_mark *m = &f->marks[k];
+        /* a top mark's text goes into the legend once (mk_key 1; 2: said by an earlier mark) */
+        int key = !m->bottom;
+        for (size_t j = 0; key == 1 && j < k; j++)
+            if (!f->marks[j].bottom && !strcmp(f->marks[j].text, m->text) && !strcmp(f->marks[j].color, m->color) &&
+                f->marks[j].pt == m->pt)
+                key = 2;
+        fprintf(meta, "mk_key[%zu] = %d; ", k + 1, key);
         fprintf(meta, "mk_panel[%zu] = %d; mk_x[%zu] = %.9g; mk_text[%zu] = ", k + 1, m->panel, k + 1, m->x, k + 1);
         put_string(meta, m->text);
         fprintf(meta, "; mk_color[%zu] = \"%s\"; mk_pt[%zu] = %d; mk_bottom[%zu] = %d\n", k + 1, m->color, k + 1,

@@ -22,11 +22,13 @@
  *              error bars); nlegend and
  *              l_series[j], the series of the j-th legend entry (each label
  *              once, in the order the analysis gave); nmarks and per mark
- *              mk_panel, mk_x, mk_text, mk_color, mk_pt, mk_bottom: a marker
- *              on the top edge of its panel at x, with its text below it (a
- *              point that did not run: where it would be, never a value), or
- *              on the bottom edge (mk_bottom 1), its text above it (a value a
- *              log axis cannot show, e.g. ΔNLL <= 0).
+ *              mk_panel, mk_x, mk_text, mk_color, mk_pt, mk_bottom, mk_key: a
+ *              marker on the top edge of its panel at x, its text a line of
+ *              the legend band (mk_key 1; 2: a duplicate of an earlier mark's
+ *              line; a point that did not run: where it would be, never a
+ *              value, its text clear of the data), or on the bottom edge
+ *              (mk_bottom 1, mk_key 0), its text above it (a value a log axis
+ *              cannot show, e.g. ΔNLL <= 0).
  *
  * The scripts (scripts/NAME.gp) choose axes, scales and layout; a figure
  * with nseries = 0 is drawn with a "no data" note. */
@@ -88,7 +90,7 @@ fig_series *fig_series_get(figure *f, int panel, const char *label, const char *
 int fig_add(fig_series *s, double x, double y);  /* 0, or -1 */
 /* a point with an error bar y ± se (se not finite or <= 0: none); 0, or -1 */
 int fig_add_se(fig_series *s, double x, double y, double se);
-/* a marker at x on the top edge of panel `panel`, `text` below it; 0, or -1 */
+/* a marker at x on the top edge of panel `panel`, `text` in the legend; 0, or -1 */
 int fig_mark(figure *f, int panel, double x, const char *text, const char *color, int pt);
 /* the same on the bottom edge, `text` above it (a value the log axis cannot
  * show: where x is, never a value); 0, or -1 */

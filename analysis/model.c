@@ -2,7 +2,7 @@
  *
  *   DIR/data/model_dnll.dat            the headline's panel (regimes_formats:
  *                                      a block per checkpoint, cache_bytes dnll
- *                                      family knob front)
+ *                                      family knob front dnll_se pt rgb)
  *   DIR/data/model_dnll_vs_cache.*     scripts/model_dnll_vs_cache.gp: ΔNLL and
  *                                      KL against cache, a row of panels per
  *                                      checkpoint
@@ -35,13 +35,18 @@ static int write_dat(const rtab *rt, const mckpt *c, size_t nc, const char *data
     if (!f) return -1;
     fprintf(f, "# model_dnll.dat: written by `attnbench analyze` (analysis/model.c), read by scripts/headline.gp;\n"
                "# eval rows that substitute every layer with one setting; a block per checkpoint\n"
-               "# columns: cache_bytes dnll family knob_value front dnll_se (dnll may be <= 0; dnll_se 0: none)\n");
+               "# columns: cache_bytes dnll family knob_value front dnll_se pt rgb (dnll may be <= 0; dnll_se 0: none;\n"
+               "# pt, rgb: its marker, as in serving_plane.dat)\n");
     for (size_t i = 0; i < nc; i++) {
         fprintf(f, "%s# model=%s\n", i ? "\n\n" : "", c[i].name);
         for (size_t j = 0; j < c[i].nplane; j++) {
             const plane_pt *p = &c[i].plane[j];
             double se = rt_num(rt, p->row, COL_dnll_se);
-            fprintf(f, "%.9g %.9g %s %g %d %.6g\n", p->x, p->y, p->family, p->knob, p->front, isfinite(se) && se > 0 ? se : 0);
+            int pt;
+            char color[8];
+            regime_style(p->family, p->knob, &pt, color);
+            fprintf(f, "%.9g %.9g %s %g %d %.6g %d %ld\n", p->x, p->y, p->family, p->knob, p->front,
+                    isfinite(se) && se > 0 ? se : 0, pt, strtol(color + 1, NULL, 16));
         }
     }
     int bad = ferror(f);
@@ -52,8 +57,9 @@ static fig_series *point_series(figure *g, const rtab *rt, int panel, const plan
     char label[120], set[64], color[8];
     family_setting(p->family, p->knob, rt_family_minor(rt, p->row, p->family), set, sizeof set);
     snprintf(label, sizeof label, "%s%s%s", p->family, *set ? " " : "", set);
-    ramp_color(family_color(p->family), family_ramps(p->family) ? p->knob : 0, color);
-    fig_series *s = fig_series_get(g, panel, label, color, family_marker(p->family), 1, 0);
+    int pt;
+    regime_style(p->family, p->knob, &pt, color);
+    fig_series *s = fig_series_get(g, panel, label, color, pt, 1, 0);
     if (s) { s->order = order; s->ps = 1.3; }
     return s;
 }

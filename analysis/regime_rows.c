@@ -4,6 +4,7 @@
 #include "kv_format.h"
 #include "compare.h"
 #include "fit.h"
+#include "labels.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -93,6 +94,21 @@ double rt_family_minor(const rtab *rt, size_t r, const char *family) {
 }
 
 int family_ramps(const char *family) { return KNOB_IS_METHOD(family_knob_bit(family)); }
+
+int regime_style(const char *family, double knob, int *pt, char color[8]) {
+    static const struct { const char *prefix; int pt; const char *color; } kv[] = {
+        {"mha@f16", 4, "#6A3D9A"},  {"mha@bf16", 12, "#6A3D9A"}, {"mha@q8_0", 6, "#6A3D9A"},
+        {"mha@q4_0", 8, "#6A3D9A"}, {"mha@kivi", 10, "#6A3D9A"}, {"mha@", 14, "#6A3D9A"},
+        {"h2o", 1, "#E31A1C"},      {"tova", 2, "#B15928"},      {"snapkv", 3, "#1F78B4"},
+    };
+    *pt = family_marker(family);
+    const char *base = family_color(family);
+    int is_kv = 0;
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0] && !is_kv; i++)
+        if (!strncmp(family, kv[i].prefix, strlen(kv[i].prefix))) { *pt = kv[i].pt; base = kv[i].color; is_kv = 1; }
+    ramp_color(base, (is_kv || family_ramps(family)) ? knob : 0, color);
+    return is_kv;
+}
 
 int plane_front(plane_pt *p, size_t n, double floor) {
     double *x = malloc((n ? n : 1) * sizeof *x), *y = malloc((n ? n : 1) * sizeof *y);

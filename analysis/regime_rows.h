@@ -45,6 +45,12 @@ double rt_family_minor(const rtab *rt, size_t r, const char *family);
 /* a family's knob draws a colour ramp: an operator's knob does, a
  * projection's (K/V heads) does not */
 int family_ramps(const char *family);
+/* how a decode or model point of `family` at `knob` is drawn, the same in
+ * every regime figure: the family's marker and colour (labels.h), or a KV
+ * cache format's (mha@FORMAT: a hollow shape in one purple) or eviction
+ * policy's (a line shape each); the colour lightened for a small knob where
+ * the knob ramps (a policy's budget too). 1: a format or policy, else 0 */
+int regime_style(const char *family, double knob, int *pt, char color[8]);
 
 /* a point of a plane */
 typedef struct {

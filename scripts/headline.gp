@@ -9,7 +9,8 @@
 #     (DIR/data/serving_plane.dat, written by analyze_decode: points on one
 #     spot, and the KV cache formats and policies, named beside them),
 #   model: cache against ΔNLL ± its standard error (DIR/data/model_dnll.dat,
-#     by analyze_model); a ΔNLL <= 1e-6 (the exact model) is a marker on the
+#     by analyze_model, with each point's marker as in the decode panel: the KV
+#     cache formats and policies their own); a ΔNLL <= 1e-6 (the exact model) is a marker on the
 #     bottom edge with its name, never a value.
 # One marker shape per family, its colour lightened for a small knob value
 # (families.gp, written by analyze from analysis/labels.c); the Pareto front
@@ -59,7 +60,8 @@ floor_y(y) = y > 1e-6 ? y : 1e-6
 # the front points of a file (column 5 = 1; not a twin, column 7), in increasing x, for `with steps`
 front(f, block) = front_above(f, block, 0)
 # the same, leaving out the points at or below y_min (the model panel's front ends at its bottom edge)
-front_above(f, block, y_min) = "< awk -v b=".block." -v m=".sprintf("%g", y_min)." '/^#/ {next} /^$/ {e++; if (e == 2) {k++}; next} {e = 0} (b < 0 || k == b) && $5 == 1 && $7 != 1 && $2 > m' '".f."' | sort -g"
+# (column 7 is the twin flag in headline.dat only; in the regimes' files it is the marker)
+front_above(f, block, y_min) = "< awk -v b=".block." -v m=".sprintf("%g", y_min)." -v t=".(f eq hfile ? 7 : 0)." '/^#/ {next} /^$/ {e++; if (e == 2) {k++}; next} {e = 0} (b < 0 || k == b) && $5 == 1 && (t == 0 || $t != 1) && $2 > m' '".f."' | sort -g"
 
 # the real-layer panel's colours, one per layer (Dark2)
 array lay_rgb[8] = [0x1B9E77, 0xD95F02, 0x7570B3, 0xE7298A, 0x66A61E, 0xE6AB02, 0xA6761D, 0x666666]
@@ -142,13 +144,13 @@ do for [p=1:6] {
             # error bars (cut at 1/20 of the value), points, then ΔNLL <= 1e-6 on the bottom edge, named
             set yrange [m_ylo : m_yhi]
             plot for [b=0:(m_name2 ne "" ? 1 : 0)] mfile index b \
-                     using 1:($2 > 1e-6 && $6 > 0 ? $2 : 1/0):($2 - $6 > $2 / 20 ? $2 - $6 : $2 / 20):($2 + $6):(ramp(family_rgb(strcol(3)), $4)) \
+                     using 1:($2 > 1e-6 && $6 > 0 ? $2 : 1/0):($2 - $6 > $2 / 20 ? $2 - $6 : $2 / 20):($2 + $6):8 \
                      with yerrorbars pt 7 ps 0.3 lc rgb variable, \
                  for [b=0:(m_name2 ne "" ? 1 : 0)] mfile index b \
-                     using 1:($2 > 1e-6 ? $2 : 1/0):(b ? hollow(family_pt(strcol(3))) : family_pt(strcol(3))):(ramp(family_rgb(strcol(3)), $4)) \
+                     using 1:($2 > 1e-6 ? $2 : 1/0):(b ? hollow($7) : $7):8 \
                      with points pt variable lc rgb variable ps 1.3, \
                  for [b=0:(m_name2 ne "" ? 1 : 0)] mfile index b \
-                     using 1:($2 <= 1e-6 ? m_ylo : 1/0):(b ? hollow(family_pt(strcol(3))) : family_pt(strcol(3))):(ramp(family_rgb(strcol(3)), $4)) \
+                     using 1:($2 <= 1e-6 ? m_ylo : 1/0):(b ? hollow($7) : $7):8 \
                      with points pt variable lc rgb variable ps 1.6, \
                  for [b=0:(m_name2 ne "" ? 1 : 0)] mfile index b \
                      using 1:($2 <= 1e-6 ? m_ylo : 1/0):(strcol(3)) with labels rotate by 90 left offset -1, 0.9 font ",8" tc rgb "#333333", \

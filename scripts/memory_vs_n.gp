@@ -12,6 +12,8 @@ set xlabel "sequence length n (log)"
 set ylabel "kernel peak memory (bytes, log)"
 @pow2_x
 @bytes_y
+# the axes span the data (panel.gp's offsets leave the margin), not whole decades
+set autoscale fix
 call plotdir.'/panel.gp' 1
 call plotdir.'/legend.gp'
 call plotdir.'/end.gp'

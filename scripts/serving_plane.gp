@@ -16,6 +16,8 @@ do for [p=1:npanels] {
     set ylabel "rel. error vs float64 exact, full MHA cache (log)"
     @bytes_x
     set format y fmt_err
+    # the axes span the data (panel.gp's offsets leave the margin), not whole decades
+    set autoscale fix
     call plotdir.'/panel.gp' p
 }
 call plotdir.'/legend.gp'

@@ -11,6 +11,8 @@ set xlabel "sequence length n (log)"
 set ylabel "median time per call (seconds, log)"
 @pow2_x
 set format y fmt_seconds
+# the axes span the data (panel.gp's offsets leave the margin), not whole decades
+set autoscale fix
 call plotdir.'/panel.gp' 1
 call plotdir.'/legend.gp'
 call plotdir.'/end.gp'

@@ -145,7 +145,7 @@ static void test_model(const csv_table *t, const char *dir) {
     char *text = slurp(sum), *dat = read_path(dir, "model_dnll.dat");
     fclose(sum);
     CHECK(strstr(dat, "\n# model=tiny\n") != NULL, "a block per checkpoint:\n%s", dat);
-    CHECK(strstr(dat, "\n800 0 mha 0 1 ") != NULL, "the exact model on the front");
+    CHECK(strstr(dat, "\n800 0 mha 0 1 0 7 0\n") != NULL, "the exact model on the front, no error bar, its marker (pt 7, black):\n%s", dat);
     CHECK(strstr(dat, "\n200 0.025 window 16 1 ") != NULL, "window on the front");
     CHECK(strstr(dat, "\n800 0.02 topk 32 0 ") != NULL && strstr(dat, "\n400 2 mqa 0 0 ") != NULL, "the others");
     CHECK(strstr(dat, "8;16") == NULL && strstr(dat, "ffn") == NULL, "per-layer and FFN rows stay out of the plane");

@@ -17,14 +17,24 @@ while (strstrt(rest, "\n") > 0) {
     top_px = top_px + 17
     rest = rest[strstrt(rest, "\n") + 1:]
 }
-# the legend band: columns as wide as the longest label (about 6.5 px a character)
+# the legend band: columns as wide as the longest label (gnuplot sets them about 8.4 px a character apart)
 longest = 4
 do for [j=1:nlegend] { if (strlen(s_label[l_series[j]]) > longest) { longest = strlen(s_label[l_series[j]]) } }
-leg_cols = int((page_w - 20) / (6.5 * longest + 60))
+# the top-edge marks' lines (mk_key 1: each text once) follow the series'
+nkeymarks = 0
+if (exists("mk_key")) {
+    do for [k=1:nmarks] {
+        if (mk_key[k] == 1) {
+            nkeymarks = nkeymarks + 1
+            if (strlen(mk_text[k]) > longest) { longest = strlen(mk_text[k]) }
+        }
+    }
+}
+leg_cols = int((page_w - 20) / (8.4 * longest + 60))
 if (leg_cols < 1) { leg_cols = 1 }
 if (leg_cols > 4) { leg_cols = 4 }
-leg_rows = (nlegend + leg_cols - 1) / leg_cols
-legend_px = nlegend > 0 ? 18 * leg_rows + 14 : 0
+leg_rows = (nlegend + nkeymarks + leg_cols - 1) / leg_cols
+legend_px = nlegend + nkeymarks > 0 ? 18 * leg_rows + 14 : 0
 page_h = top_px + bottom_px + nrows * plot_px + (nrows - 1) * row_gap_px + legend_px
 if (term eq "svg") {
     set terminal svg size page_w, page_h font "DejaVu Sans,11" background "white" dynamic noenhanced

@@ -1,7 +1,7 @@
 # plot/panel.gp 'P' — draws panel P of the page with the axes the figure set
 # (see common.gp): row (P-1)/ncols, column (P-1)%ncols. An empty panel says
 # "no data"; one with neither title nor series (a hole in the grid) is left out.
-# Marks (points that did not run) sit on the panel's top edge with their status;
+# Marks (points that did not run) sit on the panel's top edge, their status in the legend;
 # bottom marks (values a log axis cannot show) on the bottom edge. Series with
 # a standard error get error bars (.dat columns 3, 4).
 p = int(ARG1)
@@ -17,12 +17,15 @@ if (p <= npanels && (p_title[p] ne "" || (nseries > 0 && p_last[p] >= p_first[p]
     if (nseries > 0 && p_last[p] >= p_first[p]) {
         # room around the data, so no point sits on the frame
         set offsets graph 0.04, graph 0.04, graph 0.06, graph 0.06
-        # points that did not run: a marker on the top edge at their x, the
-        # status below it (figure.h's marks), never a value on the y axis
+        # points that did not run: a marker on the top edge at their x, its
+        # status a line of the legend band (legend.gp; figure.h's marks; an
+        # older .meta without mk_key: the status below the marker), never a
+        # value on the y axis
         if (exists("nmarks")) {
             do for [k=1:nmarks] {
                 if (mk_panel[k] == p && !(exists("mk_bottom") && mk_bottom[k])) {
-                    set label 200 + k mk_text[k] at first mk_x[k], graph 1 point pt mk_pt[k] ps 1.6 \
+                    mk_said = exists("mk_key") ? "" : mk_text[k]
+                    set label 200 + k mk_said at first mk_x[k], graph 1 point pt mk_pt[k] ps 1.6 \
                         lc rgb mk_color[k] tc rgb mk_color[k] rotate by 90 right offset 0, -0.8 front
                 }
                 if (mk_panel[k] == p && exists("mk_bottom") && mk_bottom[k]) {
