@@ -178,7 +178,7 @@ rc=$?
 for f in error_vs_memory memory_vs_n time_vs_n error_vs_k chunk_tradeoff error_vs_features error_vs_head_sim ffn_error_vs_k; do
   [ -f "an/data/$f.dat" ] && [ -f "an/data/$f.meta" ] || fail "no data for $f"
 done
-grep -q '| skipped | not-landed-yet |' an/summary.md || fail "summary does not list the skipped rows"
+grep -q '| skipped | prefill | not-landed-yet |' an/summary.md || fail "summary does not list the skipped rows (status, regime, method)"
 # every figure drawn, as a real SVG and a real PNG 900 px wide (a study without rows is
 # drawn with a "no data" note, so all of them exist)
 if command -v gnuplot > /dev/null 2>&1; then
