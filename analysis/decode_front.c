@@ -109,8 +109,9 @@ static void sentences(FILE *f, const rtab *rt, const dstudy *s, const dpoint *v,
                 if (!v[k].ok) continue;
                 name_of(&v[k], name, sizeof name);
                 against(rt, s, &v[k], vs, sizeof vs);
-                fprintf(f, "%s %s (%.2g of the cache, rel_err %.2g, %s than exact f32)", shown++ ? ", then" : "", name,
-                        v[k].ratio, v[k].err, vs);
+                fprintf(f, "%s %s (%.2g of the cache, rel_err %.2g%s%s%s)", shown++ ? ", then" : "", name, v[k].ratio,
+                        v[k].err, strcmp(vs, "—") ? ", " : "", strcmp(vs, "—") ? vs : "",
+                        strcmp(vs, "—") ? " than exact f32" : "; no exact f32 row at this L to time it against");
             }
             fprintf(f, ".\n");
         }

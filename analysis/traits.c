@@ -140,6 +140,9 @@ int family_keeps_largest(const char *family) {
 void family_setting(const char *family, double knob, double minor, char *out, size_t cap) {
     out[0] = '\0';
     if (knob <= 0) return;
+    char base[64]; /* the knobs are the operator's: "h2o@q8_0" reads as "h2o" */
+    snprintf(base, sizeof base, "%.*s", (int)strcspn(family, "@"), family);
+    family = base;
     const knob_def *main = knob_of_bit(family_knob_bit(family));
     if (!main || !main->label) { snprintf(out, cap, "%g", knob); return; }
     const int minor_col = family_minor_column(family);
