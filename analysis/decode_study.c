@@ -234,3 +234,8 @@ double dstudy_overtakes(const rtab *rt, const dstudy *s, const dfam *f) {
     }
     return crossover(&v, v.beat_time);
 }
+
+void ctx_text(double L, char *out, size_t cap) {
+    if (L >= 1024 && fmod(L, 1024) == 0) snprintf(out, cap, "%gk", L / 1024);
+    else snprintf(out, cap, "%g", L);
+}

@@ -52,7 +52,7 @@ double dstudy_overtakes(const rtab *rt, const dstudy *s, const dfam *f);
 int dfam_is_reference(const dfam *f);  /* exact attention, MHA */
 dfam dfam_reference(void);             /* that family */
 
-/* "4k" for 4096, else the number (decode_summary.c) */
+/* "4k" for 4096, else the number */
 void ctx_text(double L, char *out, size_t cap);
 /* the study's KV-cache front at 1/2, 1/4, 1/8 of the cache, per context (decode_front.c) */
 void decode_front(FILE *f, const rtab *rt, const dstudy *s);

@@ -11,11 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void ctx_text(double L, char *out, size_t cap) {
-    if (L >= 1024 && fmod(L, 1024) == 0) snprintf(out, cap, "%gk", L / 1024);
-    else snprintf(out, cap, "%g", L);
-}
-
 /* one table line: family, setting, cache, saved, step, saved, rel_err, mass */
 static void family_cells(FILE *f, const rtab *rt, size_t r, long ref, const dfam *fam) {
     char set[64], cache[32], cs[32], ts[32], err[32], mass[32];

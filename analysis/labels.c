@@ -197,3 +197,7 @@ void fmt_from(double n, char *out, size_t cap) {
     if (isfinite(n)) snprintf(out, cap, "n ≥ %g", n);
     else snprintf(out, cap, "never");
 }
+
+void note_over_one(FILE *f, int any) {
+    if (any) fprintf(f, "\nA rel_err above 1 is worse than returning zeros (an all-zero output has rel_err 1).\n");
+}

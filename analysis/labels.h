@@ -45,4 +45,8 @@ void fmt_bytes(double b, char *out, size_t cap);
 void fmt_slope(double v, char *out, size_t cap);
 void fmt_from(double n, char *out, size_t cap);  /* "n ≥ 512" or "never" */
 
+/* after a table that shows a rel_err above 1 (any): the line that says
+ * what it means */
+void note_over_one(FILE *f, int any);
+
 #endif

@@ -124,10 +124,6 @@ static void summary_crossovers(FILE *f, const data *d, const scaling *sc) {
     if (!shown) fprintf(f, "| (no n-scaling rows beside %s) | | | | | |\n", baseline_name());
 }
 
-void note_over_one(FILE *f, int any) {
-    if (any) fprintf(f, "\nA rel_err above 1 is worse than returning zeros (an all-zero output has rel_err 1).\n");
-}
-
 static int summary_pareto(FILE *f, const data *d) {
     fprintf(f, "\n## Error / memory Pareto fronts\n\n"
                "Per n and score std, or real layer (and the other fixed knobs), the configurations that no other "

@@ -39,9 +39,6 @@ double keep_nearest(const data *d, rowset *s, int id, double want);
 /* the section "Verdicts": each regime's guidance, computed from the rows
  * (verdicts.c); 0, or -1 (memory) */
 int summary_verdicts(FILE *f, const data *d, const scaling *s);
-/* after a table that shows a rel_err above 1 (any): the line that says
- * what it means */
-void note_over_one(FILE *f, int any);
 /* links to every figure of the registry */
 void summary_figures(FILE *f);
 

@@ -156,7 +156,7 @@ for l in 0 1 2; do
   grep -q "^| layer$l ([0-9.]*) | [0-9.e-]* ([0-9.]*) / [0-9.e-]* ([0-9.]*) |" real.md ||
     fail "summary: no top-k-against-k line for layer$l: $(grep "^| layer$l (" real.md)"
 done
-grep -Eq '\| invalid \| topk \| k=4( C=256)? \|  \| .*notcap/layer0: holds neither' an/summary.md || fail "summary does not list the invalid row"
+grep -Eq '\| invalid \| prefill \| topk \| k=4( C=256)? \|  \| .*notcap/layer0: holds neither' an/summary.md || fail "summary does not list the invalid row"
 grep -q 'layer0: real, logit std' an/data/error_vs_k.meta && grep -q 'layer2: synthetic twin, score std' an/data/error_vs_k.meta ||
   fail "error_vs_k has no real lines: $(grep s_label an/data/error_vs_k.meta | head -3)"
 grep -q '^ncols = 2$' an/data/error_vs_k.meta && grep -q '^npanels = 4$' an/data/error_vs_k.meta ||
