@@ -11,7 +11,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 typedef struct {
     size_t row;
@@ -62,14 +61,16 @@ static dpoint *gather(const rtab *rt, const dstudy *s, size_t *count) {
     return v;
 }
 
-/* "17x slower" / "1.9x faster" than exact f32 decode at the same context */
-static void against(const rtab *rt, const dstudy *s, const dpoint *p, char *out, size_t cap) {
+/* "17x slower" / "1.9x faster" than exact f32 decode at the same context;
+ * "—" and 0 when there is nothing to time it against */
+static int against(const rtab *rt, const dstudy *s, const dpoint *p, char *out, size_t cap) {
     const dfam mha = dfam_reference();
     long ref = dstudy_row(rt, s, &mha, p->L);
     double t = rt_num(rt, p->row, COL_step_time_s), t0 = ref >= 0 ? rt_num(rt, (size_t)ref, COL_step_time_s) : NAN;
-    if (!(t > 0) || !(t0 > 0)) snprintf(out, cap, "—");
-    else if (t <= t0) snprintf(out, cap, "%.2gx faster", t0 / t);
+    if (!(t > 0) || !(t0 > 0)) return snprintf(out, cap, "—"), 0;
+    if (t <= t0) snprintf(out, cap, "%.2gx faster", t0 / t);
     else snprintf(out, cap, "%.2gx slower", t / t0);
+    return 1;
 }
 
 static void name_of(const dpoint *p, char *out, size_t cap) {
@@ -108,10 +109,10 @@ static void sentences(FILE *f, const rtab *rt, const dstudy *s, const dpoint *v,
             for (size_t k = i; k < j && shown < 3; k++) {
                 if (!v[k].ok) continue;
                 name_of(&v[k], name, sizeof name);
-                against(rt, s, &v[k], vs, sizeof vs);
+                const int timed = against(rt, s, &v[k], vs, sizeof vs);
                 fprintf(f, "%s %s (%.2g of the cache, rel_err %.2g%s%s%s)", shown++ ? ", then" : "", name, v[k].ratio,
-                        v[k].err, strcmp(vs, "—") ? ", " : "", strcmp(vs, "—") ? vs : "",
-                        strcmp(vs, "—") ? " than exact f32" : "; no exact f32 row at this L to time it against");
+                        v[k].err, timed ? ", " : "", timed ? vs : "",
+                        timed ? " than exact f32" : "; no exact f32 row at this L to time it against");
             }
             fprintf(f, ".\n");
         }
