@@ -8,19 +8,55 @@
 #include "pool.h"
 
 #include <stdlib.h>
+#include <time.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define CPU_RELAX() _mm_pause()
+#else
+#define CPU_RELAX() ((void)0)
+#endif
 
 struct par_pool {
     pthread_mutex_t mu;
     pthread_cond_t wake, idle;
     size_t helpers;        /* helpers started */
     size_t active;         /* helpers the current job may use */
-    unsigned long gen;     /* the current job's generation */
-    size_t inside;         /* helpers inside the current job */
-    int stop;
+    atomic_ulong gen;      /* the current job's generation (written under mu) */
+    atomic_size_t inside;  /* helpers inside the current job (written under mu) */
+    atomic_int stop;
     par_job job;
     par_worker workers[PAR_MAX_THREADS];
     pthread_t ids[PAR_MAX_THREADS];
 };
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* spin_*: up to PAR_SPIN_S while *x == v and no stop (a helper), or
+ * while *x != 0 (the caller): a
+ * step's jobs follow each other within microseconds, and a sleeping
+ * thread on a virtual machine may take a millisecond to wake */
+enum { SPIN_CHECK = 64 };
+static const double PAR_SPIN_S = 200e-6;
+static void spin_ulong(const atomic_ulong *x, unsigned long v, const atomic_int *stop) {
+    const double t0 = now_s();
+    for (unsigned i = 1;; i++) {
+        if (atomic_load_explicit(x, memory_order_relaxed) != v || atomic_load_explicit(stop, memory_order_relaxed)) return;
+        CPU_RELAX();
+        if (i % SPIN_CHECK == 0 && now_s() - t0 > PAR_SPIN_S) return;
+    }
+}
+static void spin_nonzero(const atomic_size_t *x) {
+    const double t0 = now_s();
+    for (unsigned i = 1;; i++) {
+        if (atomic_load_explicit(x, memory_order_relaxed) == 0) return;
+        CPU_RELAX();
+        if (i % SPIN_CHECK == 0 && now_s() - t0 > PAR_SPIN_S) return;
+    }
+}
 
 static void *helper_main(void *arg) {
     par_worker *w = arg;
@@ -29,8 +65,14 @@ static void *helper_main(void *arg) {
     pthread_mutex_lock(&p->mu);
     for (;;) {
         while (!p->stop && (p->gen == seen || w->thread > p->active)) {
-            if (p->gen != seen) seen = p->gen; /* a job without this helper */
-            else pthread_cond_wait(&p->wake, &p->mu);
+            if (p->gen != seen) { /* a job without this helper */
+                seen = p->gen;
+                continue;
+            }
+            pthread_mutex_unlock(&p->mu);
+            spin_ulong(&p->gen, seen, &p->stop);
+            pthread_mutex_lock(&p->mu);
+            if (p->gen == seen && !p->stop) pthread_cond_wait(&p->wake, &p->mu);
         }
         if (p->stop) break;
         seen = p->gen;
@@ -95,6 +137,7 @@ int par_pool_run(par_pool *p, size_t threads, size_t tasks, par_task_fn fn, void
     if (threads > 1) pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
     par_worker_loop(&p->workers[0]);
+    spin_nonzero(&p->inside); /* the helpers finishing their last tasks */
     pthread_mutex_lock(&p->mu);
     while (p->inside) pthread_cond_wait(&p->idle, &p->mu);
     const int rc = atomic_load(&p->job.error);

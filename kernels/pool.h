@@ -7,10 +7,15 @@
  * in [0, tasks), tasks taken from a shared counter by the calling thread
  * (thread 0) and up to threads-1 of the pool's helpers, the first error
  * stops the run and is returned, and BLAS runs on one thread inside it.
- * Helpers sleep on a condition variable between runs (no spinning: the
- * machine may be shared); a helper that wakes late finds the tasks taken
- * and goes back to sleep, so a busy core slows a run by at most its own
- * task. The pool is the caller's: kernels keep no global state. */
+ * Between runs a helper spins for at most 200 microseconds, then sleeps on
+ * a condition variable (the caller spins as long for the helpers to
+ * finish): a decode step's runs follow each other within microseconds,
+ * and a sleeping vCPU can take a millisecond to wake, which made 2-thread
+ * steps of 1.5 ms take 1.5 or 2.8 ms at random. Spinning is bounded so a
+ * shared machine loses at most that much of a core per run; a helper that
+ * wakes late finds the tasks taken and goes back to sleep, so a busy core
+ * slows a run by at most its own task. The pool is the caller's: kernels
+ * keep no global state. */
 #ifndef POOL_H
 #define POOL_H
 
