@@ -244,13 +244,21 @@ void decode_format_gather(const decode_ctx *d, const decode_seq *s, size_t g, co
     }
 }
 
-/* rows j0 .. j1 - 1 of K/V head g through the micro-kernel's online softmax
- * (decode_tile_attend's steps), dequantized at most DECODE_TILE rows at a
+/* rows j0 .. j1 - 1 of K/V head g through the micro-kernel's online softmax:
+ * a row format the micro-kernel reads as stored (decode_tile_stored_ok)
+ * in place; otherwise (kivi, no AVX-512, d not a multiple of 32) the
+ * decode_tile_attend steps over rows dequantized at most DECODE_TILE at a
  * time into one buffer, the keys then the values (at d 64: 32 KiB, in L1) */
 void decode_format_attend(const decode_ctx *d, const decode_seq *s, size_t g, size_t j0, size_t j1,
                           const float *qe, size_t G, float scale, float *m, float *l, float *acc, float *tile) {
     float rows[TILE];
     const size_t dh = d->c.d_head, q = quantized_of(d, s->len);
+    const int stored = d->c.fmt->stored;
+    if (!is_kivi(&d->c) && decode_tile_stored_ok(stored, dh)) {
+        decode_tile_attend_stored(stored, row_at(d, s->kf, g, j0), row_at(d, s->vf, g, j0), row_bytes(d), j1 - j0, dh,
+                                  qe, G, scale, m, l, acc, tile, rows);
+        return;
+    }
     for (size_t j = j0; j < j1;) {
         size_t r = tile_rows(d, j, j1, q);
         if (r > DECODE_TILE) r = DECODE_TILE;

@@ -40,4 +40,18 @@ void decode_tile_softmax(float *tile, size_t t, size_t d, size_t G, float *m, fl
 void decode_tile_attend(const float *K, const float *V, size_t n, size_t d, const float *qe, size_t G,
                         float scale, float *m, float *l, float *acc, float *tile);
 
+/* The same over rows as a cache format stores them (kv_format.h's
+ * `stored`: f16, bf16, q8_0, q4_0; rows rb bytes apart, K and V alike),
+ * each row dequantized in registers as the micro-kernel loads it, so a step
+ * reads the stored bytes once and writes no dequantized copy: the same
+ * floats, bit for bit, as decode_tile_attend over the rows dequantized by
+ * the format's load_rows (tests/test_kv_rows.c). Only where
+ * decode_tile_stored_ok(stored, d): AVX-512, d a multiple of 16 (of 32 for
+ * q8_0 and q4_0, one block of 32 a chunk). rest: 16 * d floats of scratch
+ * (a tile's last keys, fewer than 16, dequantized). */
+int decode_tile_stored_ok(int stored, size_t d);
+void decode_tile_attend_stored(int stored, const void *K, const void *V, size_t rb, size_t n, size_t d,
+                               const float *qe, size_t G, float scale, float *m, float *l, float *acc, float *tile,
+                               float *rest);
+
 #endif

@@ -103,14 +103,14 @@ static void q4_0_load(const void *src, size_t d, const kv_params *kp, float *x) 
  * (relative to the value, and to the block's largest magnitude: half a step of
  * the scale, and the fp16 scale's own rounding). */
 const kv_format kv_formats[] = {
-    {"f32", "float32, as computed (the reference)", f32_bytes, f32_store, f32_load, kv_rows_f32, 0, 0, NULL, NULL, NULL},
-    {"f16", "IEEE half, round to nearest even", half_bytes, f16_store, f16_load, kv_rows_f16, 0x1p-11, 0, NULL, NULL, NULL},
-    {"bf16", "bfloat16 (the float32's top half), round to nearest even", half_bytes, bf16_store, bf16_load, kv_rows_bf16, 0x1p-8, 0, NULL, NULL, NULL},
-    {"q8_0", "llama.cpp q8_0: blocks of min(32, d_head), fp16 scale, int8 (8.5 bits a value at 32)", q8_0_bytes, q8_0_store, q8_0_load, kv_rows_q8_0, 0x1p-10, 0.5 / 127 * 1.001, NULL, NULL, NULL},
-    {"q4_0", "llama.cpp q4_0: blocks of min(32, d_head), fp16 scale, 4-bit (4.5 bits a value at 32)", q4_0_bytes, q4_0_store, q4_0_load, kv_rows_q4_0, 0x1p-10, 1.0 / 8 * 1.001 + 0x1p-10, NULL, NULL, NULL},
+    {"f32", "float32, as computed (the reference)", f32_bytes, f32_store, f32_load, kv_rows_f32, 0, 0, NULL, NULL, NULL, KV_STORED_F32},
+    {"f16", "IEEE half, round to nearest even", half_bytes, f16_store, f16_load, kv_rows_f16, 0x1p-11, 0, NULL, NULL, NULL, KV_STORED_F16},
+    {"bf16", "bfloat16 (the float32's top half), round to nearest even", half_bytes, bf16_store, bf16_load, kv_rows_bf16, 0x1p-8, 0, NULL, NULL, NULL, KV_STORED_BF16},
+    {"q8_0", "llama.cpp q8_0: blocks of min(32, d_head), fp16 scale, int8 (8.5 bits a value at 32)", q8_0_bytes, q8_0_store, q8_0_load, kv_rows_q8_0, 0x1p-10, 0.5 / 127 * 1.001, NULL, NULL, NULL, KV_STORED_Q8_0},
+    {"q4_0", "llama.cpp q4_0: blocks of min(32, d_head), fp16 scale, 4-bit (4.5 bits a value at 32)", q4_0_bytes, q4_0_store, q4_0_load, kv_rows_q4_0, 0x1p-10, 1.0 / 8 * 1.001 + 0x1p-10, NULL, NULL, NULL, KV_STORED_Q4_0},
     {"kivi", "KIVI: --bits 2|4, keys per channel over --kivi-group tokens, values per token, the --residual most recent in f32",
-     kivi_row_bytes, kivi_row_store, kivi_row_load, kivi_rows_load, 0x1p-10, 0, kivi_key_group_bytes, kivi_key_group_store, kivi_key_load},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL},
+     kivi_row_bytes, kivi_row_store, kivi_row_load, kivi_rows_load, 0x1p-10, 0, kivi_key_group_bytes, kivi_key_group_store, kivi_key_load, KV_STORED_NONE},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, KV_STORED_NONE},
 };
 
 const kv_format *kv_format_find(const char *name) {

@@ -64,7 +64,13 @@ typedef struct {
     size_t (*key_group_bytes)(size_t d, const kv_params *p);
     void (*key_group_store)(const float *x, size_t d, const kv_params *p, void *dst);
     void (*key_load)(const void *src, size_t d, const kv_params *p, size_t t0, size_t rows, float *x);
+    /* how decode's micro-kernel reads the rows where they are stored
+     * (decode_tile_attend_stored: dequantized in registers); KV_STORED_NONE:
+     * it cannot, and they are dequantized into a tile first */
+    int stored;
 } kv_format;
+
+enum { KV_STORED_NONE, KV_STORED_F32, KV_STORED_F16, KV_STORED_BF16, KV_STORED_Q8_0, KV_STORED_Q4_0 };
 
 extern const kv_format kv_formats[];   /* terminated by a {NULL} entry; f32 first */
 const kv_format *kv_format_find(const char *name);
