@@ -44,15 +44,20 @@ all: $(BUILD)/attnbench
 # the flags) is what a sweep resumes by, clean tree or not
 RESULT_SRCS := $(sort $(wildcard kernels/*.c kernels/*.h $(BENCH_DIRS:%=%/*.c) $(BENCH_DIRS:%=%/*.h)))
 # every build checks the dependencies first (scripts/deps.sh: installs them as
-# root, else prints the apt-get line), so a missing OpenBLAS is one clear line
+# root, else prints the apt-get line), so a missing OpenBLAS is one clear line.
+# The header is written to a file of this make's own (.tmp.PID) and moved
+# only when it differs: makes running at once on one BUILD (make test runs
+# `make sweep` and `make fuzz-replay` beside tests that use the program) must
+# not see it half written, take it for changed and relink the program under
+# the tests (a test once found build/attnbench not executable)
 $(BUILD)/version.h: FORCE | deps
 	@mkdir -p $(BUILD)
 	@c=$$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown); \
 	 git diff --quiet HEAD -- 2>/dev/null || c="$$c-dirty"; \
 	 h=$$( { cat $(RESULT_SRCS); echo "$(strip $(ALL_CFLAGS))"; } | sha256sum | cut -c1-16); \
 	 printf '#define ATTNBENCH_COMMIT "%s"\n#define ATTNBENCH_CFLAGS "%s"\n#define ATTNBENCH_SOURCE_HASH "%s"\n' \
-	   "$$c" "$(strip $(ALL_CFLAGS))" "$$h" > $@.tmp; \
-	 cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+	   "$$c" "$(strip $(ALL_CFLAGS))" "$$h" > $@.tmp.$$$$; \
+	 cmp -s $@.tmp.$$$$ $@ && rm -f $@.tmp.$$$$ || mv $@.tmp.$$$$ $@
 
 $(BUILD)/obj/%.o: %.c $(HEADERS) | $(BUILD)/version.h
 	@mkdir -p $(dir $@)
