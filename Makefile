@@ -67,12 +67,15 @@ $(BUILD)/obj/%.o: %.c $(HEADERS) | $(BUILD)/version.h
 $(BUILD)/obj/bench/measure/rng.o $(BUILD)/obj/bench/measure/input.o: ALL_CFLAGS += -ffp-contract=off
 $(BUILD)/obj/bench/measure/env.o $(BUILD)/obj/app/main.o: $(BUILD)/version.h
 
+# the archive and the program are made under a name of their own and moved
+# into place: a test running build/attnbench while a make beside it relinks
+# (make test runs make sweep on the same BUILD) sees the old file or the new,
+# never a missing or half-written one
 $(BUILD)/libattn.a: $(LIB_OBJS)
-	@rm -f $@
-	ar rcs $@ $^
+	@rm -f $@.tmp.$$$$; ar rcs $@.tmp.$$$$ $^ && mv $@.tmp.$$$$ $@
 
 $(BUILD)/attnbench: $(BUILD)/obj/app/main.o $(BUILD)/libattn.a
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@.tmp.$$$$ && mv $@.tmp.$$$$ $@
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libattn.a $(HEADERS)
 	@mkdir -p $(dir $@)
