@@ -23,6 +23,10 @@ model=${ATTNBENCH_MODEL:-$root/data/stories260K.bin}
 command -v gnuplot > /dev/null 2>&1 || { echo "FAIL: no gnuplot (a dependency: scripts/deps.sh)"; exit 1; }
 command -v setsid > /dev/null 2>&1 && command -v perl > /dev/null 2>&1 || { echo "FAIL: no setsid or perl"; exit 1; }
 build=$(dirname "$bin")
+# BUILD as the build under test spells it, relative to the tree when inside:
+# an absolute spelling changes the flags version.h records (-I$(BUILD)), and
+# the inner make would rewrite it and relink the program under other tests
+build=${build#"$root"/}
 # this test may run under make: its flags and jobserver are not for the inner make
 unset MAKEFLAGS MFLAGS MAKELEVEL
 
